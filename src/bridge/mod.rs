@@ -1,0 +1,147 @@
+//! The running bridge: the threads of the design and how they stop.
+//!
+//! - `events` (inbound): WebSocket → policy → `message` lines;
+//! - `stdin` (dispatch): request lines → worker threads → REST → responses;
+//! - `stdout` (output): the one writer of protocol lines;
+//! - `signals`: SIGTERM/SIGINT/SIGHUP → stop.
+//!
+//! The main thread waits for the first stop reason, then stops reading events, lets in-flight
+//! requests finish (at most 10 s), says `stopping` and exits.
+
+mod dispatch;
+mod inbound;
+mod lines;
+mod output;
+mod requests;
+
+use crate::config::Config;
+use crate::mattermost::api::Api;
+use crate::mattermost::net;
+use crate::protocol;
+use crate::session::SessionCell;
+use crate::signals;
+use crate::stats::Stats;
+use crate::stop::{lock, Stop, StopReason};
+use output::Output;
+use serde_json::json;
+use std::net::TcpStream;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long in-flight requests may take to finish once a stop begins.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every thread shares.
+pub struct Shared {
+    pub config: Config,
+    pub api: Api,
+    pub stop: Arc<Stop>,
+    pub output: Output,
+    pub stats: Stats,
+    pub session: SessionCell,
+    /// The live WebSocket's TCP stream, so a stop can wake the blocked reader.
+    pub ws_interrupt: Mutex<Option<TcpStream>>,
+    pub inflight: InFlight,
+}
+
+/// Counts requests accepted but not yet answered.
+#[derive(Default)]
+pub struct InFlight {
+    count: Mutex<usize>,
+    idle: Condvar,
+}
+
+impl InFlight {
+    pub fn begin(&self) {
+        *lock(&self.count) += 1;
+    }
+
+    pub fn end(&self) {
+        let mut count = lock(&self.count);
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            self.idle.notify_all();
+        }
+    }
+
+    /// Waits until no request is in flight; false on timeout.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut count = lock(&self.count);
+        while *count > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            count = self
+                .idle
+                .wait_timeout(count, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// Runs the bridge until it stops; returns the process exit code. `signal_set` comes from
+/// `signals::block()`, called before any thread existed.
+pub fn run(config: Config, signal_set: libc::sigset_t) -> i32 {
+    let stop = Arc::new(Stop::new());
+    signals::spawn_waiter(signal_set, stop.clone());
+    signals::die_with_parent();
+    let (output, _writer) = Output::start(stop.clone());
+    let shared = Arc::new(Shared {
+        api: Api::new(&config.server, &config.token, config.retry_budget),
+        config,
+        stop: stop.clone(),
+        output,
+        stats: Stats::new(),
+        session: SessionCell::default(),
+        ws_interrupt: Mutex::new(None),
+        inflight: InFlight::default(),
+    });
+    spawn("events", shared.clone(), inbound::run);
+    spawn("stdin", shared.clone(), dispatch::run);
+    let reason = stop.wait();
+    shut_down(&shared, reason)
+}
+
+fn spawn(name: &str, shared: Arc<Shared>, body: fn(Arc<Shared>)) {
+    let stop = shared.stop.clone();
+    if let Err(e) = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || body(shared))
+    {
+        stop.trigger(StopReason::Fatal(format!(
+            "cannot start the {name} thread: {e}"
+        )));
+    }
+}
+
+fn shut_down(shared: &Shared, reason: StopReason) -> i32 {
+    log::info!("stopping: {}", reason.describe());
+    if let Some(tcp) = lock(&shared.ws_interrupt).take() {
+        net::interrupt(&tcp);
+    }
+    if !shared.inflight.wait_idle(DRAIN_TIMEOUT) {
+        log::warn!(
+            "requests still running after {} s are abandoned",
+            DRAIN_TIMEOUT.as_secs()
+        );
+    }
+    shared.stats.set_state("stopping");
+    let line = protocol::notification("status", &json!({ "state": "stopping" }));
+    shared.output.send_within(line, Duration::from_secs(1));
+    shared.output.finish(Duration::from_secs(2));
+    match reason {
+        StopReason::Fatal(message) => {
+            log::error!("{message}");
+            1
+        }
+        StopReason::Config(message) => {
+            eprintln!("{message}");
+            2
+        }
+        _ => 0,
+    }
+}

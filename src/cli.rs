@@ -1,0 +1,81 @@
+//! The command line: `--config PATH`, `--help`, `--version`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+pub const USAGE: &str = "\
+openclaw-mattermost: connects the OpenClaw assistant to a Mattermost server.
+
+OpenClaw spawns this program and speaks JSON-RPC 2.0 lines with it over stdin/stdout
+(see README.md). Logs go to stderr; set RUST_LOG=debug for more.
+
+Usage: openclaw-mattermost [--config PATH]
+
+Options:
+  -c, --config PATH   OpenClaw config file to read channels.mattermost from
+                      (default: $OPENCLAW_CONFIG_PATH, $OPENCLAW_STATE_DIR/openclaw.json,
+                      ~/.openclaw/openclaw.json)
+  -h, --help          print this help
+  -V, --version       print the version
+
+Environment: MATTERMOST_URL, MATTERMOST_BOT_TOKEN, MATTERMOST_TEAM_ID fill keys the file
+leaves unset. Exit codes: 0 clean stop, 1 runtime failure, 2 bad config or command line.
+";
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Run { config: Option<PathBuf> },
+    Help,
+    Version,
+}
+
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
+    let mut config = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        match text.as_ref() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "-c" | "--config" => {
+                let path = args.next().ok_or("--config needs a path")?;
+                config = Some(PathBuf::from(path));
+            }
+            other => match other.strip_prefix("--config=") {
+                Some(path) if !path.is_empty() => config = Some(PathBuf::from(path)),
+                _ => return Err(format!("unknown argument {other}")),
+            },
+        }
+    }
+    Ok(Command::Run { config })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_strs(args: &[&str]) -> Result<Command, String> {
+        parse(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn arguments() {
+        assert_eq!(parse_strs(&[]), Ok(Command::Run { config: None }));
+        assert_eq!(
+            parse_strs(&["--config", "/a.json"]),
+            Ok(Command::Run {
+                config: Some("/a.json".into())
+            })
+        );
+        assert_eq!(
+            parse_strs(&["--config=/b.json"]),
+            Ok(Command::Run {
+                config: Some("/b.json".into())
+            })
+        );
+        assert_eq!(parse_strs(&["-h"]), Ok(Command::Help));
+        assert_eq!(parse_strs(&["--version"]), Ok(Command::Version));
+        assert!(parse_strs(&["--config"]).is_err());
+        assert!(parse_strs(&["--bogus"]).is_err());
+    }
+}

@@ -1,0 +1,746 @@
+//! Reads the `channels.mattermost` section of OpenClaw's config file (JSON5), fills gaps from the
+//! environment and checks every value, so that a bad config stops the bridge before it connects
+//! with one line that names the key and the fix (see `shared/CONFIG.md`).
+
+use crate::env_vars::{self, MissingVar};
+use crate::json5;
+use crate::server_url::ServerUrl;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const SECTION: &str = "channels.mattermost";
+
+/// Documented keys that later versions act on; this one accepts them with a warning.
+const NOT_YET_SUPPORTED: &[&str] = &[
+    "mediaDir",
+    "mediaMaxMb",
+    "caFile",
+    "stateFile",
+    "catchUpMaxAge",
+    "pollInterval",
+];
+
+/// Keys this bridge understands; anything else under the section draws a warning.
+const KNOWN_KEYS: &[&str] = &[
+    "enabled",
+    "serverUrl",
+    "baseUrl",
+    "botToken",
+    "allowFrom",
+    "teamId",
+    "allowChannels",
+    "respondToMentions",
+    "respondToDMs",
+    "useWebSocket",
+    "reconnectInterval",
+    "chatmode",
+    "oncharPrefixes",
+    "dmPolicy",
+    "allowBots",
+    "textChunkLimit",
+    "mediaDir",
+    "mediaMaxMb",
+    "caFile",
+    "stateFile",
+    "catchUpMaxAge",
+    "pollInterval",
+    "retryBudget",
+    // Read by the OpenClaw plugin that spawns us, not by the bridge.
+    "binaryPath",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `chatmode`: which channel posts reach the host.
+pub enum ChatMode {
+    /// `oncall`: posts that mention the bot.
+    Mention,
+    /// `onmessage`: every post.
+    EveryPost,
+    /// `onchar`: posts starting with one of `oncharPrefixes` (and mentions).
+    Prefix,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DmPolicy {
+    Allowlist,
+    Open,
+    Disabled,
+    Pairing,
+}
+
+/// The checked configuration. `Debug` is implemented by hand so the token can never be printed.
+#[derive(Clone)]
+pub struct Config {
+    /// The file that was read, when there was one.
+    pub file: Option<PathBuf>,
+    pub server: ServerUrl,
+    pub token: String,
+    pub allow_from: Vec<String>,
+    pub team_id: Option<String>,
+    pub allow_channels: Vec<String>,
+    pub respond_to_mentions: bool,
+    pub respond_to_dms: bool,
+    pub reconnect_interval: Duration,
+    pub chatmode: ChatMode,
+    pub onchar_prefixes: Vec<String>,
+    pub dm_policy: DmPolicy,
+    pub allow_bots: bool,
+    pub text_chunk_limit: Option<usize>,
+    /// How long one REST call is retried (network errors, 5xx, 429) before giving up.
+    pub retry_budget: Duration,
+    /// Things worth a warning that do not stop the bridge (unknown keys, plain http).
+    pub warnings: Vec<String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("file", &self.file)
+            .field("server", &self.server.to_string())
+            .field("token", &"[redacted]")
+            .field("allow_from", &self.allow_from)
+            .field("team_id", &self.team_id)
+            .field("allow_channels", &self.allow_channels)
+            .field("chatmode", &self.chatmode)
+            .field("dm_policy", &self.dm_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What loading produced: a config to run with, or `enabled: false`.
+#[derive(Debug)]
+pub enum Loaded {
+    Enabled(Box<Config>),
+    Disabled { file: Option<PathBuf> },
+}
+
+/// A config problem, already phrased as the one line the operator sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "config: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Finds, reads and checks the config. `cli_path` is `--config PATH`; `env` looks up
+/// environment variables (injected so tests need not touch the process environment).
+pub fn load(cli_path: Option<&Path>, env: Env) -> Result<Loaded, ConfigError> {
+    let path = locate(cli_path, env);
+    let (file, section) = match &path {
+        Some(path) => read_section(path)?,
+        None => (None, Map::new()),
+    };
+    let hint = match (&file, &path) {
+        (Some(f), _) => f.display().to_string(),
+        (None, Some(p)) => format!("{} (not found)", p.display()),
+        (None, None) => "your OpenClaw config".to_string(),
+    };
+    let reader = Section {
+        map: &section,
+        env,
+        hint,
+    };
+    if !reader.bool("enabled", true)? {
+        return Ok(Loaded::Disabled { file });
+    }
+    let mut config = reader.build()?;
+    config.file = file;
+    Ok(Loaded::Enabled(Box::new(config)))
+}
+
+/// Where the config file should be, in the contract's order of precedence.
+pub fn locate(cli_path: Option<&Path>, env: Env) -> Option<PathBuf> {
+    let non_empty = |name: &str| env(name).filter(|v| !v.is_empty());
+    if let Some(path) = cli_path {
+        return Some(path.to_path_buf());
+    }
+    if let Some(path) = non_empty("OPENCLAW_CONFIG_PATH") {
+        return Some(PathBuf::from(path));
+    }
+    if let Some(dir) = non_empty("OPENCLAW_STATE_DIR") {
+        return Some(Path::new(&dir).join("openclaw.json"));
+    }
+    non_empty("HOME").map(|home| Path::new(&home).join(".openclaw").join("openclaw.json"))
+}
+
+/// Reads the file and returns the `channels.mattermost` object (empty when absent). A missing
+/// file is not an error: the environment may supply everything.
+fn read_section(path: &Path) -> Result<(Option<PathBuf>, Map<String, Value>), ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, Map::new())),
+        Err(e) => {
+            return Err(ConfigError(format!(
+                "cannot read {}: {e} (check the path and its permissions)",
+                path.display()
+            )))
+        }
+    };
+    let root = json5::parse(&text).map_err(|e| {
+        ConfigError(format!(
+            "{}: {e} (the file must be valid JSON5)",
+            path.display()
+        ))
+    })?;
+    let section = match root.get("channels").and_then(|c| c.get("mattermost")) {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => {
+            return Err(ConfigError(format!(
+                "{SECTION} in {} must be an object {{ … }}",
+                path.display()
+            )))
+        }
+    };
+    Ok((Some(path.to_path_buf()), section))
+}
+
+/// Typed access to the section, with `${VAR}` substitution and error messages that name keys.
+struct Section<'a> {
+    map: &'a Map<String, Value>,
+    env: Env<'a>,
+    /// Where the operator should make the fix (the file path).
+    hint: String,
+}
+
+impl Section<'_> {
+    fn build(&self) -> Result<Config, ConfigError> {
+        let mut warnings = self.unknown_key_warnings();
+        warnings.extend(self.not_yet_supported_warnings());
+        let server = self.server_url(&mut warnings)?;
+        let token = self.token()?;
+        let chatmode = match self.choice("chatmode", &["oncall", "onmessage", "onchar"], 0)? {
+            0 => ChatMode::Mention,
+            1 => ChatMode::EveryPost,
+            _ => ChatMode::Prefix,
+        };
+        let dm_policy =
+            match self.choice("dmPolicy", &["allowlist", "open", "disabled", "pairing"], 0)? {
+                0 => DmPolicy::Allowlist,
+                1 => DmPolicy::Open,
+                2 => DmPolicy::Disabled,
+                _ => DmPolicy::Pairing,
+            };
+        let use_websocket = self.bool("useWebSocket", true)?;
+        if !use_websocket {
+            return Err(self.invalid(
+                "useWebSocket",
+                "is false, but the REST polling transport is not available in this version yet",
+                "remove the key or set it to true",
+            ));
+        }
+        let onchar_prefixes = match self.string_list("oncharPrefixes")? {
+            Some(list) => list,
+            None => vec![">".to_string(), "!".to_string()],
+        };
+        if onchar_prefixes.iter().any(|p| p.is_empty()) {
+            return Err(self.invalid(
+                "oncharPrefixes",
+                "contains an empty prefix",
+                "use non-empty strings such as \">\" or \"!\"",
+            ));
+        }
+        Ok(Config {
+            file: None,
+            server,
+            token,
+            allow_from: self.string_list("allowFrom")?.unwrap_or_default(),
+            team_id: self.string_or_env("teamId", "MATTERMOST_TEAM_ID")?,
+            allow_channels: self.string_list("allowChannels")?.unwrap_or_default(),
+            respond_to_mentions: self.bool("respondToMentions", true)?,
+            respond_to_dms: self.bool("respondToDMs", true)?,
+            reconnect_interval: self.millis("reconnectInterval", 5000, 1)?,
+            chatmode,
+            onchar_prefixes,
+            dm_policy,
+            allow_bots: self.bool("allowBots", false)?,
+            text_chunk_limit: self.text_chunk_limit()?,
+            retry_budget: self.millis("retryBudget", 60_000, 0)?,
+            warnings,
+        })
+    }
+
+    fn unknown_key_warnings(&self) -> Vec<String> {
+        self.map
+            .keys()
+            .filter(|key| !KNOWN_KEYS.contains(&key.as_str()))
+            .map(|key| {
+                format!("{SECTION}.{key} is not a key this bridge knows; ignored (a newer version may use it)")
+            })
+            .collect()
+    }
+
+    /// Documented keys whose features are not in this version: said plainly instead of
+    /// silently ignored (e.g. a `caFile` that is not used would make TLS errors baffling).
+    fn not_yet_supported_warnings(&self) -> Vec<String> {
+        NOT_YET_SUPPORTED
+            .iter()
+            .filter(|key| self.value(key).is_some())
+            .map(|key| format!("{SECTION}.{key} is not supported by this version yet; ignored"))
+            .collect()
+    }
+
+    fn server_url(&self, warnings: &mut Vec<String>) -> Result<ServerUrl, ConfigError> {
+        let (key, text) = match (self.string("serverUrl")?, self.string("baseUrl")?) {
+            (Some(url), _) => ("serverUrl", url),
+            (None, Some(url)) => ("baseUrl", url),
+            (None, None) => match (self.env)("MATTERMOST_URL").filter(|v| !v.is_empty()) {
+                Some(url) => ("serverUrl", url),
+                None => return Err(self.missing("serverUrl", "MATTERMOST_URL")),
+            },
+        };
+        let url = ServerUrl::parse(&text)
+            .map_err(|why| self.invalid(key, &why, "use e.g. https://chat.example.com"))?;
+        if !url.tls {
+            warnings.push(format!(
+                "{SECTION}.{key} uses plain http://: the bot token travels unencrypted"
+            ));
+        }
+        Ok(url)
+    }
+
+    fn token(&self) -> Result<String, ConfigError> {
+        let token = match self.map.get("botToken") {
+            None | Some(Value::Null) => (self.env)("MATTERMOST_BOT_TOKEN")
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| self.missing("botToken", "MATTERMOST_BOT_TOKEN"))?,
+            Some(Value::String(text)) => self.substitute("botToken", text)?,
+            Some(Value::Object(secret)) => self.secret_ref(secret)?,
+            Some(_) => {
+                return Err(self.invalid(
+                    "botToken",
+                    "must be a string or { source: \"env\", id: \"VAR\" }",
+                    "set it to the bot's access token or \"${MATTERMOST_BOT_TOKEN}\"",
+                ))
+            }
+        };
+        let token = token.trim().to_string();
+        if token.is_empty() {
+            return Err(self.invalid("botToken", "is empty", "set it to the bot's access token"));
+        }
+        if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(self.invalid(
+                "botToken",
+                "contains spaces or control characters",
+                "paste the token exactly as Mattermost showed it",
+            ));
+        }
+        Ok(token)
+    }
+
+    /// OpenClaw's secret reference form `{ source: "env", id: "VAR" }`.
+    fn secret_ref(&self, secret: &Map<String, Value>) -> Result<String, ConfigError> {
+        let source = secret.get("source").and_then(Value::as_str).unwrap_or("");
+        let id = secret.get("id").and_then(Value::as_str).unwrap_or("");
+        if source != "env" {
+            return Err(self.invalid(
+                "botToken",
+                &format!("uses secret source \"{source}\", which this bridge cannot read"),
+                "use { source: \"env\", id: \"VAR\" } or a \"${VAR}\" string",
+            ));
+        }
+        if id.is_empty() {
+            return Err(self.invalid(
+                "botToken.id",
+                "is missing",
+                "name the environment variable that holds the token",
+            ));
+        }
+        (self.env)(id).filter(|v| !v.is_empty()).ok_or_else(|| {
+            ConfigError(format!(
+                "{SECTION}.botToken refers to the environment variable {id}, which is not set (export {id}=<token>)"
+            ))
+        })
+    }
+
+    fn text_chunk_limit(&self) -> Result<Option<usize>, ConfigError> {
+        if self.value("textChunkLimit").is_none() {
+            return Ok(None);
+        }
+        let limit = self.number("textChunkLimit", 0.0, 16.0)?;
+        if limit.fract() != 0.0 {
+            return Err(self.invalid("textChunkLimit", "must be a whole number", "use e.g. 4000"));
+        }
+        Ok(Some(limit.min(usize::MAX as f64) as usize))
+    }
+
+    fn value(&self, key: &str) -> Option<&Value> {
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    fn substitute(&self, key: &str, text: &str) -> Result<String, ConfigError> {
+        env_vars::substitute(text, self.env).map_err(|MissingVar(name)| {
+            ConfigError(format!(
+                "{SECTION}.{key} uses ${{{name}}}, but the environment variable {name} is not set (export it, or write $${{{name}}} for a literal)"
+            ))
+        })
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(Value::String(text)) => {
+                let text = self.substitute(key, text)?;
+                Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
+            }
+            Some(_) => Err(self.invalid(key, "must be a string", "put the value in quotes")),
+        }
+    }
+
+    fn string_or_env(&self, key: &str, var: &str) -> Result<Option<String>, ConfigError> {
+        Ok(self
+            .string(key)?
+            .or_else(|| (self.env)(var).filter(|v| !v.trim().is_empty())))
+    }
+
+    fn string_list(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
+        let items = match self.value(key) {
+            None => return Ok(None),
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                return Err(self.invalid(
+                    key,
+                    "must be a list of strings",
+                    "use e.g. [\"id1\", \"@alice\"]",
+                ))
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let item_key = format!("{key}[{i}]");
+            match item {
+                Value::String(text) => {
+                    let text = self.substitute(&item_key, text)?;
+                    let text = text.trim();
+                    if !text.is_empty() {
+                        out.push(text.to_string());
+                    }
+                }
+                _ => return Err(self.invalid(&item_key, "must be a string", "quote it")),
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn bool(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.value(key) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(self.invalid(
+                key,
+                &format!("must be true or false (got {other})"),
+                "write true or false without quotes",
+            )),
+        }
+    }
+
+    fn number(&self, key: &str, default: f64, min: f64) -> Result<f64, ConfigError> {
+        let n = match self.value(key) {
+            None => return Ok(default),
+            Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::MAX),
+            Some(other) => {
+                return Err(self.invalid(
+                    key,
+                    &format!("must be a number (got {other})"),
+                    "write a number without quotes",
+                ))
+            }
+        };
+        if n < min {
+            return Err(self.invalid(
+                key,
+                &format!("must be at least {min} (got {n})"),
+                "raise the value",
+            ));
+        }
+        Ok(n)
+    }
+
+    fn millis(&self, key: &str, default: u64, min: u64) -> Result<Duration, ConfigError> {
+        let ms = self.number(key, default as f64, min as f64)?;
+        // Infinity in the file arrives as f64::MAX: "no limit", which saturates here.
+        Ok(Duration::from_millis(ms.min(u64::MAX as f64) as u64))
+    }
+
+    /// The index of the value among `choices`.
+    fn choice(&self, key: &str, choices: &[&str], default: usize) -> Result<usize, ConfigError> {
+        let Some(text) = self.string(key)? else {
+            return Ok(default);
+        };
+        choices.iter().position(|c| *c == text).ok_or_else(|| {
+            let list = choices
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.invalid(
+                key,
+                &format!("is \"{text}\""),
+                &format!("use one of {list}"),
+            )
+        })
+    }
+
+    fn missing(&self, key: &str, var: &str) -> ConfigError {
+        ConfigError(format!(
+            "{SECTION}.{key} is missing (set it in {} or {var})",
+            self.hint
+        ))
+    }
+
+    fn invalid(&self, key: &str, what: &str, fix: &str) -> ConfigError {
+        ConfigError(format!("{SECTION}.{key} {what} ({fix})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    struct Fixture {
+        dir: PathBuf,
+    }
+
+    impl Fixture {
+        fn new(name: &str) -> Fixture {
+            let dir = std::env::temp_dir()
+                .join(format!("ocmm-config-test-{}-{name}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Fixture { dir }
+        }
+
+        fn write(&self, text: &str) -> PathBuf {
+            let path = self.dir.join("openclaw.json");
+            std::fs::File::create(&path)
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            path
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn load_with(text: &str, vars: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
+        let fixture = Fixture::new(&format!("{:x}", crate::random::next_u64()));
+        let path = fixture.write(text);
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        load(Some(&path), &|name| vars.get(name).cloned())
+    }
+
+    fn config(text: &str, vars: &[(&str, &str)]) -> Config {
+        match load_with(text, vars).unwrap() {
+            Loaded::Enabled(config) => *config,
+            Loaded::Disabled { .. } => panic!("disabled"),
+        }
+    }
+
+    fn error(text: &str, vars: &[(&str, &str)]) -> String {
+        load_with(text, vars).unwrap_err().to_string()
+    }
+
+    const SEED: &str = r#"{
+      // OpenClaw's config is JSON5
+      agents: { defaults: { model: '${SOME_OTHER_UNSET_VAR}' } },
+      channels: {
+        mattermost: {
+          enabled: true,
+          serverUrl: "https://chat.example.com/",
+          botToken: "${MATTERMOST_BOT_TOKEN}",
+          allowFrom: ["USER_ID_1", "@alice"],
+          teamId: "TEAM_ID",
+          allowChannels: ["CHANNEL_ID_1"],
+          respondToMentions: true,
+          respondToDMs: true,
+          useWebSocket: true,
+          reconnectInterval: 5000,
+        },
+      },
+    }"#;
+
+    #[test]
+    fn reads_the_seed_config() {
+        let c = config(SEED, &[("MATTERMOST_BOT_TOKEN", "tok-123")]);
+        assert_eq!(c.server.to_string(), "https://chat.example.com");
+        assert_eq!(c.token, "tok-123");
+        assert_eq!(c.allow_from, vec!["USER_ID_1", "@alice"]);
+        assert_eq!(c.team_id.as_deref(), Some("TEAM_ID"));
+        assert_eq!(c.allow_channels, vec!["CHANNEL_ID_1"]);
+        assert_eq!(c.reconnect_interval, Duration::from_millis(5000));
+        assert_eq!(c.chatmode, ChatMode::Mention);
+        assert_eq!(c.dm_policy, DmPolicy::Allowlist);
+        assert_eq!(c.onchar_prefixes, vec![">", "!"]);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert!(!format!("{c:?}").contains("tok-123"));
+    }
+
+    #[test]
+    fn environment_fills_what_the_file_leaves_unset() {
+        let c = config(
+            "{channels:{mattermost:{teamId:'from-file'}}}",
+            &[
+                ("MATTERMOST_URL", "http://127.0.0.1:8065"),
+                ("MATTERMOST_BOT_TOKEN", "env-token"),
+                ("MATTERMOST_TEAM_ID", "from-env"),
+            ],
+        );
+        assert_eq!(c.server.to_string(), "http://127.0.0.1:8065");
+        assert_eq!(c.token, "env-token");
+        assert_eq!(c.team_id.as_deref(), Some("from-file"));
+        assert!(c.warnings.iter().any(|w| w.contains("plain http")));
+    }
+
+    #[test]
+    fn base_url_alias_and_secret_ref() {
+        let c = config(
+            "{channels:{mattermost:{baseUrl:'https://m.example/api/v4', botToken:{source:'env', provider:'default', id:'MY_TOKEN'}}}}",
+            &[("MY_TOKEN", "secret-from-ref")],
+        );
+        assert_eq!(c.server.to_string(), "https://m.example");
+        assert_eq!(c.token, "secret-from-ref");
+    }
+
+    #[test]
+    fn missing_file_is_fine_with_environment() {
+        let vars: HashMap<&str, &str> = [
+            ("MATTERMOST_URL", "https://chat.example.com"),
+            ("MATTERMOST_BOT_TOKEN", "t0ken"),
+            ("HOME", "/nonexistent-home"),
+        ]
+        .into();
+        let loaded = load(None, &|n| vars.get(n).map(|v| v.to_string())).unwrap();
+        assert!(matches!(loaded, Loaded::Enabled(c) if c.file.is_none()));
+    }
+
+    #[test]
+    fn disabled_section() {
+        assert!(matches!(
+            load_with("{channels:{mattermost:{enabled:false}}}", &[]).unwrap(),
+            Loaded::Disabled { .. }
+        ));
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_fix() {
+        let base = "serverUrl:'https://a.b', botToken:'tok'";
+        let cases: Vec<(String, &str)> = vec![
+            ("{}".into(), "channels.mattermost.serverUrl is missing (set it in"),
+            ("{channels:{mattermost:{serverUrl:'https://a.b'}}}".into(),
+             "channels.mattermost.botToken is missing (set it in"),
+            ("{channels:{mattermost:{serverUrl:'chat.example.com', botToken:'t'}}}".into(),
+             "channels.mattermost.serverUrl \"chat.example.com\" must start with https://"),
+            (format!("{{channels:{{mattermost:{{{base}, respondToDMs:'yes'}}}}}}"),
+             "channels.mattermost.respondToDMs must be true or false"),
+            (format!("{{channels:{{mattermost:{{{base}, allowFrom:'alice'}}}}}}"),
+             "channels.mattermost.allowFrom must be a list of strings"),
+            (format!("{{channels:{{mattermost:{{{base}, allowFrom:['a', 5]}}}}}}"),
+             "channels.mattermost.allowFrom[1] must be a string"),
+            (format!("{{channels:{{mattermost:{{{base}, chatmode:'always'}}}}}}"),
+             "channels.mattermost.chatmode is \"always\" (use one of \"oncall\", \"onmessage\", \"onchar\")"),
+            (format!("{{channels:{{mattermost:{{{base}, reconnectInterval:-5}}}}}}"),
+             "channels.mattermost.reconnectInterval must be at least 1"),
+            (format!("{{channels:{{mattermost:{{{base}, textChunkLimit:100.5}}}}}}"),
+             "channels.mattermost.textChunkLimit must be a whole number"),
+            ("{channels:{mattermost:{serverUrl:'https://a.b', botToken:'${NOPE_TOKEN}'}}}".into(),
+             "channels.mattermost.botToken uses ${NOPE_TOKEN}, but the environment variable NOPE_TOKEN is not set"),
+            ("{channels:{mattermost:{serverUrl:'https://a.b', botToken:{source:'file', id:'x'}}}}".into(),
+             "channels.mattermost.botToken uses secret source \"file\""),
+            ("{channels:{mattermost:{serverUrl:'https://a.b', botToken:{source:'env', id:'UNSET_X'}}}}".into(),
+             "UNSET_X, which is not set"),
+            ("{channels:{mattermost:{serverUrl:'https://a.b', botToken:'two words'}}}".into(),
+             "channels.mattermost.botToken contains spaces"),
+            (format!("{{channels:{{mattermost:{{{base}, useWebSocket:false}}}}}}"),
+             "channels.mattermost.useWebSocket is false"),
+            ("{channels:{mattermost:[]}}".into(), "channels.mattermost in"),
+            ("{channels:{mattermost:{serverUrl:'https://a.b',,}}}".into(), "must be valid JSON5"),
+        ];
+        for (text, expected) in cases {
+            let message = error(&text, &[]);
+            assert!(message.starts_with("config: "), "{message}");
+            assert!(
+                message.contains(expected),
+                "{text}\n  got: {message}\n  want: {expected}"
+            );
+            assert!(!message.contains('\n'), "one line: {message}");
+        }
+    }
+
+    #[test]
+    fn token_never_in_errors() {
+        let message = error(
+            "{channels:{mattermost:{serverUrl:'nope', botToken:'supersecret'}}}",
+            &[],
+        );
+        assert!(!message.contains("supersecret"));
+    }
+
+    #[test]
+    fn unknown_keys_warn_and_escaped_vars_stay_literal() {
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', allowFrom:['$${HOME}'], futureKey:1, caFile:'/ca.pem'}}}",
+            &[],
+        );
+        assert_eq!(c.allow_from, vec!["${HOME}"]);
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("futureKey"));
+        assert!(c.warnings[1].contains("caFile is not supported by this version yet"));
+    }
+
+    #[test]
+    fn json5_extras_and_infinity() {
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', retryBudget: Infinity, textChunkLimit: 0x0FA0, reconnectInterval: +5, chatmode:'onchar', oncharPrefixes:['?'], dmPolicy:'pairing'}}}",
+            &[],
+        );
+        assert_eq!(c.retry_budget, Duration::from_millis(u64::MAX));
+        assert_eq!(c.text_chunk_limit, Some(4000));
+        assert_eq!(c.reconnect_interval, Duration::from_millis(5));
+        assert_eq!(c.chatmode, ChatMode::Prefix);
+        assert_eq!(c.onchar_prefixes, vec!["?"]);
+        assert_eq!(c.dm_policy, DmPolicy::Pairing);
+    }
+
+    #[test]
+    fn locate_follows_precedence() {
+        let vars: HashMap<&str, &str> = [
+            ("OPENCLAW_CONFIG_PATH", "/cfg/a.json"),
+            ("OPENCLAW_STATE_DIR", "/state"),
+            ("HOME", "/home/u"),
+        ]
+        .into();
+        let env = |n: &str| vars.get(n).map(|v| v.to_string());
+        assert_eq!(
+            locate(Some(Path::new("/cli.json")), &env),
+            Some(PathBuf::from("/cli.json"))
+        );
+        assert_eq!(locate(None, &env), Some(PathBuf::from("/cfg/a.json")));
+        let no_path = |n: &str| (n != "OPENCLAW_CONFIG_PATH").then(|| env(n)).flatten();
+        assert_eq!(
+            locate(None, &no_path),
+            Some(PathBuf::from("/state/openclaw.json"))
+        );
+        let home_only = |n: &str| (n == "HOME").then(|| env(n)).flatten();
+        assert_eq!(
+            locate(None, &home_only),
+            Some(PathBuf::from("/home/u/.openclaw/openclaw.json"))
+        );
+    }
+}

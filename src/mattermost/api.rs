@@ -1,0 +1,275 @@
+//! The REST API v4 client: one method per endpoint the bridge uses, each returning a typed value
+//! or an `ApiError` that keeps the server's own error id and message. Retries live in
+//! `with_retries`: network errors, 5xx and 429 are retried until the budget runs out; any other
+//! status is final.
+
+use super::model::{Channel, NewPost, Post, Team, User};
+use crate::backoff::Backoff;
+use crate::random;
+use crate::redact::redact;
+use crate::server_url::ServerUrl;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::fmt;
+use std::time::{Duration, Instant};
+use ureq::http::Response;
+use ureq::Body;
+
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The server answered with an error status.
+    Status {
+        status: u16,
+        id: String,
+        message: String,
+        request_id: String,
+        /// From `Retry-After` / `X-Ratelimit-Reset` on a 429.
+        retry_after: Option<Duration>,
+    },
+    /// No usable answer: connection, TLS, timeout, or a body we could not read.
+    Network(String),
+}
+
+impl ApiError {
+    /// Worth trying again: the server may answer differently in a moment.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Network(_) => true,
+            ApiError::Status { status, .. } => *status == 429 || *status >= 500,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            ApiError::Network(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Status {
+                status,
+                id,
+                message,
+                ..
+            } => write!(f, "HTTP {status} {id}: {message}"),
+            ApiError::Network(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Mattermost's AppError body.
+#[derive(Deserialize, Default)]
+struct AppError {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    request_id: String,
+}
+
+pub struct Api {
+    agent: ureq::Agent,
+    base: String,
+    authorization: String,
+    retry_budget: Duration,
+}
+
+impl Api {
+    pub fn new(server: &ServerUrl, token: &str, retry_budget: Duration) -> Api {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(super::net::CONNECT_TIMEOUT))
+            .timeout_global(Some(CALL_TIMEOUT))
+            .user_agent(concat!("openclaw-mattermost/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        Api {
+            agent,
+            base: server.api_base(),
+            authorization: format!("Bearer {token}"),
+            retry_budget,
+        }
+    }
+
+    pub fn me(&self) -> Result<User, ApiError> {
+        self.with_retries(|| self.get("/users/me"))
+    }
+
+    pub fn my_teams(&self) -> Result<Vec<Team>, ApiError> {
+        self.with_retries(|| self.get("/users/me/teams"))
+    }
+
+    /// The client config map (`MaxPostSize`, `MaxFileSize`, `Version`, …), values as strings.
+    pub fn client_config(&self) -> Result<Value, ApiError> {
+        self.with_retries(|| self.get("/config/client?format=old"))
+    }
+
+    pub fn users_by_usernames(&self, names: &[String]) -> Result<Vec<User>, ApiError> {
+        self.with_retries(|| self.send("POST", "/users/usernames", &json!(names)))
+    }
+
+    pub fn channel(&self, id: &str) -> Result<Channel, ApiError> {
+        self.with_retries(|| self.get(&format!("/channels/{id}")))
+    }
+
+    /// Finds or creates the DM channel between the bot and `user_id`.
+    pub fn direct_channel(&self, bot_id: &str, user_id: &str) -> Result<Channel, ApiError> {
+        self.with_retries(|| self.send("POST", "/channels/direct", &json!([bot_id, user_id])))
+    }
+
+    /// Creates a post; retries reuse the same body and so the same `pending_post_id`, which
+    /// makes the server return the first post instead of creating a second.
+    pub fn create_post(&self, post: &NewPost) -> Result<Post, ApiError> {
+        let body = serde_json::to_value(post).map_err(|e| ApiError::Network(e.to_string()))?;
+        self.with_retries(|| self.send("POST", "/posts", &body))
+    }
+
+    pub fn patch_post(&self, post_id: &str, message: &str) -> Result<Post, ApiError> {
+        let body = json!({ "message": message });
+        self.with_retries(|| self.send("PUT", &format!("/posts/{post_id}/patch"), &body))
+    }
+
+    pub fn typing(&self, channel_id: &str, parent_id: &str) -> Result<(), ApiError> {
+        let body = json!({ "channel_id": channel_id, "parent_id": parent_id });
+        self.with_retries(|| self.send::<Value>("POST", "/users/me/typing", &body))
+            .map(drop)
+    }
+
+    pub fn add_reaction(&self, bot_id: &str, post_id: &str, emoji: &str) -> Result<(), ApiError> {
+        let body = json!({ "user_id": bot_id, "post_id": post_id, "emoji_name": emoji });
+        self.with_retries(|| self.send::<Value>("POST", "/reactions", &body))
+            .map(drop)
+    }
+
+    pub fn remove_reaction(&self, post_id: &str, emoji: &str) -> Result<(), ApiError> {
+        let path = format!("/users/me/posts/{post_id}/reactions/{emoji}");
+        self.with_retries(|| self.delete(&path))
+    }
+
+    /// Runs `call` until it succeeds, fails for good, or the retry budget is spent.
+    fn with_retries<T>(
+        &self,
+        mut call: impl FnMut() -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let started = Instant::now();
+        let mut backoff = Backoff::new(FIRST_RETRY);
+        loop {
+            let error = match call() {
+                Ok(value) => return Ok(value),
+                Err(e) if !e.is_transient() => return Err(e),
+                Err(e) => e,
+            };
+            let wait = match &error {
+                ApiError::Status {
+                    retry_after: Some(after),
+                    ..
+                } => *after,
+                _ => backoff.next_delay(random::unit()).min(MAX_RETRY_WAIT),
+            };
+            let spent = started.elapsed();
+            if spent + wait > self.retry_budget {
+                return Err(error);
+            }
+            log::warn!(
+                "Mattermost call failed ({error}); retrying in {} ms",
+                wait.as_millis()
+            );
+            std::thread::sleep(wait);
+        }
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let result = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", &self.authorization)
+            .call();
+        decode(result)
+    }
+
+    fn send<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, ApiError> {
+        let url = format!("{}{path}", self.base);
+        let request = match method {
+            "PUT" => self.agent.put(url),
+            _ => self.agent.post(url),
+        };
+        let result = request
+            .header("Authorization", &self.authorization)
+            .send_json(body);
+        decode(result)
+    }
+
+    fn delete(&self, path: &str) -> Result<(), ApiError> {
+        let result = self
+            .agent
+            .delete(format!("{}{path}", self.base))
+            .header("Authorization", &self.authorization)
+            .call();
+        decode::<Value>(result).map(drop)
+    }
+}
+
+/// Turns a ureq result into the body as `T`, or an `ApiError` carrying the server's words.
+fn decode<T: DeserializeOwned>(result: Result<Response<Body>, ureq::Error>) -> Result<T, ApiError> {
+    let mut response =
+        result.map_err(|e| ApiError::Network(redact(&e.to_string()).into_owned()))?;
+    let status = response.status().as_u16();
+    let retry_after = retry_after(&response);
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| ApiError::Network(format!("reading the response failed: {e}")))?;
+    if (200..300).contains(&status) {
+        // Some endpoints answer with an empty body; treat it as JSON null.
+        let text = if body.trim().is_empty() {
+            "null"
+        } else {
+            &body
+        };
+        return serde_json::from_str(text)
+            .map_err(|e| ApiError::Network(format!("unexpected response from the server: {e}")));
+    }
+    // 429 has a plain-text body; other errors are AppError JSON (or a proxy's HTML page).
+    let app: AppError = serde_json::from_str(&body).unwrap_or_default();
+    let message = if app.message.is_empty() {
+        body.trim().chars().take(200).collect()
+    } else {
+        app.message
+    };
+    Err(ApiError::Status {
+        status,
+        id: app.id,
+        message: redact(&message).into_owned(),
+        request_id: app.request_id,
+        retry_after,
+    })
+}
+
+/// How long a 429 asks us to wait: `Retry-After`, else `X-Ratelimit-Reset` (both seconds).
+fn retry_after(response: &Response<Body>) -> Option<Duration> {
+    if response.status().as_u16() != 429 {
+        return None;
+    }
+    ["retry-after", "x-ratelimit-reset"]
+        .iter()
+        .filter_map(|name| response.headers().get(*name)?.to_str().ok())
+        .find_map(|value| value.trim().parse::<u64>().ok())
+        .map(|secs| Duration::from_secs(secs.max(1)))
+}

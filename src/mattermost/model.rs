@@ -1,0 +1,148 @@
+//! The parts of Mattermost's JSON objects the bridge uses. Unknown fields are ignored and most
+//! fields default, because servers of different versions send different subsets.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Team {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Channel {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub team_id: String,
+}
+
+impl Channel {
+    /// For a DM channel (named `idA__idB`), the member that is not `me`.
+    pub fn dm_partner(&self, me: &str) -> Option<&str> {
+        let (a, b) = self.name.split_once("__")?;
+        match (a == me, b == me) {
+            (true, true) => Some(a),
+            (true, false) => Some(b),
+            (false, true) => Some(a),
+            (false, false) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Post {
+    pub id: String,
+    #[serde(default)]
+    pub create_at: i64,
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub channel_id: String,
+    #[serde(default)]
+    pub root_id: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub props: PostProps,
+    #[serde(default)]
+    pub file_ids: Vec<String>,
+    #[serde(default)]
+    pub metadata: PostMetadata,
+}
+
+/// The props that mark automated authors. Servers write `"true"`; some integrations write `true`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PostProps {
+    #[serde(default, deserialize_with = "flag")]
+    pub from_bot: bool,
+    #[serde(default, deserialize_with = "flag")]
+    pub from_webhook: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PostMetadata {
+    #[serde(default)]
+    pub files: Vec<FileInfo>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FileInfo {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub size: i64,
+    #[serde(default)]
+    pub mime_type: String,
+}
+
+/// The body of `POST /api/v4/posts`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewPost<'a> {
+    pub channel_id: &'a str,
+    pub message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub root_id: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub file_ids: &'a [String],
+    /// Reused on every retry so the server never creates the post twice.
+    pub pending_post_id: &'a str,
+}
+
+/// Accepts `"true"`, `true` and anything else as false.
+fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(matches!(value, serde_json::Value::Bool(true))
+        || value
+            .as_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("true")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn post_with_props_and_files() {
+        let post: Post = serde_json::from_str(
+            r#"{"id":"p","create_at":5,"user_id":"u","channel_id":"c","root_id":"","message":"hi",
+                "type":"","props":{"from_bot":"true","attachments":[{"x":1}]},"file_ids":["f"],
+                "metadata":{"files":[{"id":"f","name":"a.pdf","size":12,"mime_type":"application/pdf","extension":"pdf"}]},
+                "extra":{"ignored":true}}"#,
+        )
+        .unwrap();
+        assert!(post.props.from_bot);
+        assert!(!post.props.from_webhook);
+        assert_eq!(post.metadata.files[0].name, "a.pdf");
+        let bare: Post =
+            serde_json::from_str(r#"{"id":"p","props":{"from_webhook":true}}"#).unwrap();
+        assert!(bare.props.from_webhook);
+        assert_eq!(bare.kind, "");
+    }
+
+    #[test]
+    fn dm_partner() {
+        let dm = Channel {
+            id: "c".into(),
+            kind: "D".into(),
+            name: "aaa__bbb".into(),
+            team_id: String::new(),
+        };
+        assert_eq!(dm.dm_partner("aaa"), Some("bbb"));
+        assert_eq!(dm.dm_partner("bbb"), Some("aaa"));
+        assert_eq!(dm.dm_partner("ccc"), None);
+    }
+}

@@ -1,0 +1,150 @@
+//! One WebSocket connection to `/api/v4/websocket`, authenticated by header on the upgrade.
+//! It reads frames with a timeout so the caller can keep the connection alive (ping actions)
+//! and notice a silent, dead server.
+
+use super::net::{self, Stream};
+use crate::server_url::ServerUrl;
+use rustls::ClientConfig;
+use serde_json::{json, Value};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::HandshakeError;
+use tungstenite::http::HeaderValue;
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::{Message, WebSocket};
+
+/// What one read produced.
+#[derive(Debug)]
+pub enum Read {
+    Text(String),
+    /// A ping or pong: the server is alive, nothing to process.
+    Alive,
+    /// Nothing arrived within the read timeout.
+    Idle,
+}
+
+pub struct Connection {
+    socket: WebSocket<Stream>,
+    /// Our next action sequence number (> 0, increasing, per connection).
+    next_seq: i64,
+}
+
+impl Connection {
+    /// Opens the socket and completes the upgrade. `read_timeout` is how long one `read` may
+    /// wait before reporting `Idle`.
+    pub fn open(
+        server: &ServerUrl,
+        token: &str,
+        tls: &Arc<ClientConfig>,
+        read_timeout: Duration,
+    ) -> Result<Connection, String> {
+        let stream = net::connect(&server.host, server.port, server.tls.then_some(tls))?;
+        // Bound the upgrade itself; later reads use `read_timeout`.
+        stream
+            .tcp()
+            .set_read_timeout(Some(net::CONNECT_TIMEOUT))
+            .ok();
+        stream
+            .tcp()
+            .set_write_timeout(Some(net::CONNECT_TIMEOUT))
+            .ok();
+        let mut request = server
+            .websocket()
+            .into_client_request()
+            .map_err(|e| format!("bad WebSocket URL: {e}"))?;
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| "the bot token is not a valid header value".to_string())?;
+        request.headers_mut().insert("Authorization", bearer);
+        let config = WebSocketConfig::default();
+        let (socket, _response) =
+            tungstenite::client::client_with_config(request, stream, Some(config))
+                .map_err(describe_handshake_error)?;
+        socket
+            .get_ref()
+            .tcp()
+            .set_read_timeout(Some(read_timeout))
+            .ok();
+        Ok(Connection {
+            socket,
+            next_seq: 1,
+        })
+    }
+
+    /// A handle that can close this connection from another thread (to stop a blocked read).
+    pub fn interrupter(&self) -> Option<TcpStream> {
+        self.socket.get_ref().tcp().try_clone().ok()
+    }
+
+    /// Waits for the next text frame. Pings are answered (tungstenite queues the pong; we flush
+    /// it at once so the server's 100 s pong deadline is never at risk).
+    pub fn read(&mut self) -> Result<Read, String> {
+        loop {
+            match self.socket.read() {
+                Ok(Message::Text(text)) => return Ok(Read::Text(text.as_str().to_string())),
+                Ok(Message::Ping(_)) => {
+                    self.socket
+                        .flush()
+                        .map_err(|e| format!("sending pong failed: {e}"))?;
+                    return Ok(Read::Alive);
+                }
+                Ok(Message::Pong(_)) => return Ok(Read::Alive),
+                Ok(Message::Close(frame)) => {
+                    let why = frame.map_or_else(
+                        || "server closed the connection".to_string(),
+                        |f| format!("server closed the connection ({} {})", f.code, f.reason),
+                    );
+                    return Err(why);
+                }
+                Ok(_) => {} // binary and raw frames: nothing for us
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(Read::Idle)
+                }
+                Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                    return Err("connection closed".to_string())
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    /// Sends an action frame `{"seq":N,"action":…,"data":…}` and returns its seq.
+    pub fn send_action(&mut self, action: &str, data: Value) -> Result<i64, String> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let frame = json!({ "seq": seq, "action": action, "data": data }).to_string();
+        self.socket
+            .send(Message::text(frame))
+            .map_err(|e| format!("sending {action} failed: {e}"))?;
+        Ok(seq)
+    }
+
+    /// Best-effort polite close.
+    pub fn close(mut self) {
+        let _ = self.socket.close(None);
+        let _ = self.socket.flush();
+    }
+}
+
+/// Explains a failed upgrade in operator terms (a proxy that drops `Upgrade` answers 200/400).
+fn describe_handshake_error(error: HandshakeError<tungstenite::ClientHandshake<Stream>>) -> String {
+    match error {
+        HandshakeError::Interrupted(_) => "the WebSocket upgrade timed out".to_string(),
+        HandshakeError::Failure(tungstenite::Error::Http(response)) => {
+            let status = response.status().as_u16();
+            match status {
+                401 | 403 => format!("WebSocket upgrade refused with HTTP {status}: the bot token was rejected"),
+                _ => format!(
+                    "WebSocket upgrade answered HTTP {status} instead of 101: a proxy in front of Mattermost may not pass the Upgrade header"
+                ),
+            }
+        }
+        HandshakeError::Failure(e) => format!("WebSocket upgrade failed: {e}"),
+    }
+}

@@ -1,0 +1,554 @@
+//! Who may talk to the bot and where it may speak: every inbound post and every outbound target
+//! goes through here (see `shared/CONFIG.md`). Pure decisions over plain data, so the rules are
+//! tested as a table.
+
+use crate::config::{ChatMode, Config, DmPolicy};
+use crate::mention;
+use crate::stop::lock;
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelType {
+    Direct,
+    Group,
+    Open,
+    Private,
+}
+
+impl ChannelType {
+    /// From Mattermost's one-letter type.
+    pub fn from_code(code: &str) -> Option<ChannelType> {
+        match code {
+            "D" => Some(ChannelType::Direct),
+            "G" => Some(ChannelType::Group),
+            "O" => Some(ChannelType::Open),
+            "P" => Some(ChannelType::Private),
+            _ => None,
+        }
+    }
+
+    /// The protocol's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelType::Direct => "direct",
+            ChannelType::Group => "group",
+            ChannelType::Open => "open",
+            ChannelType::Private => "private",
+        }
+    }
+}
+
+/// The facts about one post that the rules look at.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub channel_type: ChannelType,
+    pub channel_id: &'a str,
+    /// `""` for DMs and group DMs.
+    pub team_id: &'a str,
+    pub user_id: &'a str,
+    /// `""` for ordinary user posts.
+    pub post_type: &'a str,
+    pub from_bot: bool,
+    pub from_webhook: bool,
+    pub message: &'a str,
+    /// The server listed the bot in the event's `mentions`.
+    pub server_mentioned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict<'a> {
+    Accept {
+        /// The text to forward (the `onchar` prefix removed).
+        text: &'a str,
+        mentioned: bool,
+        /// False only for a pairing DM from someone outside `allowFrom`.
+        authorized: bool,
+    },
+    Drop(DropReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    OwnPost,
+    SystemPost,
+    BotPost,
+    DmsDisabled,
+    SenderNotAllowed,
+    ChannelNotAllowed,
+    OtherTeam,
+    NotAddressed,
+}
+
+/// Where an outbound request wants to post.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub channel_type: ChannelType,
+    pub channel_id: &'a str,
+    pub team_id: &'a str,
+    /// For a DM: the other member.
+    pub dm_user: Option<&'a str>,
+}
+
+pub struct Policy {
+    bot_id: String,
+    bot_username: String,
+    team_id: Option<String>,
+    allow_everyone: bool,
+    /// Grows at run time through the `allow` request.
+    allow_from: Mutex<HashSet<String>>,
+    allow_channels: HashSet<String>,
+    respond_to_mentions: bool,
+    respond_to_dms: bool,
+    chatmode: ChatMode,
+    onchar_prefixes: Vec<String>,
+    dm_policy: DmPolicy,
+    allow_bots: bool,
+}
+
+impl Policy {
+    /// `allow_from` is the config's list with `@usernames` already resolved to ids.
+    pub fn new(
+        config: &Config,
+        bot_id: &str,
+        bot_username: &str,
+        team_id: Option<&str>,
+        allow_from: &[String],
+    ) -> Policy {
+        Policy {
+            bot_id: bot_id.to_string(),
+            bot_username: bot_username.to_string(),
+            team_id: team_id.map(str::to_string),
+            allow_everyone: allow_from.iter().any(|id| id == "*"),
+            allow_from: Mutex::new(allow_from.iter().cloned().collect()),
+            allow_channels: config.allow_channels.iter().cloned().collect(),
+            respond_to_mentions: config.respond_to_mentions,
+            respond_to_dms: config.respond_to_dms,
+            chatmode: config.chatmode,
+            onchar_prefixes: config.onchar_prefixes.clone(),
+            dm_policy: config.dm_policy,
+            allow_bots: config.allow_bots,
+        }
+    }
+
+    /// Adds a user to the allow list (after the host approved a pairing).
+    pub fn allow(&self, user_id: &str) {
+        lock(&self.allow_from).insert(user_id.to_string());
+    }
+
+    pub fn is_allowed(&self, user_id: &str) -> bool {
+        self.allow_everyone || lock(&self.allow_from).contains(user_id)
+    }
+
+    /// Decides whether a post reaches the host.
+    pub fn decide<'a>(&self, post: &Incoming<'a>) -> Verdict<'a> {
+        if post.user_id == self.bot_id {
+            return Verdict::Drop(DropReason::OwnPost);
+        }
+        if !post.post_type.is_empty() {
+            return Verdict::Drop(DropReason::SystemPost);
+        }
+        if (post.from_bot || post.from_webhook) && !self.allow_bots {
+            return Verdict::Drop(DropReason::BotPost);
+        }
+        let mentioned =
+            post.server_mentioned || mention::mentions(post.message, &self.bot_username);
+        match post.channel_type {
+            ChannelType::Direct => self.decide_dm(post, mentioned),
+            _ => self.decide_channel(post, mentioned),
+        }
+    }
+
+    fn decide_dm<'a>(&self, post: &Incoming<'a>, mentioned: bool) -> Verdict<'a> {
+        if !self.respond_to_dms || self.dm_policy == DmPolicy::Disabled {
+            return Verdict::Drop(DropReason::DmsDisabled);
+        }
+        let allowed = self.is_allowed(post.user_id);
+        let authorized = match self.dm_policy {
+            DmPolicy::Open => true,
+            DmPolicy::Pairing => allowed,
+            _ if allowed => true,
+            _ => return Verdict::Drop(DropReason::SenderNotAllowed),
+        };
+        Verdict::Accept {
+            text: post.message,
+            mentioned,
+            authorized,
+        }
+    }
+
+    fn decide_channel<'a>(&self, post: &Incoming<'a>, mentioned: bool) -> Verdict<'a> {
+        if !self.is_allowed(post.user_id) {
+            return Verdict::Drop(DropReason::SenderNotAllowed);
+        }
+        // Group DMs have no team and need no allowChannels entry.
+        if post.channel_type != ChannelType::Group {
+            if self.team_id.as_deref().is_some_and(|t| t != post.team_id) {
+                return Verdict::Drop(DropReason::OtherTeam);
+            }
+            if !self.allow_channels.is_empty() && !self.allow_channels.contains(post.channel_id) {
+                return Verdict::Drop(DropReason::ChannelNotAllowed);
+            }
+        }
+        let addressed = mentioned && self.respond_to_mentions;
+        let text = match self.chatmode {
+            ChatMode::EveryPost => Some(post.message),
+            ChatMode::Mention => addressed.then_some(post.message),
+            ChatMode::Prefix => self
+                .strip_prefix(post.message)
+                .or(addressed.then_some(post.message)),
+        };
+        match text {
+            Some(text) => Verdict::Accept {
+                text,
+                mentioned,
+                authorized: true,
+            },
+            None => Verdict::Drop(DropReason::NotAddressed),
+        }
+    }
+
+    /// For `onchar`: the message without its trigger prefix, when it has one.
+    fn strip_prefix<'a>(&self, message: &'a str) -> Option<&'a str> {
+        let trimmed = message.trim_start();
+        self.onchar_prefixes
+            .iter()
+            .find_map(|prefix| trimmed.strip_prefix(prefix.as_str()))
+            .map(str::trim_start)
+    }
+
+    /// May the bridge post to this target? DMs follow `dmPolicy`/`allowFrom`; channels follow
+    /// `teamId` and `allowChannels`; group DMs are allowed (the host only answers in them).
+    pub fn may_post(&self, target: &Target) -> bool {
+        match target.channel_type {
+            ChannelType::Direct => target.dm_user.is_some_and(|user| self.may_dm(user)),
+            ChannelType::Group => true,
+            ChannelType::Open | ChannelType::Private => {
+                let team_ok = self.team_id.as_deref().is_none_or(|t| t == target.team_id);
+                let channel_ok = self.allow_channels.is_empty()
+                    || self.allow_channels.contains(target.channel_id);
+                team_ok && channel_ok
+            }
+        }
+    }
+
+    /// May the bridge open or use a DM with this user? Under `pairing` and `open` anyone
+    /// (the host must be able to send its pairing reply); under `allowlist` only `allowFrom`.
+    pub fn may_dm(&self, user_id: &str) -> bool {
+        if user_id == self.bot_id {
+            return false;
+        }
+        match self.dm_policy {
+            DmPolicy::Open | DmPolicy::Pairing => true,
+            DmPolicy::Disabled => false,
+            DmPolicy::Allowlist => self.is_allowed(user_id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server_url::ServerUrl;
+    use std::time::Duration;
+
+    const BOT: &str = "bot";
+    const ALICE: &str = "alice-id";
+    const EVE: &str = "eve-id";
+    const TEAM: &str = "team";
+
+    fn config() -> Config {
+        Config {
+            file: None,
+            server: ServerUrl::parse("https://x.y").unwrap(),
+            token: "t".into(),
+            allow_from: vec![],
+            team_id: None,
+            allow_channels: vec![],
+            respond_to_mentions: true,
+            respond_to_dms: true,
+            reconnect_interval: Duration::from_secs(5),
+            chatmode: ChatMode::Mention,
+            onchar_prefixes: vec![">".into(), "!".into()],
+            dm_policy: DmPolicy::Allowlist,
+            allow_bots: false,
+            text_chunk_limit: None,
+            retry_budget: Duration::from_secs(60),
+            warnings: vec![],
+        }
+    }
+
+    fn policy_with(edit: impl FnOnce(&mut Config)) -> Policy {
+        let mut c = config();
+        c.allow_channels = vec!["chan-ok".into()];
+        edit(&mut c);
+        Policy::new(&c, BOT, "openclaw", Some(TEAM), &[ALICE.to_string()])
+    }
+
+    fn post<'a>(
+        kind: ChannelType,
+        channel: &'a str,
+        user: &'a str,
+        message: &'a str,
+    ) -> Incoming<'a> {
+        Incoming {
+            channel_type: kind,
+            channel_id: channel,
+            team_id: if matches!(kind, ChannelType::Direct | ChannelType::Group) {
+                ""
+            } else {
+                TEAM
+            },
+            user_id: user,
+            post_type: "",
+            from_bot: false,
+            from_webhook: false,
+            message,
+            server_mentioned: false,
+        }
+    }
+
+    fn accepted(v: &Verdict) -> Option<(String, bool, bool)> {
+        match v {
+            Verdict::Accept {
+                text,
+                mentioned,
+                authorized,
+            } => Some((text.to_string(), *mentioned, *authorized)),
+            Verdict::Drop(_) => None,
+        }
+    }
+
+    /// Accepted as (text, mentioned, authorized), or dropped for a reason.
+    type Expected = Result<(&'static str, bool, bool), DropReason>;
+
+    #[test]
+    fn inbound_table() {
+        use ChannelType::*;
+        use DropReason::*;
+        let default = policy_with(|_| {});
+        let onmessage = policy_with(|c| c.chatmode = ChatMode::EveryPost);
+        let onchar = policy_with(|c| c.chatmode = ChatMode::Prefix);
+        let no_mentions = policy_with(|c| c.respond_to_mentions = false);
+        let no_dms = policy_with(|c| c.respond_to_dms = false);
+        let bots_ok = policy_with(|c| c.allow_bots = true);
+        let open_dms = policy_with(|c| c.dm_policy = DmPolicy::Open);
+        let pairing = policy_with(|c| c.dm_policy = DmPolicy::Pairing);
+        let disabled = policy_with(|c| c.dm_policy = DmPolicy::Disabled);
+        let any_channel = policy_with(|c| c.allow_channels.clear());
+
+        let system = Incoming {
+            post_type: "system_join_channel",
+            ..post(Open, "chan-ok", ALICE, "@openclaw")
+        };
+        let from_bot = Incoming {
+            from_bot: true,
+            ..post(Direct, "dm", ALICE, "hi")
+        };
+        let webhook = Incoming {
+            from_webhook: true,
+            ..post(Open, "chan-ok", ALICE, "@openclaw hi")
+        };
+        let server_mention = Incoming {
+            server_mentioned: true,
+            ..post(Open, "chan-ok", ALICE, "hi")
+        };
+        let other_team = Incoming {
+            team_id: "other",
+            ..post(Open, "chan-ok", ALICE, "@openclaw")
+        };
+
+        // (policy, post, expected: Ok((text, mentioned, authorized)) or Err(reason))
+        let cases: Vec<(&Policy, Incoming, Expected)> = vec![
+            (
+                &default,
+                post(Direct, "dm", ALICE, "hello"),
+                Ok(("hello", false, true)),
+            ),
+            (
+                &default,
+                post(Direct, "dm", EVE, "hello"),
+                Err(SenderNotAllowed),
+            ),
+            (&default, post(Direct, "dm", BOT, "my own"), Err(OwnPost)),
+            (&default, from_bot, Err(BotPost)),
+            (&bots_ok, from_bot, Ok(("hi", false, true))),
+            (&default, webhook, Err(BotPost)),
+            (&default, system, Err(SystemPost)),
+            (
+                &no_dms,
+                post(Direct, "dm", ALICE, "hello"),
+                Err(DmsDisabled),
+            ),
+            (
+                &disabled,
+                post(Direct, "dm", ALICE, "hello"),
+                Err(DmsDisabled),
+            ),
+            (
+                &open_dms,
+                post(Direct, "dm", EVE, "hello"),
+                Ok(("hello", false, true)),
+            ),
+            (
+                &pairing,
+                post(Direct, "dm", EVE, "hello"),
+                Ok(("hello", false, false)),
+            ),
+            (
+                &pairing,
+                post(Direct, "dm", ALICE, "hello"),
+                Ok(("hello", false, true)),
+            ),
+            (
+                &default,
+                post(Open, "chan-ok", ALICE, "@openclaw hi"),
+                Ok(("@openclaw hi", true, true)),
+            ),
+            (&default, server_mention, Ok(("hi", true, true))),
+            (
+                &default,
+                post(Open, "chan-ok", ALICE, "just chatting"),
+                Err(NotAddressed),
+            ),
+            (
+                &default,
+                post(Open, "chan-ok", ALICE, "`@openclaw` in code"),
+                Err(NotAddressed),
+            ),
+            (
+                &default,
+                post(Open, "chan-ok", EVE, "@openclaw hi"),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &default,
+                post(Open, "chan-other", ALICE, "@openclaw hi"),
+                Err(ChannelNotAllowed),
+            ),
+            (
+                &any_channel,
+                post(Private, "chan-other", ALICE, "@openclaw hi"),
+                Ok(("@openclaw hi", true, true)),
+            ),
+            (&default, other_team, Err(OtherTeam)),
+            (
+                &no_mentions,
+                post(Open, "chan-ok", ALICE, "@openclaw hi"),
+                Err(NotAddressed),
+            ),
+            (
+                &onmessage,
+                post(Open, "chan-ok", ALICE, "anything"),
+                Ok(("anything", false, true)),
+            ),
+            (
+                &onmessage,
+                post(Open, "chan-ok", EVE, "anything"),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &onchar,
+                post(Open, "chan-ok", ALICE, "> do it"),
+                Ok(("do it", false, true)),
+            ),
+            (
+                &onchar,
+                post(Open, "chan-ok", ALICE, "!status"),
+                Ok(("status", false, true)),
+            ),
+            (
+                &onchar,
+                post(Open, "chan-ok", ALICE, "no prefix"),
+                Err(NotAddressed),
+            ),
+            (
+                &onchar,
+                post(Open, "chan-ok", ALICE, "hey @openclaw"),
+                Ok(("hey @openclaw", true, true)),
+            ),
+            (
+                &onchar,
+                post(Direct, "dm", ALICE, "> quoted"),
+                Ok(("> quoted", false, true)),
+            ),
+            // Group DMs: chatmode applies, no allowChannels entry needed, sender must be allowed.
+            (
+                &default,
+                post(Group, "group", ALICE, "@openclaw hi"),
+                Ok(("@openclaw hi", true, true)),
+            ),
+            (
+                &default,
+                post(Group, "group", ALICE, "hi all"),
+                Err(NotAddressed),
+            ),
+            (
+                &default,
+                post(Group, "group", EVE, "@openclaw hi"),
+                Err(SenderNotAllowed),
+            ),
+        ];
+        for (i, (policy, incoming, expected)) in cases.into_iter().enumerate() {
+            let verdict = policy.decide(&incoming);
+            match expected {
+                Ok((text, mentioned, authorized)) => assert_eq!(
+                    accepted(&verdict),
+                    Some((text.to_string(), mentioned, authorized)),
+                    "case {i}: {incoming:?}"
+                ),
+                Err(reason) => assert_eq!(verdict, Verdict::Drop(reason), "case {i}: {incoming:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn star_allows_everyone_and_allow_adds() {
+        let c = config();
+        let star = Policy::new(&c, BOT, "openclaw", None, &["*".to_string()]);
+        assert!(star.is_allowed(EVE));
+        let p = Policy::new(&c, BOT, "openclaw", None, &[]);
+        assert!(!p.is_allowed(EVE));
+        p.allow(EVE);
+        assert!(p.is_allowed(EVE));
+    }
+
+    #[test]
+    fn outbound_table() {
+        use ChannelType::*;
+        let default = policy_with(|_| {});
+        let pairing = policy_with(|c| c.dm_policy = DmPolicy::Pairing);
+        let disabled = policy_with(|c| c.dm_policy = DmPolicy::Disabled);
+        let any_channel = policy_with(|c| c.allow_channels.clear());
+        let target = |kind, channel, team, user| Target {
+            channel_type: kind,
+            channel_id: channel,
+            team_id: team,
+            dm_user: user,
+        };
+        let cases = [
+            (&default, target(Open, "chan-ok", TEAM, None), true),
+            (&default, target(Open, "chan-other", TEAM, None), false),
+            (
+                &any_channel,
+                target(Private, "chan-other", TEAM, None),
+                true,
+            ),
+            (
+                &any_channel,
+                target(Open, "chan-x", "other-team", None),
+                false,
+            ),
+            (&default, target(Group, "group", "", None), true),
+            (&default, target(Direct, "dm", "", Some(ALICE)), true),
+            (&default, target(Direct, "dm", "", Some(EVE)), false),
+            (&pairing, target(Direct, "dm", "", Some(EVE)), true),
+            (&disabled, target(Direct, "dm", "", Some(ALICE)), false),
+            (&default, target(Direct, "dm", "", None), false),
+        ];
+        for (i, (policy, target, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(policy.may_post(&target), expected, "case {i}: {target:?}");
+        }
+        assert!(!default.may_dm(BOT));
+    }
+}

@@ -1,0 +1,67 @@
+//! Unpredictable numbers for backoff jitter and idempotency keys.
+//!
+//! std's `RandomState` is seeded by the OS (the `getrandom` syscall, no `/dev/urandom` file
+//! needed), so hashing a process-wide counter with it gives distinct, unguessable values without
+//! an extra dependency and without anything that can panic in an empty root or under qemu.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh pseudo-random 64-bit value.
+pub fn next_u64() -> u64 {
+    static KEYS: OnceLock<RandomState> = OnceLock::new();
+    let mut hasher = KEYS.get_or_init(RandomState::new).build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.finish()
+}
+
+/// A uniformly distributed value in `[0, 1)`.
+pub fn unit() -> f64 {
+    // 53 random bits fill an f64 mantissa exactly.
+    (next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A 26-character lowercase alphanumeric id, the shape of Mattermost's own ids.
+pub fn new_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut id = String::with_capacity(26);
+    let mut bits = next_u64();
+    for i in 0..26 {
+        if i % 10 == 0 {
+            bits = next_u64();
+        }
+        id.push(ALPHABET[(bits % 36) as usize] as char);
+        bits /= 36;
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_distinct_and_well_formed() {
+        let ids: HashSet<String> = (0..10_000).map(|_| new_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in &ids {
+            assert_eq!(id.len(), 26);
+            assert!(id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn unit_stays_in_range_and_varies() {
+        let values: Vec<f64> = (0..1000).map(|_| unit()).collect();
+        assert!(values.iter().all(|v| (0.0..1.0).contains(v)));
+        let low = values.iter().filter(|v| **v < 0.5).count();
+        assert!((300..700).contains(&low), "{low} of 1000 below 0.5");
+    }
+}
