@@ -1,0 +1,362 @@
+//! Drives the built bridge the way OpenClaw does: spawn it with a config file, write JSON-RPC
+//! lines to its stdin, read lines from its stdout. Lines that a test is not waiting for yet are
+//! kept, so assertions can look for them in any order.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The binary under test: `OPENCLAW_MATTERMOST_BIN` (e.g. a cross build) or cargo's own build.
+pub fn binary() -> PathBuf {
+    std::env::var_os("OPENCLAW_MATTERMOST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_openclaw-mattermost")))
+}
+
+/// A scratch directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "ocmm-it-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `channels.mattermost` JSON5 config a typical test uses, with `extra` keys appended.
+/// It exercises JSON5 on purpose: comments, unquoted keys, single quotes, trailing commas and
+/// `${VAR}` for the token.
+pub fn config_text(server_url: &str, extra: &str) -> String {
+    format!(
+        r#"// written by the integration tests
+{{
+  gateway: {{ mode: 'local' }},  /* other sections are ignored */
+  channels: {{
+    mattermost: {{
+      serverUrl: '{server_url}',
+      botToken: "${{TEST_BOT_TOKEN}}",
+      reconnectInterval: 100,
+      {extra}
+    }},
+  }},
+}}
+"#
+    )
+}
+
+pub struct Bridge {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    pending: Vec<Value>,
+    /// Every stdout line, raw, for assertions over the whole output.
+    stdout_log: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<String>>,
+    next_id: u64,
+    pub dir: TempDir,
+}
+
+pub struct Launch {
+    pub config: Option<String>,
+    pub env: Vec<(String, String)>,
+    pub args: Vec<String>,
+    pub rust_log: String,
+}
+
+impl Launch {
+    pub fn new(config: String, token: &str) -> Launch {
+        Launch {
+            config: Some(config),
+            env: vec![("TEST_BOT_TOKEN".into(), token.into())],
+            args: vec![],
+            rust_log: "debug".into(),
+        }
+    }
+}
+
+impl Bridge {
+    /// Starts the bridge with `config` (JSON5 text) and TEST_BOT_TOKEN=`token`.
+    pub fn start(config: String, token: &str) -> Bridge {
+        Bridge::launch(Launch::new(config, token))
+    }
+
+    pub fn launch(launch: Launch) -> Bridge {
+        let dir = TempDir::new();
+        let mut command = Command::new(binary());
+        if let Some(config) = &launch.config {
+            let path = dir.write("openclaw.json", config);
+            command.arg("--config").arg(path);
+        }
+        command
+            .args(&launch.args)
+            .env_remove("MATTERMOST_URL")
+            .env_remove("MATTERMOST_BOT_TOKEN")
+            .env_remove("MATTERMOST_TEAM_ID")
+            .env_remove("OPENCLAW_CONFIG_PATH")
+            .env_remove("OPENCLAW_STATE_DIR")
+            .env("HOME", &dir.0)
+            .env("RUST_LOG", &launch.rust_log)
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("spawning the bridge");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let stderr_pipe = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        let stdout_log = Arc::new(Mutex::new(Vec::new()));
+        let log = stdout_log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                log.lock().unwrap().push(line.clone());
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stderr_pipe);
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Bridge {
+            child,
+            stdin,
+            lines,
+            pending: Vec::new(),
+            stdout_log,
+            stderr,
+            next_id: 1,
+            dir,
+        }
+    }
+
+    /// Waits for the line matching `pred`, keeping the others for later.
+    pub fn wait_for(&mut self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+        if let Some(i) = self.pending.iter().position(&pred) {
+            return Some(self.pending.remove(i));
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let value: Value = serde_json::from_str(&line)
+                        .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+                    if pred(&value) {
+                        return Some(value);
+                    }
+                    self.pending.push(value);
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    pub fn expect(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        match self.wait_for(WAIT, pred) {
+            Some(v) => v,
+            None => panic!(
+                "timed out waiting for {what}\npending lines: {:#?}\nstderr:\n{}",
+                self.pending,
+                self.stderr()
+            ),
+        }
+    }
+
+    pub fn wait_ready(&mut self) -> Value {
+        self.expect("ready", |v| v["method"] == "ready")
+    }
+
+    /// The next `message` notification.
+    pub fn next_message(&mut self) -> Value {
+        self.expect("a message", |v| v["method"] == "message")["params"].clone()
+    }
+
+    /// Asserts no `message` arrives within `wait`.
+    pub fn no_message(&mut self, wait: Duration) {
+        if let Some(m) = self.wait_for(wait, |v| v["method"] == "message") {
+            panic!("unexpected message: {m}");
+        }
+    }
+
+    pub fn status(&mut self, state: &str) -> Value {
+        let state = state.to_string();
+        self.expect(&format!("status {state}"), move |v| {
+            v["method"] == "status" && v["params"]["state"] == state.as_str()
+        })["params"]
+            .clone()
+    }
+
+    pub fn write_line(&mut self, line: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(line).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Sends a request and returns its response (the whole line).
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let line = json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}).to_string();
+        self.write_line(line.as_bytes());
+        self.expect(&format!("response to {method} #{id}"), move |v| {
+            v["id"] == id && v.get("method").is_none()
+        })
+    }
+
+    /// Sends a request and returns its `result`, panicking on an error response.
+    pub fn call(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request(method, params);
+        assert!(
+            response.get("error").is_none(),
+            "{method} failed: {response}"
+        );
+        response["result"].clone()
+    }
+
+    /// Sends a request that must fail; returns its `error`.
+    pub fn call_err(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request(method, params);
+        assert!(
+            response.get("result").is_none(),
+            "{method} unexpectedly succeeded: {response}"
+        );
+        response["error"].clone()
+    }
+
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout_log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the bridge to completion without a server (config errors), returning
+/// (exit code, stderr, stdout).
+pub fn run_to_exit(
+    config: Option<&str>,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
+    let dir = TempDir::new();
+    let mut command = Command::new(binary());
+    if let Some(config) = config {
+        command
+            .arg("--config")
+            .arg(dir.write("openclaw.json", config));
+    }
+    let output = command
+        .args(args)
+        .env_remove("MATTERMOST_URL")
+        .env_remove("MATTERMOST_BOT_TOKEN")
+        .env_remove("MATTERMOST_TEAM_ID")
+        .env_remove("OPENCLAW_CONFIG_PATH")
+        .env_remove("OPENCLAW_STATE_DIR")
+        .env("HOME", &dir.0)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running the bridge");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+use crate::fake_mattermost::{FakeMattermost, ALICE_ID, TEAM_ID, TOKEN};
+
+/// The standard setup: alice may talk to the bot, team `acme`; `extra` adds config keys.
+pub fn start_bridge(fake: &FakeMattermost, extra: &str) -> Bridge {
+    let config = config_text(
+        &fake.url(),
+        &format!("allowFrom: ['{ALICE_ID}'], teamId: '{TEAM_ID}', {extra}"),
+    );
+    let mut bridge = Bridge::start(config, TOKEN);
+    bridge.wait_ready();
+    bridge
+}
+
+/// The name Mattermost gives the DM channel of two users.
+pub fn dm_name(a: &str, b: &str) -> String {
+    if a < b {
+        format!("{a}__{b}")
+    } else {
+        format!("{b}__{a}")
+    }
+}
