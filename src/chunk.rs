@@ -849,22 +849,7 @@ mod tests {
         }
     }
 
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::random::XorShift;
 
     fn random_word(rng: &mut XorShift, len: usize) -> String {
         const ALPHABET: [char; 10] = ['a', 'b', 'x', 'y', 'z', 'é', 'ß', '漢', '字', '😀'];

@@ -22,7 +22,7 @@ const NOT_YET_SUPPORTED: &[&str] = &[
     "pollInterval",
 ];
 
-/// Keys this bridge understands; anything else under the section draws a warning.
+/// Keys this bridge acts on; anything else (but `NOT_YET_SUPPORTED`) draws an unknown-key warning.
 const KNOWN_KEYS: &[&str] = &[
     "enabled",
     "serverUrl",
@@ -40,12 +40,6 @@ const KNOWN_KEYS: &[&str] = &[
     "dmPolicy",
     "allowBots",
     "textChunkLimit",
-    "mediaDir",
-    "mediaMaxMb",
-    "caFile",
-    "stateFile",
-    "catchUpMaxAge",
-    "pollInterval",
     "retryBudget",
     // Read by the OpenClaw plugin that spawns us, not by the bridge.
     "binaryPath",
@@ -271,7 +265,9 @@ impl Section<'_> {
     fn unknown_key_warnings(&self) -> Vec<String> {
         self.map
             .keys()
-            .filter(|key| !KNOWN_KEYS.contains(&key.as_str()))
+            .filter(|key| {
+                !KNOWN_KEYS.contains(&key.as_str()) && !NOT_YET_SUPPORTED.contains(&key.as_str())
+            })
             .map(|key| {
                 format!("{SECTION}.{key} is not a key this bridge knows; ignored (a newer version may use it)")
             })

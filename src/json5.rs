@@ -1336,23 +1336,7 @@ mod tests {
 
     // ----- robustness -----
 
-    /// xorshift64: deterministic and dependency-free.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
+    use crate::random::XorShift as Rng;
 
     const SEEDS: &[&str] = &[
         "{a:1, 'b':\"c\", d:[1,2,{e:null}], f:true,}",

@@ -40,6 +40,28 @@ pub fn new_id() -> String {
     id
 }
 
+/// xorshift64 for tests that generate inputs: deterministic (same seed, same inputs) and
+/// dependency-free, unlike `next_u64`.
+#[cfg(test)]
+pub struct XorShift(pub u64);
+
+#[cfg(test)]
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A value in `0..n` (0 when n is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

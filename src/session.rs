@@ -7,7 +7,7 @@ use crate::mattermost::model::{Team, User};
 use crate::policy::Policy;
 use crate::stop::lock;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Post length when the server does not say (older schemas).
 const FALLBACK_MAX_POST: usize = 4000;
@@ -153,21 +153,11 @@ impl SessionCell {
 
     /// Waits up to `timeout` for the login to complete.
     pub fn wait(&self, timeout: Duration) -> Option<Arc<Session>> {
-        let deadline = Instant::now() + timeout;
-        let mut slot = lock(&self.session);
-        loop {
-            if let Some(session) = slot.as_ref() {
-                return Some(session.clone());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            slot = self
-                .ready
-                .wait_timeout(slot, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        let slot = lock(&self.session);
+        let (slot, _) = self
+            .ready
+            .wait_timeout_while(slot, timeout, |session| session.is_none())
+            .unwrap_or_else(|p| p.into_inner());
+        slot.clone()
     }
 }

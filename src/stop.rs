@@ -4,7 +4,7 @@
 //! reason wins. Threads that sleep (reconnect backoff) sleep on it so a stop wakes them at once.
 
 use std::sync::{Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {
@@ -76,20 +76,12 @@ impl Stop {
 
     /// Sleeps for `duration` or until a stop; returns true when stopping.
     pub fn sleep(&self, duration: Duration) -> bool {
-        let deadline = Instant::now() + duration;
-        let mut slot = lock(&self.reason);
-        while slot.is_none() {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            slot = self
-                .changed
-                .wait_timeout(slot, deadline - now)
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
-        }
-        true
+        let slot = lock(&self.reason);
+        let (slot, _) = self
+            .changed
+            .wait_timeout_while(slot, duration, |reason| reason.is_none())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.is_some()
     }
 }
 

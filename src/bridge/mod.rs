@@ -26,7 +26,7 @@ use output::Output;
 use serde_json::json;
 use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long in-flight requests may take to finish once a stop begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,20 +66,12 @@ impl InFlight {
 
     /// Waits until no request is in flight; false on timeout.
     pub fn wait_idle(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut count = lock(&self.count);
-        while *count > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            count = self
-                .idle
-                .wait_timeout(count, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
+        let count = lock(&self.count);
+        let (count, _) = self
+            .idle
+            .wait_timeout_while(count, timeout, |count| *count > 0)
+            .unwrap_or_else(|p| p.into_inner());
+        *count == 0
     }
 }
 
