@@ -10,6 +10,7 @@ mod config;
 mod dedup;
 mod env_vars;
 mod json5;
+mod keepalive;
 mod mattermost;
 mod mention;
 mod policy;

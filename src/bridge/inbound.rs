@@ -4,6 +4,7 @@
 use super::Shared;
 use crate::backoff::Backoff;
 use crate::dedup::RecentIds;
+use crate::keepalive::{Due, Keepalive};
 use crate::mattermost::api::Api;
 use crate::mattermost::event::{self, Frame, Hello, Posted};
 use crate::mattermost::model::FileInfo;
@@ -250,34 +251,34 @@ impl EventStream {
     /// Reads events until the connection fails or the bridge stops.
     fn pump(&mut self, conn: &mut Connection) -> Ended {
         let mut expected_seq = 1;
-        let mut last_frame = Instant::now();
-        let mut last_ping = Instant::now();
+        let mut keepalive = Keepalive::new(Instant::now(), PING_EVERY, DEAD_AFTER);
         loop {
             if self.shared.stop.is_stopping() {
                 return Ended::Stopped;
             }
             match conn.read() {
                 Ok(Read::Text(text)) => {
-                    last_frame = Instant::now();
+                    keepalive.frame_seen(Instant::now());
                     if let Err(gap) = self.handle_frame(&text, &mut expected_seq) {
                         return Ended::Lost(gap);
                     }
                 }
-                Ok(Read::Alive) => last_frame = Instant::now(),
+                Ok(Read::Alive) => keepalive.frame_seen(Instant::now()),
                 Ok(Read::Idle) => {}
                 Err(e) => return self.ended_by(Ended::Lost(e)),
             }
-            let now = Instant::now();
-            if now.duration_since(last_frame) >= DEAD_AFTER {
-                return Ended::Lost(format!(
-                    "no frame from the server for {} s",
-                    DEAD_AFTER.as_secs()
-                ));
-            }
-            if now.duration_since(last_ping) >= PING_EVERY {
-                last_ping = now;
-                if let Err(e) = conn.send_action("ping", json!({})) {
-                    return self.ended_by(Ended::Lost(e));
+            match keepalive.check(Instant::now()) {
+                Due::Nothing => {}
+                Due::Ping => {
+                    if let Err(e) = conn.send_action("ping", json!({})) {
+                        return self.ended_by(Ended::Lost(e));
+                    }
+                }
+                Due::Dead => {
+                    return Ended::Lost(format!(
+                        "no frame from the server for {} s",
+                        DEAD_AFTER.as_secs()
+                    ))
                 }
             }
         }
