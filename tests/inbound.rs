@@ -280,3 +280,20 @@ fn a_token_revoked_while_connected_is_reported() {
     assert!(status["retryInMs"].as_u64().unwrap() >= 60_000);
     assert!(status["error"].as_str().unwrap().contains("botToken"));
 }
+
+#[test]
+fn a_gap_in_event_numbers_forces_a_reconnect() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "");
+    // An event numbered far ahead: events in between were lost on this connection.
+    fake.broadcast_raw(r#"{"event":"typing","data":{},"broadcast":{},"seq":999}"#);
+    let status = bridge.status("reconnecting");
+    assert!(
+        status["error"].as_str().unwrap().contains("missed events"),
+        "{status}"
+    );
+    bridge.status("connected");
+    assert!(fake.wait_for_ws(2, WAIT));
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "after the gap"));
+    assert_eq!(bridge.next_message()["text"], "after the gap");
+}
