@@ -256,18 +256,20 @@ impl EventStream {
             if self.shared.stop.is_stopping() {
                 return Ended::Stopped;
             }
-            match conn.read() {
+            let read = conn.read();
+            let now = Instant::now();
+            match read {
                 Ok(Read::Text(text)) => {
-                    keepalive.frame_seen(Instant::now());
+                    keepalive.frame_seen(now);
                     if let Err(gap) = self.handle_frame(&text, &mut expected_seq) {
                         return Ended::Lost(gap);
                     }
                 }
-                Ok(Read::Alive) => keepalive.frame_seen(Instant::now()),
+                Ok(Read::Alive) => keepalive.frame_seen(now),
                 Ok(Read::Idle) => {}
                 Err(e) => return self.ended_by(Ended::Lost(e)),
             }
-            match keepalive.check(Instant::now()) {
+            match keepalive.check(now) {
                 Due::Nothing => {}
                 Due::Ping => {
                     if let Err(e) = conn.send_action("ping", json!({})) {
