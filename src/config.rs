@@ -13,14 +13,7 @@ use std::time::Duration;
 const SECTION: &str = "channels.mattermost";
 
 /// Documented keys that later versions act on; this one accepts them with a warning.
-const NOT_YET_SUPPORTED: &[&str] = &[
-    "mediaDir",
-    "mediaMaxMb",
-    "caFile",
-    "stateFile",
-    "catchUpMaxAge",
-    "pollInterval",
-];
+const NOT_YET_SUPPORTED: &[&str] = &["caFile", "stateFile", "catchUpMaxAge"];
 
 /// Keys this bridge acts on; anything else (but `NOT_YET_SUPPORTED`) draws an unknown-key warning.
 const KNOWN_KEYS: &[&str] = &[
@@ -41,6 +34,10 @@ const KNOWN_KEYS: &[&str] = &[
     "allowBots",
     "textChunkLimit",
     "retryBudget",
+    "mediaDir",
+    "mediaMaxMb",
+    "mediaRetentionHours",
+    "pollInterval",
     // Read by the OpenClaw plugin that spawns us, not by the bridge.
     "binaryPath",
 ];
@@ -84,6 +81,15 @@ pub struct Config {
     pub text_chunk_limit: Option<usize>,
     /// How long one REST call is retried (network errors, 5xx, 429) before giving up.
     pub retry_budget: Duration,
+    /// Where inbound files are downloaded.
+    pub media_dir: PathBuf,
+    /// Files above this size are neither downloaded nor sent.
+    pub media_max_bytes: u64,
+    /// Downloaded files older than this are removed; `None` keeps them.
+    pub media_retention: Option<Duration>,
+    /// false: poll the REST API instead of holding a WebSocket.
+    pub use_websocket: bool,
+    pub poll_interval: Duration,
     /// Things worth a warning that do not stop the bridge (unknown keys, plain http).
     pub warnings: Vec<String>,
 }
@@ -223,14 +229,6 @@ impl Section<'_> {
                 2 => DmPolicy::Disabled,
                 _ => DmPolicy::Pairing,
             };
-        let use_websocket = self.bool("useWebSocket", true)?;
-        if !use_websocket {
-            return Err(self.invalid(
-                "useWebSocket",
-                "is false, but the REST polling transport is not available in this version yet",
-                "remove the key or set it to true",
-            ));
-        }
         let onchar_prefixes = match self.string_list("oncharPrefixes")? {
             Some(list) => list,
             None => vec![">".to_string(), "!".to_string()],
@@ -258,6 +256,11 @@ impl Section<'_> {
             allow_bots: self.bool("allowBots", false)?,
             text_chunk_limit: self.text_chunk_limit()?,
             retry_budget: self.millis("retryBudget", 60_000, 0)?,
+            media_dir: self.media_dir()?,
+            media_max_bytes: self.media_max_bytes()?,
+            media_retention: self.media_retention()?,
+            use_websocket: self.bool("useWebSocket", true)?,
+            poll_interval: self.millis("pollInterval", 3000, 100)?,
             warnings,
         })
     }
@@ -355,6 +358,31 @@ impl Section<'_> {
                 "{SECTION}.botToken refers to the environment variable {id}, which is not set (export {id}=<token>)"
             ))
         })
+    }
+
+    /// `mediaDir`, else `$OPENCLAW_STATE_DIR/media/mattermost`, else the system temp dir.
+    fn media_dir(&self) -> Result<PathBuf, ConfigError> {
+        if let Some(dir) = self.string("mediaDir")? {
+            return Ok(PathBuf::from(dir));
+        }
+        if let Some(state) = (self.env)("OPENCLAW_STATE_DIR").filter(|v| !v.trim().is_empty()) {
+            return Ok(Path::new(&state).join("media").join("mattermost"));
+        }
+        Ok(std::env::temp_dir().join("openclaw-mattermost").join("media"))
+    }
+
+    fn media_max_bytes(&self) -> Result<u64, ConfigError> {
+        let mb = self.number("mediaMaxMb", 20.0, 0.0)?;
+        Ok((mb * 1024.0 * 1024.0).min(u64::MAX as f64) as u64)
+    }
+
+    /// `mediaRetentionHours` (default 24); 0 keeps files forever.
+    fn media_retention(&self) -> Result<Option<Duration>, ConfigError> {
+        let hours = self.number("mediaRetentionHours", 24.0, 0.0)?;
+        if hours == 0.0 {
+            return Ok(None);
+        }
+        Ok(Some(Duration::from_secs_f64((hours * 3600.0).min(1e12))))
     }
 
     fn text_chunk_limit(&self) -> Result<Option<usize>, ConfigError> {
@@ -589,6 +617,26 @@ mod tests {
     }
 
     #[test]
+    fn media_and_polling_keys() {
+        let defaults = config(SEED, &[("MATTERMOST_BOT_TOKEN", "t"), ("OPENCLAW_STATE_DIR", "/srv/oc")]);
+        assert_eq!(defaults.media_dir, PathBuf::from("/srv/oc/media/mattermost"));
+        assert_eq!(defaults.media_max_bytes, 20 * 1024 * 1024);
+        assert_eq!(defaults.media_retention, Some(Duration::from_secs(24 * 3600)));
+        assert!(defaults.use_websocket);
+        assert_eq!(defaults.poll_interval, Duration::from_millis(3000));
+        let set = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t', mediaDir:'/m', mediaMaxMb:0.5, mediaRetentionHours:0, useWebSocket:false, pollInterval:250}}}",
+            &[],
+        );
+        assert_eq!(set.media_dir, PathBuf::from("/m"));
+        assert_eq!(set.media_max_bytes, 512 * 1024);
+        assert_eq!(set.media_retention, None);
+        assert!(!set.use_websocket);
+        assert_eq!(set.poll_interval, Duration::from_millis(250));
+        assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+    }
+
+    #[test]
     fn environment_fills_what_the_file_leaves_unset() {
         let c = config(
             "{channels:{mattermost:{teamId:'from-file'}}}",
@@ -663,8 +711,10 @@ mod tests {
              "UNSET_X, which is not set"),
             ("{channels:{mattermost:{serverUrl:'https://a.b', botToken:'two words'}}}".into(),
              "channels.mattermost.botToken contains spaces"),
-            (format!("{{channels:{{mattermost:{{{base}, useWebSocket:false}}}}}}"),
-             "channels.mattermost.useWebSocket is false"),
+            (format!("{{channels:{{mattermost:{{{base}, mediaMaxMb:-1}}}}}}"),
+             "channels.mattermost.mediaMaxMb must be at least 0"),
+            (format!("{{channels:{{mattermost:{{{base}, pollInterval:5}}}}}}"),
+             "channels.mattermost.pollInterval must be at least 100"),
             ("{channels:{mattermost:[]}}".into(), "channels.mattermost in"),
             ("{channels:{mattermost:{serverUrl:'https://a.b',,}}}".into(), "must be valid JSON5"),
         ];

@@ -12,6 +12,7 @@ mod env_vars;
 mod json5;
 mod keepalive;
 mod mattermost;
+mod media;
 mod mention;
 mod policy;
 mod protocol;

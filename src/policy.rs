@@ -274,6 +274,11 @@ mod tests {
             allow_bots: false,
             text_chunk_limit: None,
             retry_budget: Duration::from_secs(60),
+            media_dir: "/tmp".into(),
+            media_max_bytes: 1 << 20,
+            media_retention: None,
+            use_websocket: true,
+            poll_interval: Duration::from_secs(3),
             warnings: vec![],
         }
     }

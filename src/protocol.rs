@@ -18,6 +18,7 @@ pub mod code {
     pub const INVALID_PARAMS: i64 = -32602;
     pub const MATTERMOST_REFUSED: i64 = -32000;
     pub const NOT_ALLOWED: i64 = -32001;
+    pub const LOCAL_FILE: i64 = -32002;
     pub const UNREACHABLE: i64 = -32003;
 }
 
@@ -63,6 +64,11 @@ impl RpcError {
     }
 
     /// A REST failure: transient ones (already retried) mean unreachable, the rest a refusal.
+    /// -32002: a local file is missing, unreadable or too large.
+    pub fn local_file(path: &str, message: impl Into<String>) -> RpcError {
+        RpcError::new(code::LOCAL_FILE, message, Some(json!({ "path": path })))
+    }
+
     pub fn from_api(error: &ApiError) -> RpcError {
         match error {
             ApiError::Status {

@@ -8,6 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Default)]
 pub struct Stats {
+    /// `websocket` or `polling`.
+    transport: &'static str,
     state: Mutex<State>,
     delivered: AtomicU64,
     sent: AtomicU64,
@@ -29,8 +31,11 @@ pub fn now_ms() -> u64 {
 }
 
 impl Stats {
-    pub fn new() -> Stats {
-        let stats = Stats::default();
+    pub fn new(transport: &'static str) -> Stats {
+        let stats = Stats {
+            transport,
+            ..Stats::default()
+        };
         lock(&stats.state).name = "connecting";
         stats
     }
@@ -38,7 +43,7 @@ impl Stats {
     pub fn set_state(&self, name: &'static str) {
         let mut state = lock(&self.state);
         state.name = name;
-        if name == "connected" {
+        if name == "connected" || name == "polling" {
             state.connected_since = Some(now_ms());
         } else {
             state.connected_since = None;
@@ -72,7 +77,7 @@ impl Stats {
         json!({
             "state": state.name,
             "bot": state.bot,
-            "transport": "websocket",
+            "transport": self.transport,
             "connectedSince": state.connected_since,
             "lastEventAt": (last > 0).then_some(last),
             "reconnects": self.reconnects.load(Ordering::Relaxed),

@@ -186,7 +186,7 @@ fn replies_carry_their_thread() {
 }
 
 #[test]
-fn attachments_are_listed() {
+fn attachments_the_server_does_not_know_are_listed_with_an_error() {
     let fake = FakeMattermost::start();
     let mut bridge = start_bridge(&fake, "");
     fake.post(
@@ -201,7 +201,7 @@ fn attachments_are_listed() {
     assert!(files[0]["error"]
         .as_str()
         .unwrap()
-        .contains("not downloaded"));
+        .contains("cannot get the file's details"));
 }
 
 #[test]

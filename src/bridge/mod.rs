@@ -8,15 +8,20 @@
 //! The main thread waits for the first stop reason, then stops reading events, lets in-flight
 //! requests finish (at most 10 s), says `stopping` and exits.
 
+mod attachments;
+mod deliver;
 mod dispatch;
 mod inbound;
 mod lines;
 mod output;
+mod polling;
 mod requests;
+mod websocket;
 
 use crate::config::Config;
 use crate::mattermost::api::Api;
 use crate::mattermost::net;
+use crate::media::{cleanup, Media};
 use crate::protocol;
 use crate::session::SessionCell;
 use crate::signals;
@@ -42,6 +47,8 @@ pub struct Shared {
     /// The live WebSocket's TCP stream, so a stop can wake the blocked reader.
     pub ws_interrupt: Mutex<Option<TcpStream>>,
     pub inflight: InFlight,
+    /// Where attachments are downloaded, and the size limit for files both ways.
+    pub media: Media,
 }
 
 /// Counts requests accepted but not yet answered.
@@ -82,20 +89,43 @@ pub fn run(config: Config, signal_set: libc::sigset_t) -> i32 {
     signals::spawn_waiter(signal_set, stop.clone());
     signals::die_with_parent();
     let (output, _writer) = Output::start(stop.clone());
+    let media = prepare_media(&config, &stop);
+    let transport = if config.use_websocket {
+        "websocket"
+    } else {
+        "polling"
+    };
     let shared = Arc::new(Shared {
         api: Api::new(&config.server, &config.token, config.retry_budget),
         config,
         stop: stop.clone(),
         output,
-        stats: Stats::new(),
+        stats: Stats::new(transport),
         session: SessionCell::default(),
         ws_interrupt: Mutex::new(None),
         inflight: InFlight::default(),
+        media,
     });
     spawn("events", shared.clone(), inbound::run);
     spawn("stdin", shared.clone(), dispatch::run);
     let reason = stop.wait();
     shut_down(&shared, reason)
+}
+
+/// Creates `mediaDir` and starts the sweep of old downloads. A directory that cannot be
+/// created is not fatal: messages still arrive, each attachment with its download error.
+fn prepare_media(config: &Config, stop: &Arc<Stop>) -> Media {
+    let media = Media::new(&config.media_dir, config.media_max_bytes);
+    if let Err(e) = media.prepare() {
+        log::warn!(
+            "cannot create mediaDir {}: {e}; attachments will not be downloaded",
+            media.dir().display()
+        );
+    }
+    if let Some(max_age) = config.media_retention {
+        cleanup::start(media.dir(), max_age, stop.clone());
+    }
+    media
 }
 
 fn spawn(name: &str, shared: Arc<Shared>, body: fn(Arc<Shared>)) {

@@ -3,7 +3,8 @@
 //! `with_retries`: network errors, 5xx and 429 are retried until the budget runs out; any other
 //! status is final.
 
-use super::model::{Channel, NewPost, Post, Team, User};
+use super::model::{Channel, FileInfo, NewPost, Post, PostList, Team, UploadedFiles, User};
+use super::multipart::Framing;
 use crate::backoff::Backoff;
 use crate::random;
 use crate::redact::redact;
@@ -12,13 +13,24 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::fmt;
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use ureq::http::Response;
-use ureq::Body;
+use ureq::{Body, BodyReader, SendBody};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+/// File transfers get `CALL_TIMEOUT` plus one second per this many bytes, so a big file on a
+/// slow link is not cut off while a stalled one still ends.
+const TRANSFER_BYTES_PER_SEC: u64 = 64 * 1024;
+
+/// How long a transfer of `bytes` may take in all.
+pub fn transfer_timeout(bytes: u64) -> Duration {
+    CALL_TIMEOUT + Duration::from_secs(bytes / TRANSFER_BYTES_PER_SEC)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -33,6 +45,8 @@ pub enum ApiError {
     },
     /// No usable answer: connection, TLS, timeout, or a body we could not read.
     Network(String),
+    /// A problem on our side of the call (a local file that cannot be read); never retried.
+    Local(String),
 }
 
 impl ApiError {
@@ -40,6 +54,7 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         match self {
             ApiError::Network(_) => true,
+            ApiError::Local(_) => false,
             ApiError::Status { status, .. } => *status == 429 || *status >= 500,
         }
     }
@@ -47,7 +62,7 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Status { status, .. } => Some(*status),
-            ApiError::Network(_) => None,
+            ApiError::Network(_) | ApiError::Local(_) => None,
         }
     }
 }
@@ -61,7 +76,7 @@ impl fmt::Display for ApiError {
                 message,
                 ..
             } => write!(f, "HTTP {status} {id}: {message}"),
-            ApiError::Network(e) => write!(f, "{e}"),
+            ApiError::Network(e) | ApiError::Local(e) => write!(f, "{e}"),
         }
     }
 }
@@ -158,6 +173,79 @@ impl Api {
         self.with_retries(|| self.delete(&path))
     }
 
+    /// The bot's channels in `team`, with its DMs and group DMs (the server includes those).
+    pub fn team_channels(&self, team_id: &str) -> Result<Vec<Channel>, ApiError> {
+        self.with_retries(|| self.get(&format!("/users/me/teams/{team_id}/channels")))
+    }
+
+    /// Posts of a channel created or changed after `since` (ms), newest first, at most 1000.
+    pub fn posts_since(&self, channel_id: &str, since: i64) -> Result<PostList, ApiError> {
+        self.with_retries(|| self.get(&format!("/channels/{channel_id}/posts?since={since}")))
+    }
+
+    pub fn user(&self, user_id: &str) -> Result<User, ApiError> {
+        self.with_retries(|| self.get(&format!("/users/{user_id}")))
+    }
+
+    pub fn file_info(&self, file_id: &str) -> Result<FileInfo, ApiError> {
+        self.with_retries(|| self.get(&format!("/files/{file_id}/info")))
+    }
+
+    /// Starts downloading a file; the caller streams the body. `expected` (bytes) scales the
+    /// time allowed for the whole transfer.
+    pub fn download(&self, file_id: &str, expected: u64) -> Result<BodyReader<'static>, ApiError> {
+        let url = format!("{}/files/{file_id}", self.base);
+        let response = self.with_retries(|| {
+            let result = self
+                .agent
+                .get(&url)
+                .header("Authorization", &self.authorization)
+                .config()
+                .timeout_global(Some(transfer_timeout(expected)))
+                .build()
+                .call();
+            successful(result)
+        })?;
+        Ok(response.into_body().into_reader())
+    }
+
+    /// Uploads one file to a channel as `multipart/form-data`, streamed from disk. Each retry
+    /// reopens the file, so a retry sends the whole file again.
+    pub fn upload_file(
+        &self,
+        channel_id: &str,
+        path: &Path,
+        name: &str,
+        mime_type: &str,
+    ) -> Result<FileInfo, ApiError> {
+        let url = format!("{}/files", self.base);
+        let uploaded: UploadedFiles = self.with_retries(|| {
+            let file = File::open(path).map_err(|e| {
+                ApiError::Local(format!("cannot read {}: {e}", path.display()))
+            })?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let framing = Framing::new(channel_id, name, mime_type);
+            let length = framing.body_len(size);
+            let body = Cursor::new(framing.head)
+                .chain(file.take(size))
+                .chain(Cursor::new(framing.tail));
+            let result = self
+                .agent
+                .post(&url)
+                .header("Authorization", &self.authorization)
+                .header("Content-Type", &framing.content_type)
+                .header("Content-Length", length.to_string())
+                .config()
+                .timeout_global(Some(transfer_timeout(size)))
+                .build()
+                .send(SendBody::from_owned_reader(body));
+            decode(result)
+        })?;
+        uploaded.file_infos.into_iter().next().ok_or_else(|| {
+            ApiError::Network("the server accepted the upload but returned no file".into())
+        })
+    }
+
     /// Runs `call` until it succeeds, fails for good, or the retry budget is spent.
     fn with_retries<T>(
         &self,
@@ -228,24 +316,34 @@ impl Api {
 
 /// Turns a ureq result into the body as `T`, or an `ApiError` carrying the server's words.
 fn decode<T: DeserializeOwned>(result: Result<Response<Body>, ureq::Error>) -> Result<T, ApiError> {
+    let mut response = successful(result)?;
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| ApiError::Network(format!("reading the response failed: {e}")))?;
+    // Some endpoints answer with an empty body; treat it as JSON null.
+    let text = if body.trim().is_empty() {
+        "null"
+    } else {
+        &body
+    };
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::Network(format!("unexpected response from the server: {e}")))
+}
+
+/// The response when its status is 2xx, else the `ApiError` the server's body describes.
+fn successful(result: Result<Response<Body>, ureq::Error>) -> Result<Response<Body>, ApiError> {
     let mut response =
         result.map_err(|e| ApiError::Network(redact(&e.to_string()).into_owned()))?;
     let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(response);
+    }
     let retry_after = retry_after(&response);
     let body = response
         .body_mut()
         .read_to_string()
         .map_err(|e| ApiError::Network(format!("reading the response failed: {e}")))?;
-    if (200..300).contains(&status) {
-        // Some endpoints answer with an empty body; treat it as JSON null.
-        let text = if body.trim().is_empty() {
-            "null"
-        } else {
-            &body
-        };
-        return serde_json::from_str(text)
-            .map_err(|e| ApiError::Network(format!("unexpected response from the server: {e}")));
-    }
     // 429 has a plain-text body; other errors are AppError JSON (or a proxy's HTML page).
     let app: AppError = serde_json::from_str(&body).unwrap_or_default();
     let message = if app.message.is_empty() {

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod event;
 pub mod model;
+pub mod multipart;
 pub mod net;
 pub mod ws;
 

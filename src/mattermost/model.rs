@@ -24,7 +24,12 @@ pub struct Channel {
     #[serde(default)]
     pub name: String,
     #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
     pub team_id: String,
+    /// When the newest post was created (ms); lets a poller skip quiet channels.
+    #[serde(default)]
+    pub last_post_at: i64,
 }
 
 impl Channel {
@@ -45,6 +50,10 @@ pub struct Post {
     pub id: String,
     #[serde(default)]
     pub create_at: i64,
+    #[serde(default)]
+    pub update_at: i64,
+    #[serde(default)]
+    pub delete_at: i64,
     #[serde(default)]
     pub user_id: String,
     #[serde(default)]
@@ -87,6 +96,22 @@ pub struct FileInfo {
     pub size: i64,
     #[serde(default)]
     pub mime_type: String,
+}
+
+/// `GET /channels/{id}/posts`: ids newest first, and the posts by id.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PostList {
+    #[serde(default)]
+    pub order: Vec<String>,
+    #[serde(default)]
+    pub posts: std::collections::HashMap<String, Post>,
+}
+
+/// `POST /files`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UploadedFiles {
+    #[serde(default)]
+    pub file_infos: Vec<FileInfo>,
 }
 
 /// The body of `POST /api/v4/posts`.
@@ -139,7 +164,9 @@ mod tests {
             id: "c".into(),
             kind: "D".into(),
             name: "aaa__bbb".into(),
+            display_name: String::new(),
             team_id: String::new(),
+            last_post_at: 0,
         };
         assert_eq!(dm.dm_partner("aaa"), Some("bbb"));
         assert_eq!(dm.dm_partner("bbb"), Some("aaa"));

@@ -122,6 +122,8 @@ impl Bridge {
             .env_remove("OPENCLAW_CONFIG_PATH")
             .env_remove("OPENCLAW_STATE_DIR")
             .env("HOME", &dir.0)
+            // The default mediaDir is under the temp dir: keep downloads inside this test's dir.
+            .env("TMPDIR", &dir.0)
             .env("RUST_LOG", &launch.rust_log)
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())

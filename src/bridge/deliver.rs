@@ -1,0 +1,279 @@
+//! From an incoming post to a `message` line, for both transports (WebSocket and polling):
+//! the policy decides, the dedup set drops repeats, attachments are downloaded, and lines leave
+//! in order per channel.
+//!
+//! Ordering without stalling: each channel with a download in progress has a lane, a queue of
+//! its posts in arrival order. A post joins its channel's lane when the lane is not empty or
+//! the post has files; lanes empty from the front as downloads finish. A post in a channel
+//! with nothing pending goes straight out, so a slow download in one channel never holds back
+//! another channel's post.
+
+use super::attachments::{self, FileEntry};
+use super::Shared;
+use crate::dedup::RecentIds;
+use crate::mattermost::event::Posted;
+use crate::policy::{ChannelType, Incoming, Verdict};
+use crate::protocol;
+use crate::session::Session;
+use crate::stop::lock;
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+/// Post ids remembered for "at most once" delivery.
+const DEDUP_CAPACITY: usize = 10_000;
+/// Threads downloading attachments: one slow file leaves the others free.
+const DOWNLOADERS: usize = 4;
+/// Posts with files waiting for a downloader; beyond this the event reader waits.
+const JOB_QUEUE: usize = 256;
+
+pub struct Delivery {
+    session: Arc<Session>,
+    seen: RecentIds,
+    lanes: Arc<Lanes>,
+    jobs: SyncSender<Job>,
+}
+
+/// A post whose attachments are being fetched.
+struct Job {
+    ticket: u64,
+    posted: Box<Posted>,
+    text: String,
+    mentioned: bool,
+    authorized: bool,
+    catch_up: bool,
+}
+
+impl Delivery {
+    pub fn new(shared: Arc<Shared>, session: Arc<Session>) -> Delivery {
+        let lanes = Arc::new(Lanes {
+            shared: shared.clone(),
+            pending: Mutex::new(Pending::default()),
+        });
+        let (jobs, queue) = mpsc::sync_channel(JOB_QUEUE);
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..DOWNLOADERS {
+            let (lanes, queue) = (lanes.clone(), queue.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("download-{n}"))
+                .spawn(move || download_loop(&lanes, &queue));
+            if let Err(e) = spawned {
+                log::warn!("cannot start a download thread: {e}");
+            }
+        }
+        Delivery {
+            session,
+            seen: RecentIds::new(DEDUP_CAPACITY),
+            lanes,
+            jobs,
+        }
+    }
+
+    /// Delivers `posted` if the policy accepts it and it was not delivered before. The channel
+    /// type comes from the event or the channel listing; `catch_up` marks posts found late.
+    pub fn offer(&mut self, posted: Box<Posted>, catch_up: bool) {
+        let post = &posted.post;
+        let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
+            log::debug!("post {} has unknown channel type {:?}", post.id, posted.channel_type);
+            return;
+        };
+        let incoming = Incoming {
+            channel_type,
+            channel_id: &post.channel_id,
+            team_id: &posted.team_id,
+            user_id: &post.user_id,
+            post_type: &post.kind,
+            from_bot: post.props.from_bot,
+            from_webhook: post.props.from_webhook,
+            message: &post.message,
+            server_mentioned: posted.mentions.iter().any(|id| *id == self.session.bot.id),
+        };
+        let (text, mentioned, authorized) = match self.session.policy.decide(&incoming) {
+            Verdict::Accept {
+                text,
+                mentioned,
+                authorized,
+            } => (text, mentioned, authorized),
+            Verdict::Drop(reason) => {
+                log::debug!("dropped post {} ({reason:?})", post.id);
+                return;
+            }
+        };
+        if !self.seen.insert(&post.id) {
+            log::debug!("post {} already delivered", post.id);
+            return;
+        }
+        if post.file_ids.is_empty() && post.metadata.files.is_empty() {
+            let line = message_line(&posted, text, mentioned, authorized, catch_up, &[]);
+            self.lanes.deliver(&post.channel_id, line);
+            return;
+        }
+        let job = Job {
+            ticket: self.lanes.reserve(&post.channel_id),
+            text: text.to_string(),
+            mentioned,
+            authorized,
+            catch_up,
+            posted,
+        };
+        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
+            // No downloader left (only while stopping): deliver without the files' paths.
+            let files = attachments::not_downloaded(&job.posted.post, "the bridge is stopping");
+            let line = job.line(&files);
+            self.lanes.complete(&job.posted.post.channel_id, job.ticket, line);
+        }
+    }
+}
+
+impl Job {
+    fn line(&self, files: &[FileEntry]) -> String {
+        message_line(
+            &self.posted,
+            &self.text,
+            self.mentioned,
+            self.authorized,
+            self.catch_up,
+            files,
+        )
+    }
+}
+
+fn download_loop(lanes: &Lanes, queue: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = match lock(queue).recv() {
+            Ok(job) => job,
+            Err(_) => return,
+        };
+        let shared = &lanes.shared;
+        let files = attachments::fetch_all(&shared.api, &shared.media, &job.posted.post);
+        let line = job.line(&files);
+        lanes.complete(&job.posted.post.channel_id, job.ticket, line);
+    }
+}
+
+/// Per-channel queues of posts waiting for an earlier post's downloads.
+struct Lanes {
+    shared: Arc<Shared>,
+    pending: Mutex<Pending>,
+}
+
+#[derive(Default)]
+struct Pending {
+    next_ticket: u64,
+    /// channel id → (ticket, the line once ready), in arrival order.
+    lanes: HashMap<String, VecDeque<(u64, Option<String>)>>,
+}
+
+impl Lanes {
+    /// Sends a ready line now, or queues it behind the channel's pending posts.
+    fn deliver(&self, channel_id: &str, line: String) {
+        let mut guard = lock(&self.pending);
+        let pending = &mut *guard;
+        match pending.lanes.get_mut(channel_id) {
+            Some(lane) => {
+                lane.push_back((pending.next_ticket, Some(line)));
+                pending.next_ticket += 1;
+            }
+            None => self.write(line),
+        }
+    }
+
+    /// Holds a place in the channel's order for a post whose line is not ready yet.
+    fn reserve(&self, channel_id: &str) -> u64 {
+        let mut pending = lock(&self.pending);
+        let ticket = pending.next_ticket;
+        pending.next_ticket += 1;
+        pending
+            .lanes
+            .entry(channel_id.to_string())
+            .or_default()
+            .push_back((ticket, None));
+        ticket
+    }
+
+    /// Fills a reserved place and sends every line at the front of the lane that is ready.
+    fn complete(&self, channel_id: &str, ticket: u64, line: String) {
+        let mut pending = lock(&self.pending);
+        let Some(lane) = pending.lanes.get_mut(channel_id) else {
+            return;
+        };
+        if let Some(slot) = lane.iter_mut().find(|(t, _)| *t == ticket) {
+            slot.1 = Some(line);
+        }
+        while lane.front().is_some_and(|(_, line)| line.is_some()) {
+            if let Some((_, Some(line))) = lane.pop_front() {
+                self.write(line);
+            }
+        }
+        if lane.is_empty() {
+            pending.lanes.remove(channel_id);
+        }
+    }
+
+    fn write(&self, line: String) {
+        if self.shared.output.send(line) {
+            self.shared.stats.delivered();
+        }
+    }
+}
+
+fn message_line(
+    posted: &Posted,
+    text: &str,
+    mentioned: bool,
+    authorized: bool,
+    catch_up: bool,
+    files: &[FileEntry],
+) -> String {
+    let post = &posted.post;
+    let root_id = (!post.root_id.is_empty()).then_some(post.root_id.as_str());
+    let channel_type = ChannelType::from_code(&posted.channel_type).map_or("", ChannelType::as_str);
+    let params = MessageParams {
+        id: &post.id,
+        channel_id: &post.channel_id,
+        channel_type,
+        channel_name: &posted.channel_name,
+        channel_display_name: &posted.channel_display_name,
+        team_id: (!posted.team_id.is_empty()).then_some(posted.team_id.as_str()),
+        root_id,
+        thread_id: root_id.unwrap_or(&post.id),
+        sender: Sender {
+            id: &post.user_id,
+            username: posted.sender_name.trim_start_matches('@'),
+        },
+        text,
+        mentioned,
+        create_at: post.create_at,
+        files,
+        catch_up,
+        authorized,
+    };
+    protocol::notification("message", &params)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageParams<'a> {
+    id: &'a str,
+    channel_id: &'a str,
+    channel_type: &'static str,
+    channel_name: &'a str,
+    channel_display_name: &'a str,
+    team_id: Option<&'a str>,
+    root_id: Option<&'a str>,
+    thread_id: &'a str,
+    sender: Sender<'a>,
+    text: &'a str,
+    mentioned: bool,
+    create_at: i64,
+    files: &'a [FileEntry],
+    catch_up: bool,
+    authorized: bool,
+}
+
+#[derive(Serialize)]
+struct Sender<'a> {
+    id: &'a str,
+    username: &'a str,
+}

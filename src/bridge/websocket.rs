@@ -1,0 +1,293 @@
+//! The WebSocket transport: keeps a connection open (reconnecting with backoff), checks the
+//! event sequence, keeps the connection alive, and hands `posted` events to `Delivery`.
+
+use super::deliver::Delivery;
+use super::inbound::{ready_line, report_retry, UNAUTHORIZED_RETRY};
+use super::Shared;
+use crate::backoff::Backoff;
+use crate::keepalive::{Due, Keepalive};
+use crate::mattermost::api::Api;
+use crate::mattermost::event::{self, Frame, Hello};
+use crate::mattermost::net;
+use crate::mattermost::ws::{Connection, Read};
+use crate::protocol;
+use crate::random;
+use crate::session::Session;
+use crate::stop::{lock, StopReason};
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Send a `ping` action this often (the web app's rhythm).
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// No frame at all for this long means the server or the path to it is gone.
+const DEAD_AFTER: Duration = Duration::from_secs(90);
+/// A `hello` must follow the upgrade within this time.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn run(shared: Arc<Shared>, session: Arc<Session>, login_api: Api, delivery: Delivery) {
+    let tls = match net::tls_config() {
+        Ok(tls) => tls,
+        Err(e) => {
+            shared.stop.trigger(StopReason::Fatal(e));
+            return;
+        }
+    };
+    let mut stream = EventStream {
+        backoff: Backoff::new(shared.config.reconnect_interval),
+        shared,
+        session,
+        login_api,
+        tls,
+        delivery,
+        ready_sent: false,
+        bad_kinds: HashSet::new(),
+    };
+    stream.run();
+}
+
+/// How one connection ended.
+enum Ended {
+    Stopped,
+    Lost(String),
+    /// Closed or silent before `hello`: perhaps the token.
+    NoHello(String),
+}
+
+struct EventStream {
+    shared: Arc<Shared>,
+    session: Arc<Session>,
+    login_api: Api,
+    tls: Arc<rustls::ClientConfig>,
+    backoff: Backoff,
+    delivery: Delivery,
+    ready_sent: bool,
+    /// Kinds of malformed frames already logged at warn level (then only at debug).
+    bad_kinds: HashSet<&'static str>,
+}
+
+impl EventStream {
+    fn run(&mut self) {
+        loop {
+            if self.shared.stop.is_stopping() {
+                return;
+            }
+            let config = &self.shared.config;
+            let (state, error, floor) =
+                match Connection::open(&config.server, &config.token, &self.tls, PING_EVERY) {
+                    Ok(conn) => match self.serve(conn) {
+                        Ended::Stopped => return,
+                        Ended::Lost(e) => ("reconnecting", e, Duration::ZERO),
+                        Ended::NoHello(e) => self.explain_no_hello(e),
+                    },
+                    Err(e) => ("reconnecting", e, Duration::ZERO),
+                };
+            if self.shared.stop.is_stopping() {
+                return;
+            }
+            self.shared.stats.reconnecting();
+            let delay = self.backoff.next_delay(random::unit()).max(floor);
+            report_retry(&self.shared, state, self.backoff.attempt(), delay, &error);
+            if self.shared.stop.sleep(delay) {
+                return;
+            }
+        }
+    }
+
+    /// A socket that closes before `hello` usually means a bad token: ask REST to be sure.
+    fn explain_no_hello(&self, error: String) -> (&'static str, String, Duration) {
+        match self.login_api.me() {
+            Err(e) if e.status() == Some(401) => (
+                "unauthorized",
+                format!(
+                    "Mattermost rejected the bot token ({e}); check channels.mattermost.botToken"
+                ),
+                UNAUTHORIZED_RETRY,
+            ),
+            _ => (
+                "reconnecting",
+                format!("no hello from the server: {error}"),
+                Duration::ZERO,
+            ),
+        }
+    }
+
+    /// Runs one connection until it ends.
+    fn serve(&mut self, mut conn: Connection) -> Ended {
+        *lock(&self.shared.ws_interrupt) = conn.interrupter();
+        let started = Instant::now();
+        let ended = match self.await_hello(&mut conn) {
+            Ok(hello) => {
+                self.connected(&hello);
+                self.pump(&mut conn)
+            }
+            Err(ended) => ended,
+        };
+        lock(&self.shared.ws_interrupt).take();
+        self.backoff.connection_lasted(started.elapsed());
+        if matches!(ended, Ended::Stopped) {
+            conn.close();
+        }
+        ended
+    }
+
+    fn await_hello(&mut self, conn: &mut Connection) -> Result<Hello, Ended> {
+        let deadline = Instant::now() + HELLO_TIMEOUT;
+        loop {
+            if self.shared.stop.is_stopping() {
+                return Err(Ended::Stopped);
+            }
+            match conn.read() {
+                Ok(Read::Text(text)) => match event::parse(&text) {
+                    Ok(parsed) => {
+                        if let Frame::Hello(hello) = parsed.frame {
+                            return Ok(hello);
+                        }
+                    }
+                    Err(bad) => self.log_bad_frame(bad.kind, &bad.detail),
+                },
+                Ok(Read::Alive | Read::Idle) => {}
+                Err(e) => return Err(self.ended_by(Ended::NoHello(e))),
+            }
+            if Instant::now() >= deadline {
+                return Err(Ended::NoHello(format!(
+                    "no hello within {} s",
+                    HELLO_TIMEOUT.as_secs()
+                )));
+            }
+        }
+    }
+
+    fn connected(&mut self, hello: &Hello) {
+        log::info!(
+            "WebSocket connected (connection {}, server {})",
+            hello.connection_id,
+            hello.server_version
+        );
+        self.shared.stats.set_state("connected");
+        self.shared.stats.event_seen();
+        let line = if self.ready_sent {
+            protocol::notification("status", &json!({ "state": "connected" }))
+        } else {
+            self.ready_sent = true;
+            ready_line(&self.session, &hello.server_version, "websocket")
+        };
+        self.shared.output.send(line);
+    }
+
+    /// Reads events until the connection fails or the bridge stops.
+    fn pump(&mut self, conn: &mut Connection) -> Ended {
+        let mut expected_seq = 1;
+        let mut keepalive = Keepalive::new(Instant::now(), PING_EVERY, DEAD_AFTER);
+        loop {
+            if self.shared.stop.is_stopping() {
+                return Ended::Stopped;
+            }
+            let read = conn.read();
+            let now = Instant::now();
+            match read {
+                Ok(Read::Text(text)) => {
+                    keepalive.frame_seen(now);
+                    if let Err(gap) = self.handle_frame(&text, &mut expected_seq) {
+                        return Ended::Lost(gap);
+                    }
+                }
+                Ok(Read::Alive) => keepalive.frame_seen(now),
+                Ok(Read::Idle) => {}
+                Err(e) => return self.ended_by(Ended::Lost(e)),
+            }
+            match keepalive.check(now) {
+                Due::Nothing => {}
+                Due::Ping => {
+                    if let Err(e) = conn.send_action("ping", json!({})) {
+                        return self.ended_by(Ended::Lost(e));
+                    }
+                }
+                Due::Dead => {
+                    return Ended::Lost(format!(
+                        "no frame from the server for {} s",
+                        DEAD_AFTER.as_secs()
+                    ))
+                }
+            }
+        }
+    }
+
+    /// A read error while stopping is our own interrupt, not a lost connection.
+    fn ended_by(&self, ended: Ended) -> Ended {
+        if self.shared.stop.is_stopping() {
+            Ended::Stopped
+        } else {
+            ended
+        }
+    }
+
+    /// Handles one text frame; an error means events were missed and we must reconnect.
+    fn handle_frame(&mut self, text: &str, expected_seq: &mut i64) -> Result<(), String> {
+        let parsed = match event::parse(text) {
+            Ok(parsed) => parsed,
+            Err(bad) => {
+                self.log_bad_frame(bad.kind, &bad.detail);
+                // A malformed event still used up a sequence number.
+                if let Some(seq) = sniff_seq(text) {
+                    *expected_seq = seq + 1;
+                }
+                return Ok(());
+            }
+        };
+        if let Some(seq) = parsed.seq {
+            if seq != *expected_seq {
+                return Err(format!(
+                    "missed events (expected seq {}, got {seq})",
+                    *expected_seq
+                ));
+            }
+            *expected_seq = seq + 1;
+            self.shared.stats.event_seen();
+        }
+        match parsed.frame {
+            Frame::Posted(posted) => self.delivery.offer(posted, false),
+            Frame::Reply {
+                ok: false,
+                seq_reply,
+            } => {
+                log::debug!("server refused our action {seq_reply}")
+            }
+            Frame::Other { event } => log::trace!("ignoring event {event}"),
+            Frame::Hello(_) | Frame::Reply { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn log_bad_frame(&mut self, kind: &'static str, detail: &str) {
+        if self.bad_kinds.insert(kind) {
+            log::warn!("skipping a malformed server frame ({kind}): {detail} (further ones of this kind are logged at debug level)");
+        } else {
+            log::debug!("skipping a malformed server frame ({kind}): {detail}");
+        }
+    }
+}
+
+/// The `seq` of a frame we could not parse otherwise, so a bad event is not mistaken for a gap.
+fn sniff_seq(text: &str) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct OnlySeq {
+        seq: Option<i64>,
+    }
+    serde_json::from_str::<OnlySeq>(text).ok()?.seq
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seq_is_sniffed_from_bad_frames() {
+        assert_eq!(
+            sniff_seq(r#"{"event":"posted","data":{"post":5},"seq":7}"#),
+            Some(7)
+        );
+        assert_eq!(sniff_seq("garbage"), None);
+    }
+}

@@ -1,0 +1,234 @@
+//! Files on the bridge's side: downloading attachments into `mediaDir` (streamed, size-capped,
+//! under a safe name, never visible under the final name until complete), checking files the
+//! host wants to send, and removing old downloads.
+
+pub mod cleanup;
+pub mod mime;
+pub mod names;
+
+use crate::mattermost::api::Api;
+use crate::mattermost::is_valid_id;
+use crate::mattermost::model::FileInfo;
+use crate::random;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Where downloads go and how big they may be.
+#[derive(Debug, Clone)]
+pub struct Media {
+    dir: PathBuf,
+    max_bytes: u64,
+}
+
+/// A file saved under `mediaDir`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+/// A local file the host asked us to send, checked and described.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub path: PathBuf,
+    pub name: String,
+    pub size: u64,
+    pub mime_type: &'static str,
+}
+
+/// Why a local file cannot be sent: the path as given and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalFileError {
+    pub path: String,
+    pub message: String,
+}
+
+impl Media {
+    /// `dir` is made absolute so the paths handed to the host work from any directory.
+    pub fn new(dir: &Path, max_bytes: u64) -> Media {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        Media { dir, max_bytes }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Creates `mediaDir` (owner-only: attachments can be private).
+    pub fn prepare(&self) -> io::Result<()> {
+        create_private_dir(&self.dir)
+    }
+
+    /// Downloads one attachment to `mediaDir/<file id>/<safe name>`. The error is a sentence
+    /// for the host's `error` field.
+    pub fn download(&self, api: &Api, info: &FileInfo) -> Result<Saved, String> {
+        if !is_valid_id(&info.id) {
+            return Err("the server gave an invalid file id".into());
+        }
+        let declared = u64::try_from(info.size).unwrap_or(0);
+        if declared > self.max_bytes {
+            return Err(self.too_large(declared));
+        }
+        let folder = self.dir.join(&info.id);
+        create_private_dir(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+        let path = folder.join(names::safe_name(&info.name, &info.id));
+        let temp = folder.join(format!(".{:016x}.part", random::next_u64()));
+        let result = self.fetch_into(api, &info.id, declared, &temp);
+        let size = match result {
+            Ok(size) => size,
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                return Err(e);
+            }
+        };
+        fs::rename(&temp, &path).map_err(|e| {
+            let _ = fs::remove_file(&temp);
+            format!("cannot save {}: {e}", path.display())
+        })?;
+        Ok(Saved { path, size })
+    }
+
+    /// Streams the file into `temp`, stopping as soon as it passes `mediaMaxMb` (the declared
+    /// size may be wrong).
+    fn fetch_into(&self, api: &Api, id: &str, declared: u64, temp: &Path) -> Result<u64, String> {
+        let body = api
+            .download(id, declared)
+            .map_err(|e| format!("download failed: {e}"))?;
+        let file = new_private_file(temp).map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
+        let mut out = BufWriter::with_capacity(64 * 1024, file);
+        let copied = io::copy(&mut body.take(self.max_bytes + 1), &mut out)
+            .map_err(|e| format!("download failed: {e}"))?;
+        if copied > self.max_bytes {
+            return Err(self.too_large(copied));
+        }
+        out.flush()
+            .map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
+        Ok(copied)
+    }
+
+    fn too_large(&self, size: u64) -> String {
+        format!(
+            "file is {} or more, above mediaMaxMb ({}); not downloaded",
+            megabytes(size),
+            megabytes(self.max_bytes)
+        )
+    }
+
+    /// Checks every path the host wants to send before anything is uploaded.
+    pub fn check_outgoing(&self, paths: &[&str]) -> Result<Vec<Outgoing>, LocalFileError> {
+        paths.iter().map(|path| self.check_one(path)).collect()
+    }
+
+    fn check_one(&self, given: &str) -> Result<Outgoing, LocalFileError> {
+        let fail = |message: String| LocalFileError {
+            path: given.to_string(),
+            message: format!("{given}: {message}"),
+        };
+        let path = Path::new(given);
+        let meta = fs::metadata(path).map_err(|e| fail(describe_io(&e)))?;
+        if !meta.is_file() {
+            return Err(fail("not a regular file".into()));
+        }
+        File::open(path).map_err(|e| fail(describe_io(&e)))?;
+        if meta.len() > self.max_bytes {
+            return Err(fail(format!(
+                "file is {}, above mediaMaxMb ({})",
+                megabytes(meta.len()),
+                megabytes(self.max_bytes)
+            )));
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into());
+        Ok(Outgoing {
+            mime_type: mime::for_name(&name),
+            path: path.to_path_buf(),
+            name,
+            size: meta.len(),
+        })
+    }
+}
+
+fn describe_io(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "no such file".into(),
+        io::ErrorKind::PermissionDenied => "permission denied (cannot read it)".into(),
+        _ => format!("cannot read it: {error}"),
+    }
+}
+
+/// `12345678` → `11.8 MB` (MiB, as Mattermost and `mediaMaxMb` count).
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+fn new_private_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "ocmm-media-{name}-{:x}",
+            random::next_u64()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn outgoing_files_are_checked() {
+        let dir = scratch("out");
+        let ok = dir.join("photo.PNG");
+        fs::write(&ok, b"12345").unwrap();
+        let big = dir.join("big.bin");
+        fs::write(&big, vec![0u8; 2048]).unwrap();
+        let media = Media::new(&dir, 1024);
+        let good = media.check_outgoing(&[ok.to_str().unwrap()]).unwrap();
+        assert_eq!(good[0].name, "photo.PNG");
+        assert_eq!(good[0].size, 5);
+        assert_eq!(good[0].mime_type, "image/png");
+
+        let missing = dir.join("missing.txt");
+        let cases = [
+            (missing.to_str().unwrap(), "no such file"),
+            (dir.to_str().unwrap(), "not a regular file"),
+            (big.to_str().unwrap(), "above mediaMaxMb"),
+        ];
+        for (path, why) in cases {
+            let error = media.check_outgoing(&[ok.to_str().unwrap(), path]).unwrap_err();
+            assert_eq!(error.path, path);
+            assert!(error.message.contains(why), "{}", error.message);
+        }
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn sizes_read_as_megabytes() {
+        assert_eq!(megabytes(20 * 1024 * 1024), "20.0 MB");
+        assert_eq!(megabytes(1536 * 1024), "1.5 MB");
+    }
+
+    #[test]
+    fn relative_media_dirs_become_absolute() {
+        let media = Media::new(Path::new("some/dir"), 1);
+        assert!(media.dir().is_absolute());
+    }
+}
