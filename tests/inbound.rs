@@ -191,12 +191,12 @@ fn attachments_the_server_does_not_know_are_listed_with_an_error() {
     let mut bridge = start_bridge(&fake, "");
     fake.post(
         NewPost::new(ALICE_ID, DM_ALICE, "see file")
-            .file_ids(vec!["file00000000000000000000001".into()]),
+            .file_ids(vec!["file0000000000000000000001".into()]),
     );
     let m = bridge.next_message();
     let files = m["files"].as_array().unwrap();
     assert_eq!(files.len(), 1);
-    assert_eq!(files[0]["id"], "file00000000000000000000001");
+    assert_eq!(files[0]["id"], "file0000000000000000000001");
     assert!(files[0]["path"].is_null());
     assert!(files[0]["error"]
         .as_str()
