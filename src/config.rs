@@ -368,7 +368,9 @@ impl Section<'_> {
         if let Some(state) = (self.env)("OPENCLAW_STATE_DIR").filter(|v| !v.trim().is_empty()) {
             return Ok(Path::new(&state).join("media").join("mattermost"));
         }
-        Ok(std::env::temp_dir().join("openclaw-mattermost").join("media"))
+        Ok(std::env::temp_dir()
+            .join("openclaw-mattermost")
+            .join("media"))
     }
 
     fn media_max_bytes(&self) -> Result<u64, ConfigError> {
@@ -618,10 +620,22 @@ mod tests {
 
     #[test]
     fn media_and_polling_keys() {
-        let defaults = config(SEED, &[("MATTERMOST_BOT_TOKEN", "t"), ("OPENCLAW_STATE_DIR", "/srv/oc")]);
-        assert_eq!(defaults.media_dir, PathBuf::from("/srv/oc/media/mattermost"));
+        let defaults = config(
+            SEED,
+            &[
+                ("MATTERMOST_BOT_TOKEN", "t"),
+                ("OPENCLAW_STATE_DIR", "/srv/oc"),
+            ],
+        );
+        assert_eq!(
+            defaults.media_dir,
+            PathBuf::from("/srv/oc/media/mattermost")
+        );
         assert_eq!(defaults.media_max_bytes, 20 * 1024 * 1024);
-        assert_eq!(defaults.media_retention, Some(Duration::from_secs(24 * 3600)));
+        assert_eq!(
+            defaults.media_retention,
+            Some(Duration::from_secs(24 * 3600))
+        );
         assert!(defaults.use_websocket);
         assert_eq!(defaults.poll_interval, Duration::from_millis(3000));
         let set = config(

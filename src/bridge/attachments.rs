@@ -4,7 +4,7 @@
 
 use crate::mattermost::api::Api;
 use crate::mattermost::model::{FileInfo, Post};
-use crate::media::Media;
+use crate::media::{DownloadError, Media};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -49,12 +49,10 @@ pub fn fetch_all(api: &Api, media: &Media, post: &Post) -> Vec<FileEntry> {
 }
 
 /// Downloads one file by id (the `fetchFile` request).
-pub fn fetch_by_id(api: &Api, media: &Media, file_id: &str) -> Result<FileEntry, String> {
-    let entry = lookup(api, media, file_id);
-    match entry.error {
-        Some(error) => Err(error),
-        None => Ok(entry),
-    }
+pub fn fetch_by_id(api: &Api, media: &Media, file_id: &str) -> Result<FileEntry, DownloadError> {
+    let info = api.file_info(file_id).map_err(DownloadError::Api)?;
+    let saved = media.download(api, &info)?;
+    Ok(saved_entry(&info, saved))
 }
 
 /// Every attachment listed without a path, e.g. when no download can be started.
@@ -99,17 +97,24 @@ fn lookup(api: &Api, media: &Media, file_id: &str) -> FileEntry {
 }
 
 fn fetch(api: &Api, media: &Media, info: &FileInfo) -> FileEntry {
-    let entry = FileEntry::described(info);
     match media.download(api, info) {
-        Ok(saved) => FileEntry {
-            path: Some(saved.path.to_string_lossy().into_owned()),
-            size: i64::try_from(saved.size).unwrap_or(i64::MAX),
-            ..entry
-        },
+        Ok(saved) => saved_entry(info, saved),
         Err(why) => {
-            log::warn!("attachment {} ({}) not downloaded: {why}", info.id, info.name);
-            entry.failed(why)
+            log::warn!(
+                "attachment {} ({}) not downloaded: {why}",
+                info.id,
+                info.name
+            );
+            FileEntry::described(info).failed(why.to_string())
         }
+    }
+}
+
+fn saved_entry(info: &FileInfo, saved: crate::media::Saved) -> FileEntry {
+    FileEntry {
+        path: Some(saved.path.to_string_lossy().into_owned()),
+        size: i64::try_from(saved.size).unwrap_or(i64::MAX),
+        ..FileEntry::described(info)
     }
 }
 
@@ -148,7 +153,9 @@ mod tests {
         assert_eq!(files[0].id, "f2");
         assert_eq!(files[0].name, "");
         assert_eq!(files[1].name, "a.pdf");
-        assert!(files.iter().all(|f| f.path.is_none() && f.error.as_deref() == Some("why")));
+        assert!(files
+            .iter()
+            .all(|f| f.path.is_none() && f.error.as_deref() == Some("why")));
         let json = serde_json::to_value(&files[1]).unwrap();
         assert_eq!(json["mimeType"], "application/pdf");
         assert!(json["path"].is_null());

@@ -75,7 +75,11 @@ impl Delivery {
     pub fn offer(&mut self, posted: Box<Posted>, catch_up: bool) {
         let post = &posted.post;
         let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
-            log::debug!("post {} has unknown channel type {:?}", post.id, posted.channel_type);
+            log::debug!(
+                "post {} has unknown channel type {:?}",
+                post.id,
+                posted.channel_type
+            );
             return;
         };
         let incoming = Incoming {
@@ -121,7 +125,8 @@ impl Delivery {
             // No downloader left (only while stopping): deliver without the files' paths.
             let files = attachments::not_downloaded(&job.posted.post, "the bridge is stopping");
             let line = job.line(&files);
-            self.lanes.complete(&job.posted.post.channel_id, job.ticket, line);
+            self.lanes
+                .complete(&job.posted.post.channel_id, job.ticket, line);
         }
     }
 }
@@ -168,46 +173,23 @@ struct Pending {
 impl Lanes {
     /// Sends a ready line now, or queues it behind the channel's pending posts.
     fn deliver(&self, channel_id: &str, line: String) {
-        let mut guard = lock(&self.pending);
-        let pending = &mut *guard;
-        match pending.lanes.get_mut(channel_id) {
-            Some(lane) => {
-                lane.push_back((pending.next_ticket, Some(line)));
-                pending.next_ticket += 1;
-            }
-            None => self.write(line),
+        let mut pending = lock(&self.pending);
+        if let Some(line) = pending.push_ready(channel_id, line) {
+            self.write(line);
         }
     }
 
     /// Holds a place in the channel's order for a post whose line is not ready yet.
     fn reserve(&self, channel_id: &str) -> u64 {
-        let mut pending = lock(&self.pending);
-        let ticket = pending.next_ticket;
-        pending.next_ticket += 1;
-        pending
-            .lanes
-            .entry(channel_id.to_string())
-            .or_default()
-            .push_back((ticket, None));
-        ticket
+        lock(&self.pending).reserve(channel_id)
     }
 
-    /// Fills a reserved place and sends every line at the front of the lane that is ready.
+    /// Fills a reserved place and sends what became ready. Lines are written while the lock
+    /// is held, so two threads can never write one channel's lines out of order.
     fn complete(&self, channel_id: &str, ticket: u64, line: String) {
         let mut pending = lock(&self.pending);
-        let Some(lane) = pending.lanes.get_mut(channel_id) else {
-            return;
-        };
-        if let Some(slot) = lane.iter_mut().find(|(t, _)| *t == ticket) {
-            slot.1 = Some(line);
-        }
-        while lane.front().is_some_and(|(_, line)| line.is_some()) {
-            if let Some((_, Some(line))) = lane.pop_front() {
-                self.write(line);
-            }
-        }
-        if lane.is_empty() {
-            pending.lanes.remove(channel_id);
+        for line in pending.complete(channel_id, ticket, line) {
+            self.write(line);
         }
     }
 
@@ -215,6 +197,50 @@ impl Lanes {
         if self.shared.output.send(line) {
             self.shared.stats.delivered();
         }
+    }
+}
+
+impl Pending {
+    /// The line back when nothing in its channel is pending (send it now), else queued.
+    fn push_ready(&mut self, channel_id: &str, line: String) -> Option<String> {
+        match self.lanes.get_mut(channel_id) {
+            Some(lane) => {
+                lane.push_back((self.next_ticket, Some(line)));
+                self.next_ticket += 1;
+                None
+            }
+            None => Some(line),
+        }
+    }
+
+    fn reserve(&mut self, channel_id: &str) -> u64 {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.lanes
+            .entry(channel_id.to_string())
+            .or_default()
+            .push_back((ticket, None));
+        ticket
+    }
+
+    /// Fills `ticket`'s place; returns the lines now ready at the front of the lane, in order.
+    fn complete(&mut self, channel_id: &str, ticket: u64, line: String) -> Vec<String> {
+        let Some(lane) = self.lanes.get_mut(channel_id) else {
+            return Vec::new();
+        };
+        if let Some(slot) = lane.iter_mut().find(|(t, _)| *t == ticket) {
+            slot.1 = Some(line);
+        }
+        let mut ready = Vec::new();
+        while let Some((_, Some(_))) = lane.front() {
+            if let Some((_, Some(line))) = lane.pop_front() {
+                ready.push(line);
+            }
+        }
+        if lane.is_empty() {
+            self.lanes.remove(channel_id);
+        }
+        ready
     }
 }
 
@@ -276,4 +302,44 @@ struct MessageParams<'a> {
 struct Sender<'a> {
     id: &'a str,
     username: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> String {
+        text.to_string()
+    }
+
+    #[test]
+    fn channels_without_pending_downloads_flow_at_once() {
+        let mut pending = Pending::default();
+        assert_eq!(pending.push_ready("a", line("a1")), Some(line("a1")));
+        let slow = pending.reserve("a");
+        // Another channel is not held back by "a"'s download.
+        assert_eq!(pending.push_ready("b", line("b1")), Some(line("b1")));
+        // "a"'s next post waits behind the download.
+        assert_eq!(pending.push_ready("a", line("a3")), None);
+        assert_eq!(
+            pending.complete("a", slow, line("a2")),
+            vec![line("a2"), line("a3")]
+        );
+        assert!(pending.lanes.is_empty());
+        assert_eq!(pending.push_ready("a", line("a4")), Some(line("a4")));
+    }
+
+    #[test]
+    fn downloads_finishing_out_of_order_still_leave_in_order() {
+        let mut pending = Pending::default();
+        let first = pending.reserve("c");
+        let second = pending.reserve("c");
+        assert_eq!(pending.push_ready("c", line("third")), None);
+        assert!(pending.complete("c", second, line("second")).is_empty());
+        assert_eq!(
+            pending.complete("c", first, line("first")),
+            vec![line("first"), line("second"), line("third")]
+        );
+        assert!(pending.lanes.is_empty());
+    }
 }

@@ -1,11 +1,14 @@
-//! Carries out the host's requests over the REST API: `send`, `edit`, `typing`, `react` and
-//! `allow`. Each method checks its params, applies the policy to its target, and maps failures
+//! Carries out the host's requests over the REST API: `send`, `edit`, `typing`, `react`,
+//! `fetchFile` and `allow`. Each method checks its params, applies the policy to its target, and maps failures
 //! to the protocol's error codes.
 
+use super::attachments;
 use super::Shared;
 use crate::chunk;
+use crate::mattermost::api::ApiError;
 use crate::mattermost::is_valid_id;
 use crate::mattermost::model::{Channel, NewPost};
+use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, Target};
 use crate::protocol::{code, Request, RpcError};
 use crate::random;
@@ -14,6 +17,9 @@ use crate::stop::lock;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// Mattermost attaches at most this many files to one post.
+const FILES_PER_POST: usize = 10;
 
 pub struct Requests {
     shared: Arc<Shared>,
@@ -39,11 +45,7 @@ impl Requests {
             "typing" => self.typing(session, request),
             "react" => self.react(session, request),
             "allow" => self.allow(session, request),
-            "fetchFile" => Err(RpcError::new(
-                code::METHOD_NOT_FOUND,
-                "fetchFile is not available in this bridge version",
-                Some(json!({ "method": "fetchFile" })),
-            )),
+            "fetchFile" => self.fetch_file(request),
             other => Err(RpcError::new(
                 code::METHOD_NOT_FOUND,
                 format!("unknown method {other}"),
@@ -52,27 +54,37 @@ impl Requests {
         }
     }
 
+    /// Posts `text` (chunked) with `files` (uploaded first, at most 10 per post). Every file is
+    /// checked before anything is uploaded or posted.
     fn send(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
         let text = request.str_param("text")?.unwrap_or("");
-        if !request.str_list_param("files")?.is_empty() {
-            return Err(RpcError::invalid_params(
-                "files",
-                "sending files is not available in this bridge version",
-            ));
-        }
-        if text.trim().is_empty() {
+        let paths = request.str_list_param("files")?;
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let files = self
+            .shared
+            .media
+            .check_outgoing(&paths)
+            .map_err(|e| RpcError::local_file(&e.path, e.message))?;
+        if text.trim().is_empty() && files.is_empty() {
             return Err(RpcError::invalid_params("text", "text is empty"));
         }
         let root_id = optional_id(request, "rootId")?.unwrap_or("");
         let channel_id = self.target_channel(session, request)?;
+        let file_ids = self.upload_all(&channel_id, &files)?;
+        let parts = if text.trim().is_empty() {
+            Vec::new()
+        } else {
+            chunk::split(text, session.chunk_limit)
+        };
+        let groups: Vec<&[String]> = file_ids.chunks(FILES_PER_POST).collect();
         let mut post_ids = Vec::new();
-        for part in chunk::split(text, session.chunk_limit) {
+        for i in 0..parts.len().max(groups.len()) {
             let pending_post_id = random::new_id();
             let post = NewPost {
                 channel_id: &channel_id,
-                message: &part,
+                message: parts.get(i).map_or("", String::as_str),
                 root_id,
-                file_ids: &[],
+                file_ids: groups.get(i).copied().unwrap_or_default(),
                 pending_post_id: &pending_post_id,
             };
             match self.shared.api.create_post(&post) {
@@ -82,6 +94,43 @@ impl Requests {
         }
         self.shared.stats.sent(post_ids.len() as u64);
         Ok(json!({ "channelId": channel_id, "postIds": post_ids }))
+    }
+
+    /// Uploads the checked files to the channel, in order; their ids in the same order.
+    fn upload_all(&self, channel_id: &str, files: &[Outgoing]) -> Result<Vec<String>, RpcError> {
+        let mut ids = Vec::with_capacity(files.len());
+        for file in files {
+            let uploaded =
+                self.shared
+                    .api
+                    .upload_file(channel_id, &file.path, &file.name, file.mime_type);
+            match uploaded {
+                Ok(info) => ids.push(info.id),
+                Err(ApiError::Local(why)) => {
+                    return Err(RpcError::local_file(&file.path.to_string_lossy(), why))
+                }
+                Err(e) => return Err(RpcError::from_api(&e)),
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Downloads an attachment on demand, into `mediaDir` like inbound ones.
+    fn fetch_file(&self, request: &Request) -> Result<Value, RpcError> {
+        let file_id = required_id(request, "fileId")?;
+        let shared = &self.shared;
+        match attachments::fetch_by_id(&shared.api, &shared.media, file_id) {
+            Ok(entry) => Ok(json!({
+                "path": entry.path, "name": entry.name,
+                "size": entry.size, "mimeType": entry.mime_type,
+            })),
+            Err(DownloadError::Api(e)) => Err(RpcError::from_api(&e)),
+            Err(DownloadError::TooLarge(why) | DownloadError::Local(why)) => Err(RpcError::new(
+                code::LOCAL_FILE,
+                why,
+                Some(json!({ "fileId": file_id, "path": null })),
+            )),
+        }
     }
 
     fn edit(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {

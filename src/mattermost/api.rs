@@ -220,9 +220,8 @@ impl Api {
     ) -> Result<FileInfo, ApiError> {
         let url = format!("{}/files", self.base);
         let uploaded: UploadedFiles = self.with_retries(|| {
-            let file = File::open(path).map_err(|e| {
-                ApiError::Local(format!("cannot read {}: {e}", path.display()))
-            })?;
+            let file = File::open(path)
+                .map_err(|e| ApiError::Local(format!("cannot read {}: {e}", path.display())))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             let framing = Framing::new(channel_id, name, mime_type);
             let length = framing.body_len(size);

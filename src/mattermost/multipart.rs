@@ -76,7 +76,9 @@ mod tests {
         assert_eq!(body.len() as u64, framing.body_len(4));
         let text = String::from_utf8(body).unwrap();
         let channel = text.find("name=\"channel_id\"").unwrap();
-        let file = text.find("name=\"files\"; filename=\"report.pdf\"").unwrap();
+        let file = text
+            .find("name=\"files\"; filename=\"report.pdf\"")
+            .unwrap();
         assert!(channel < file);
         assert!(text.contains("Content-Type: application/pdf\r\n\r\n%PDF\r\n"));
         assert!(text.ends_with(&format!("--{boundary}--\r\n")));

@@ -21,7 +21,10 @@ pub fn start(dir: &Path, max_age: Duration, stop: Arc<Stop>) {
         .spawn(move || loop {
             match remove_expired(&dir, max_age, SystemTime::now()) {
                 Ok(0) => {}
-                Ok(n) => log::info!("removed {n} downloaded files older than {} h", max_age.as_secs() / 3600),
+                Ok(n) => log::info!(
+                    "removed {n} downloaded files older than {} h",
+                    max_age.as_secs() / 3600
+                ),
                 Err(e) => log::warn!("cleaning {} failed: {e}", dir.display()),
             }
             if stop.sleep(EVERY) {
@@ -89,10 +92,8 @@ mod tests {
 
     #[test]
     fn removes_only_old_files_in_our_layout() {
-        let dir = std::env::temp_dir().join(format!(
-            "ocmm-cleanup-{:x}",
-            crate::random::next_u64()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("ocmm-cleanup-{:x}", crate::random::next_u64()));
         let day = Duration::from_secs(24 * 3600);
         for id in [ID_OLD, ID_NEW] {
             fs::create_dir_all(dir.join(id)).unwrap();

@@ -6,10 +6,11 @@ pub mod cleanup;
 pub mod mime;
 pub mod names;
 
-use crate::mattermost::api::Api;
+use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::is_valid_id;
 use crate::mattermost::model::FileInfo;
 use crate::random;
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -44,6 +45,26 @@ pub struct LocalFileError {
     pub message: String,
 }
 
+/// Why an attachment was not saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadError {
+    /// Above `mediaMaxMb`, declared or found while streaming.
+    TooLarge(String),
+    /// The server refused, or the transfer failed.
+    Api(ApiError),
+    /// Our side: `mediaDir` cannot be written, or the id is unusable.
+    Local(String),
+}
+
+impl fmt::Display for DownloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DownloadError::TooLarge(why) | DownloadError::Local(why) => f.write_str(why),
+            DownloadError::Api(e) => write!(f, "download failed: {e}"),
+        }
+    }
+}
+
 impl Media {
     /// `dir` is made absolute so the paths handed to the host work from any directory.
     pub fn new(dir: &Path, max_bytes: u64) -> Media {
@@ -60,18 +81,19 @@ impl Media {
         create_private_dir(&self.dir)
     }
 
-    /// Downloads one attachment to `mediaDir/<file id>/<safe name>`. The error is a sentence
-    /// for the host's `error` field.
-    pub fn download(&self, api: &Api, info: &FileInfo) -> Result<Saved, String> {
+    /// Downloads one attachment to `mediaDir/<file id>/<safe name>`.
+    pub fn download(&self, api: &Api, info: &FileInfo) -> Result<Saved, DownloadError> {
         if !is_valid_id(&info.id) {
-            return Err("the server gave an invalid file id".into());
+            return Err(DownloadError::Local("not a Mattermost file id".into()));
         }
         let declared = u64::try_from(info.size).unwrap_or(0);
         if declared > self.max_bytes {
             return Err(self.too_large(declared));
         }
         let folder = self.dir.join(&info.id);
-        create_private_dir(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+        create_private_dir(&folder).map_err(|e| {
+            DownloadError::Local(format!("cannot create {}: {e}", folder.display()))
+        })?;
         let path = folder.join(names::safe_name(&info.name, &info.id));
         let temp = folder.join(format!(".{:016x}.part", random::next_u64()));
         let result = self.fetch_into(api, &info.id, declared, &temp);
@@ -84,35 +106,52 @@ impl Media {
         };
         fs::rename(&temp, &path).map_err(|e| {
             let _ = fs::remove_file(&temp);
-            format!("cannot save {}: {e}", path.display())
+            DownloadError::Local(format!("cannot save {}: {e}", path.display()))
         })?;
         Ok(Saved { path, size })
     }
 
     /// Streams the file into `temp`, stopping as soon as it passes `mediaMaxMb` (the declared
     /// size may be wrong).
-    fn fetch_into(&self, api: &Api, id: &str, declared: u64, temp: &Path) -> Result<u64, String> {
-        let body = api
-            .download(id, declared)
-            .map_err(|e| format!("download failed: {e}"))?;
-        let file = new_private_file(temp).map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
+    fn fetch_into(
+        &self,
+        api: &Api,
+        id: &str,
+        declared: u64,
+        temp: &Path,
+    ) -> Result<u64, DownloadError> {
+        let body = api.download(id, declared).map_err(DownloadError::Api)?;
+        let cannot_write =
+            |e: io::Error| DownloadError::Local(format!("cannot write {}: {e}", temp.display()));
+        let file = new_private_file(temp).map_err(cannot_write)?;
         let mut out = BufWriter::with_capacity(64 * 1024, file);
-        let copied = io::copy(&mut body.take(self.max_bytes + 1), &mut out)
-            .map_err(|e| format!("download failed: {e}"))?;
+        // Reading and writing errors must be told apart: one is the network, one our disk.
+        let mut limited = body.take(self.max_bytes + 1);
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut copied = 0u64;
+        loop {
+            let n = match limited.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(DownloadError::Api(ApiError::Network(e.to_string()))),
+            };
+            out.write_all(&buffer[..n]).map_err(cannot_write)?;
+            copied += n as u64;
+        }
         if copied > self.max_bytes {
             return Err(self.too_large(copied));
         }
-        out.flush()
-            .map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
+        out.flush().map_err(cannot_write)?;
         Ok(copied)
     }
 
-    fn too_large(&self, size: u64) -> String {
-        format!(
+    fn too_large(&self, size: u64) -> DownloadError {
+        DownloadError::TooLarge(format!(
             "file is {} or more, above mediaMaxMb ({}); not downloaded",
             megabytes(size),
             megabytes(self.max_bytes)
-        )
+        ))
     }
 
     /// Checks every path the host wants to send before anything is uploaded.
@@ -185,10 +224,7 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "ocmm-media-{name}-{:x}",
-            random::next_u64()
-        ));
+        let dir = std::env::temp_dir().join(format!("ocmm-media-{name}-{:x}", random::next_u64()));
         fs::create_dir_all(&dir).unwrap();
         dir
     }
@@ -213,7 +249,9 @@ mod tests {
             (big.to_str().unwrap(), "above mediaMaxMb"),
         ];
         for (path, why) in cases {
-            let error = media.check_outgoing(&[ok.to_str().unwrap(), path]).unwrap_err();
+            let error = media
+                .check_outgoing(&[ok.to_str().unwrap(), path])
+                .unwrap_err();
             assert_eq!(error.path, path);
             assert!(error.message.contains(why), "{}", error.message);
         }

@@ -58,7 +58,10 @@ mod tests {
     #[test]
     fn ordinary_names_are_kept() {
         assert_eq!(safe("report.pdf"), "report.pdf");
-        assert_eq!(safe("Screenshot 2026-11-25 at 10.00.png"), "Screenshot 2026-11-25 at 10.00.png");
+        assert_eq!(
+            safe("Screenshot 2026-11-25 at 10.00.png"),
+            "Screenshot 2026-11-25 at 10.00.png"
+        );
         assert_eq!(safe("résumé (final).docx"), "résumé (final).docx");
     }
 
@@ -67,7 +70,10 @@ mod tests {
         assert_eq!(safe("../../etc/passwd"), "_.._etc_passwd");
         assert_eq!(safe("/etc/passwd"), "_etc_passwd");
         assert_eq!(safe("a/b"), "a_b");
-        assert_eq!(safe("..\\..\\windows\\system.ini"), "_.._windows_system.ini");
+        assert_eq!(
+            safe("..\\..\\windows\\system.ini"),
+            "_.._windows_system.ini"
+        );
         assert_eq!(safe("C:\\x.txt"), "C__x.txt");
     }
 
@@ -109,7 +115,10 @@ mod tests {
                 .collect();
             let safe = safe_name(&name, "fallback");
             assert!(!safe.is_empty());
-            assert!(!safe.contains(['/', '\\', '\u{0}', '\n']), "{name:?} -> {safe:?}");
+            assert!(
+                !safe.contains(['/', '\\', '\u{0}', '\n']),
+                "{name:?} -> {safe:?}"
+            );
             assert!(!safe.starts_with('.'), "{name:?} -> {safe:?}");
             assert!(safe.len() <= MAX_NAME_BYTES);
         }

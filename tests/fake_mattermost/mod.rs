@@ -132,6 +132,10 @@ pub struct Fault {
     pub after: usize,
     /// Answer normally (after `delay`): only the delay is injected.
     pub pass: bool,
+    /// Write the response body at this many bytes per second (a slow link).
+    pub body_rate: Option<usize>,
+    /// Announce the whole body, send only this many bytes of it, then close (a cut transfer).
+    pub cut_body_after: Option<usize>,
 }
 
 impl Fault {
@@ -147,6 +151,8 @@ impl Fault {
             delay: Duration::ZERO,
             after: 0,
             pass: false,
+            body_rate: None,
+            cut_body_after: None,
         }
     }
 
@@ -190,6 +196,18 @@ impl Fault {
 
     pub fn delayed(mut self, d: Duration) -> Fault {
         self.delay = d;
+        self
+    }
+
+    /// Sends the body no faster than `bytes_per_sec`.
+    pub fn throttled(mut self, bytes_per_sec: usize) -> Fault {
+        self.body_rate = Some(bytes_per_sec.max(10));
+        self
+    }
+
+    /// Sends only the first `n` bytes of the body, then closes the connection.
+    pub fn cut_after(mut self, n: usize) -> Fault {
+        self.cut_body_after = Some(n);
         self
     }
 
@@ -347,6 +365,23 @@ impl FakeMattermost {
         let info = file.info.clone();
         st.files.push(file);
         info
+    }
+
+    /// The bytes of a stored file (uploaded by the bridge or added by a test).
+    pub fn file_bytes(&self, id: &str) -> Option<Vec<u8>> {
+        let st = self.shared.lock();
+        st.files
+            .iter()
+            .find(|f| f.info["id"] == id)
+            .map(|f| f.bytes.clone())
+    }
+
+    /// Makes a stored file's FileInfo claim `size` bytes (a server whose metadata lies).
+    pub fn set_file_declared_size(&self, id: &str, size: u64) {
+        let mut st = self.shared.lock();
+        if let Some(file) = st.files.iter_mut().find(|f| f.info["id"] == id) {
+            file.info["size"] = size.into();
+        }
     }
 
     // --- events ------------------------------------------------------------------------------
@@ -1301,13 +1336,17 @@ fn serve_connection(shared: Arc<Shared>, stream: TcpStream) {
                 return;
             }
         }
-        let reply = match fault {
-            Some(fault) if !fault.pass => Reply::from_fault(&fault),
+        let reply = match &fault {
+            Some(fault) if !fault.pass => Reply::from_fault(fault),
             _ if wants_websocket(&req) => return serve_websocket(shared, reader, &req),
             _ => route(&shared, &req),
         };
         let close = !incoming.keep_alive;
-        if write_reply(reader.get_mut(), &reply, close).is_err() || close {
+        let shaping = fault.as_ref().map_or(Shaping::default(), Shaping::of);
+        if write_shaped(reader.get_mut(), &reply, close, shaping).is_err()
+            || close
+            || shaping.cut.is_some()
+        {
             return;
         }
     }
@@ -1466,7 +1505,60 @@ fn reason_phrase(status: u16) -> &'static str {
 }
 
 /// Writes a reply with Content-Length and a fresh X-Request-Id (also put into an AppError).
-fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> io::Result<()> {
+/// How a response body is sent: at full speed, throttled, or cut short.
+#[derive(Clone, Copy, Default)]
+struct Shaping {
+    rate: Option<usize>,
+    cut: Option<usize>,
+}
+
+impl Shaping {
+    fn of(fault: &Fault) -> Shaping {
+        Shaping {
+            rate: fault.body_rate,
+            cut: fault.cut_body_after,
+        }
+    }
+}
+
+fn write_shaped(
+    stream: &mut TcpStream,
+    reply: &Reply,
+    close: bool,
+    shaping: Shaping,
+) -> io::Result<()> {
+    if shaping.rate.is_none() && shaping.cut.is_none() {
+        return write_reply(stream, reply, close);
+    }
+    let mut bytes = Vec::new();
+    write_reply(&mut bytes, reply, close)?;
+    let body_start = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(bytes.len(), |at| at + 4);
+    let end = match shaping.cut {
+        Some(n) => (body_start + n).min(bytes.len()),
+        None => bytes.len(),
+    };
+    stream.write_all(&bytes[..body_start])?;
+    let step = shaping.rate.map_or(end, |rate| (rate / 20).max(1));
+    let mut at = body_start;
+    while at < end {
+        let next = (at + step).min(end);
+        stream.write_all(&bytes[at..next])?;
+        stream.flush()?;
+        at = next;
+        if shaping.rate.is_some() && at < end {
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+    if shaping.cut.is_some() {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+    Ok(())
+}
+
+fn write_reply(stream: &mut impl Write, reply: &Reply, close: bool) -> io::Result<()> {
     let request_id = new_id();
     let body = stamp_request_id(&reply.body, &reply.content_type, &request_id);
     let mut head = format!(
@@ -2197,12 +2289,23 @@ fn get_file(shared: &Shared, id: &str) -> Reply {
             .as_str()
             .unwrap_or_default()
             .to_string(),
-        headers: vec![(
-            "Content-Disposition".into(),
-            format!("attachment;filename=\"{name}\""),
-        )],
+        headers: vec![("Content-Disposition".into(), content_disposition(name))],
         body: file.bytes.clone(),
     }
+}
+
+/// `attachment` with the name percent-encoded as the real server does (url.PathEscape), so a
+/// hostile name cannot break the header.
+fn content_disposition(name: &str) -> String {
+    let mut escaped = String::new();
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            escaped.push(byte as char);
+        } else {
+            escaped.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("attachment;filename=\"{escaped}\"; filename*=UTF-8''{escaped}")
 }
 
 fn get_file_info(shared: &Shared, id: &str) -> Reply {
