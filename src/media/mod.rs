@@ -12,7 +12,7 @@ use crate::mattermost::model::FileInfo;
 use crate::random;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Where downloads go and how big they may be.
@@ -123,8 +123,7 @@ impl Media {
         let body = api.download(id, declared).map_err(DownloadError::Api)?;
         let cannot_write =
             |e: io::Error| DownloadError::Local(format!("cannot write {}: {e}", temp.display()));
-        let file = new_private_file(temp).map_err(cannot_write)?;
-        let mut out = BufWriter::with_capacity(64 * 1024, file);
+        let mut out = new_private_file(temp).map_err(cannot_write)?;
         // Reading and writing errors must be told apart: one is the network, one our disk.
         let mut limited = body.take(self.max_bytes + 1);
         let mut buffer = vec![0u8; 64 * 1024];
@@ -142,7 +141,6 @@ impl Media {
         if copied > self.max_bytes {
             return Err(self.too_large(copied));
         }
-        out.flush().map_err(cannot_write)?;
         Ok(copied)
     }
 
