@@ -108,7 +108,7 @@ fn route(shared: &Shared, workers: &[SyncSender<Request>], request: Request) {
 
 /// Requests that touch the same channel hash alike and so share a worker (and its order).
 fn route_key(request: &Request) -> u64 {
-    let key = ["channelId", "userId", "postId"]
+    let key = ["channelId", "userId", "postId", "fileId"]
         .iter()
         .find_map(|field| request.params.get(*field).and_then(Value::as_str))
         .unwrap_or("");
