@@ -257,6 +257,30 @@ fn to_line(value: &impl Serialize) -> String {
 mod tests {
     use super::*;
 
+    /// A few thousand broken variants of real request lines: every one is answered (accepted
+    /// or rejected with a code), none panics.
+    #[test]
+    fn mutated_requests_never_panic() {
+        let seeds: &[&[u8]] = &[
+            br#"{"jsonrpc":"2.0","id":1,"method":"send","params":{"channelId":"c","text":"hi","files":["/a"]}}"#,
+            br#"{"jsonrpc":"2.0","id":"x","method":"react","params":{"postId":"p","emoji":"+1","remove":true}}"#,
+            br#"{"jsonrpc":"2.0","method":"typing","params":{"channelId":"c"}}"#,
+            br#"{"jsonrpc":"2.0","id":null,"method":"status"}"#,
+        ];
+        let mut rng = crate::random::XorShift(0x5eed_0001);
+        for n in 0..4000 {
+            let line = rng.mutate(seeds[n % seeds.len()]);
+            match parse_request(&line) {
+                Ok(request) => assert!(!request.method.is_empty()),
+                Err(rejected) => assert!(
+                    [code::PARSE_ERROR, code::INVALID_REQUEST].contains(&rejected.error.code),
+                    "{:?}",
+                    rejected.error
+                ),
+            }
+        }
+    }
+
     fn rejected(line: &str) -> (Value, i64) {
         let r = parse_request(line.as_bytes()).unwrap_err();
         (r.id, r.error.code)

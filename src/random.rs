@@ -60,6 +60,59 @@ impl XorShift {
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
+
+    /// `seed` with one to four random edits of the kinds that break parsers: flipped bytes,
+    /// cuts, duplicated stretches, and inserted JSON punctuation, escapes, NULs, huge numbers
+    /// and invalid UTF-8. For no-panic tests of the parsers that read untrusted input.
+    pub fn mutate(&mut self, seed: &[u8]) -> Vec<u8> {
+        const TOKENS: &[&[u8]] = &[
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b"\\",
+            b":",
+            b",",
+            b"null",
+            b"true",
+            b"-",
+            b"1e999",
+            b"-0",
+            b"18446744073709551616",
+            b"\\u0000",
+            b"\\ud800",
+            b"\0",
+            b"\xff\xfe",
+            b"\xc3",
+            b"\"post\":",
+            b"\"seq\":",
+            b"\"id\":",
+            b"\"params\":",
+        ];
+        let mut data = seed.to_vec();
+        for _ in 0..1 + self.below(4) {
+            let at = self.below(data.len() + 1);
+            match self.below(5) {
+                0 if at < data.len() => data[at] ^= 1 << self.below(8),
+                1 => data.truncate(at),
+                2 => {
+                    let end = (at + self.below(16)).min(data.len());
+                    let copy = data[at..end].to_vec();
+                    data.splice(at..at, copy);
+                }
+                3 => {
+                    let end = (at + self.below(8)).min(data.len());
+                    data.drain(at..end);
+                }
+                _ => {
+                    let token = TOKENS[self.below(TOKENS.len())];
+                    data.splice(at..at, token.iter().copied());
+                }
+            }
+        }
+        data
+    }
 }
 
 #[cfg(test)]

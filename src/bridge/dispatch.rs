@@ -90,11 +90,19 @@ fn handle_line(shared: &Shared, workers: &[SyncSender<Request>], line: Line) -> 
 
 fn route(shared: &Shared, workers: &[SyncSender<Request>], request: Request) {
     let index = (route_key(&request) % workers.len() as u64) as usize;
-    shared.inflight.begin();
+    if !shared.inflight.begin(request.id.as_ref()) {
+        let error = RpcError::new(
+            code::INVALID_REQUEST,
+            "a request with this id is still running; use a new id for each request",
+            None,
+        );
+        respond(shared, &request, Err(error));
+        return;
+    }
     match workers[index].try_send(request) {
         Ok(()) => {}
         Err(TrySendError::Full(request) | TrySendError::Disconnected(request)) => {
-            shared.inflight.end();
+            shared.inflight.end(request.id.as_ref());
             respond(
                 shared,
                 &request,
@@ -139,7 +147,7 @@ fn work(shared: &Shared, requests: &Requests, jobs: Receiver<Request>) {
             None => Err(RpcError::unreachable("not logged in to Mattermost yet")),
         };
         respond(shared, &request, result);
-        shared.inflight.end();
+        shared.inflight.end(request.id.as_ref());
     }
 }
 

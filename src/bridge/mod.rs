@@ -28,7 +28,8 @@ use crate::signals;
 use crate::stats::Stats;
 use crate::stop::{lock, Stop, StopReason};
 use output::Output;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::collections::HashSet;
 use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -51,34 +52,53 @@ pub struct Shared {
     pub media: Media,
 }
 
-/// Counts requests accepted but not yet answered.
+/// Requests accepted but not yet answered: how many (so a stop can wait for them) and their ids
+/// (so a second request with the id of one still running is refused, not answered twice).
 #[derive(Default)]
 pub struct InFlight {
-    count: Mutex<usize>,
+    state: Mutex<InFlightState>,
     idle: Condvar,
 }
 
+#[derive(Default)]
+struct InFlightState {
+    count: usize,
+    /// Each running request's id as JSON text (`1` and `"1"` are different ids).
+    ids: HashSet<String>,
+}
+
 impl InFlight {
-    pub fn begin(&self) {
-        *lock(&self.count) += 1;
+    /// Counts a request in; false (and nothing counted) when its id is already in flight.
+    pub fn begin(&self, id: Option<&Value>) -> bool {
+        let mut state = lock(&self.state);
+        if let Some(id) = id {
+            if !state.ids.insert(id.to_string()) {
+                return false;
+            }
+        }
+        state.count += 1;
+        true
     }
 
-    pub fn end(&self) {
-        let mut count = lock(&self.count);
-        *count = count.saturating_sub(1);
-        if *count == 0 {
+    pub fn end(&self, id: Option<&Value>) {
+        let mut state = lock(&self.state);
+        if let Some(id) = id {
+            state.ids.remove(&id.to_string());
+        }
+        state.count = state.count.saturating_sub(1);
+        if state.count == 0 {
             self.idle.notify_all();
         }
     }
 
     /// Waits until no request is in flight; false on timeout.
     pub fn wait_idle(&self, timeout: Duration) -> bool {
-        let count = lock(&self.count);
-        let (count, _) = self
+        let state = lock(&self.state);
+        let (state, _) = self
             .idle
-            .wait_timeout_while(count, timeout, |count| *count > 0)
+            .wait_timeout_while(state, timeout, |state| state.count > 0)
             .unwrap_or_else(|p| p.into_inner());
-        *count == 0
+        state.count == 0
     }
 }
 

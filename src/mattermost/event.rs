@@ -172,6 +172,51 @@ fn bad(kind: &'static str, error: serde_json::Error) -> BadFrame {
 mod tests {
     use super::*;
 
+    /// A few thousand broken variants of real frames (outer frame and the post inside it):
+    /// each parses or is a `BadFrame`, none panics.
+    #[test]
+    fn mutated_frames_never_panic() {
+        let post = r#"{"id":"p1","create_at":1,"user_id":"u","channel_id":"c","root_id":"","message":"hi @bot","type":"","props":{"from_bot":"true"},"file_ids":["f"],"metadata":{"files":[{"id":"f","name":"a.pdf","size":3}]}}"#;
+        let posted = serde_json::json!({
+            "event": "posted", "seq": 4,
+            "data": {"channel_type": "D", "channel_name": "a__b", "sender_name": "@alice",
+                     "team_id": "", "post": post, "mentions": "[\"u\"]"},
+            "broadcast": {"channel_id": "c", "user_id": "", "team_id": ""},
+        })
+        .to_string();
+        let seeds = [
+            posted,
+            r#"{"event":"hello","data":{"connection_id":"x","server_version":"10.11.0"},"seq":0}"#
+                .to_string(),
+            r#"{"status":"OK","seq_reply":3,"data":{"text":"pong"}}"#.to_string(),
+        ];
+        let mut rng = crate::random::XorShift(0x5eed_0002);
+        for n in 0..4000 {
+            let bytes = rng.mutate(seeds[n % seeds.len()].as_bytes());
+            // Frames arrive as text, so only valid UTF-8 reaches the parser.
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = parse(&text);
+        }
+        // Mutating only the post inside a well-formed frame reaches the inner parser.
+        for _ in 0..2000 {
+            let inner = String::from_utf8_lossy(&rng.mutate(post.as_bytes())).into_owned();
+            let frame = serde_json::json!({"event":"posted","seq":1,"data":{"channel_type":"O","post":inner}});
+            let _ = parse(&frame.to_string());
+        }
+    }
+
+    #[test]
+    fn a_ten_megabyte_post_parses() {
+        let message = "x".repeat(10 * 1024 * 1024);
+        let post = serde_json::json!({"id":"p","channel_id":"c","message": message}).to_string();
+        let frame =
+            serde_json::json!({"event":"posted","seq":1,"data":{"channel_type":"O","post":post}});
+        match parse(&frame.to_string()).unwrap().frame {
+            Frame::Posted(posted) => assert_eq!(posted.post.message.len(), 10 * 1024 * 1024),
+            other => panic!("{other:?}"),
+        }
+    }
+
     const POSTED: &str = r#"{"event":"posted","data":{"channel_display_name":"Town Square","channel_name":"town-square","channel_type":"O","mentions":"[\"botid\"]","post":"{\"id\":\"p1\",\"create_at\":1732400000000,\"update_at\":1732400000000,\"edit_at\":0,\"delete_at\":0,\"user_id\":\"alice\",\"channel_id\":\"c1\",\"root_id\":\"\",\"message\":\"hello \\\"bot\\\"\",\"type\":\"\",\"props\":{},\"file_ids\":[]}","sender_name":"@alice","set_online":true,"team_id":"t1"},"broadcast":{"omit_users":null,"user_id":"","channel_id":"c1","team_id":""},"seq":5}"#;
 
     #[test]

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -79,6 +79,8 @@ pub struct Bridge {
     /// Every stdout line, raw, for assertions over the whole output.
     stdout_log: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<String>>,
+    /// While set, nobody reads the bridge's stdout (a host that stopped reading).
+    stdout_paused: Arc<AtomicBool>,
     next_id: u64,
     pub dir: TempDir,
 }
@@ -136,8 +138,15 @@ impl Bridge {
         let (tx, lines) = mpsc::channel();
         let stdout_log = Arc::new(Mutex::new(Vec::new()));
         let log = stdout_log.clone();
+        let stdout_paused = Arc::new(AtomicBool::new(false));
+        let paused = stdout_paused.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
+            let mut lines = BufReader::new(stdout).lines();
+            loop {
+                while paused.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                let Some(line) = lines.next() else { break };
                 let Ok(line) = line else { break };
                 log.lock().unwrap().push(line.clone());
                 if tx.send(line).is_err() {
@@ -166,6 +175,7 @@ impl Bridge {
             pending: Vec::new(),
             stdout_log,
             stderr,
+            stdout_paused,
             next_id: 1,
             dir,
         }
@@ -290,6 +300,26 @@ impl Bridge {
 
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// Stops reading the bridge's stdout, like a host that hangs.
+    pub fn pause_stdout(&self) {
+        self.stdout_paused.store(true, Ordering::Relaxed);
+    }
+
+    pub fn resume_stdout(&self) {
+        self.stdout_paused.store(false, Ordering::Relaxed);
+    }
+
+    /// The bridge's resident memory in KiB (Linux `/proc`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("reading /proc/<pid>/status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/<pid>/status")
     }
 
     pub fn stdout_lines(&self) -> Vec<String> {

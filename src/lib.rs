@@ -1,0 +1,71 @@
+//! openclaw-mattermost: a Mattermost channel for OpenClaw, as a child process speaking
+//! JSON-RPC lines on stdio. `main` handles the command line and config, then hands over to
+//! `bridge::run`.
+//!
+//! The crate is a library with a thin binary so that fuzz targets and benchmarks can reach the
+//! two parsers that face untrusted input (`protocol` for stdin, `mattermost::event` for the
+//! server's frames); everything else stays private.
+
+mod backoff;
+mod bridge;
+mod chunk;
+mod cli;
+mod config;
+mod dedup;
+mod env_vars;
+mod json5;
+mod keepalive;
+pub mod mattermost;
+mod media;
+mod mention;
+mod policy;
+pub mod protocol;
+mod random;
+mod redact;
+mod server_url;
+mod session;
+mod signals;
+mod stats;
+mod stop;
+
+use std::process::exit;
+
+/// The program: exits with 0 (clean stop), 1 (runtime failure) or 2 (bad config or usage).
+pub fn main() {
+    // Before any thread exists, so every thread inherits the blocked mask.
+    let signal_set = signals::block();
+    let command = cli::parse(std::env::args_os().skip(1)).unwrap_or_else(|message| {
+        eprintln!("openclaw-mattermost: {message} (see --help)");
+        exit(2)
+    });
+    let config_path = match command {
+        cli::Command::Help => {
+            print!("{}", cli::USAGE);
+            return;
+        }
+        cli::Command::Version => {
+            println!("openclaw-mattermost {}", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        cli::Command::Run { config } => config,
+    };
+    redact::init_logging();
+    let loaded = config::load(config_path.as_deref(), &|name| std::env::var(name).ok());
+    let config = match loaded {
+        Ok(config::Loaded::Enabled(config)) => *config,
+        Ok(config::Loaded::Disabled { file }) => {
+            let file = file.map_or("the config".into(), |f| f.display().to_string());
+            log::info!("channels.mattermost.enabled is false in {file}; nothing to do");
+            return;
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            exit(2)
+        }
+    };
+    redact::register_secret(&config.token);
+    for warning in &config.warnings {
+        log::warn!("{warning}");
+    }
+    exit(bridge::run(config, signal_set));
+}
