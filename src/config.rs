@@ -13,7 +13,7 @@ use std::time::Duration;
 const SECTION: &str = "channels.mattermost";
 
 /// Documented keys that later versions act on; this one accepts them with a warning.
-const NOT_YET_SUPPORTED: &[&str] = &["caFile", "stateFile", "catchUpMaxAge"];
+const NOT_YET_SUPPORTED: &[&str] = &["caFile"];
 
 /// Keys this bridge acts on; anything else (but `NOT_YET_SUPPORTED`) draws an unknown-key warning.
 const KNOWN_KEYS: &[&str] = &[
@@ -38,6 +38,8 @@ const KNOWN_KEYS: &[&str] = &[
     "mediaMaxMb",
     "mediaRetentionHours",
     "pollInterval",
+    "stateFile",
+    "catchUpMaxAge",
     // Read by the OpenClaw plugin that spawns us, not by the bridge.
     "binaryPath",
 ];
@@ -90,6 +92,10 @@ pub struct Config {
     /// false: poll the REST API instead of holding a WebSocket.
     pub use_websocket: bool,
     pub poll_interval: Duration,
+    /// Where the last delivered post per channel is remembered across restarts; `None`: nowhere.
+    pub state_file: Option<PathBuf>,
+    /// Missed posts older than this are not replayed after a reconnect or restart.
+    pub catch_up_max_age: Duration,
     /// Things worth a warning that do not stop the bridge (unknown keys, plain http).
     pub warnings: Vec<String>,
 }
@@ -261,6 +267,8 @@ impl Section<'_> {
             media_retention: self.media_retention()?,
             use_websocket: self.bool("useWebSocket", true)?,
             poll_interval: self.millis("pollInterval", 3000, 100)?,
+            state_file: self.state_file()?,
+            catch_up_max_age: self.millis("catchUpMaxAge", 3_600_000, 0)?,
             warnings,
         })
     }
@@ -371,6 +379,16 @@ impl Section<'_> {
         Ok(std::env::temp_dir()
             .join("openclaw-mattermost")
             .join("media"))
+    }
+
+    /// `stateFile`, else `$OPENCLAW_STATE_DIR/mattermost-state.json` when that dir exists.
+    fn state_file(&self) -> Result<Option<PathBuf>, ConfigError> {
+        if let Some(path) = self.string("stateFile")? {
+            return Ok(Some(PathBuf::from(path)));
+        }
+        Ok((self.env)("OPENCLAW_STATE_DIR")
+            .filter(|dir| !dir.trim().is_empty() && Path::new(dir).is_dir())
+            .map(|dir| Path::new(&dir).join("mattermost-state.json")))
     }
 
     fn media_max_bytes(&self) -> Result<u64, ConfigError> {
@@ -638,8 +656,23 @@ mod tests {
         );
         assert!(defaults.use_websocket);
         assert_eq!(defaults.poll_interval, Duration::from_millis(3000));
+        assert_eq!(defaults.state_file, None, "/srv/oc does not exist here");
+        assert_eq!(defaults.catch_up_max_age, Duration::from_secs(3600));
+        let state_dir = std::env::temp_dir();
+        let state_dir = state_dir.to_str().unwrap();
+        let in_state_dir = config(
+            SEED,
+            &[
+                ("MATTERMOST_BOT_TOKEN", "t"),
+                ("OPENCLAW_STATE_DIR", state_dir),
+            ],
+        );
+        assert_eq!(
+            in_state_dir.state_file,
+            Some(Path::new(state_dir).join("mattermost-state.json"))
+        );
         let set = config(
-            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t', mediaDir:'/m', mediaMaxMb:0.5, mediaRetentionHours:0, useWebSocket:false, pollInterval:250}}}",
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t', mediaDir:'/m', mediaMaxMb:0.5, mediaRetentionHours:0, useWebSocket:false, pollInterval:250, stateFile:'/s.json', catchUpMaxAge:1000}}}",
             &[],
         );
         assert_eq!(set.media_dir, PathBuf::from("/m"));
@@ -647,6 +680,8 @@ mod tests {
         assert_eq!(set.media_retention, None);
         assert!(!set.use_websocket);
         assert_eq!(set.poll_interval, Duration::from_millis(250));
+        assert_eq!(set.state_file, Some(PathBuf::from("/s.json")));
+        assert_eq!(set.catch_up_max_age, Duration::from_secs(1));
         assert!(set.warnings.is_empty(), "{:?}", set.warnings);
     }
 

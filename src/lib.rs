@@ -19,6 +19,7 @@ pub mod mattermost;
 mod media;
 mod mention;
 mod policy;
+mod progress;
 pub mod protocol;
 mod random;
 mod redact;

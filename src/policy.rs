@@ -279,6 +279,8 @@ mod tests {
             media_retention: None,
             use_websocket: true,
             poll_interval: Duration::from_secs(3),
+            state_file: None,
+            catch_up_max_age: Duration::from_secs(3600),
             warnings: vec![],
         }
     }

@@ -29,6 +29,7 @@ const DOWNLOADERS: usize = 4;
 const JOB_QUEUE: usize = 256;
 
 pub struct Delivery {
+    shared: Arc<Shared>,
     session: Arc<Session>,
     seen: RecentIds,
     lanes: Arc<Lanes>,
@@ -63,6 +64,7 @@ impl Delivery {
             }
         }
         Delivery {
+            shared,
             session,
             seen: RecentIds::new(DEDUP_CAPACITY),
             lanes,
@@ -74,6 +76,7 @@ impl Delivery {
     /// type comes from the event or the channel listing; `catch_up` marks posts found late.
     pub fn offer(&mut self, posted: Box<Posted>, catch_up: bool) {
         let post = &posted.post;
+        self.shared.memory.seen(post.create_at);
         let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
             log::debug!(
                 "post {} has unknown channel type {:?}",
@@ -132,7 +135,7 @@ impl Delivery {
 }
 
 impl Job {
-    fn line(&self, files: &[FileEntry]) -> String {
+    fn line(&self, files: &[FileEntry]) -> Ready {
         message_line(
             &self.posted,
             &self.text,
@@ -167,15 +170,23 @@ struct Lanes {
 struct Pending {
     next_ticket: u64,
     /// channel id → (ticket, the line once ready), in arrival order.
-    lanes: HashMap<String, VecDeque<(u64, Option<String>)>>,
+    lanes: HashMap<String, VecDeque<(u64, Option<Ready>)>>,
+}
+
+/// A `message` line ready to go, with what `Memory` records once it went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ready {
+    line: String,
+    post_id: String,
+    create_at: i64,
 }
 
 impl Lanes {
     /// Sends a ready line now, or queues it behind the channel's pending posts.
-    fn deliver(&self, channel_id: &str, line: String) {
+    fn deliver(&self, channel_id: &str, ready: Ready) {
         let mut pending = lock(&self.pending);
-        if let Some(line) = pending.push_ready(channel_id, line) {
-            self.write(line);
+        if let Some(ready) = pending.push_ready(channel_id, ready) {
+            self.write(channel_id, ready);
         }
     }
 
@@ -186,30 +197,32 @@ impl Lanes {
 
     /// Fills a reserved place and sends what became ready. Lines are written while the lock
     /// is held, so two threads can never write one channel's lines out of order.
-    fn complete(&self, channel_id: &str, ticket: u64, line: String) {
+    fn complete(&self, channel_id: &str, ticket: u64, ready: Ready) {
         let mut pending = lock(&self.pending);
-        for line in pending.complete(channel_id, ticket, line) {
-            self.write(line);
+        for ready in pending.complete(channel_id, ticket, ready) {
+            self.write(channel_id, ready);
         }
     }
 
-    fn write(&self, line: String) {
-        if self.shared.output.send(line) {
+    fn write(&self, channel_id: &str, ready: Ready) {
+        if self.shared.output.send(ready.line) {
             self.shared.stats.delivered();
+            let memory = &self.shared.memory;
+            memory.delivered(channel_id, &ready.post_id, ready.create_at);
         }
     }
 }
 
 impl Pending {
     /// The line back when nothing in its channel is pending (send it now), else queued.
-    fn push_ready(&mut self, channel_id: &str, line: String) -> Option<String> {
+    fn push_ready(&mut self, channel_id: &str, ready: Ready) -> Option<Ready> {
         match self.lanes.get_mut(channel_id) {
             Some(lane) => {
-                lane.push_back((self.next_ticket, Some(line)));
+                lane.push_back((self.next_ticket, Some(ready)));
                 self.next_ticket += 1;
                 None
             }
-            None => Some(line),
+            None => Some(ready),
         }
     }
 
@@ -224,12 +237,12 @@ impl Pending {
     }
 
     /// Fills `ticket`'s place; returns the lines now ready at the front of the lane, in order.
-    fn complete(&mut self, channel_id: &str, ticket: u64, line: String) -> Vec<String> {
+    fn complete(&mut self, channel_id: &str, ticket: u64, filled: Ready) -> Vec<Ready> {
         let Some(lane) = self.lanes.get_mut(channel_id) else {
             return Vec::new();
         };
         if let Some(slot) = lane.iter_mut().find(|(t, _)| *t == ticket) {
-            slot.1 = Some(line);
+            slot.1 = Some(filled);
         }
         let mut ready = Vec::new();
         while let Some((_, Some(_))) = lane.front() {
@@ -251,7 +264,7 @@ fn message_line(
     authorized: bool,
     catch_up: bool,
     files: &[FileEntry],
-) -> String {
+) -> Ready {
     let post = &posted.post;
     let root_id = (!post.root_id.is_empty()).then_some(post.root_id.as_str());
     let channel_type = ChannelType::from_code(&posted.channel_type).map_or("", ChannelType::as_str);
@@ -275,7 +288,11 @@ fn message_line(
         catch_up,
         authorized,
     };
-    protocol::notification("message", &params)
+    Ready {
+        line: protocol::notification("message", &params),
+        post_id: post.id.clone(),
+        create_at: post.create_at,
+    }
 }
 
 #[derive(Serialize)]
@@ -308,8 +325,12 @@ struct Sender<'a> {
 mod tests {
     use super::*;
 
-    fn line(text: &str) -> String {
-        text.to_string()
+    fn line(text: &str) -> Ready {
+        Ready {
+            line: text.to_string(),
+            post_id: text.to_string(),
+            create_at: 0,
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod deliver;
 mod dispatch;
 mod inbound;
 mod lines;
+mod memory;
 mod output;
 mod polling;
 mod requests;
@@ -27,6 +28,7 @@ use crate::session::SessionCell;
 use crate::signals;
 use crate::stats::Stats;
 use crate::stop::{lock, Stop, StopReason};
+use memory::Memory;
 use output::Output;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -50,6 +52,8 @@ pub struct Shared {
     pub inflight: InFlight,
     /// Where attachments are downloaded, and the size limit for files both ways.
     pub media: Media,
+    /// What was seen and delivered, for catch-up; kept in `stateFile`.
+    pub memory: Arc<Memory>,
 }
 
 /// Requests accepted but not yet answered: how many (so a stop can wait for them) and their ids
@@ -110,6 +114,8 @@ pub fn run(config: Config, signal_set: libc::sigset_t) -> i32 {
     signals::die_with_parent();
     let (output, _writer) = Output::start(stop.clone());
     let media = prepare_media(&config, &stop);
+    let memory = Arc::new(Memory::load(&config));
+    memory.start_saver(stop.clone());
     let transport = if config.use_websocket {
         "websocket"
     } else {
@@ -125,6 +131,7 @@ pub fn run(config: Config, signal_set: libc::sigset_t) -> i32 {
         ws_interrupt: Mutex::new(None),
         inflight: InFlight::default(),
         media,
+        memory,
     });
     spawn("events", shared.clone(), inbound::run);
     spawn("stdin", shared.clone(), dispatch::run);
@@ -175,6 +182,7 @@ fn shut_down(shared: &Shared, reason: StopReason) -> i32 {
     let line = protocol::notification("status", &json!({ "state": "stopping" }));
     shared.output.send_within(line, Duration::from_secs(1));
     shared.output.finish(Duration::from_secs(2));
+    shared.memory.save();
     match reason {
         StopReason::Fatal(message) => {
             log::error!("{message}");

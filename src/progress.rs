@@ -1,0 +1,217 @@
+//! What the bridge has seen and delivered, so a reconnect or a restart can catch up on what it
+//! missed without delivering anything twice. Kept in memory and saved to `stateFile`.
+//!
+//! Times are the server's (`create_at`), never our clock, so a skewed host clock cannot make
+//! catch-up skip posts. `seen_until` is the newest post seen on the event stream in any channel;
+//! per channel, the last delivered post and the ids delivered just before it are kept, because
+//! posts of the same moment can arrive in any order.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Posts this much older than what we saw last are fetched again on catch-up (and deduplicated):
+/// posts committed a little out of order must not fall through the gap.
+pub const OVERLAP_MS: i64 = 2_000;
+/// Ids remembered per channel for deduplication across a restart.
+const RECENT_PER_CHANNEL: usize = 32;
+const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    #[serde(default)]
+    version: u32,
+    /// The newest `create_at` seen on the stream, delivered or not (0: nothing yet).
+    #[serde(default)]
+    pub seen_until: i64,
+    /// Channel id → what was delivered there last.
+    #[serde(default)]
+    pub channels: HashMap<String, ChannelProgress>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelProgress {
+    /// `create_at` of the newest delivered post.
+    pub create_at: i64,
+    /// The newest delivered post.
+    pub post_id: String,
+    /// Ids delivered within `OVERLAP_MS` before `create_at` (the last one included).
+    #[serde(default)]
+    pub recent: Vec<(String, i64)>,
+}
+
+impl Progress {
+    /// A post was seen on the stream.
+    pub fn seen(&mut self, create_at: i64) {
+        self.seen_until = self.seen_until.max(create_at);
+    }
+
+    /// A post was delivered to the host.
+    pub fn delivered(&mut self, channel_id: &str, post_id: &str, create_at: i64) {
+        self.seen(create_at);
+        let channel = self.channels.entry(channel_id.to_string()).or_default();
+        if create_at >= channel.create_at {
+            channel.create_at = create_at;
+            channel.post_id = post_id.to_string();
+        }
+        channel.recent.push((post_id.to_string(), create_at));
+        let newest = channel.create_at;
+        channel.recent.retain(|(_, at)| *at >= newest - OVERLAP_MS);
+        if channel.recent.len() > RECENT_PER_CHANNEL {
+            let excess = channel.recent.len() - RECENT_PER_CHANNEL;
+            channel.recent.drain(..excess);
+        }
+    }
+
+    /// Whether a post found by catch-up is one this channel already had: delivered (remembered
+    /// id) or older than the overlap before the last delivered post (delivered in order, or
+    /// filtered out then).
+    pub fn already_had(&self, channel_id: &str, post_id: &str, create_at: i64) -> bool {
+        let Some(channel) = self.channels.get(channel_id) else {
+            return false;
+        };
+        create_at < channel.create_at - OVERLAP_MS
+            || channel.recent.iter().any(|(id, _)| id == post_id)
+    }
+
+    /// Reads a state file. A missing file is a fresh start (`Ok(None)`); an unreadable or
+    /// corrupt one is an error for the caller to log before starting fresh.
+    pub fn load(path: &Path) -> Result<Option<Progress>, String> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        let progress: Progress = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a valid state file: {e}", path.display()))?;
+        if progress.version != FORMAT_VERSION {
+            return Err(format!(
+                "{} has format version {}, this bridge writes {FORMAT_VERSION}",
+                path.display(),
+                progress.version
+            ));
+        }
+        Ok(Some(progress))
+    }
+
+    /// Writes the state file atomically: a temporary file in the same directory, flushed to
+    /// disk, then renamed over the old one, so a crash leaves either the old or the new file.
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        let mut saved = self.clone();
+        saved.version = FORMAT_VERSION;
+        let json = serde_json::to_vec(&saved).map_err(io::Error::other)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir)?;
+        }
+        let mut temp_name = path.as_os_str().to_owned();
+        temp_name.push(format!(".tmp-{}", std::process::id()));
+        let temp = Path::new(&temp_name);
+        let result = write_synced(temp, &json).and_then(|()| fs::rename(temp, path));
+        if result.is_err() {
+            let _ = fs::remove_file(temp);
+        }
+        result
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_path(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "ocmm-progress-{name}-{:x}/state.json",
+            crate::random::next_u64()
+        ))
+    }
+
+    #[test]
+    fn remembers_the_last_delivered_post_and_recent_ids() {
+        let mut p = Progress::default();
+        p.delivered("c", "p1", 1_000);
+        p.delivered("c", "p2", 2_500);
+        p.delivered("c", "p3", 5_000);
+        p.seen(6_000);
+        let c = &p.channels["c"];
+        assert_eq!((c.create_at, c.post_id.as_str()), (5_000, "p3"));
+        // p1 and p2 are older than the overlap before p3 (5000 - 2000 = 3000).
+        assert_eq!(c.recent, vec![("p3".to_string(), 5_000)]);
+        assert_eq!(p.seen_until, 6_000);
+        assert!(p.already_had("c", "p3", 5_000));
+        assert!(p.already_had("c", "p0", 2_000), "older than the overlap");
+        assert!(
+            !p.already_had("c", "p4", 4_000),
+            "within the overlap and not delivered"
+        );
+        assert!(!p.already_had("other", "p1", 1_000));
+    }
+
+    #[test]
+    fn recent_ids_are_bounded() {
+        let mut p = Progress::default();
+        for n in 0..100 {
+            p.delivered("c", &format!("p{n}"), 10_000);
+        }
+        assert_eq!(p.channels["c"].recent.len(), RECENT_PER_CHANNEL);
+        assert!(p.already_had("c", "p99", 10_000));
+    }
+
+    #[test]
+    fn saves_and_loads_atomically() {
+        let path = temp_path("roundtrip");
+        assert_eq!(
+            Progress::load(&path).unwrap(),
+            None,
+            "missing file: fresh start"
+        );
+        let mut p = Progress::default();
+        p.delivered("c", "p1", 42);
+        p.save(&path).unwrap();
+        let loaded = Progress::load(&path).unwrap().unwrap();
+        assert_eq!(loaded.channels, p.channels);
+        assert_eq!(loaded.seen_until, 42);
+        let dir = path.parent().unwrap();
+        let names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("state.json")],
+            "no temp file left"
+        );
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn corrupt_files_are_errors_not_panics() {
+        let path = temp_path("corrupt");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        for bad in [
+            "",
+            "{",
+            "[]",
+            "{\"version\":99}",
+            "{\"version\":1,\"channels\":5}",
+        ] {
+            fs::write(&path, bad).unwrap();
+            assert!(Progress::load(&path).is_err(), "{bad:?}");
+        }
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+}
