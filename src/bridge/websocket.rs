@@ -9,7 +9,7 @@ use crate::keepalive::{Due, Keepalive};
 use crate::mattermost::api::Api;
 use crate::mattermost::event::{self, Frame, Hello};
 use crate::mattermost::net;
-use crate::mattermost::ws::{Connection, Read};
+use crate::mattermost::ws::{Connection, Read, Resume};
 use crate::protocol;
 use crate::random;
 use crate::session::Session;
@@ -25,6 +25,10 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 const DEAD_AFTER: Duration = Duration::from_secs(90);
 /// A `hello` must follow the upgrade within this time.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// A resumed connection that closes this soon without a single event is treated as a failed
+/// resume (e.g. a token revoked meanwhile): the next attempt starts fresh, where a missing
+/// `hello` can be diagnosed.
+const RESUME_PROBATION: Duration = Duration::from_secs(5);
 
 pub fn run(shared: Arc<Shared>, session: Arc<Session>, login_api: Api, delivery: Delivery) {
     let tls = match net::tls_config() {
@@ -42,6 +46,7 @@ pub fn run(shared: Arc<Shared>, session: Arc<Session>, login_api: Api, delivery:
         tls,
         delivery,
         ready_sent: false,
+        resume: None,
         bad_kinds: HashSet::new(),
     };
     stream.run();
@@ -63,6 +68,8 @@ struct EventStream {
     backoff: Backoff,
     delivery: Delivery,
     ready_sent: bool,
+    /// Where the last connection left off, to resume it.
+    resume: Option<Resume>,
     /// Kinds of malformed frames already logged at warn level (then only at debug).
     bad_kinds: HashSet<&'static str>,
 }
@@ -74,15 +81,22 @@ impl EventStream {
                 return;
             }
             let config = &self.shared.config;
-            let (state, error, floor) =
-                match Connection::open(&config.server, &config.token, &self.tls, PING_EVERY) {
-                    Ok(conn) => match self.serve(conn) {
-                        Ended::Stopped => return,
-                        Ended::Lost(e) => ("reconnecting", e, Duration::ZERO),
-                        Ended::NoHello(e) => self.explain_no_hello(e),
-                    },
-                    Err(e) => ("reconnecting", e, Duration::ZERO),
-                };
+            let resume = self.resume.take();
+            let opened = Connection::open(
+                &config.server,
+                &config.token,
+                &self.tls,
+                PING_EVERY,
+                resume.as_ref(),
+            );
+            let (state, error, floor) = match opened {
+                Ok(conn) => match self.serve(conn, resume) {
+                    Ended::Stopped => return,
+                    Ended::Lost(e) => ("reconnecting", e, Duration::ZERO),
+                    Ended::NoHello(e) => self.explain_no_hello(e),
+                },
+                Err(e) => ("reconnecting", e, Duration::ZERO),
+            };
             if self.shared.stop.is_stopping() {
                 return;
             }
@@ -113,16 +127,31 @@ impl EventStream {
         }
     }
 
-    /// Runs one connection until it ends.
-    fn serve(&mut self, mut conn: Connection) -> Ended {
+    /// Runs one connection until it ends: a resumed one at once, a new one from its `hello`.
+    fn serve(&mut self, mut conn: Connection, resume: Option<Resume>) -> Ended {
         *lock(&self.shared.ws_interrupt) = conn.interrupter();
         let started = Instant::now();
-        let ended = match self.await_hello(&mut conn) {
-            Ok(hello) => {
-                self.connected(&hello);
-                self.pump(&mut conn)
+        let ended = match resume {
+            Some(position) => {
+                self.resumed(&position);
+                self.pump(&mut conn, position, true)
             }
-            Err(ended) => ended,
+            None => match self.await_hello(&mut conn) {
+                Ok(hello) => {
+                    // A new connection after an earlier one: what happened in between is lost.
+                    let missed = self.ready_sent;
+                    self.connected(&hello);
+                    if missed {
+                        self.catch_up("a new WebSocket connection");
+                    }
+                    let position = Resume {
+                        connection_id: hello.connection_id,
+                        sequence_number: 1,
+                    };
+                    self.pump(&mut conn, position, false)
+                }
+                Err(ended) => ended,
+            },
         };
         lock(&self.shared.ws_interrupt).take();
         self.backoff.connection_lasted(started.elapsed());
@@ -176,9 +205,38 @@ impl EventStream {
         self.shared.output.send(line);
     }
 
-    /// Reads events until the connection fails or the bridge stops.
-    fn pump(&mut self, conn: &mut Connection) -> Ended {
-        let mut expected_seq = 1;
+    fn resumed(&mut self, position: &Resume) {
+        log::info!(
+            "WebSocket resumed (connection {}, from event {})",
+            position.connection_id,
+            position.sequence_number
+        );
+        self.shared.stats.set_state("connected");
+        let line = protocol::notification("status", &json!({ "state": "connected" }));
+        self.shared.output.send(line);
+    }
+
+    /// Reads events until the connection fails or the bridge stops, then remembers where it
+    /// left off so the next connection can resume.
+    fn pump(&mut self, conn: &mut Connection, mut position: Resume, resuming: bool) -> Ended {
+        let opened = Instant::now();
+        let mut events_seen = false;
+        let ended = self.read_events(conn, &mut position, &mut events_seen);
+        let failed_resume = resuming && !events_seen && opened.elapsed() < RESUME_PROBATION;
+        if failed_resume {
+            log::info!("the resumed connection closed at once; the next one starts fresh");
+        } else {
+            self.resume = Some(position);
+        }
+        ended
+    }
+
+    fn read_events(
+        &mut self,
+        conn: &mut Connection,
+        position: &mut Resume,
+        events_seen: &mut bool,
+    ) -> Ended {
         let mut keepalive = Keepalive::new(Instant::now(), PING_EVERY, DEAD_AFTER);
         loop {
             if self.shared.stop.is_stopping() {
@@ -189,7 +247,8 @@ impl EventStream {
             match read {
                 Ok(Read::Text(text)) => {
                     keepalive.frame_seen(now);
-                    if let Err(gap) = self.handle_frame(&text, &mut expected_seq) {
+                    *events_seen = true;
+                    if let Err(gap) = self.handle_frame(&text, position) {
                         return Ended::Lost(gap);
                     }
                 }
@@ -223,27 +282,43 @@ impl EventStream {
         }
     }
 
-    /// Handles one text frame; an error means events were missed and we must reconnect.
-    fn handle_frame(&mut self, text: &str, expected_seq: &mut i64) -> Result<(), String> {
+    /// Handles one text frame; an error means events were missed and we must reconnect (and
+    /// resume from the first missed one).
+    fn handle_frame(&mut self, text: &str, position: &mut Resume) -> Result<(), String> {
         let parsed = match event::parse(text) {
             Ok(parsed) => parsed,
             Err(bad) => {
                 self.log_bad_frame(bad.kind, &bad.detail);
                 // A malformed event still used up a sequence number.
                 if let Some(seq) = sniff_seq(text) {
-                    *expected_seq = seq + 1;
+                    position.sequence_number = seq + 1;
                 }
                 return Ok(());
             }
         };
+        if let Frame::Hello(hello) = &parsed.frame {
+            // The server could not resume: a new connection, and the events in between are lost.
+            if hello.connection_id != position.connection_id {
+                log::info!(
+                    "the server could not resume; new connection {}",
+                    hello.connection_id
+                );
+                *position = Resume {
+                    connection_id: hello.connection_id.clone(),
+                    sequence_number: 1,
+                };
+                self.catch_up("the server could not resume the WebSocket");
+            }
+            return Ok(());
+        }
         if let Some(seq) = parsed.seq {
-            if seq != *expected_seq {
+            if seq != position.sequence_number {
                 return Err(format!(
                     "missed events (expected seq {}, got {seq})",
-                    *expected_seq
+                    position.sequence_number
                 ));
             }
-            *expected_seq = seq + 1;
+            position.sequence_number = seq + 1;
             self.shared.stats.event_seen();
         }
         match parsed.frame {
@@ -258,6 +333,11 @@ impl EventStream {
             Frame::Hello(_) | Frame::Reply { .. } => {}
         }
         Ok(())
+    }
+
+    /// Events were lost: fetch what was posted meanwhile over REST.
+    fn catch_up(&mut self, why: &str) {
+        log::warn!("events may have been missed ({why}); catching up over REST");
     }
 
     fn log_bad_frame(&mut self, kind: &'static str, detail: &str) {

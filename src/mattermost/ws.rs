@@ -25,6 +25,33 @@ pub enum Read {
     Idle,
 }
 
+/// Where a dropped connection left off: reconnecting with these asks the server to replay the
+/// events we missed instead of starting a new connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    pub connection_id: String,
+    /// The seq of the first event we have not seen.
+    pub sequence_number: i64,
+}
+
+impl Resume {
+    /// The query string of a resuming upgrade; `None` when the id is not a plain token (it
+    /// came from the server, but goes into our URL).
+    fn query(&self) -> Option<String> {
+        let plain = !self.connection_id.is_empty()
+            && self
+                .connection_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric());
+        plain.then(|| {
+            format!(
+                "?connection_id={}&sequence_number={}",
+                self.connection_id, self.sequence_number
+            )
+        })
+    }
+}
+
 pub struct Connection {
     socket: WebSocket<Stream>,
     /// Our next action sequence number (> 0, increasing, per connection).
@@ -32,13 +59,14 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Opens the socket and completes the upgrade. `read_timeout` is how long one `read` may
-    /// wait before reporting `Idle`.
+    /// Opens the socket and completes the upgrade, resuming an earlier connection when `resume`
+    /// is given. `read_timeout` is how long one `read` may wait before reporting `Idle`.
     pub fn open(
         server: &ServerUrl,
         token: &str,
         tls: &Arc<ClientConfig>,
         read_timeout: Duration,
+        resume: Option<&Resume>,
     ) -> Result<Connection, String> {
         let stream = net::connect(&server.host, server.port, server.tls.then_some(tls))?;
         // Bound the upgrade itself; later reads use `read_timeout`.
@@ -50,8 +78,8 @@ impl Connection {
             .tcp()
             .set_write_timeout(Some(net::CONNECT_TIMEOUT))
             .ok();
-        let mut request = server
-            .websocket()
+        let query = resume.and_then(Resume::query).unwrap_or_default();
+        let mut request = format!("{}{query}", server.websocket())
             .into_client_request()
             .map_err(|e| format!("bad WebSocket URL: {e}"))?;
         let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
@@ -146,5 +174,27 @@ fn describe_handshake_error(error: HandshakeError<tungstenite::ClientHandshake<S
             }
         }
         HandshakeError::Failure(e) => format!("WebSocket upgrade failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_query() {
+        let resume = Resume {
+            connection_id: "abc123".into(),
+            sequence_number: 42,
+        };
+        assert_eq!(
+            resume.query().unwrap(),
+            "?connection_id=abc123&sequence_number=42"
+        );
+        let hostile = Resume {
+            connection_id: "x&token=y".into(),
+            sequence_number: 1,
+        };
+        assert_eq!(hostile.query(), None);
     }
 }
