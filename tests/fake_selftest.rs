@@ -104,7 +104,15 @@ fn create_post(fake: &FakeMattermost, body: Value) -> Answer {
 
 /// A WebSocket to the fake, authenticated by header when `token` is given.
 fn ws_connect(fake: &FakeMattermost, token: Option<&str>) -> WebSocket<TcpStream> {
-    let url = format!("ws://127.0.0.1:{}/api/v4/websocket", fake.port());
+    ws_connect_query(fake, token, "")
+}
+
+fn ws_connect_query(
+    fake: &FakeMattermost,
+    token: Option<&str>,
+    query: &str,
+) -> WebSocket<TcpStream> {
+    let url = format!("ws://127.0.0.1:{}/api/v4/websocket{query}", fake.port());
     let mut request = url.into_client_request().unwrap();
     if let Some(token) = token {
         request
@@ -643,6 +651,58 @@ fn drop_websockets_closes_the_client() {
     );
     assert!(fake.wait_for_ws(2, WAIT));
     assert_eq!(fake.ws_connections(), 2);
+}
+
+#[test]
+fn resume_replays_missed_events_or_starts_over() {
+    let fake = FakeMattermost::start();
+    let mut ws = ws_connect(&fake, Some(TOKEN));
+    let hello = next_json(&mut ws);
+    let id = hello["data"]["connection_id"].as_str().unwrap().to_string();
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "one"));
+    assert_eq!(next_json(&mut ws)["seq"], 1);
+    fake.drop_websockets();
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "two"));
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "three"));
+
+    // (1) Missed events are replayed with their numbers, and no hello comes first.
+    let query = format!("?connection_id={id}&sequence_number=2");
+    let mut resumed = ws_connect_query(&fake, Some(TOKEN), &query);
+    let replayed: Vec<Value> = (0..2).map(|_| next_json(&mut resumed)).collect();
+    assert_eq!(replayed[0]["seq"], 2);
+    assert_eq!(replayed[1]["seq"], 3);
+    assert!(replayed[1]["data"]["post"]
+        .as_str()
+        .unwrap()
+        .contains("three"));
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "live again"));
+    assert_eq!(next_json(&mut resumed)["seq"], 4);
+    assert_eq!(fake.ws_resumes(), 1);
+    drop(resumed);
+    fake.drop_websockets();
+
+    // (2) Nothing missed: no frame at all until the next event.
+    let query = format!("?connection_id={id}&sequence_number=5");
+    let mut quiet = ws_connect_query(&fake, Some(TOKEN), &query);
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "five"));
+    assert_eq!(next_json(&mut quiet)["seq"], 5);
+    fake.drop_websockets();
+
+    // (3) A forgotten id (server restart, long idle): a new connection and a fresh hello.
+    fake.expire_ws_sessions();
+    let query = format!("?connection_id={id}&sequence_number=6");
+    let mut fresh = ws_connect_query(&fake, Some(TOKEN), &query);
+    let hello = next_json(&mut fresh);
+    assert_eq!(
+        (hello["event"].as_str(), hello["seq"].as_i64()),
+        (Some("hello"), Some(0))
+    );
+    assert_ne!(hello["data"]["connection_id"], id.as_str());
+    fake.drop_websockets();
+
+    // An id without a sequence number is dropped.
+    let mut bad = ws_connect_query(&fake, Some(TOKEN), &format!("?connection_id={id}"));
+    assert!(closes_without_text(&mut bad, WAIT));
 }
 
 #[test]

@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Map, Value};
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -426,11 +427,29 @@ impl FakeMattermost {
 
     /// Closes every live WebSocket abruptly: TCP shutdown, no close frame.
     pub fn drop_websockets(&self) {
-        let handles = std::mem::take(&mut self.shared.lock().ws);
+        let handles = {
+            let mut st = self.shared.lock();
+            for session in st.ws_sessions.values_mut() {
+                session.attached = None;
+                session.queued_while_detached = 0;
+            }
+            std::mem::take(&mut st.ws)
+        };
         for handle in handles {
             let _ = handle.socket.shutdown(Shutdown::Both);
         }
         self.shared.notify();
+    }
+
+    /// Forgets every `connection_id`, as a restarted server (or a long idle) does: the next
+    /// resume gets a new connection and a fresh `hello`.
+    pub fn expire_ws_sessions(&self) {
+        self.shared.lock().ws_sessions.clear();
+    }
+
+    /// How many connections were resumed (reconnects that got their missed events, no `hello`).
+    pub fn ws_resumes(&self) -> usize {
+        self.shared.lock().ws_resumes
     }
 
     /// The server sends WebSocket Ping frames at this interval (default 60 s).
@@ -610,7 +629,15 @@ impl Shared {
     }
 
     fn forget_ws(&self, id: u64) {
-        self.lock().ws.retain(|h| h.id != id);
+        let mut st = self.lock();
+        st.ws.retain(|h| h.id != id);
+        for session in st.ws_sessions.values_mut() {
+            if session.attached == Some(id) {
+                session.attached = None;
+                session.queued_while_detached = 0;
+            }
+        }
+        drop(st);
         self.notify();
     }
 
@@ -715,7 +742,78 @@ struct WsHandle {
     socket: TcpStream,
     /// Events go only to authenticated connections, like the real hub.
     authed: bool,
+    /// The connection is ready for events (after `hello`, or at once when resumed).
     hello_sent: bool,
+    /// The `connection_id` this socket serves.
+    session: Option<String>,
+}
+
+/// The server's memory of one `connection_id`: its event numbering and the recent events, so a
+/// client that reconnects with `connection_id` and `sequence_number` gets what it missed.
+struct WsSession {
+    next_seq: u64,
+    /// Sent (up to 128) and queued while detached (up to 256) events, oldest first, numbered.
+    recent: VecDeque<Value>,
+    /// The socket currently serving it, if any.
+    attached: Option<u64>,
+    queued_while_detached: usize,
+    /// Too much was queued while detached: a resume must start over.
+    overflowed: bool,
+}
+
+/// How many sent events the real server keeps per connection for a resume.
+const RESUME_SENT_EVENTS: usize = 128;
+/// How many events it queues for a disconnected client before giving up on it.
+const RESUME_QUEUED_EVENTS: usize = 256;
+
+impl WsSession {
+    fn new() -> WsSession {
+        WsSession {
+            // `hello` is 0.
+            next_seq: 1,
+            recent: VecDeque::new(),
+            attached: None,
+            queued_while_detached: 0,
+            overflowed: false,
+        }
+    }
+
+    /// Numbers an event and remembers it; returns the numbered frame.
+    fn number(&mut self, mut event: Value) -> Value {
+        event["seq"] = self.next_seq.into();
+        self.next_seq += 1;
+        self.recent.push_back(event.clone());
+        if self.attached.is_none() {
+            self.queued_while_detached += 1;
+            self.overflowed |= self.queued_while_detached > RESUME_QUEUED_EVENTS;
+        }
+        while self.recent.len() > RESUME_SENT_EVENTS + RESUME_QUEUED_EVENTS {
+            self.recent.pop_front();
+        }
+        event
+    }
+
+    /// The events from `sequence_number` on, if the session can still provide all of them.
+    fn replay_from(&self, sequence_number: u64) -> Option<Vec<Value>> {
+        if self.overflowed || sequence_number > self.next_seq {
+            return None;
+        }
+        let oldest = self
+            .recent
+            .front()
+            .and_then(|e| e["seq"].as_u64())
+            .unwrap_or(self.next_seq);
+        if sequence_number < oldest {
+            return None;
+        }
+        Some(
+            self.recent
+                .iter()
+                .filter(|e| e["seq"].as_u64().is_some_and(|n| n >= sequence_number))
+                .cloned()
+                .collect(),
+        )
+    }
 }
 
 struct State {
@@ -735,6 +833,9 @@ struct State {
     ws_upgrade_headers: Vec<Vec<(String, String)>>,
     ws_client_frames: Vec<Value>,
     ws_pongs: usize,
+    /// connection_id → what a resume needs, kept after the socket closes (like the real hub).
+    ws_sessions: HashMap<String, WsSession>,
+    ws_resumes: usize,
     /// The last timestamp handed out, so post times strictly increase.
     last_ms: i64,
 }
@@ -792,6 +893,8 @@ impl State {
             ws_upgrade_headers: Vec::new(),
             ws_client_frames: Vec::new(),
             ws_pongs: 0,
+            ws_sessions: HashMap::new(),
+            ws_resumes: 0,
             last_ms: 0,
         }
     }
@@ -846,7 +949,22 @@ impl State {
         Some(fault)
     }
 
-    fn broadcast(&self, out: Outgoing) {
+    /// Events are numbered per `connection_id` (detached ones included, for resumes); raw
+    /// frames go only to live sockets, unnumbered.
+    fn broadcast(&mut self, out: Outgoing) {
+        if let Outgoing::Event(event) = &out {
+            for (id, session) in self.ws_sessions.iter_mut() {
+                let numbered = session.number(event.clone());
+                let handle = self
+                    .ws
+                    .iter()
+                    .find(|h| h.session.as_deref() == Some(id.as_str()));
+                if let Some(handle) = handle.filter(|h| h.authed) {
+                    let _ = handle.outbox.send(Outgoing::Raw(numbered.to_string()));
+                }
+            }
+            return;
+        }
         for handle in self.ws.iter().filter(|h| h.authed) {
             // A closed connection's thread is gone; nothing to do for it.
             let _ = handle.outbox.send(out.clone());
@@ -924,7 +1042,7 @@ impl State {
         addressed.then(|| vec![BOT_ID.to_string()])
     }
 
-    fn broadcast_posted(&self, post: &Value, mentions: Option<Vec<String>>) {
+    fn broadcast_posted(&mut self, post: &Value, mentions: Option<Vec<String>>) {
         let channel_id = post["channel_id"].as_str().unwrap_or_default();
         let Some(channel) = self.channel(channel_id) else {
             return;
@@ -993,7 +1111,7 @@ impl State {
         Some(post)
     }
 
-    fn broadcast_post_change(&self, event: &str, post: &Value, data: Value) {
+    fn broadcast_post_change(&mut self, event: &str, post: &Value, data: Value) {
         let channel_id = post["channel_id"].as_str().unwrap_or_default();
         self.broadcast(Outgoing::Event(event_frame(event, data, channel_id)));
     }
@@ -2369,6 +2487,7 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<TcpStream>, req: &
             socket,
             authed: false,
             hello_sent: false,
+            session: None,
         });
         st.ws_total += 1;
     }
@@ -2388,6 +2507,23 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<TcpStream>, req: &
         opened: Instant::now(),
         last_ping: Instant::now(),
     };
+    // A resume needs both parameters; the real server drops a socket that sends only the id.
+    match (req.query("connection_id"), req.query("sequence_number")) {
+        (Some(_), None) => return conn.close(),
+        (Some(id), Some(n)) if header_ok => {
+            if let Some(replay) = conn.try_resume(&id, n.parse().unwrap_or(u64::MAX)) {
+                if replay
+                    .into_iter()
+                    .try_for_each(|e| conn.write_text(e.to_string()))
+                    .is_ok()
+                {
+                    conn.run();
+                }
+                return conn.close();
+            }
+        }
+        _ => {}
+    }
     if !header_ok || conn.authenticate().is_ok() {
         conn.run();
     }
@@ -2490,16 +2626,52 @@ impl WsConn {
         self.reply(json!({"status": "FAIL", "seq_reply": seq, "error": error}))
     }
 
-    /// Marks the connection authenticated and sends `hello`. From the moment the handle is
-    /// marked, broadcasts queue up behind `hello`, which this thread writes first.
+    /// Reattaches this socket to an earlier `connection_id` when every event from
+    /// `sequence_number` on is still known; returns those events to send (no `hello`).
+    fn try_resume(&mut self, connection_id: &str, sequence_number: u64) -> Option<Vec<Value>> {
+        let mut st = self.shared.lock();
+        let session = st.ws_sessions.get_mut(connection_id)?;
+        if session.attached.is_some() {
+            return None;
+        }
+        let replay = session.replay_from(sequence_number)?;
+        session.attached = Some(self.id);
+        session.queued_while_detached = 0;
+        st.ws_resumes += 1;
+        let id = self.id;
+        if let Some(handle) = st.ws.iter_mut().find(|h| h.id == id) {
+            handle.authed = true;
+            handle.hello_sent = true;
+            handle.session = Some(connection_id.to_string());
+        }
+        drop(st);
+        self.authed = true;
+        self.shared.notify();
+        Some(replay)
+    }
+
+    /// Marks the connection authenticated under a new `connection_id` and sends `hello`. From
+    /// the moment the handle is marked, broadcasts queue up behind `hello`, which this thread
+    /// writes first.
     fn authenticate(&mut self) -> WsResult {
         self.authed = true;
-        self.shared.update_ws(self.id, |h| h.authed = true);
+        let connection_id = new_id();
+        {
+            let mut st = self.shared.lock();
+            let mut session = WsSession::new();
+            session.attached = Some(self.id);
+            st.ws_sessions.insert(connection_id.clone(), session);
+            let id = self.id;
+            if let Some(handle) = st.ws.iter_mut().find(|h| h.id == id) {
+                handle.authed = true;
+                handle.session = Some(connection_id.clone());
+            }
+        }
         let mut hello = event_frame(
             "hello",
             json!({
                 "server_version": SERVER_VERSION_FULL,
-                "connection_id": new_id(),
+                "connection_id": connection_id,
                 "server_hostname": "fake",
             }),
             "",
