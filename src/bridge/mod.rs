@@ -9,6 +9,7 @@
 //! requests finish (at most 10 s), says `stopping` and exits.
 
 mod attachments;
+mod catch_up;
 mod deliver;
 mod dispatch;
 mod inbound;

@@ -1,6 +1,7 @@
 //! The WebSocket transport: keeps a connection open (reconnecting with backoff), checks the
 //! event sequence, keeps the connection alive, and hands `posted` events to `Delivery`.
 
+use super::catch_up::{self, UserNames};
 use super::deliver::Delivery;
 use super::inbound::{ready_line, report_retry, UNAUTHORIZED_RETRY};
 use super::Shared;
@@ -13,6 +14,7 @@ use crate::mattermost::ws::{Connection, Read, Resume};
 use crate::protocol;
 use crate::random;
 use crate::session::Session;
+use crate::stats::now_ms;
 use crate::stop::{lock, StopReason};
 use serde_json::json;
 use std::collections::HashSet;
@@ -47,6 +49,8 @@ pub fn run(shared: Arc<Shared>, session: Arc<Session>, login_api: Api, delivery:
         delivery,
         ready_sent: false,
         resume: None,
+        live_since: None,
+        names: UserNames::default(),
         bad_kinds: HashSet::new(),
     };
     stream.run();
@@ -70,6 +74,9 @@ struct EventStream {
     ready_sent: bool,
     /// Where the last connection left off, to resume it.
     resume: Option<Resume>,
+    /// When (our clock, ms) the stream first went live in this process.
+    live_since: Option<i64>,
+    names: UserNames,
     /// Kinds of malformed frames already logged at warn level (then only at debug).
     bad_kinds: HashSet<&'static str>,
 }
@@ -203,6 +210,13 @@ impl EventStream {
             ready_line(&self.session, &hello.server_version, "websocket")
         };
         self.shared.output.send(line);
+        if self.live_since.is_none() {
+            self.live_since = Some(now_ms() as i64);
+            // A restart: what was posted while we were not running.
+            if self.shared.memory.restored() {
+                self.catch_up("the bridge was restarted");
+            }
+        }
     }
 
     fn resumed(&mut self, position: &Resume) {
@@ -335,9 +349,24 @@ impl EventStream {
         Ok(())
     }
 
-    /// Events were lost: fetch what was posted meanwhile over REST.
+    /// Events were lost: fetch what was posted meanwhile over REST. Runs on this thread, so
+    /// live events wait (in the socket) and come after the caught-up ones.
     fn catch_up(&mut self, why: &str) {
-        log::warn!("events may have been missed ({why}); catching up over REST");
+        let fallback = self.live_since.unwrap_or_else(|| now_ms() as i64);
+        let max_age = self.shared.config.catch_up_max_age.as_millis() as i64;
+        let since = catch_up::gap_start(&self.shared.memory.snapshot(), fallback, max_age);
+        log::info!("events may have been missed ({why}); catching up on posts since {since}");
+        let shared = self.shared.clone();
+        match catch_up::run(
+            &shared,
+            &self.session,
+            &mut self.delivery,
+            &mut self.names,
+            since,
+        ) {
+            Ok(n) => log::info!("catch-up done: {n} posts found"),
+            Err(e) => log::warn!("catch-up failed ({e}); posts from the gap may be missing"),
+        }
     }
 
     fn log_bad_frame(&mut self, kind: &'static str, detail: &str) {

@@ -1,0 +1,147 @@
+//! Fetching over REST the posts the event stream missed (a connection the server could not
+//! resume, or a restart), and offering them to `Delivery` with `catchUp: true`.
+//!
+//! Cost: one listing of the bot's channels, then one `posts?since=` per channel whose
+//! `last_post_at` shows something new since the gap began.
+
+use super::deliver::Delivery;
+use super::Shared;
+use crate::mattermost::api::{Api, ApiError};
+use crate::mattermost::event::Posted;
+use crate::mattermost::model::{Channel, Post};
+use crate::progress::{Progress, OVERLAP_MS};
+use crate::session::Session;
+use crate::stats::now_ms;
+use std::collections::HashMap;
+
+/// `posts?since=` returns at most this many posts.
+const SINCE_LIMIT: usize = 1000;
+
+/// The start of the gap: the newest post seen before it (server time) minus the overlap, or —
+/// when nothing was seen — `fallback` (our clock); never older than `catchUpMaxAge`.
+pub fn gap_start(progress: &Progress, fallback: i64, max_age_ms: i64) -> i64 {
+    let last_seen = if progress.seen_until > 0 {
+        progress.seen_until
+    } else {
+        fallback
+    };
+    (last_seen - OVERLAP_MS).max(now_ms() as i64 - max_age_ms)
+}
+
+/// Finds and offers every post created since `since` that was not delivered yet.
+pub fn run(
+    shared: &Shared,
+    session: &Session,
+    delivery: &mut Delivery,
+    names: &mut UserNames,
+    since: i64,
+) -> Result<usize, ApiError> {
+    let Some(team_id) = &session.team_id else {
+        log::warn!("cannot catch up: the bot is in no team (set channels.mattermost.teamId)");
+        return Ok(0);
+    };
+    let progress = shared.memory.snapshot();
+    let api = &shared.api;
+    let mut offered = 0;
+    for channel in api.team_channels(team_id)? {
+        if channel.last_post_at < since {
+            continue;
+        }
+        for post in missed_posts(api, &channel, since, &progress)? {
+            let posted = posted_from_rest(&channel, post, names, api);
+            delivery.offer(Box::new(posted), true);
+            offered += 1;
+        }
+    }
+    Ok(offered)
+}
+
+/// The channel's posts created since `since`, oldest first, without deleted posts, edits of
+/// older posts, and posts delivered before (by `progress`).
+fn missed_posts(
+    api: &Api,
+    channel: &Channel,
+    since: i64,
+    progress: &Progress,
+) -> Result<Vec<Post>, ApiError> {
+    let list = api.posts_since(&channel.id, since)?;
+    if list.order.len() >= SINCE_LIMIT {
+        log::warn!(
+            "channel {} has more than {SINCE_LIMIT} posts since the gap began; older ones are not caught up",
+            channel.id
+        );
+    }
+    let mut posts: Vec<Post> = list
+        .posts
+        .into_values()
+        .filter(|p| p.delete_at == 0 && p.create_at >= since)
+        .filter(|p| !progress.already_had(&channel.id, &p.id, p.create_at))
+        .collect();
+    posts.sort_by(|a, b| (a.create_at, &a.id).cmp(&(b.create_at, &b.id)));
+    Ok(posts)
+}
+
+/// A REST post with the channel facts a `posted` event would carry. REST has no `mentions`
+/// list; the policy still finds `@username` in the text.
+pub fn posted_from_rest(channel: &Channel, post: Post, names: &mut UserNames, api: &Api) -> Posted {
+    Posted {
+        channel_type: channel.kind.clone(),
+        channel_name: channel.name.clone(),
+        channel_display_name: channel.display_name.clone(),
+        sender_name: format!("@{}", names.get(api, &post.user_id)),
+        team_id: channel.team_id.clone(),
+        mentions: Vec::new(),
+        post,
+    }
+}
+
+/// User id → username, looked up once per user.
+#[derive(Default)]
+pub struct UserNames {
+    known: HashMap<String, String>,
+}
+
+impl UserNames {
+    /// The username, or the id itself when the lookup fails (logged; retried next time).
+    pub fn get(&mut self, api: &Api, user_id: &str) -> String {
+        if let Some(name) = self.known.get(user_id) {
+            return name.clone();
+        }
+        match api.user(user_id) {
+            Ok(user) => {
+                self.known
+                    .insert(user_id.to_string(), user.username.clone());
+                user.username
+            }
+            Err(e) => {
+                log::debug!("cannot look up user {user_id}: {e}");
+                user_id.to_string()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gap_starts_at_the_last_post_seen_minus_the_overlap() {
+        let now = now_ms() as i64;
+        let mut progress = Progress::default();
+        progress.seen(now - 10_000);
+        assert_eq!(
+            gap_start(&progress, 0, 3_600_000),
+            now - 10_000 - OVERLAP_MS
+        );
+        // Nothing seen: the fallback (when the stream went live).
+        let fresh = Progress::default();
+        assert_eq!(
+            gap_start(&fresh, now - 5_000, 3_600_000),
+            now - 5_000 - OVERLAP_MS
+        );
+        // Never older than catchUpMaxAge.
+        let start = gap_start(&progress, 0, 1_000);
+        assert!(start >= now - 1_000 && start <= now_ms() as i64 - 1_000);
+    }
+}
