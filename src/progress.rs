@@ -15,8 +15,9 @@ use std::path::Path;
 /// Posts this much older than what we saw last are fetched again on catch-up (and deduplicated):
 /// posts committed a little out of order must not fall through the gap.
 pub const OVERLAP_MS: i64 = 2_000;
-/// Ids remembered per channel for deduplication across a restart.
-const RECENT_PER_CHANNEL: usize = 32;
+/// Ids remembered per channel for deduplication across a restart: every post of the overlap
+/// window up to this many, i.e. exact up to 128 posts a second in one channel.
+const RECENT_PER_CHANNEL: usize = 256;
 const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,11 +164,11 @@ mod tests {
     #[test]
     fn recent_ids_are_bounded() {
         let mut p = Progress::default();
-        for n in 0..100 {
+        for n in 0..1000 {
             p.delivered("c", &format!("p{n}"), 10_000);
         }
         assert_eq!(p.channels["c"].recent.len(), RECENT_PER_CHANNEL);
-        assert!(p.already_had("c", "p99", 10_000));
+        assert!(p.already_had("c", "p999", 10_000));
     }
 
     #[test]

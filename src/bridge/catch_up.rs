@@ -44,6 +44,9 @@ pub fn run(
     let api = &shared.api;
     let mut offered = 0;
     for channel in api.team_channels(team_id)? {
+        if shared.stop.is_stopping() {
+            break;
+        }
         if channel.last_post_at < since {
             continue;
         }

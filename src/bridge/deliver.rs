@@ -9,6 +9,7 @@
 //! another channel's post.
 
 use super::attachments::{self, FileEntry};
+use super::output::Written;
 use super::Shared;
 use crate::dedup::RecentIds;
 use crate::mattermost::event::Posted;
@@ -75,14 +76,21 @@ impl Delivery {
     /// Delivers `posted` if the policy accepts it and it was not delivered before. The channel
     /// type comes from the event or the channel listing; `catch_up` marks posts found late.
     pub fn offer(&mut self, posted: Box<Posted>, catch_up: bool) {
+        if self.shared.stop.is_stopping() {
+            // Not delivered and not recorded: the next start catches it up.
+            return;
+        }
         let post = &posted.post;
-        self.shared.memory.seen(post.create_at);
+        // Posts that will not be delivered count as seen now; delivered ones count once their
+        // line is written, so a stop in between cannot mark an undelivered post as handled.
+        let memory = &self.shared.memory;
         let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
             log::debug!(
                 "post {} has unknown channel type {:?}",
                 post.id,
                 posted.channel_type
             );
+            memory.seen(post.create_at);
             return;
         };
         let incoming = Incoming {
@@ -104,6 +112,7 @@ impl Delivery {
             } => (text, mentioned, authorized),
             Verdict::Drop(reason) => {
                 log::debug!("dropped post {} ({reason:?})", post.id);
+                memory.seen(post.create_at);
                 return;
             }
         };
@@ -205,10 +214,13 @@ impl Lanes {
     }
 
     fn write(&self, channel_id: &str, ready: Ready) {
-        if self.shared.output.send(ready.line) {
+        let written = Written {
+            channel_id: channel_id.to_string(),
+            post_id: ready.post_id,
+            create_at: ready.create_at,
+        };
+        if self.shared.output.send_message(ready.line, written) {
             self.shared.stats.delivered();
-            let memory = &self.shared.memory;
-            memory.delivered(channel_id, &ready.post_id, ready.create_at);
         }
     }
 }

@@ -113,10 +113,14 @@ pub fn run(config: Config, signal_set: libc::sigset_t) -> i32 {
     let stop = Arc::new(Stop::new());
     signals::spawn_waiter(signal_set, stop.clone());
     signals::die_with_parent();
-    let (output, _writer) = Output::start(stop.clone());
     let media = prepare_media(&config, &stop);
     let memory = Arc::new(Memory::load(&config));
     memory.start_saver(stop.clone());
+    let remember = memory.clone();
+    let (output, _writer) = Output::start(
+        stop.clone(),
+        Box::new(move |w| remember.delivered(&w.channel_id, &w.post_id, w.create_at)),
+    );
     let transport = if config.use_websocket {
         "websocket"
     } else {

@@ -15,9 +15,23 @@ const QUEUE_LINES: usize = 1024;
 
 enum Item {
     Line(String),
+    /// A `message` line, reported to the `on_written` hook once it is flushed to stdout.
+    Message(String, Written),
     /// Flush everything before this and acknowledge.
     Finish(mpsc::Sender<()>),
 }
+
+/// Which post a written `message` line carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub channel_id: String,
+    pub post_id: String,
+    pub create_at: i64,
+}
+
+/// Called on the writer thread for each `message` line once it is flushed: only then does
+/// the post count as delivered (a line still queued when the process ends was not).
+pub type OnWritten = Box<dyn Fn(&Written) + Send>;
 
 #[derive(Clone)]
 pub struct Output {
@@ -26,17 +40,26 @@ pub struct Output {
 
 impl Output {
     /// Starts the writer thread on stdout.
-    pub fn start(stop: Arc<Stop>) -> (Output, JoinHandle<()>) {
-        Output::start_on(Box::new(io::stdout()), stop)
+    pub fn start(stop: Arc<Stop>, on_written: OnWritten) -> (Output, JoinHandle<()>) {
+        Output::start_on(Box::new(io::stdout()), stop, on_written)
     }
 
-    fn start_on(sink: Box<dyn Write + Send>, stop: Arc<Stop>) -> (Output, JoinHandle<()>) {
+    fn start_on(
+        sink: Box<dyn Write + Send>,
+        stop: Arc<Stop>,
+        on_written: OnWritten,
+    ) -> (Output, JoinHandle<()>) {
         let (queue, items) = mpsc::sync_channel(QUEUE_LINES);
         let handle = std::thread::Builder::new()
             .name("stdout".into())
-            .spawn(move || write_loop(sink, items, &stop))
+            .spawn(move || write_loop(sink, items, &stop, &on_written))
             .expect("spawning the stdout thread");
         (Output { queue }, handle)
+    }
+
+    /// Queues a `message` line; `written` goes to the hook once the line is out.
+    pub fn send_message(&self, line: String, written: Written) -> bool {
+        self.queue.send(Item::Message(line, written)).is_ok()
     }
 
     /// Queues a line, waiting while the queue is full. False when the writer is gone.
@@ -82,14 +105,25 @@ impl Output {
     }
 }
 
-fn write_loop(sink: Box<dyn Write + Send>, items: Receiver<Item>, stop: &Stop) {
-    let mut out = BufWriter::with_capacity(64 * 1024, sink);
+fn write_loop(
+    sink: Box<dyn Write + Send>,
+    items: Receiver<Item>,
+    stop: &Stop,
+    on_written: &OnWritten,
+) {
+    let mut writer = Writer {
+        out: BufWriter::with_capacity(64 * 1024, sink),
+        unflushed: Vec::new(),
+        on_written,
+    };
     while let Ok(item) = items.recv() {
-        let result = write_item(&mut out, item).and_then(|()| {
+        let result = writer.write(item).and_then(|()| {
             // Batch while more lines are waiting; flush as soon as the queue is empty so a
             // lone message is never held back.
-            drain(&mut out, &items)?;
-            out.flush()
+            while let Ok(item) = items.try_recv() {
+                writer.write(item)?;
+            }
+            writer.flush()
         });
         if let Err(e) = result {
             log::error!("the host stopped reading stdout ({e}); stopping");
@@ -99,24 +133,41 @@ fn write_loop(sink: Box<dyn Write + Send>, items: Receiver<Item>, stop: &Stop) {
     }
 }
 
-fn drain(out: &mut impl Write, items: &Receiver<Item>) -> io::Result<()> {
-    while let Ok(item) = items.try_recv() {
-        write_item(out, item)?;
-    }
-    Ok(())
+struct Writer<'a> {
+    out: BufWriter<Box<dyn Write + Send>>,
+    /// Messages written into the buffer but not flushed yet.
+    unflushed: Vec<Written>,
+    on_written: &'a OnWritten,
 }
 
-fn write_item(out: &mut impl Write, item: Item) -> io::Result<()> {
-    match item {
-        Item::Line(line) => {
-            out.write_all(line.as_bytes())?;
-            out.write_all(b"\n")
+impl Writer<'_> {
+    fn write(&mut self, item: Item) -> io::Result<()> {
+        match item {
+            Item::Line(line) => self.write_line(&line),
+            Item::Message(line, written) => {
+                self.write_line(&line)?;
+                self.unflushed.push(written);
+                Ok(())
+            }
+            Item::Finish(ack) => {
+                self.flush()?;
+                let _ = ack.send(());
+                Ok(())
+            }
         }
-        Item::Finish(ack) => {
-            out.flush()?;
-            let _ = ack.send(());
-            Ok(())
+    }
+
+    fn write_line(&mut self, line: &str) -> io::Result<()> {
+        self.out.write_all(line.as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        for written in self.unflushed.drain(..) {
+            (self.on_written)(&written);
         }
+        Ok(())
     }
 }
 
@@ -141,7 +192,11 @@ mod tests {
     #[test]
     fn lines_arrive_whole_and_in_order() {
         let sink = Shared::default();
-        let (output, _handle) = Output::start_on(Box::new(sink.clone()), Arc::new(Stop::new()));
+        let (output, _handle) = Output::start_on(
+            Box::new(sink.clone()),
+            Arc::new(Stop::new()),
+            Box::new(|_| {}),
+        );
         let writers: Vec<_> = (0..4)
             .map(|t| {
                 let output = output.clone();
@@ -170,6 +225,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn messages_are_reported_once_written() {
+        let sink = Shared::default();
+        let reported = Arc::new(Mutex::new(Vec::new()));
+        let hook_sink = sink.clone();
+        let hook_log = reported.clone();
+        let hook: OnWritten = Box::new(move |w: &Written| {
+            // Reported only after the line is in the sink.
+            let text = String::from_utf8(hook_sink.0.lock().unwrap().clone()).unwrap();
+            assert!(text.contains(&w.post_id));
+            hook_log.lock().unwrap().push(w.post_id.clone());
+        });
+        let (output, _handle) = Output::start_on(Box::new(sink), Arc::new(Stop::new()), hook);
+        for n in 0..100 {
+            let written = Written {
+                channel_id: "c".into(),
+                post_id: format!("p{n}"),
+                create_at: n,
+            };
+            assert!(output.send_message(format!("{{\"m\":\"p{n}\"}}"), written));
+        }
+        output.send("not a message".into());
+        assert!(output.finish(Duration::from_secs(5)));
+        let expected: Vec<String> = (0..100).map(|n| format!("p{n}")).collect();
+        assert_eq!(*reported.lock().unwrap(), expected);
+    }
+
     struct Broken;
     impl Write for Broken {
         fn write(&mut self, _: &[u8]) -> io::Result<usize> {
@@ -183,7 +265,7 @@ mod tests {
     #[test]
     fn a_closed_stdout_stops_the_bridge() {
         let stop = Arc::new(Stop::new());
-        let (output, handle) = Output::start_on(Box::new(Broken), stop.clone());
+        let (output, handle) = Output::start_on(Box::new(Broken), stop.clone(), Box::new(|_| {}));
         output.send("x".into());
         handle.join().unwrap();
         assert_eq!(stop.wait(), StopReason::StdoutClosed);

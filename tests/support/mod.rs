@@ -181,6 +181,23 @@ impl Bridge {
         }
     }
 
+    /// Reads stdout to its end (the bridge exited), so `stdout_lines` is complete.
+    pub fn read_to_end(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Ok(value) = serde_json::from_str(&line) {
+                        self.pending.push(value);
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => panic!("stdout still open after {timeout:?}"),
+            }
+        }
+    }
+
     /// Waits for the line matching `pred`, keeping the others for later.
     pub fn wait_for(&mut self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
         if let Some(i) = self.pending.iter().position(&pred) {
