@@ -16,7 +16,7 @@ Options:
                       (default: $OPENCLAW_CONFIG_PATH, $OPENCLAW_STATE_DIR/openclaw.json,
                       ~/.openclaw/openclaw.json)
   -h, --help          print this help
-  -V, --version       print the version
+  -V, --version       print the version, target and git commit
 
 Environment: MATTERMOST_URL, MATTERMOST_BOT_TOKEN, MATTERMOST_TEAM_ID fill keys the file
 leaves unset. Exit codes: 0 clean stop, 1 runtime failure, 2 bad config or command line.

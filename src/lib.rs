@@ -45,7 +45,12 @@ pub fn main() {
             return;
         }
         cli::Command::Version => {
-            println!("openclaw-mattermost {}", env!("CARGO_PKG_VERSION"));
+            println!(
+                "openclaw-mattermost {} ({}, commit {})",
+                env!("CARGO_PKG_VERSION"),
+                env!("OPENCLAW_MATTERMOST_TARGET"),
+                env!("OPENCLAW_MATTERMOST_COMMIT")
+            );
             return;
         }
         cli::Command::Run { config } => config,

@@ -235,6 +235,9 @@ fn help_version_and_bad_arguments() {
         "openclaw-mattermost {}",
         env!("CARGO_PKG_VERSION")
     )));
+    // The target triple and the commit, for bug reports.
+    assert!(stdout.contains("-linux-"), "{stdout}");
+    assert!(stdout.contains("commit "), "{stdout}");
     let (code, stderr, _) = run_to_exit(None, &[], &["--frobnicate"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown argument --frobnicate"));
