@@ -180,6 +180,8 @@ impl Api {
 
     /// Posts of a channel created or changed after `since` (ms), newest first, at most 1000.
     pub fn posts_since(&self, channel_id: &str, since: i64) -> Result<PostList, ApiError> {
+        // The server refuses a negative `since`.
+        let since = since.max(0);
         self.with_retries(|| self.get(&format!("/channels/{channel_id}/posts?since={since}")))
     }
 

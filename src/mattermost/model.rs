@@ -27,6 +27,8 @@ pub struct Channel {
     pub display_name: String,
     #[serde(default)]
     pub team_id: String,
+    #[serde(default)]
+    pub create_at: i64,
     /// When the newest post was created (ms); lets a poller skip quiet channels.
     #[serde(default)]
     pub last_post_at: i64,
@@ -166,6 +168,7 @@ mod tests {
             name: "aaa__bbb".into(),
             display_name: String::new(),
             team_id: String::new(),
+            create_at: 0,
             last_post_at: 0,
         };
         assert_eq!(dm.dm_partner("aaa"), Some("bbb"));

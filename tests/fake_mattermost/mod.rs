@@ -347,7 +347,7 @@ impl FakeMattermost {
     pub fn add_channel(&self, id: &str, kind: &str, name: &str, display_name: &str, team_id: &str) {
         let mut st = self.shared.lock();
         st.channels.retain(|c| c.id != id);
-        let channel = Channel::new(id, kind, name, display_name, team_id);
+        let channel = Channel::created_now(id, kind, name, display_name, team_id);
         st.channels.push(channel);
     }
 
@@ -664,6 +664,7 @@ struct Channel {
     name: String,
     display_name: String,
     team_id: String,
+    create_at: i64,
     last_post_at: i64,
     total_msg_count: i64,
     bot_member: bool,
@@ -677,9 +678,18 @@ impl Channel {
             name: name.to_string(),
             display_name: display_name.to_string(),
             team_id: team_id.to_string(),
+            create_at: CREATED_AT,
             last_post_at: 0,
             total_msg_count: 0,
             bot_member: true,
+        }
+    }
+
+    /// A channel created now (mid-run), not with the fixture.
+    fn created_now(id: &str, kind: &str, name: &str, display_name: &str, team_id: &str) -> Channel {
+        Channel {
+            create_at: now_ms(),
+            ..Channel::new(id, kind, name, display_name, team_id)
         }
     }
 
@@ -1320,7 +1330,7 @@ fn team_json(team: &Team) -> Value {
 
 fn channel_json(channel: &Channel) -> Value {
     json!({
-        "id": channel.id, "create_at": CREATED_AT, "update_at": CREATED_AT, "delete_at": 0,
+        "id": channel.id, "create_at": channel.create_at, "update_at": channel.create_at, "delete_at": 0,
         "team_id": channel.team_id, "type": channel.kind, "display_name": channel.display_name,
         "name": channel.name, "header": "", "purpose": "",
         "last_post_at": channel.last_post_at, "last_root_post_at": channel.last_post_at,
@@ -1901,7 +1911,7 @@ fn create_direct(shared: &Shared, req: &Request) -> Reply {
         .user(other)
         .map(|u| u.username.clone())
         .unwrap_or_default();
-    let channel = Channel::new(&new_id(), "D", &name, &display, "");
+    let channel = Channel::created_now(&new_id(), "D", &name, &display, "");
     let reply = Reply::json(201, &channel_json(&channel));
     st.channels.push(channel);
     reply
