@@ -102,7 +102,8 @@ fn route(shared: &Shared, workers: &[SyncSender<Request>], request: Request) {
     match workers[index].try_send(request) {
         Ok(()) => {}
         Err(TrySendError::Full(request) | TrySendError::Disconnected(request)) => {
-            shared.inflight.end(request.id.as_ref());
+            shared.inflight.release_id(request.id.as_ref());
+            shared.inflight.end();
             respond(
                 shared,
                 &request,
@@ -146,8 +147,9 @@ fn work(shared: &Shared, requests: &Requests, jobs: Receiver<Request>) {
             Some(session) => requests.handle(&session, &request),
             None => Err(RpcError::unreachable("not logged in to Mattermost yet")),
         };
+        shared.inflight.release_id(request.id.as_ref());
         respond(shared, &request, result);
-        shared.inflight.end(request.id.as_ref());
+        shared.inflight.end();
     }
 }
 

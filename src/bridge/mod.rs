@@ -85,11 +85,17 @@ impl InFlight {
         true
     }
 
-    pub fn end(&self, id: Option<&Value>) {
-        let mut state = lock(&self.state);
+    /// Frees the request's id. Called before its response is written, so a host that reuses
+    /// the id as soon as it reads the response is never refused.
+    pub fn release_id(&self, id: Option<&Value>) {
         if let Some(id) = id {
-            state.ids.remove(&id.to_string());
+            lock(&self.state).ids.remove(&id.to_string());
         }
+    }
+
+    /// Counts a request out, after its response was queued.
+    pub fn end(&self) {
+        let mut state = lock(&self.state);
         state.count = state.count.saturating_sub(1);
         if state.count == 0 {
             self.idle.notify_all();

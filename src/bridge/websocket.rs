@@ -102,7 +102,11 @@ impl EventStream {
                     Ended::Lost(e) => ("reconnecting", e, Duration::ZERO),
                     Ended::NoHello(e) => self.explain_no_hello(e),
                 },
-                Err(e) => ("reconnecting", e, Duration::ZERO),
+                Err(e) => {
+                    // Not even connected: the next attempt can still resume.
+                    self.resume = resume;
+                    ("reconnecting", e, Duration::ZERO)
+                }
             };
             if self.shared.stop.is_stopping() {
                 return;
