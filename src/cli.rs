@@ -1,4 +1,5 @@
-//! The command line: `--config PATH`, `--help`, `--version`.
+//! The command line: `--config PATH`, `--check [--json]`, `--print-config`, `--help`,
+//! `--version`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -9,12 +10,16 @@ openclaw-mattermost: connects the OpenClaw assistant to a Mattermost server.
 OpenClaw spawns this program and speaks JSON-RPC 2.0 lines with it over stdin/stdout
 (see README.md). Logs go to stderr; set RUST_LOG=debug for more.
 
-Usage: openclaw-mattermost [--config PATH]
+Usage: openclaw-mattermost [--config PATH] [--check [--json] | --print-config]
 
 Options:
   -c, --config PATH   OpenClaw config file to read channels.mattermost from
                       (default: $OPENCLAW_CONFIG_PATH, $OPENCLAW_STATE_DIR/openclaw.json,
                       ~/.openclaw/openclaw.json)
+      --check         check the config, the server, the token, the team, the channels, the
+                      users and the WebSocket, one line each with the fix; exit 0 only when
+                      the bridge would work (--json: one JSON object instead)
+      --print-config  print the effective config as JSON, with where each value came from
   -h, --help          print this help
   -V, --version       print the version, target and git commit
 
@@ -25,18 +30,24 @@ leaves unset. Exit codes: 0 clean stop, 1 runtime failure, 2 bad config or comma
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Run { config: Option<PathBuf> },
+    Check { config: Option<PathBuf>, json: bool },
+    PrintConfig { config: Option<PathBuf> },
     Help,
     Version,
 }
 
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
     let mut config = None;
+    let (mut check, mut json, mut print_config) = (false, false, false);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
         match text.as_ref() {
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
+            "--check" => check = true,
+            "--json" => json = true,
+            "--print-config" => print_config = true,
             "-c" | "--config" => {
                 let path = args.next().ok_or("--config needs a path")?;
                 config = Some(PathBuf::from(path));
@@ -47,7 +58,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             },
         }
     }
-    Ok(Command::Run { config })
+    match (check, json, print_config) {
+        (true, _, true) => Err("--check and --print-config do not go together".into()),
+        (false, true, _) => Err("--json goes with --check".into()),
+        (true, json, false) => Ok(Command::Check { config, json }),
+        (false, false, true) => Ok(Command::PrintConfig { config }),
+        (false, false, false) => Ok(Command::Run { config }),
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +92,19 @@ mod tests {
         );
         assert_eq!(parse_strs(&["-h"]), Ok(Command::Help));
         assert_eq!(parse_strs(&["--version"]), Ok(Command::Version));
+        assert_eq!(
+            parse_strs(&["--check", "--json", "-c", "/c"]),
+            Ok(Command::Check {
+                config: Some("/c".into()),
+                json: true
+            })
+        );
+        assert_eq!(
+            parse_strs(&["--print-config"]),
+            Ok(Command::PrintConfig { config: None })
+        );
+        assert!(parse_strs(&["--json"]).is_err());
+        assert!(parse_strs(&["--check", "--print-config"]).is_err());
         assert!(parse_strs(&["--config"]).is_err());
         assert!(parse_strs(&["--bogus"]).is_err());
     }

@@ -6,6 +6,7 @@ use crate::env_vars::{self, MissingVar};
 use crate::json5;
 use crate::server_url::ServerUrl;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,6 +15,13 @@ const SECTION: &str = "channels.mattermost";
 
 /// Documented keys that later versions act on; this one accepts them with a warning.
 const NOT_YET_SUPPORTED: &[&str] = &["caFile"];
+
+/// Keys the environment fills when the file leaves them unset.
+const ENV_FALLBACKS: &[(&str, &str)] = &[
+    ("serverUrl", "MATTERMOST_URL"),
+    ("botToken", "MATTERMOST_BOT_TOKEN"),
+    ("teamId", "MATTERMOST_TEAM_ID"),
+];
 
 /// Keys this bridge acts on; anything else (but `NOT_YET_SUPPORTED`) draws an unknown-key warning.
 const KNOWN_KEYS: &[&str] = &[
@@ -98,6 +106,8 @@ pub struct Config {
     pub catch_up_max_age: Duration,
     /// Things worth a warning that do not stop the bridge (unknown keys, plain http).
     pub warnings: Vec<String>,
+    /// Where each key's value came from: `file`, `file (${VAR})`, `env VAR` or `default`.
+    pub sources: BTreeMap<&'static str, String>,
 }
 
 impl fmt::Debug for Config {
@@ -246,7 +256,9 @@ impl Section<'_> {
                 "use non-empty strings such as \">\" or \"!\"",
             ));
         }
+        let sources = self.sources();
         Ok(Config {
+            sources,
             file: None,
             server,
             token,
@@ -271,6 +283,41 @@ impl Section<'_> {
             catch_up_max_age: self.millis("catchUpMaxAge", 3_600_000, 0)?,
             warnings,
         })
+    }
+
+    /// Where each documented key's value comes from, for `--print-config` and `--check`.
+    fn sources(&self) -> BTreeMap<&'static str, String> {
+        let env_set = |var: &str| (self.env)(var).is_some_and(|v| !v.trim().is_empty());
+        KNOWN_KEYS
+            .iter()
+            .filter(|key| !matches!(**key, "baseUrl" | "binaryPath" | "enabled"))
+            .map(|&key| {
+                let from_file = match key {
+                    "serverUrl" => self.value("serverUrl").or_else(|| self.value("baseUrl")),
+                    _ => self.value(key),
+                };
+                let source = match (from_file, key) {
+                    (Some(Value::Object(secret)), "botToken") => format!(
+                        "env {}",
+                        secret.get("id").and_then(Value::as_str).unwrap_or("?")
+                    ),
+                    (Some(Value::String(text)), _) if text.contains("${") => {
+                        format!("file ({})", text.trim())
+                    }
+                    (Some(_), _) => "file".to_string(),
+                    (None, _) => match ENV_FALLBACKS.iter().find(|(k, _)| *k == key) {
+                        Some((_, var)) if env_set(var) => format!("env {var}"),
+                        _ if matches!(key, "mediaDir" | "stateFile")
+                            && env_set("OPENCLAW_STATE_DIR") =>
+                        {
+                            "default (from OPENCLAW_STATE_DIR)".to_string()
+                        }
+                        _ => "default".to_string(),
+                    },
+                };
+                (key, source)
+            })
+            .collect()
     }
 
     fn unknown_key_warnings(&self) -> Vec<String> {

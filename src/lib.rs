@@ -8,6 +8,7 @@
 
 mod backoff;
 mod bridge;
+mod check;
 mod chunk;
 mod cli;
 mod config;
@@ -19,6 +20,7 @@ pub mod mattermost;
 mod media;
 mod mention;
 mod policy;
+mod print_config;
 mod progress;
 pub mod protocol;
 mod random;
@@ -39,7 +41,7 @@ pub fn main() {
         eprintln!("openclaw-mattermost: {message} (see --help)");
         exit(2)
     });
-    let config_path = match command {
+    let config_path = match &command {
         cli::Command::Help => {
             print!("{}", cli::USAGE);
             return;
@@ -53,8 +55,12 @@ pub fn main() {
             );
             return;
         }
-        cli::Command::Run { config } => config,
+        cli::Command::Check { config, json } => {
+            exit(check::run(config.as_deref(), *json));
+        }
+        cli::Command::PrintConfig { config } | cli::Command::Run { config } => config.clone(),
     };
+    let print_only = matches!(command, cli::Command::PrintConfig { .. });
     redact::init_logging();
     let loaded = config::load(config_path.as_deref(), &|name| std::env::var(name).ok());
     let config = match loaded {
@@ -70,6 +76,10 @@ pub fn main() {
         }
     };
     redact::register_secret(&config.token);
+    if print_only {
+        println!("{}", print_config::render(&config));
+        return;
+    }
     for warning in &config.warnings {
         log::warn!("{warning}");
     }

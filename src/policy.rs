@@ -282,6 +282,7 @@ mod tests {
             state_file: None,
             catch_up_max_age: Duration::from_secs(3600),
             warnings: vec![],
+            sources: Default::default(),
         }
     }
 

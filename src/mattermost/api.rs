@@ -3,7 +3,9 @@
 //! `with_retries`: network errors, 5xx and 429 are retried until the budget runs out; any other
 //! status is final.
 
-use super::model::{Channel, FileInfo, NewPost, Post, PostList, Team, UploadedFiles, User};
+use super::model::{
+    Channel, ChannelMember, FileInfo, NewPost, Post, PostList, Role, Team, UploadedFiles, User,
+};
 use super::multipart::Framing;
 use crate::backoff::Backoff;
 use crate::random;
@@ -116,6 +118,25 @@ impl Api {
             authorization: format!("Bearer {token}"),
             retry_budget,
         }
+    }
+
+    /// `GET /system/ping`: the server answers at all (no token needed).
+    pub fn ping(&self) -> Result<(), ApiError> {
+        self.with_retries(|| self.get::<Value>("/system/ping"))
+            .map(drop)
+    }
+
+    pub fn users_by_ids(&self, ids: &[String]) -> Result<Vec<User>, ApiError> {
+        self.with_retries(|| self.send("POST", "/users/ids", &json!(ids)))
+    }
+
+    /// The bot's membership of a channel (404 when it is not a member).
+    pub fn my_channel_member(&self, channel_id: &str) -> Result<ChannelMember, ApiError> {
+        self.with_retries(|| self.get(&format!("/channels/{channel_id}/members/me")))
+    }
+
+    pub fn roles_by_names(&self, names: &[&str]) -> Result<Vec<Role>, ApiError> {
+        self.with_retries(|| self.send("POST", "/roles/names", &json!(names)))
     }
 
     pub fn me(&self) -> Result<User, ApiError> {

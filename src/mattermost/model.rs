@@ -7,6 +7,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub struct User {
     pub id: String,
     pub username: String,
+    #[serde(default)]
+    pub is_bot: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -14,6 +16,22 @@ pub struct Team {
     pub id: String,
     #[serde(default)]
     pub name: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// The bot's membership of a channel: its roles there (space-separated).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChannelMember {
+    #[serde(default)]
+    pub roles: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Role {
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

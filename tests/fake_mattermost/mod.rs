@@ -377,6 +377,20 @@ impl FakeMattermost {
             .map(|f| f.bytes.clone())
     }
 
+    /// Marks a user as a bot account or a person (the bot's own token then is a personal one).
+    pub fn set_is_bot(&self, user_id: &str, is_bot: bool) {
+        let mut st = self.shared.lock();
+        if let Some(user) = st.users.iter_mut().find(|u| u.id == user_id) {
+            user.is_bot = is_bot;
+        }
+    }
+
+    /// What the `channel_user` role may do (default includes `create_post`).
+    pub fn set_channel_user_permissions(&self, permissions: &[&str]) {
+        self.shared.lock().channel_user_permissions =
+            permissions.iter().map(|p| p.to_string()).collect();
+    }
+
     /// Makes a stored file's FileInfo claim `size` bytes (a server whose metadata lies).
     pub fn set_file_declared_size(&self, id: &str, size: u64) {
         let mut st = self.shared.lock();
@@ -846,6 +860,8 @@ struct State {
     /// connection_id → what a resume needs, kept after the socket closes (like the real hub).
     ws_sessions: HashMap<String, WsSession>,
     ws_resumes: usize,
+    /// What the `channel_user` role may do (POST /roles/names).
+    channel_user_permissions: Vec<String>,
     /// The last timestamp handed out, so post times strictly increase.
     last_ms: i64,
 }
@@ -905,6 +921,15 @@ impl State {
             ws_pongs: 0,
             ws_sessions: HashMap::new(),
             ws_resumes: 0,
+            channel_user_permissions: [
+                "read_channel",
+                "create_post",
+                "add_reaction",
+                "upload_file",
+                "edit_post",
+            ]
+            .map(String::from)
+            .to_vec(),
             last_ms: 0,
         }
     }
@@ -1765,6 +1790,8 @@ fn route(shared: &Shared, req: &Request) -> Reply {
         ("POST", ["channels", "direct"]) => create_direct(shared, req),
         ("GET", ["channels", id]) => get_channel(shared, id),
         ("GET", ["channels", id, "posts"]) => channel_posts(shared, req, id),
+        ("GET", ["channels", id, "members", "me"]) => my_channel_member(shared, id),
+        ("POST", ["roles", "names"]) => roles_by_name(shared, req),
         ("POST", ["posts"]) => create_post(shared, req),
         ("GET", ["posts", id]) => get_post(shared, id),
         ("DELETE", ["posts", id]) => delete_post(shared, id),
@@ -1883,6 +1910,38 @@ fn get_channel(shared: &Shared, id: &str) -> Reply {
         Some(c) if !c.bot_member && c.kind != "O" => Reply::forbidden(),
         Some(c) => Reply::json(200, &channel_json(c)),
     }
+}
+
+/// The bot's ChannelMember in a channel: 404 when it is not a member, like the real server.
+fn my_channel_member(shared: &Shared, channel_id: &str) -> Reply {
+    match shared.lock().bot_channel(channel_id) {
+        Some(_) => Reply::json(
+            200,
+            &json!({
+                "channel_id": channel_id, "user_id": BOT_ID, "roles": "channel_user",
+                "scheme_user": true, "scheme_admin": false, "msg_count": 0, "mention_count": 0,
+            }),
+        ),
+        None => Reply::error(
+            404,
+            "app.channel.get_member.missing.app_error",
+            "No channel member found for that user ID and channel ID.",
+        ),
+    }
+}
+
+/// POST /roles/names: the roles asked for that exist, with their permissions.
+fn roles_by_name(shared: &Shared, req: &Request) -> Reply {
+    let Ok(names) = serde_json::from_slice::<Vec<String>>(&req.body) else {
+        return Reply::bad_body("role names");
+    };
+    let st = shared.lock();
+    let roles: Vec<Value> = names
+        .iter()
+        .filter(|n| *n == "channel_user")
+        .map(|n| json!({"id": new_id(), "name": n, "permissions": st.channel_user_permissions, "scheme_managed": true, "built_in": true}))
+        .collect();
+    Reply::json(200, &Value::Array(roles))
 }
 
 /// Finds or creates the DM channel of two users; 201 either way, like the real server.
