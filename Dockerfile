@@ -1,9 +1,11 @@
 # The bridge alone in an empty image: no shell, no libc, no certificate store (the Mozilla
 # roots are compiled in; add your private CA with caFile). Docker cannot build here, so CI
-# proves the same thing another way: the static binary runs in an empty chroot (see cross/).
+# is to prove the same thing another way (an empty-chroot test; static builds are an open
+# issue, see README).
 #
-# Build the static binary first, then the image:
-#   cross/build.sh x86_64            # or aarch64, armv7
+# Build a static binary first, then the image:
+#   RUSTFLAGS='-C target-feature=+crt-static' \
+#     cargo build --release --target x86_64-unknown-linux-gnu
 #   docker build --build-arg TARGET=x86_64-unknown-linux-gnu -t openclaw-mattermost .
 #
 # Run it as OpenClaw's child: it speaks JSON-RPC on stdin/stdout, so keep stdin open (-i),
