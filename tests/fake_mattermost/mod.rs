@@ -60,6 +60,16 @@ const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(60);
 const UNAUTHENTICATED_GRACE: Duration = Duration::from_secs(1);
 /// How long a WebSocket thread waits for a client frame before it looks at its queue again.
 const WS_POLL: Duration = Duration::from_millis(20);
+
+/// A frame text containing this gets it replaced, once, by the microseconds since [`epoch`]
+/// at the moment the WebSocket thread writes the frame (for latency benchmarks).
+pub const WRITE_STAMP: &str = "@@WRITTEN_AT_US@@";
+
+/// The reference instant for [`WRITE_STAMP`].
+pub fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
 /// The real server reads at most 8192 bytes per client frame.
 const CLIENT_FRAME_LIMIT: usize = 8192;
 /// Same-`pending_post_id` posts within this window are the same post.
@@ -2678,6 +2688,13 @@ impl WsConn {
     }
 
     fn write_text(&mut self, text: String) -> WsResult {
+        // Latency measurements: the moment the frame leaves the server, stamped into it.
+        let text = if text.contains(WRITE_STAMP) {
+            let micros = epoch().elapsed().as_micros().to_string();
+            text.replacen(WRITE_STAMP, &micros, 1)
+        } else {
+            text
+        };
         self.ws.write(Message::text(text)).map_err(|_| Closed)
     }
 
