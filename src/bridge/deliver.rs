@@ -219,9 +219,9 @@ impl Lanes {
             post_id: ready.post_id,
             create_at: ready.create_at,
         };
-        if self.shared.output.send_message(ready.line, written) {
-            self.shared.stats.delivered();
-        }
+        // Counted first, so a `status` asked for after reading the line includes it.
+        self.shared.stats.delivered();
+        self.shared.output.send_message(ready.line, written);
     }
 }
 
