@@ -231,6 +231,18 @@ fn posted_data(n: usize, stamp: &str) -> serde_json::Value {
     })
 }
 
+/// The whole event as the server renders it (without `seq`, which the fake adds per connection).
+fn posted_event(n: usize, stamp: &str) -> String {
+    let data = posted_data(n, stamp);
+    let channel = data["post"].as_str().map_or("", |_| DM_ALICE);
+    json!({
+        "event": "posted", "data": data,
+        "broadcast": {"omit_users": null, "user_id": "", "channel_id": channel, "team_id": "",
+                      "connection_id": "", "omit_connection_id": ""},
+    })
+    .to_string()
+}
+
 fn is_accepted(n: usize) -> bool {
     n % FILTERED_EVERY >= FILTERED_SHARE
 }
@@ -270,14 +282,15 @@ fn throughput(binary: &PathBuf) -> f64 {
     let fake = FakeMattermost::start();
     let bridge = Bridge::spawn(binary, &fake);
     bridge.wait_for("\"method\":\"ready\"");
-    let frames: Vec<serde_json::Value> =
-        (0..THROUGHPUT_POSTS).map(|n| posted_data(n, "0")).collect();
+    let frames: Vec<String> = (0..THROUGHPUT_POSTS)
+        .map(|n| posted_event(n, "0"))
+        .collect();
     let accepted = (0..THROUGHPUT_POSTS).filter(|n| is_accepted(*n)).count();
     let started = Instant::now();
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            for data in frames {
-                fake.broadcast_event("posted", data);
+            for frame in &frames {
+                fake.broadcast_event_text(frame);
             }
         });
         let mut seen = 0;
@@ -349,7 +362,7 @@ fn latency(binary: &PathBuf) -> (f64, f64) {
             for n in 0..POSTS {
                 // Accepted posts only: each one is a sample.
                 let n_accepted = n * FILTERED_EVERY + FILTERED_SHARE;
-                fake.broadcast_event("posted", posted_data(n_accepted, WRITE_STAMP));
+                fake.broadcast_event_text(&posted_event(n_accepted, WRITE_STAMP));
                 let next = start + Duration::from_millis(n as u64 + 1);
                 std::thread::sleep(next.saturating_duration_since(Instant::now()));
             }
@@ -382,7 +395,7 @@ fn peak_rss(binary: &PathBuf) -> f64 {
         scope.spawn(|| {
             let start = Instant::now();
             for n in 0..20_000 {
-                fake.broadcast_event("posted", posted_data(n, "0"));
+                fake.broadcast_event_text(&posted_event(n, "0"));
                 if n % 2 == 1 {
                     let next = start + Duration::from_millis(n as u64 / 2 + 1);
                     std::thread::sleep(next.saturating_duration_since(Instant::now()));

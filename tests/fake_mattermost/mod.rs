@@ -1017,7 +1017,10 @@ impl State {
     fn broadcast_text(&mut self, event: &str) {
         for (id, session) in self.ws_sessions.iter_mut() {
             let numbered = session.number(event);
-            let handle = self.ws.iter().find(|h| h.session.as_deref() == Some(id.as_str()));
+            let handle = self
+                .ws
+                .iter()
+                .find(|h| h.session.as_deref() == Some(id.as_str()));
             if let Some(handle) = handle.filter(|h| h.authed) {
                 let _ = handle.outbox.send(Outgoing::Raw(numbered));
             }
