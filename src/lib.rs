@@ -25,6 +25,7 @@ mod progress;
 pub mod protocol;
 mod random;
 mod redact;
+mod resolve;
 mod server_url;
 mod session;
 mod signals;

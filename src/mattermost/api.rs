@@ -105,13 +105,14 @@ pub struct Api {
 
 impl Api {
     pub fn new(server: &ServerUrl, token: &str, retry_budget: Duration) -> Api {
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(super::net::CONNECT_TIMEOUT))
             .timeout_global(Some(CALL_TIMEOUT))
             .user_agent(concat!("openclaw-mattermost/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+            .build();
+        let connector = ureq::unversioned::transport::DefaultConnector::default();
+        let agent = ureq::Agent::with_parts(config, connector, crate::resolve::ureq_resolver());
         Api {
             agent,
             base: server.api_base(),

@@ -4,7 +4,7 @@
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,9 +85,7 @@ pub fn connect(host: &str, port: u16, tls: Option<&Arc<ClientConfig>>) -> Result
 }
 
 fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, String> {
-    let addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+    let addrs = crate::resolve::resolve(host, port, CONNECT_TIMEOUT)?;
     let mut last = format!("{host} resolved to no address");
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
