@@ -158,6 +158,11 @@ CARGO_BIN=/usr/bin/cargo
 "$RUSTC_BIN" --version | grep -q '^rustc ' || die "$RUSTC_BIN is not Debian's rustc"
 log "$("$RUSTC_BIN" --version), sysroot $SYSROOT"
 
+# crt-static: link glibc statically. getrandom_backend: getrandom 0.4 (rand, in tungstenite)
+# finds getrandom() with dlsym by default, which a static binary cannot, and then falls back to
+# /dev/urandom, which a scratch container lacks (ThreadRng panics); call getrandom() directly.
+RUSTFLAGS_STATIC="--sysroot $SYSROOT -C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\" ${CROSS_EXTRA_RUSTFLAGS:-}"
+
 for t in "${TRIPLES[@]}"; do
     T=$(echo "$t" | tr 'a-z-' 'A-Z_')
     u=$(echo "$t" | tr '-' '_')
@@ -168,7 +173,7 @@ for t in "${TRIPLES[@]}"; do
         -u RUSTUP_TOOLCHAIN -u CARGO_TARGET_DIR \
         RUSTC="$RUSTC_BIN" RUSTDOC=/usr/bin/rustdoc CARGO_TARGET_DIR="$WORK" \
         "CARGO_TARGET_${T}_LINKER=${prefix}gcc" "CC_${u}=${prefix}gcc" "AR_${u}=${prefix}ar" \
-        "CARGO_TARGET_${T}_RUSTFLAGS=--sysroot $SYSROOT -C target-feature=+crt-static" \
+        "CARGO_TARGET_${T}_RUSTFLAGS=$RUSTFLAGS_STATIC" \
         "$CARGO_BIN" build --locked --profile static --target "$t"
     out=$ROOT/target/$t/release/openclaw-mattermost
     mkdir -p "$(dirname "$out")"

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -19,6 +20,23 @@ pub fn binary() -> PathBuf {
     std::env::var_os("OPENCLAW_MATTERMOST_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_openclaw-mattermost")))
+}
+
+/// The command line that starts the binary under test: `OPENCLAW_MATTERMOST_RUNNER` (words
+/// split at whitespace, e.g. `qemu-aarch64-static` for a cross build without binfmt) before
+/// `binary()`.
+pub fn bridge_command_line() -> Vec<OsString> {
+    let runner = std::env::var("OPENCLAW_MATTERMOST_RUNNER").unwrap_or_default();
+    let mut line: Vec<OsString> = runner.split_whitespace().map(OsString::from).collect();
+    line.push(binary().into_os_string());
+    line
+}
+
+fn command_from(line: &[OsString]) -> Command {
+    let (program, args) = line.split_first().expect("an empty bridge command line");
+    let mut command = Command::new(program);
+    command.args(args);
+    command
 }
 
 /// A scratch directory removed on drop.
@@ -86,6 +104,9 @@ pub struct Bridge {
 }
 
 pub struct Launch {
+    /// Program and leading arguments; `bridge_command_line()` by default. Tests that start the
+    /// bridge another way (in a chroot) set their own.
+    pub command: Vec<OsString>,
     pub config: Option<String>,
     pub env: Vec<(String, String)>,
     pub args: Vec<String>,
@@ -95,6 +116,7 @@ pub struct Launch {
 impl Launch {
     pub fn new(config: String, token: &str) -> Launch {
         Launch {
+            command: bridge_command_line(),
             config: Some(config),
             env: vec![("TEST_BOT_TOKEN".into(), token.into())],
             args: vec![],
@@ -111,7 +133,7 @@ impl Bridge {
 
     pub fn launch(launch: Launch) -> Bridge {
         let dir = TempDir::new();
-        let mut command = Command::new(binary());
+        let mut command = command_from(&launch.command);
         if let Some(config) = &launch.config {
             let path = dir.write("openclaw.json", config);
             command.arg("--config").arg(path);
@@ -359,7 +381,7 @@ pub fn run_to_exit(
     args: &[&str],
 ) -> (i32, String, String) {
     let dir = TempDir::new();
-    let mut command = Command::new(binary());
+    let mut command = command_from(&bridge_command_line());
     if let Some(config) = config {
         command
             .arg("--config")
