@@ -1,12 +1,19 @@
 # The bridge alone in an empty image: no shell, no libc, no certificate store (the Mozilla
-# roots are compiled in; add your private CA with caFile). Docker cannot build here, so CI
-# is to prove the same thing another way (an empty-chroot test; static builds are an open
-# issue, see README).
+# roots are compiled in; add your private CA with caFile). Docker cannot build here; CI proves
+# the same thing with tests/scratch.rs, which runs the static binary alone in an empty chroot
+# with only the etc/hosts and etc/resolv.conf that Docker provides.
 #
-# Build a static binary first, then the image:
-#   RUSTFLAGS='-C target-feature=+crt-static' \
-#     cargo build --release --target x86_64-unknown-linux-gnu
-#   docker build --build-arg TARGET=x86_64-unknown-linux-gnu -t openclaw-mattermost .
+# Build the static binary with cross/build.sh (see cross/README.md), then the image:
+#   cross/build.sh x86_64
+#   docker build -t openclaw-mattermost .
+# For a Raspberry Pi or an arm NAS (64-bit, or 32-bit armhf):
+#   cross/build.sh aarch64
+#   docker build --platform linux/arm64 --build-arg TARGET=aarch64-unknown-linux-gnu -t openclaw-mattermost .
+#   cross/build.sh armv7
+#   docker build --platform linux/arm/v7 --build-arg TARGET=armv7-unknown-linux-gnueabihf -t openclaw-mattermost .
+#
+# Host names are resolved by the binary itself from /etc/hosts and the name servers of
+# /etc/resolv.conf (both written by Docker), so nothing else is needed in the image.
 #
 # Run it as OpenClaw's child: it speaks JSON-RPC on stdin/stdout, so keep stdin open (-i),
 # and configure it with environment variables or a mounted OpenClaw config file:
