@@ -2,10 +2,12 @@
 //! libraries, no `/dev`, no `/proc`; at most the `/etc/hosts` and `/etc/resolv.conf` that Docker
 //! writes. It must connect by host name, log in, report `ready`, deliver a post and post a reply.
 //!
-//! Needs `OPENCLAW_MATTERMOST_STATIC_BIN` (the x86_64 binary of `cross/build.sh`) and the right to
+//! Needs `OPENCLAW_MATTERMOST_STATIC_BIN` (a binary of `cross/build.sh`) and the right to
 //! `chroot` (root) or `unshare --map-root-user --root`; without either each test prints why it
 //! is skipped and passes, unless `OPENCLAW_MATTERMOST_SCRATCH_REQUIRED` is set (CI), which turns
-//! a skip into a failure.
+//! a skip into a failure. With `OPENCLAW_MATTERMOST_RUNNER` (e.g. `qemu-aarch64-static` for an arm
+//! binary) that program is copied into the root too and runs the binary there; it must be
+//! statically linked itself, as Debian's qemu-user-static is.
 
 mod fake_mattermost;
 mod support;
@@ -36,6 +38,9 @@ fn skip(reason: &str) {
 /// given files (path inside the root, contents).
 struct Root {
     dir: TempDir,
+    /// The command inside the root that runs the binary (`/openclaw-mattermost`, or the
+    /// runner copied in, its arguments, then the binary).
+    inside: Vec<OsString>,
 }
 
 impl Root {
@@ -52,25 +57,33 @@ impl Root {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, contents).unwrap();
         }
-        Root { dir }
+        let runner = std::env::var("OPENCLAW_MATTERMOST_RUNNER").unwrap_or_default();
+        let mut words = runner.split_whitespace();
+        let mut inside: Vec<OsString> = Vec::new();
+        if let Some(program) = words.next() {
+            let found = find_program(program)
+                .unwrap_or_else(|| panic!("OPENCLAW_MATTERMOST_RUNNER: {program} not found"));
+            std::fs::copy(&found, dir.0.join("runner")).expect("copying the runner");
+            inside.push("/runner".into());
+            inside.extend(words.map(OsString::from));
+        }
+        inside.push("/openclaw-mattermost".into());
+        Root { dir, inside }
     }
 
     /// The command line that runs `/openclaw-mattermost` inside this root.
     fn command_line(&self) -> Vec<OsString> {
         let root = self.dir.0.clone().into_os_string();
         // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } == 0 {
-            vec!["chroot".into(), root, "/openclaw-mattermost".into()]
+        let mut line: Vec<OsString> = if unsafe { libc::geteuid() } == 0 {
+            vec!["chroot".into(), root]
         } else {
             let mut root_arg = OsString::from("--root=");
             root_arg.push(root);
-            vec![
-                "unshare".into(),
-                "--map-root-user".into(),
-                root_arg,
-                "/openclaw-mattermost".into(),
-            ]
-        }
+            vec!["unshare".into(), "--map-root-user".into(), root_arg]
+        };
+        line.extend(self.inside.iter().cloned());
+        line
     }
 
     /// None when the binary runs inside the root; else why not.
@@ -92,6 +105,16 @@ impl Root {
             Err(e) => Some(format!("cannot run {}: {e}", line[0].to_string_lossy())),
         }
     }
+}
+
+/// `name` itself if it has a `/`, else the first match on `PATH`.
+fn find_program(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        return Some(PathBuf::from(name));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
 }
 
 /// The static binary, or None (with the reason printed) when the tests cannot run.
