@@ -58,12 +58,15 @@ PRIVATE=(-o "Dir::State::Lists=$WORK/apt/lists" -o "Dir::Cache=$WORK/apt/cache"
     -o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64" -o "APT::Architectures::=armhf"
     -o "APT::Sandbox::User=root")
 
-installed_version() { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null | sed -n 's/^install ok installed //p'; }
+installed_version() {
+    { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null || true; } |
+        sed -n 's/^install ok installed //p'
+}
 # Versions apt offers for a package (newest first), with the given extra apt options.
 offered() {
     local pkg=$1; shift
-    apt-cache "$@" madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' |
-        sort -u | sort -r -V
+    { apt-cache "$@" madison "$pkg" 2>/dev/null || true; } |
+        awk -F'|' '{gsub(/ /,"",$2); print $2}' | sort -u | sort -r -V
 }
 
 HOST_PACKAGES=(gcc libc6-dev binutils gcc-aarch64-linux-gnu libc6-dev-arm64-cross
