@@ -174,12 +174,17 @@ for t in "${TRIPLES[@]}"; do
     T=$(echo "$t" | tr 'a-z-' 'A-Z_')
     u=$(echo "$t" | tr '-' '_')
     prefix=$(gcc_prefix "$t")
+    # The cross compilers; none for x86_64, whose settings would also apply to the build
+    # scripts and proc macros (built for the host) and rebuild them whenever the target changes.
+    cross_env=()
+    if [ -n "$prefix" ]; then
+        cross_env=("CARGO_TARGET_${T}_LINKER=${prefix}gcc" "CC_${u}=${prefix}gcc" "AR_${u}=${prefix}ar")
+    fi
     log "building $t"
     start=$(date +%s)
     env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u RUSTC_WRAPPER -u CARGO_BUILD_TARGET \
         -u RUSTUP_TOOLCHAIN -u CARGO_TARGET_DIR \
-        RUSTC="$RUSTC_BIN" RUSTDOC=/usr/bin/rustdoc CARGO_TARGET_DIR="$WORK" \
-        "CARGO_TARGET_${T}_LINKER=${prefix}gcc" "CC_${u}=${prefix}gcc" "AR_${u}=${prefix}ar" \
+        RUSTC="$RUSTC_BIN" RUSTDOC=/usr/bin/rustdoc CARGO_TARGET_DIR="$WORK" "${cross_env[@]}" \
         "CARGO_TARGET_${T}_RUSTFLAGS=$RUSTFLAGS_STATIC" \
         "$CARGO_BIN" build --locked --profile static --target "$t"
     out=$ROOT/target/$t/release/openclaw-mattermost
