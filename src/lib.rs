@@ -83,5 +83,12 @@ pub fn main() {
     for warning in &config.warnings {
         log::warn!("{warning}");
     }
-    exit(bridge::run(config, signal_set));
+    let link = mattermost::net::Link::new(&config).unwrap_or_else(|error| {
+        eprintln!("config: {error}");
+        exit(2)
+    });
+    if let Some(secret) = link.proxy.as_ref().and_then(|p| p.credentials()) {
+        redact::register_secret(secret);
+    }
+    exit(bridge::run(config, link, signal_set));
 }

@@ -26,6 +26,9 @@ use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Bytes, Message, WebSocket};
 
+pub mod conn;
+use conn::Conn;
+
 // ---------------------------------------------------------------------------------------------
 // The fixture's world. Ids are 26 lowercase alphanumerics, like Mattermost's.
 // ---------------------------------------------------------------------------------------------
@@ -307,9 +310,21 @@ pub struct FakeMattermost {
 impl FakeMattermost {
     /// Binds 127.0.0.1 on a free port and starts serving; the port is listening on return.
     pub fn start() -> FakeMattermost {
+        FakeMattermost::start_with(None)
+    }
+
+    /// Serves `https` and `wss` with the test certificate (for `localhost`, signed by the CA
+    /// in `test_ca_file()`); `url()` then is `https://localhost:PORT`.
+    pub fn start_tls() -> FakeMattermost {
+        FakeMattermost::start_with(Some(conn::test_server_config()))
+    }
+
+    fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> FakeMattermost {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding the fake Mattermost");
         let port = listener.local_addr().expect("local address").port();
-        let shared = Arc::new(Shared::new(port));
+        let mut shared = Shared::new(port);
+        shared.tls = tls;
+        let shared = Arc::new(shared);
         let accepting = shared.clone();
         thread::Builder::new()
             .name(format!("fake-mm-{port}"))
@@ -319,7 +334,10 @@ impl FakeMattermost {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.shared.port)
+        match self.shared.tls {
+            None => format!("http://127.0.0.1:{}", self.shared.port),
+            Some(_) => format!("https://localhost:{}", self.shared.port),
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -599,6 +617,8 @@ struct Shared {
     /// Read by every WebSocket thread on each turn, so it is an atomic rather than state.
     ping_interval_ms: AtomicU64,
     next_conn: AtomicU64,
+    /// Set: every connection is TLS.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Shared {
@@ -610,6 +630,7 @@ impl Shared {
             stopping: AtomicBool::new(false),
             ping_interval_ms: AtomicU64::new(DEFAULT_PING_INTERVAL.as_millis() as u64),
             next_conn: AtomicU64::new(1),
+            tls: None,
         }
     }
 
@@ -1415,6 +1436,10 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             break;
         }
         let Ok(stream) = stream else { continue };
+        let _ = stream.set_nodelay(true);
+        let Ok(stream) = Conn::accept(stream, shared.tls.as_ref()) else {
+            continue;
+        };
         let shared = shared.clone();
         let _ = thread::Builder::new()
             .name("fake-mm-conn".into())
@@ -1487,8 +1512,7 @@ struct Incoming {
     keep_alive: bool,
 }
 
-fn serve_connection(shared: Arc<Shared>, stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
+fn serve_connection(shared: Arc<Shared>, stream: Conn) {
     let mut reader = BufReader::new(stream);
     loop {
         let incoming = match read_request(&mut reader) {
@@ -1506,7 +1530,7 @@ fn serve_connection(shared: Arc<Shared>, stream: TcpStream) {
         if let Some(fault) = &fault {
             thread::sleep(fault.delay);
             if fault.close_without_response {
-                let _ = reader.get_ref().shutdown(Shutdown::Both);
+                reader.get_ref().shutdown();
                 return;
             }
         }
@@ -1548,7 +1572,7 @@ fn read_line(reader: &mut impl BufRead) -> io::Result<Option<String>> {
 }
 
 /// The next request on the connection; `None` when the client closed it between requests.
-fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Incoming>> {
+fn read_request(reader: &mut BufReader<Conn>) -> io::Result<Option<Incoming>> {
     // Stray empty lines between requests are allowed (RFC 9112 §2.2).
     let line = loop {
         match read_line(reader)? {
@@ -1695,12 +1719,7 @@ impl Shaping {
     }
 }
 
-fn write_shaped(
-    stream: &mut TcpStream,
-    reply: &Reply,
-    close: bool,
-    shaping: Shaping,
-) -> io::Result<()> {
+fn write_shaped(stream: &mut Conn, reply: &Reply, close: bool, shaping: Shaping) -> io::Result<()> {
     if shaping.rate.is_none() && shaping.cut.is_none() {
         return write_reply(stream, reply, close);
     }
@@ -1727,7 +1746,7 @@ fn write_shaped(
         }
     }
     if shaping.cut.is_some() {
-        let _ = stream.shutdown(Shutdown::Both);
+        stream.shutdown();
     }
     Ok(())
 }
@@ -2544,7 +2563,7 @@ fn upgrade_key(req: &Request) -> Option<&str> {
 }
 
 /// Answers the upgrade and runs the connection on this thread until it closes.
-fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<TcpStream>, req: &Request) {
+fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<Conn>, req: &Request) {
     let Some(key) = upgrade_key(req) else {
         let reply = Reply::text(400, "Bad Request\n");
         let _ = write_reply(reader.get_mut(), &reply, true);
@@ -2560,11 +2579,11 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<TcpStream>, req: &
     // Bytes the client sent right after the request are already in the reader's buffer.
     let leftover = reader.buffer().to_vec();
     let stream = reader.into_inner();
-    let Ok(socket) = stream.try_clone() else {
+    let Ok(socket) = stream.tcp().try_clone() else {
         return;
     };
     // The timeout lets one loop both read client frames and send what is queued.
-    if stream.set_read_timeout(Some(WS_POLL)).is_err() {
+    if stream.tcp().set_read_timeout(Some(WS_POLL)).is_err() {
         return;
     }
     let (outbox_tx, outbox) = mpsc::channel();
@@ -2629,7 +2648,7 @@ type WsResult = Result<(), Closed>;
 struct WsConn {
     shared: Arc<Shared>,
     id: u64,
-    ws: WebSocket<TcpStream>,
+    ws: WebSocket<Conn>,
     outbox: Receiver<Outgoing>,
     /// The seq of the next event on this connection (`hello` is 0).
     next_seq: u64,
@@ -2645,7 +2664,7 @@ impl WsConn {
 
     fn close(&mut self) {
         self.shared.forget_ws(self.id);
-        let _ = self.ws.get_ref().shutdown(Shutdown::Both);
+        self.ws.get_ref().shutdown();
     }
 
     /// Sends what is queued, pings if due, then waits up to WS_POLL for one client frame.
