@@ -25,33 +25,86 @@ const THROUGHPUT_POSTS: usize = 60_000;
 const FILTERED_EVERY: usize = 10;
 const FILTERED_SHARE: usize = 3;
 
+/// `BENCH_ONLY=idle,latency` runs only those figures (size, start, idle, throughput, latency,
+/// peak, send); by default all of them.
+fn wanted(figure: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|f| f.trim() == figure))
+}
+
 fn main() {
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_openclaw-mattermost"));
+    // BENCH_BINARY measures another build, e.g. a static one from cross/build.sh.
+    let binary = std::env::var_os("BENCH_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_openclaw-mattermost")));
     let mut table = Table::default();
-    let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
-    table.single(
-        "stripped release binary, x86_64",
-        "≤ 3 MB",
-        format!("{:.2} MB", size as f64 / 1e6),
-    );
-    table.runs(
-        "cold start to ready (loopback, no TLS)",
-        "≤ 50 ms",
-        "ms",
-        (0..5).map(|_| cold_start(&binary)),
-    );
-    let (idle_rss, idle_cpu) = idle(&binary);
-    table.single(
-        "idle RSS after ready, connected",
-        "≤ 4 MB",
-        format!("{:.2} MB", idle_rss as f64 / 1024.0),
-    );
-    table.single(
-        &format!("CPU time while idle for {} s", idle_secs()),
-        "≤ 5 ms",
-        format!("{idle_cpu:.2} ms"),
-    );
-    let rates: Vec<f64> = (0..RUNS).map(|_| throughput(&binary)).collect();
+    if wanted("size") {
+        let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
+        table.single(
+            "stripped release binary, x86_64",
+            "≤ 3 MB",
+            format!("{:.2} MB ({size} bytes)", size as f64 / 1e6),
+        );
+    }
+    if wanted("start") {
+        table.runs(
+            "cold start to ready (loopback, no TLS)",
+            "≤ 50 ms",
+            "ms",
+            (0..5).map(|_| cold_start(&binary)),
+        );
+    }
+    if wanted("idle") {
+        let (idle_rss, idle_cpu) = idle(&binary);
+        table.single(
+            "idle RSS after ready, connected",
+            "≤ 4 MB",
+            format!("{:.2} MB", idle_rss as f64 / 1024.0),
+        );
+        table.single(
+            &format!("CPU time while idle for {} s", idle_secs()),
+            "≤ 5 ms",
+            format!("{idle_cpu:.2} ms"),
+        );
+    }
+    if wanted("throughput") {
+        throughput_figures(&binary, &mut table);
+    }
+    if wanted("latency") {
+        let latencies: Vec<(f64, f64)> = (0..RUNS).map(|_| latency(&binary)).collect();
+        table.runs(
+            "added latency p50 at 1,000 posts/s",
+            "≤ 200 µs",
+            "µs",
+            latencies.iter().map(|l| l.0),
+        );
+        table.runs(
+            "added latency p99 at 1,000 posts/s",
+            "≤ 1 ms",
+            "µs",
+            latencies.iter().map(|l| l.1),
+        );
+    }
+    if wanted("peak") {
+        table.runs(
+            "peak RSS while 2,000 posts/s flow for 10 s",
+            "≤ 8 MB",
+            "MB",
+            (0..1).map(|_| peak_rss(&binary)),
+        );
+    }
+    if wanted("send") {
+        table.runs(
+            "send round trip p50 (request → 201 → response)",
+            "≤ 500 µs",
+            "µs",
+            (0..RUNS).map(|_| send_round_trip(&binary)),
+        );
+    }
+    table.print();
+}
+
+fn throughput_figures(binary: &PathBuf, table: &mut Table) {
+    let rates: Vec<f64> = (0..RUNS).map(|_| throughput(binary)).collect();
     table.runs(
         "throughput: accepted posted → message lines",
         "≥ 50,000 /s",
@@ -70,32 +123,6 @@ fn main() {
         "within 3×",
         format!("{:.2}×", median(&bare) / median(&rates)),
     );
-    let latencies: Vec<(f64, f64)> = (0..RUNS).map(|_| latency(&binary)).collect();
-    table.runs(
-        "added latency p50 at 1,000 posts/s",
-        "≤ 200 µs",
-        "µs",
-        latencies.iter().map(|l| l.0),
-    );
-    table.runs(
-        "added latency p99 at 1,000 posts/s",
-        "≤ 1 ms",
-        "µs",
-        latencies.iter().map(|l| l.1),
-    );
-    table.runs(
-        "peak RSS while 2,000 posts/s flow for 10 s",
-        "≤ 8 MB",
-        "MB",
-        (0..1).map(|_| peak_rss(&binary)),
-    );
-    table.runs(
-        "send round trip p50 (request → 201 → response)",
-        "≤ 500 µs",
-        "µs",
-        (0..RUNS).map(|_| send_round_trip(&binary)),
-    );
-    table.print();
 }
 
 // --- the bridge under test -------------------------------------------------------------------
@@ -271,6 +298,21 @@ fn idle(binary: &PathBuf) -> (u64, f64) {
     bridge.wait_for("\"method\":\"ready\"");
     std::thread::sleep(Duration::from_secs(1));
     let rss = status_kib(bridge.pid(), "VmRSS:");
+    if std::env::var_os("BENCH_SMAPS").is_some() {
+        let smaps = std::fs::read_to_string(format!("/proc/{}/smaps", bridge.pid())).unwrap();
+        let mut name = String::new();
+        for line in smaps.lines() {
+            if line.contains('-') && !line.starts_with(|c: char| c.is_ascii_uppercase()) {
+                name = line.to_string();
+            } else if let Some(kb) = line.strip_prefix("Rss:") {
+                let kb: u64 = kb.trim().trim_end_matches(" kB").parse().unwrap();
+                if kb >= 64 {
+                    eprintln!("{kb:>6} kB  {name}");
+                }
+            }
+        }
+        eprintln!("{}", std::fs::read_to_string(format!("/proc/{}/status", bridge.pid())).unwrap());
+    }
     let before = cpu_ns(bridge.pid());
     std::thread::sleep(Duration::from_secs(idle_secs()));
     let used = cpu_ns(bridge.pid()) - before;
