@@ -103,25 +103,35 @@ fn main() {
     table.print();
 }
 
+/// Throughput two ways: wall clock (bounded by the fake server and the reader sharing the two
+/// cores) and per CPU second of the bridge (all its threads), which is what "one core" means
+/// and what the bare loop is compared with (its own thread's CPU time).
 fn throughput_figures(binary: &PathBuf, table: &mut Table) {
-    let rates: Vec<f64> = (0..RUNS).map(|_| throughput(binary)).collect();
+    let runs: Vec<(f64, f64)> = (0..RUNS).map(|_| throughput(binary)).collect();
     table.runs(
-        "throughput: accepted posted → message lines",
+        "throughput: accepted posted → message lines, wall clock",
         "≥ 50,000 /s",
         "/s",
-        rates.iter().copied(),
+        runs.iter().map(|r| r.0),
+    );
+    let per_cpu: Vec<f64> = runs.iter().map(|r| r.1).collect();
+    table.runs(
+        "throughput per CPU second of the bridge (one core)",
+        "≥ 50,000 /s",
+        "/s",
+        per_cpu.iter().copied(),
     );
     let bare: Vec<f64> = (0..RUNS).map(|_| bare_loop()).collect();
     table.runs(
-        "bare loop: parse the same frames, write the lines",
+        "bare loop per CPU second: parse the same frames, write the lines",
         "(reference)",
         "/s",
         bare.iter().copied(),
     );
     table.single(
-        "ratio bare loop / bridge (medians)",
+        "ratio bare loop / bridge, per CPU second (medians)",
         "within 3×",
-        format!("{:.2}×", median(&bare) / median(&rates)),
+        format!("{:.2}×", median(&bare) / median(&per_cpu)),
     );
 }
 
@@ -319,8 +329,9 @@ fn idle(binary: &PathBuf) -> (u64, f64) {
     (rss, used as f64 / 1e6)
 }
 
-/// Accepted posts per second, the fake sending as fast as it can.
-fn throughput(binary: &PathBuf) -> f64 {
+/// Accepted posts per second, the fake sending as fast as it can: (per wall-clock second, per
+/// CPU second the bridge used).
+fn throughput(binary: &PathBuf) -> (f64, f64) {
     let fake = FakeMattermost::start();
     let bridge = Bridge::spawn(binary, &fake);
     bridge.wait_for("\"method\":\"ready\"");
@@ -328,11 +339,12 @@ fn throughput(binary: &PathBuf) -> f64 {
         .map(|n| posted_event(n, "0"))
         .collect();
     let accepted = (0..THROUGHPUT_POSTS).filter(|n| is_accepted(*n)).count();
+    let cpu_before = cpu_ns(bridge.pid());
     let started = Instant::now();
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            for frame in &frames {
-                fake.broadcast_event_text(frame);
+            for batch in frames.chunks(256) {
+                fake.broadcast_event_texts(batch);
             }
         });
         let mut seen = 0;
@@ -346,7 +358,20 @@ fn throughput(binary: &PathBuf) -> f64 {
             }
         }
     });
-    accepted as f64 / started.elapsed().as_secs_f64()
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = (cpu_ns(bridge.pid()) - cpu_before) as f64 / 1e9;
+    (accepted as f64 / wall, accepted as f64 / cpu)
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// The same work without the bridge: parse each frame, decide by sender, write a line.
@@ -366,7 +391,7 @@ fn bare_loop() -> f64 {
         create_at: i64,
     }
     let mut out = BufWriter::new(std::io::sink());
-    let started = Instant::now();
+    let started = thread_cpu();
     let mut written = 0;
     for frame in &frames {
         if let Ok(parsed) = event::parse(frame) {
@@ -388,7 +413,7 @@ fn bare_loop() -> f64 {
         }
     }
     out.flush().unwrap();
-    written as f64 / started.elapsed().as_secs_f64()
+    written as f64 / (thread_cpu() - started).as_secs_f64()
 }
 
 /// (p50, p99) in µs from the server writing a frame to its line being read, at 1,000 posts/s.

@@ -466,6 +466,14 @@ impl FakeMattermost {
         self.shared.lock().broadcast_text(event);
     }
 
+    /// Many events under one lock, for benchmarks whose sender must outrun the bridge.
+    pub fn broadcast_event_texts(&self, events: &[String]) {
+        let mut st = self.shared.lock();
+        for event in events {
+            st.broadcast_text(event);
+        }
+    }
+
     /// Sends an arbitrary text frame to every authenticated WebSocket; no seq bookkeeping.
     pub fn broadcast_raw(&self, frame: &str) {
         self.shared
