@@ -321,7 +321,10 @@ fn idle(binary: &PathBuf) -> (u64, f64) {
                 }
             }
         }
-        eprintln!("{}", std::fs::read_to_string(format!("/proc/{}/status", bridge.pid())).unwrap());
+        eprintln!(
+            "{}",
+            std::fs::read_to_string(format!("/proc/{}/status", bridge.pid())).unwrap()
+        );
     }
     let before = cpu_ns(bridge.pid());
     std::thread::sleep(Duration::from_secs(idle_secs()));
