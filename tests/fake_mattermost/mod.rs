@@ -514,6 +514,14 @@ impl FakeMattermost {
         self.shared.ping_interval_ms.store(ms, Ordering::Relaxed);
     }
 
+    /// How long a WebSocket thread waits for a client frame before sending what was queued
+    /// meanwhile (default 20 ms). Events queued at a steady rate leave in bursts of this period;
+    /// latency benchmarks shorten it so each event leaves on its own.
+    pub fn set_ws_poll(&self, d: Duration) {
+        let us = d.as_micros().clamp(1, u64::MAX as u128) as u64;
+        self.shared.ws_poll_us.store(us, Ordering::Relaxed);
+    }
+
     // --- faults ------------------------------------------------------------------------------
 
     /// The next `fault.times` requests whose method matches and whose path (without query)
@@ -624,6 +632,8 @@ struct Shared {
     stopping: AtomicBool,
     /// Read by every WebSocket thread on each turn, so it is an atomic rather than state.
     ping_interval_ms: AtomicU64,
+    /// Read timeout of the WebSocket threads, µs (see `set_ws_poll`).
+    ws_poll_us: AtomicU64,
     next_conn: AtomicU64,
     /// Set: every connection is TLS.
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -637,6 +647,7 @@ impl Shared {
             changed: Condvar::new(),
             stopping: AtomicBool::new(false),
             ping_interval_ms: AtomicU64::new(DEFAULT_PING_INTERVAL.as_millis() as u64),
+            ws_poll_us: AtomicU64::new(WS_POLL.as_micros() as u64),
             next_conn: AtomicU64::new(1),
             tls: None,
         }
@@ -698,6 +709,10 @@ impl Shared {
         }
         drop(st);
         self.notify();
+    }
+
+    fn ws_poll(&self) -> Duration {
+        Duration::from_micros(self.ws_poll_us.load(Ordering::Relaxed))
     }
 
     fn ping_interval(&self) -> Duration {
@@ -2591,7 +2606,11 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<Conn>, req: &Reque
         return;
     };
     // The timeout lets one loop both read client frames and send what is queued.
-    if stream.tcp().set_read_timeout(Some(WS_POLL)).is_err() {
+    if stream
+        .tcp()
+        .set_read_timeout(Some(shared.ws_poll()))
+        .is_err()
+    {
         return;
     }
     let (outbox_tx, outbox) = mpsc::channel();
@@ -2623,6 +2642,7 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<Conn>, req: &Reque
         authed: false,
         opened: Instant::now(),
         last_ping: Instant::now(),
+        poll: Duration::ZERO,
     };
     // A resume needs both parameters; the real server drops a socket that sends only the id.
     match (req.query("connection_id"), req.query("sequence_number")) {
@@ -2663,6 +2683,8 @@ struct WsConn {
     authed: bool,
     opened: Instant,
     last_ping: Instant,
+    /// The read timeout now set on the socket.
+    poll: Duration,
 }
 
 impl WsConn {
@@ -2681,6 +2703,11 @@ impl WsConn {
         self.ping_if_due()?;
         if !self.authed && self.opened.elapsed() >= UNAUTHENTICATED_GRACE {
             return Err(Closed);
+        }
+        let poll = self.shared.ws_poll();
+        if poll != self.poll {
+            self.poll = poll;
+            let _ = self.ws.get_ref().tcp().set_read_timeout(Some(poll));
         }
         match self.ws.read() {
             Ok(message) => self.on_message(message),
