@@ -51,7 +51,9 @@ fn main() {
             continue;
         }
         let answer = match serde_json::from_str::<Value>(&line) {
-            Ok(command) => run(&server, &command).unwrap_or_else(|e| json!({"ok": false, "error": e})),
+            Ok(command) => {
+                run(&server, &command).unwrap_or_else(|e| json!({"ok": false, "error": e}))
+            }
             Err(e) => json!({"ok": false, "error": format!("not JSON: {e}")}),
         };
         if writeln!(out, "{answer}").and_then(|_| out.flush()).is_err() {
