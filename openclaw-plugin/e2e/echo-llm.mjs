@@ -13,10 +13,15 @@ export function lastUserText(messages = []) {
   return "";
 }
 
-// The agent sees the inbound post inside an envelope; echo the user's words only.
-export function replyFor(text) {
-  const words = text.match(/E2E-[A-Za-z0-9-]+/);
-  return `echo: ${words ? words[0] : text.slice(-200)}`;
+// The agent sees the inbound post inside an envelope, next to internal context blocks; the e2e
+// script tags its posts (E2E-...), so answer with the newest tag found in the user messages.
+export function replyFor(messages = []) {
+  const userText = messages
+    .filter((m) => m.role === "user")
+    .map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)))
+    .join("\n");
+  const tags = userText.match(/E2E-[A-Za-z0-9-]+/g);
+  return `echo: ${tags ? tags.at(-1) : lastUserText(messages).slice(-200)}`;
 }
 
 const requests = [];
@@ -34,7 +39,7 @@ const server = createServer((req, res) => {
       payload = JSON.parse(body || "{}");
     } catch {}
     requests.push({ url: req.url, payload });
-    const text = replyFor(lastUserText(payload.messages));
+    const text = replyFor(payload.messages);
     process.stderr.write(`echo-llm: ${req.method} ${req.url} stream=${Boolean(payload.stream)} -> ${text}\n`);
     const id = `chatcmpl-${requests.length}`;
     const created = Math.floor(Date.now() / 1000);
