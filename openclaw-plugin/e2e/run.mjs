@@ -40,6 +40,9 @@ async function main() {
   rmSync(state, { recursive: true, force: true });
   mkdirSync(state, { recursive: true });
   mkdirSync(home, { recursive: true });
+  const BOB_DM = "dmbob000000000000000000001";
+  const [a, b] = [info.botId, info.bobId].sort();
+  await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
   const port = 20000 + Math.floor(Math.random() * 20000);
   const config = {
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
@@ -73,6 +76,7 @@ async function main() {
         botToken: "${E2E_MM_TOKEN}",
         teamId: info.teamId,
         allowFrom: [info.aliceId],
+        dmPolicy: "pairing",
         binaryPath: BRIDGE_BIN,
         reconnectInterval: 200,
       },
@@ -103,6 +107,17 @@ async function main() {
   }
   let exited = null;
   gateway.on("exit", (code, signal) => (exited = { code, signal }));
+
+  const cli = (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(NODE24, [OPENCLAW, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      child.on("exit", (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`openclaw ${args.join(" ")} exited ${code}:\n${out.slice(-2000)}`)),
+      );
+    });
 
   const cleanup = async () => {
     if (!exited) {
@@ -149,6 +164,34 @@ async function main() {
       throw new Error(`thread reply in the wrong place: ${JSON.stringify(threadReply)}`);
     }
     log(`channel mention answered in its thread: ${JSON.stringify(threadReply.message)}`);
+
+    // Outbound from the CLI: `openclaw message send` goes through the gateway to the plugin.
+    const tag3 = `E2E-cli-${Date.now().toString(36)}`;
+    await cli(["message", "send", "--channel", "mattermost", "--target", `channel:${info.offTopic}`, "--message", tag3]);
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === info.offTopic && p.message === tag3),
+      { ...deadline, what: "the CLI's message in off-topic" },
+    );
+    log("openclaw message send posted in the channel");
+
+    // Pairing: bob is not in allowFrom; OpenClaw's pairing reply carries a code; approving it
+    // with the CLI lets his next DM through to the agent.
+    await fake.post(info.bobId, BOB_DM, "hi, I am bob");
+    const pairingPost = await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === BOB_DM && /Pairing code/.test(p.message)),
+      { ...deadline, what: "the pairing reply to bob" },
+    );
+    const code = /Pairing code:\s*```\s*([A-Za-z0-9-]+)\s*```/.exec(pairingPost.message)?.[1];
+    if (!code) throw new Error(`no code in the pairing reply: ${pairingPost.message}`);
+    log(`bob got pairing code ${code}`);
+    await cli(["pairing", "approve", "mattermost", code]);
+    const tag4 = `E2E-bob-${Date.now().toString(36)}`;
+    await fake.post(info.bobId, BOB_DM, `approved? ${tag4}`);
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === BOB_DM && p.message.includes(`echo: ${tag4}`)),
+      { ...deadline, what: "the agent's answer to bob after approval" },
+    );
+    log("after `openclaw pairing approve`, bob's DM reached the agent and was answered");
 
     const bridgePids = await findBridgePids();
     gateway.kill("SIGTERM");
