@@ -94,9 +94,13 @@ export async function startAccount(ctx, options = {}) {
     setStatus({ lastMessageAt: Date.now(), lastEventAt: Date.now() });
     const key = msg.channelId ?? "";
     const prev = lanes.get(key) ?? Promise.resolve();
+    const failed = (err) => log.warn(`mattermost: inbound ${msg.id} failed: ${err?.stack ?? err}`);
     const next = prev
-      .then(() => handleUnauthorizedOrDispatch(deps, msg))
-      .catch((err) => log.warn(`mattermost: inbound ${msg.id} failed: ${err?.stack ?? err}`));
+      .then(async () => {
+        const result = await handleUnauthorizedOrDispatch(deps, msg);
+        result?.done?.catch(failed); // the agent run goes on; the next post may be dispatched
+      })
+      .catch(failed);
     lanes.set(key, next);
     next.then(() => lanes.get(key) === next && lanes.delete(key));
   });

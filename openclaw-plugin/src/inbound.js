@@ -198,11 +198,13 @@ export async function handleInboundMessage(deps, msg) {
     const media = payloadMedia(payload);
     const isFinal = !info || info.kind === "final";
     if (preview && isFinal && media.length === 0 && !payload?.isError && (await preview.finish(text))) {
-      return { messageIds: [preview.postId], visibleReplySent: true };
+      return { messageIds: [preview.postId], visibleReplySent: true, content: text, replyToId: thread.replyToId };
     }
-    if (!text.trim() && media.length === 0) return { visibleReplySent: false };
+    if (!text.trim() && media.length === 0) {
+      return { visibleReplySent: false, suppression: { reason: "no_visible_result" } };
+    }
     const res = await sendThroughBridge(bridge, { target, text, media, rootId: thread.replyToId, maxBytes });
-    return { messageIds: res.postIds ?? [], visibleReplySent: true };
+    return { messageIds: res.postIds ?? [], visibleReplySent: true, content: text, replyToId: thread.replyToId };
   };
   const typing = () => bridge.request("typing", { channelId: msg.channelId, ...(thread.replyToId ? { rootId: thread.replyToId } : {}) });
   const replyOptions = preview
@@ -215,8 +217,11 @@ export async function handleInboundMessage(deps, msg) {
     : {};
   const onError = (err, info) => log?.(`mattermost ${info?.kind ?? "reply"} failed: ${String(err)}`);
 
+  // The dispatch is started here but not awaited: the caller keeps posts of a channel in
+  // order up to this point, and OpenClaw's own session queue orders the agent runs.
+  let done;
   if (typeof rt.inbound?.dispatch === "function") {
-    await rt.inbound.dispatch({
+    done = rt.inbound.dispatch({
       cfg,
       channel: CHANNEL_ID,
       accountId: route.accountId ?? accountId,
@@ -233,14 +238,14 @@ export async function handleInboundMessage(deps, msg) {
     });
   } else {
     typing().catch(() => {});
-    await rt.reply.dispatchReplyWithBufferedBlockDispatcher({
+    done = rt.reply.dispatchReplyWithBufferedBlockDispatcher({
       ctx: ctxPayload,
       cfg,
       dispatcherOptions: { deliver, onError },
       replyOptions,
     });
   }
-  return { dispatched: true, ctxPayload, route, thread };
+  return { dispatched: true, ctxPayload, route, thread, done: Promise.resolve(done) };
 }
 
 /** OpenClaw's pairing flow for a DM from someone outside allowFrom (`authorized: false`). */

@@ -114,6 +114,17 @@ describe("a running account", () => {
     assert.ok(edits.length >= 1);
   });
 
+  test("a long agent run does not hold back the next post of the same channel", async () => {
+    const { info } = fake;
+    replies.set("slow question", () => new Promise(() => {})); // never finishes
+    await fake.post(info.aliceId, info.dmAlice, "slow question");
+    await dispatchFor("slow question");
+    await fake.post(info.aliceId, info.dmAlice, "quick follow-up");
+    const order = recorder.dispatches.map((d) => d.ctxPayload.BodyForAgent);
+    await dispatchFor("quick follow-up");
+    assert.ok(order.indexOf("slow question") >= 0);
+  });
+
   test("typing goes to the bridge's typing request", async () => {
     const { info } = fake;
     replies.set("are you typing", async (call) => {
