@@ -9,7 +9,7 @@ import {
   writeBridgeConfig,
 } from "./config.js";
 import { handleInboundMessage } from "./inbound.js";
-import { normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
+import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 
 /** Running bridges by account id (outbound sends, probes and pairing approvals use them). */
 export const runningAccounts = new Map();
@@ -155,14 +155,19 @@ export const outbound = {
     const res = await sendThroughBridge(bridge, { target: parseTarget(to), text, rootId: replyToId ?? threadId });
     return sendResult(res);
   },
-  async sendMedia({ to, text, mediaUrl, replyToId, threadId, accountId }) {
+  async sendMedia({ cfg, to, text, mediaUrl, mediaAccess, mediaLocalRoots, mediaReadFile, replyToId, threadId, accountId }) {
     const { bridge, account } = runningBridge(accountId);
+    // OpenClaw's media access policy: its reader when given, else its roots, else ours.
+    const readFile = mediaReadFile ?? mediaAccess?.readFile;
+    const roots = mediaLocalRoots ?? mediaAccess?.localRoots ?? defaultMediaRoots(cfg);
     const res = await sendThroughBridge(bridge, {
       target: parseTarget(to),
       text,
       media: payloadMedia({ mediaUrl }),
       rootId: replyToId ?? threadId,
       maxBytes: (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024,
+      readFile,
+      roots,
     });
     return sendResult(res);
   },

@@ -1,7 +1,7 @@
 // Inbound: a bridge `message` becomes OpenClaw's inbound context (the fields OpenClaw's own
 // Mattermost plugin fills) and is dispatched; the agent's reply goes back through the bridge.
 import { CHANNEL_ID } from "./config.js";
-import { payloadMedia, sendThroughBridge } from "./outbound.js";
+import { defaultMediaRoots, payloadMedia, sendThroughBridge } from "./outbound.js";
 
 /** Bridge channelType → OpenClaw ChatType. */
 export function chatKind(channelType) {
@@ -203,7 +203,16 @@ export async function handleInboundMessage(deps, msg) {
     if (!text.trim() && media.length === 0) {
       return { visibleReplySent: false, suppression: { reason: "no_visible_result" } };
     }
-    const res = await sendThroughBridge(bridge, { target, text, media, rootId: thread.replyToId, maxBytes });
+    const roots = defaultMediaRoots(cfg);
+    let res;
+    try {
+      res = await sendThroughBridge(bridge, { target, text, media, rootId: thread.replyToId, maxBytes, roots });
+    } catch (err) {
+      if (media.length === 0 || !text.trim() || !/outside the folders/.test(err.message)) throw err;
+      // A refused attachment does not swallow the answer: the text goes out, the refusal is logged.
+      log?.(err.message);
+      res = await sendThroughBridge(bridge, { target, text, rootId: thread.replyToId });
+    }
     return { messageIds: res.postIds ?? [], visibleReplySent: true, content: text, replyToId: thread.replyToId };
   };
   const typing = () => bridge.request("typing", { channelId: msg.channelId, ...(thread.replyToId ? { rootId: thread.replyToId } : {}) });

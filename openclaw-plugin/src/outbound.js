@@ -1,7 +1,7 @@
 // Outbound: OpenClaw targets → bridge `send` params, and media sources → local files.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { basename, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -47,29 +47,62 @@ export function payloadMedia(payload) {
 }
 
 /**
- * Turns media sources into local paths for the bridge: a path or `file://` URL is used as
- * is; an `http(s)` URL is downloaded into a private temporary folder (removed by `cleanup`).
+ * Folders an agent's reply may attach local files from, when OpenClaw gives no media policy of
+ * its own: OpenClaw's state dir (its media store and the default workspace), the agents'
+ * configured workspaces, and the system temp dir.
  */
-export async function localizeMedia(sources, { maxBytes = 20 * 1024 * 1024, fetchImpl = fetch } = {}) {
+export function defaultMediaRoots(cfg, env = process.env) {
+  const roots = [env.OPENCLAW_STATE_DIR || join(homedir(), ".openclaw"), tmpdir()];
+  const agents = cfg?.agents ?? {};
+  if (typeof agents.defaults?.workspace === "string") roots.push(agents.defaults.workspace);
+  for (const agent of Array.isArray(agents.list) ? agents.list : []) {
+    if (typeof agent?.workspace === "string") roots.push(agent.workspace);
+  }
+  return roots;
+}
+
+async function within(path, roots) {
+  const real = await realpath(path).catch(() => resolve(path));
+  for (const root of roots) {
+    const r = await realpath(root).catch(() => resolve(root));
+    if (real === r || real.startsWith(r.endsWith(sep) ? r : r + sep)) return true;
+  }
+  return false;
+}
+
+/**
+ * Turns media sources into local paths for the bridge. An `http(s)` URL is downloaded into a
+ * private temporary folder (removed by `cleanup`). A local path or `file://` URL is read with
+ * OpenClaw's `readFile` when the host gives one (its media access policy), else it must lie
+ * under one of `roots` (when given).
+ */
+export async function localizeMedia(sources, { maxBytes = 20 * 1024 * 1024, fetchImpl = fetch, readFile, roots } = {}) {
   const paths = [];
   const temps = [];
+  const stage = async (name, bytes) => {
+    if (bytes.length > maxBytes) throw new Error(`mattermost: ${name} is larger than mediaMaxMb`);
+    const dir = await mkdtemp(join(tmpdir(), "openclaw-mattermost-out-"));
+    temps.push(dir);
+    const path = join(dir, name || "file");
+    await writeFile(path, bytes, { mode: 0o600 });
+    return path;
+  };
   try {
     for (const source of sources) {
-      if (/^file:\/\//i.test(source)) {
-        paths.push(fileURLToPath(source));
-      } else if (/^https?:\/\//i.test(source)) {
+      if (/^https?:\/\//i.test(source)) {
         const res = await fetchImpl(source);
         if (!res.ok) throw new Error(`mattermost: fetching ${source} answered ${res.status}`);
         const bytes = Buffer.from(await res.arrayBuffer());
-        if (bytes.length > maxBytes) throw new Error(`mattermost: ${source} is larger than mediaMaxMb`);
-        const dir = await mkdtemp(join(tmpdir(), "openclaw-mattermost-out-"));
-        temps.push(dir);
-        const name = basename(new URL(source).pathname) || "file";
-        const path = join(dir, name);
-        await writeFile(path, bytes, { mode: 0o600 });
-        paths.push(path);
+        paths.push(await stage(basename(new URL(source).pathname), bytes));
+        continue;
+      }
+      const local = /^file:\/\//i.test(source) ? fileURLToPath(source) : source;
+      if (readFile) {
+        paths.push(await stage(basename(local), Buffer.from(await readFile(local))));
+      } else if (roots && !(await within(local, roots))) {
+        throw new Error(`mattermost: ${local} is outside the folders media may be sent from`);
       } else {
-        paths.push(source);
+        paths.push(local);
       }
     }
   } catch (err) {
@@ -86,8 +119,8 @@ export async function localizeMedia(sources, { maxBytes = 20 * 1024 * 1024, fetc
  * Sends text and/or media through the bridge; returns the bridge's `{channelId, postIds}`.
  * `rootId` puts the post(s) in that thread.
  */
-export async function sendThroughBridge(bridge, { target, text, media = [], rootId, maxBytes }) {
-  const { paths, cleanup } = await localizeMedia(media, { maxBytes });
+export async function sendThroughBridge(bridge, { target, text, media = [], rootId, maxBytes, readFile, roots }) {
+  const { paths, cleanup } = await localizeMedia(media, { maxBytes, readFile, roots });
   try {
     const params = { ...target, text: text ?? "" };
     if (rootId) params.rootId = String(rootId);

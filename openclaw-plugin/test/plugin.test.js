@@ -165,6 +165,56 @@ describe("a running account", () => {
     assert.equal(text, "quarterly numbers");
   });
 
+  test("sendMedia reads local files through OpenClaw's mediaReadFile when given", async () => {
+    const { info } = fake;
+    const read = [];
+    const res = await outbound.sendMedia({
+      to: `channel:${info.townSquare}`,
+      text: "via the host reader",
+      mediaUrl: "/workspace/chart.png",
+      mediaReadFile: async (path) => {
+        read.push(path);
+        return Buffer.from("png bytes");
+      },
+    });
+    assert.deepEqual(read, ["/workspace/chart.png"]);
+    const post = (await fake.botPosts()).find((p) => p.id === res.messageId);
+    const files = (await fake.cmd({ cmd: "files" })).files;
+    assert.equal(files.find((f) => f.id === post.file_ids[0]).name, "chart.png");
+    assert.equal((await fake.cmd({ cmd: "fileText", id: post.file_ids[0] })).text, "png bytes");
+  });
+
+  test("sendMedia refuses a local file outside OpenClaw's media roots; nothing is posted", async () => {
+    const { info } = fake;
+    const before = (await fake.botPosts()).length;
+    await assert.rejects(
+      outbound.sendMedia({
+        to: `channel:${info.townSquare}`,
+        text: "secrets",
+        mediaUrl: "/etc/hostname",
+        mediaLocalRoots: [mkdtempSync(join(tmpdir(), "ocmm-roots-"))],
+      }),
+      /outside the folders/,
+    );
+    assert.equal((await fake.botPosts()).length, before);
+  });
+
+  test("a reply attaching a file outside the media roots still posts its text, without the file", async () => {
+    const { info } = fake;
+    const outside = "/etc/hostname"; // not under the state dir, a workspace or the temp dir
+    const inside = join(mkdtempSync(join(tmpdir(), "ocmm-reply-")), "ok.txt");
+    writeFileSync(inside, "allowed");
+    replies.set("send me files", async (call) => {
+      await call.delivery.deliver({ text: "first, refused", mediaUrls: [outside] }, { kind: "final" });
+      await call.delivery.deliver({ text: "second, allowed", mediaUrls: [inside] }, { kind: "final" });
+    });
+    await fake.post(info.aliceId, info.dmAlice, "send me files");
+    const refused = await eventually(async () => (await fake.botPosts()).find((p) => p.message === "first, refused"));
+    const allowed = await eventually(async () => (await fake.botPosts()).find((p) => p.message === "second, allowed"));
+    assert.deepEqual(refused.file_ids, []);
+    assert.equal(allowed.file_ids.length, 1);
+  });
+
   test("the react action adds a reaction through the bridge", async () => {
     const { info } = fake;
     const postId = await fake.post(info.aliceId, info.townSquare, "react to me");
