@@ -28,7 +28,7 @@ const requests = [];
 const server = createServer((req, res) => {
   let body = "";
   req.on("data", (c) => (body += c));
-  req.on("end", () => {
+  req.on("end", async () => {
     if (req.method === "GET" && req.url.endsWith("/models")) {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ object: "list", data: [{ id: "echo-1", object: "model" }] }));
@@ -48,7 +48,12 @@ const server = createServer((req, res) => {
       const chunk = (delta, finish = null) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: payload.model ?? "echo-1", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       res.write(chunk({ role: "assistant", content: "" }));
-      res.write(chunk({ content: text }));
+      // In pieces, a little apart, so a streaming channel sees partial replies.
+      const pieces = text.match(/.{1,8}/gs) ?? [text];
+      for (const piece of pieces) {
+        res.write(chunk({ content: piece }));
+        await new Promise((r) => setTimeout(r, 150));
+      }
       res.write(chunk({}, "stop"));
       res.write(
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: payload.model ?? "echo-1", choices: [], usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } })}\n\n`,

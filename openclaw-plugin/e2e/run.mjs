@@ -150,8 +150,12 @@ async function main() {
       },
       { ...deadline, what: "the agent's reply in the DM" },
     );
-    log(`DM answered in the DM channel: ${JSON.stringify(dmReply.message)}`);
+    log(`DM answered in the DM channel: ${JSON.stringify(dmReply.message)}${dmReply.edit_at ? " (streamed: preview post edited)" : ""}`);
     if (dmReply.root_id) throw new Error("a top-level DM reply should not be threaded");
+    // Streaming (the default): the answer was previewed in one post, edited as it grew.
+    const dmPosts = (await fake.botPosts()).filter((p) => p.channel_id === info.dmAlice);
+    if (dmPosts.length !== 1) throw new Error(`expected one post for the streamed answer: ${JSON.stringify(dmPosts)}`);
+    if (!dmReply.edit_at) throw new Error("the streamed answer was not a preview edited in place");
 
     const root = await fake.post(info.aliceId, info.townSquare, "a thread root");
     const tag2 = `E2E-thread-${Date.now().toString(36)}`;
