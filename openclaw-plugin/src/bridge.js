@@ -33,7 +33,8 @@ const DEFAULTS = {
  *
  * Events: `ready` (params of the `ready` line), `message`, `status` (notification params),
  * `spawn` (child pid), `exit` ({code, signal, expected}), `fatal` (Error: the bridge refuses
- * its configuration, exit code 2; no restart), `log` ({level, text}).
+ * its configuration, exit code 2, or cannot be started at all; no restart), `log`
+ * ({level, text}).
  */
 export class BridgeSupervisor extends EventEmitter {
   constructor({ binary, args = [], env = process.env, options = {} }) {
@@ -91,8 +92,8 @@ export class BridgeSupervisor extends EventEmitter {
       this.emit("log", { level: "debug", text: line });
     });
     child.on("error", (error) => {
-      // spawn failure (ENOENT, EACCES): there will be no exit event with a code
-      if (child.exitCode === null && child.signalCode === null && !child.pid) {
+      // spawn failure (ENOENT, EACCES): no pid, and no exit event will follow
+      if (!child.pid) {
         this.onChildGone(child, { code: null, signal: null, error });
       }
     });
@@ -152,11 +153,13 @@ export class BridgeSupervisor extends EventEmitter {
       this.finish();
       return;
     }
-    if (code === 2) {
-      // Bad configuration or command line: restarting cannot help. The last stderr line
-      // names the key and the fix.
+    if (code === 2 || error) {
+      // Bad configuration or command line (the last stderr line names the key and the fix),
+      // or a binary that cannot be run at all: restarting cannot help.
       const why = this.stderrTail.at(-1) ?? "bad configuration";
-      const err = new Error(`openclaw-mattermost refused its configuration: ${why}`);
+      const err = error
+        ? new Error(`${reason} (set channels.mattermost.binaryPath to the openclaw-mattermost binary)`)
+        : new Error(`openclaw-mattermost refused its configuration: ${why}`);
       this.stopped = true;
       for (const w of this.readyWaiters.splice(0)) w.reject(err);
       this.emit("fatal", err);

@@ -374,6 +374,24 @@ setInterval(() => {}, 1000);
     );
   });
 
+  test("a binaryPath that cannot be run fails the account instead of restarting forever", async () => {
+    const { rt } = recordingRuntime();
+    const dir = mkdtempSync(join(tmpdir(), "ocmm-nobin-"));
+    await assert.rejects(
+      startAccount(
+        {
+          cfg: { channels: { mattermost: { serverUrl: "https://x", botToken: "t", binaryPath: join(dir, "missing") } } },
+          accountId: "default",
+          abortSignal: new AbortController().signal,
+          channelRuntime: rt,
+          log: { info() {}, warn() {}, debug() {} },
+        },
+        { configDir: dir },
+      ),
+      /could not start .*missing.*ENOENT.*binaryPath/,
+    );
+  });
+
   test("the generated bridge config keeps the token out of the file", async () => {
     const { writeBridgeConfig, resolveAccount } = await import("../src/config.js");
     const dir = mkdtempSync(join(tmpdir(), "ocmm-w-"));
