@@ -178,6 +178,27 @@ async function main() {
     );
     log("openclaw message send posted in the channel");
 
+    // Typing was shown while the agent worked (the reply pipeline's typing → `typing`).
+    const typing = (await fake.requests()).filter((r) => r.method === "POST" && r.path === "/api/v4/users/me/typing");
+    if (typing.length === 0) throw new Error("no typing indicator was sent");
+    log(`typing indicator sent ${typing.length} time(s)`);
+
+    // The message tool's react action, from the CLI.
+    await cli(["message", "react", "--channel", "mattermost", "--target", `channel:${info.townSquare}`, "--message-id", root, "--emoji", "thumbsup"]);
+    await eventually(
+      async () => (await fake.cmd({ cmd: "reactions" })).reactions.find((r) => r.post_id === root && r.emoji_name === "thumbsup"),
+      { ...deadline, what: "the reaction on the thread root" },
+    );
+    log("openclaw message react added :thumbsup:");
+
+    // The status probe asks the running bridge.
+    const status = await cli(["channels", "status", "--probe", "--channel", "mattermost", "--json"]);
+    const snapshot = JSON.parse(status).channelAccounts?.mattermost?.[0] ?? {};
+    if (!(snapshot.running && snapshot.connected && snapshot.lifecycle === "ready" && snapshot.probe?.state === "connected")) {
+      throw new Error(`unexpected channel status: ${JSON.stringify(snapshot)}`);
+    }
+    log(`channels status --probe: running, connected, lifecycle ready, probe ${snapshot.probe.state} (${snapshot.probe.transport})`);
+
     // Pairing: bob is not in allowFrom; OpenClaw's pairing reply carries a code; approving it
     // with the CLI lets his next DM through to the agent.
     await fake.post(info.bobId, BOB_DM, "hi, I am bob");

@@ -57,11 +57,9 @@ export async function startAccount(ctx, options = {}) {
     options: options.supervisor,
   });
   const entry = { bridge, account, botUsername: null, accountId };
-  let status = { ...(ctx.getStatus?.() ?? {}), accountId, running: true, connected: false, lastError: null };
-  const setStatus = (patch) => {
-    status = { ...status, ...patch };
-    ctx.setStatus?.(status);
-  };
+  // OpenClaw merges each status into the account's runtime snapshot and derives its lifecycle
+  // from it (`connected: true` → ready), so only what changed is sent.
+  const setStatus = (patch) => ctx.setStatus?.({ accountId, ...patch });
   const deps = { cfg: ctx.cfg, accountId, account, rt, bridge, botUsername: null, log: (m) => log.warn(m) };
 
   bridge.on("log", ({ level, text }) => (level === "debug" ? log.debug(text) : log.warn(text)));
@@ -86,7 +84,10 @@ export async function startAccount(ctx, options = {}) {
       setStatus({ connected: false, lastError: s.error ?? s.state, lastDisconnect: { at: Date.now(), error: s.error ?? s.state } });
   });
   bridge.on("exit", ({ code, signal, expected }) => {
-    if (!expected) setStatus({ connected: false, lastError: `bridge exited (code ${code}, signal ${signal})` });
+    if (!expected) {
+      const error = `bridge exited (code ${code}, signal ${signal})`;
+      setStatus({ connected: false, lastError: error, lastDisconnect: { at: Date.now(), error } });
+    }
   });
   // One chain per channel keeps each channel's turns in order without holding others back.
   const lanes = new Map();
@@ -176,6 +177,8 @@ export const outbound = {
 export const actions = {
   describeMessageTool: () => ({ actions: ["react"] }),
   supportsAction: ({ action }) => action === "react",
+  // The bridge runs in the gateway: CLI invocations must be forwarded there.
+  resolveExecutionMode: () => "gateway",
   async handleAction({ action, params, accountId }) {
     if (action !== "react") throw new Error(`mattermost: action ${action} is not supported`);
     const postId = String(params.messageId ?? params.postId ?? "");

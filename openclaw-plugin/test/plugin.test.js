@@ -229,6 +229,9 @@ describe("a running account", () => {
     assert.equal(probe.ok, true);
     assert.equal(probe.state, "connected");
     assert.equal(probe.bot.username, "openclaw");
+    // Account status for OpenClaw: patches only (it derives `lifecycle: ready` from connected).
+    assert.ok(account.statuses.some((s) => s.connected === true && s.lastConnectedAt > 0));
+    assert.ok(account.statuses.every((s) => !("lifecycle" in s) && s.accountId === "default"));
   });
 
   test("a crashed bridge is restarted and keeps delivering", async () => {
@@ -240,6 +243,7 @@ describe("a running account", () => {
     });
     assert.ok(!isAlive(first));
     assert.ok(account.bridge.restarts >= 1);
+    assert.ok(account.statuses.some((s) => s.connected === false && /bridge exited/.test(s.lastDisconnect?.error)));
     await fake.post(info.aliceId, info.dmAlice, "after the crash");
     await dispatchFor("after the crash");
   });
