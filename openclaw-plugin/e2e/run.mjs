@@ -178,6 +178,27 @@ async function main() {
     );
     log("openclaw message send posted in the channel");
 
+    // Outbound media from the CLI, as a reply in a thread.
+    const mediaDir = join(state, "workspace"); // OpenClaw only sends local files from its allowed roots
+    mkdirSync(mediaDir, { recursive: true });
+    const mediaPath = join(mediaDir, "e2e-report.txt");
+    writeFileSync(mediaPath, `report ${tag3}\n`);
+    const tag5 = `E2E-media-${Date.now().toString(36)}`;
+    await cli([
+      "message", "send", "--channel", "mattermost", "--target", `channel:${info.townSquare}`,
+      "--message", tag5, "--media", mediaPath, "--reply-to", root,
+    ]);
+    const mediaPost = await eventually(
+      async () => (await fake.botPosts()).find((p) => p.message === tag5 || (p.file_ids.length && p.root_id === root)),
+      { ...deadline, what: "the CLI's media post" },
+    );
+    if (mediaPost.root_id !== root || mediaPost.file_ids.length !== 1) {
+      throw new Error(`media post not in the thread or without its file: ${JSON.stringify(mediaPost)}`);
+    }
+    const uploaded = (await fake.cmd({ cmd: "fileText", id: mediaPost.file_ids[0] })).text;
+    if (uploaded !== `report ${tag3}\n`) throw new Error(`uploaded file has other bytes: ${JSON.stringify(uploaded)}`);
+    log(`openclaw message send --media --reply-to: file attached in the thread (${JSON.stringify(mediaPost.message)})`);
+
     // Typing was shown while the agent worked (the reply pipeline's typing → `typing`).
     const typing = (await fake.requests()).filter((r) => r.method === "POST" && r.path === "/api/v4/users/me/typing");
     if (typing.length === 0) throw new Error("no typing indicator was sent");
