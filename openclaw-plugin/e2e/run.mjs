@@ -157,6 +157,16 @@ async function main() {
     if (dmPosts.length !== 1) throw new Error(`expected one post for the streamed answer: ${JSON.stringify(dmPosts)}`);
     if (!dmReply.edit_at) throw new Error("the streamed answer was not a preview edited in place");
 
+    // An attachment reaches the agent: the file's name (a tag) shows up in the model's input.
+    const fileTag = `E2E-file-${Date.now().toString(36)}`;
+    await fake.cmd({ cmd: "addFile", id: "e2efile0000000000000000001", name: `${fileTag}.txt`, text: "attached words" });
+    await fake.post(info.aliceId, info.dmAlice, "what is in this file?", { fileIds: ["e2efile0000000000000000001"] });
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === info.dmAlice && p.message.includes(`echo: ${fileTag}`)),
+      { ...deadline, what: "the agent's answer naming the attached file" },
+    );
+    log("a DM attachment reached the agent (its file name was in the model input)");
+
     const root = await fake.post(info.aliceId, info.townSquare, "a thread root");
     const tag2 = `E2E-thread-${Date.now().toString(36)}`;
     await fake.post(info.aliceId, info.townSquare, `@openclaw ${tag2}`, { rootId: root });

@@ -91,6 +91,15 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
     OriginatingTo: to,
   };
   if (saved.length) {
+    // `media` is OpenClaw's current form; MediaPaths/MediaTypes the (deprecated) fields its
+    // Mattermost plugin still sets. finalizeInboundContext merges the two by position.
+    fields.media = saved.map((f) => ({
+      path: f.path,
+      contentType: f.mimeType ?? "application/octet-stream",
+      fileName: f.name,
+      sizeBytes: f.size,
+      messageId: msg.id,
+    }));
     fields.MediaPaths = saved.map((f) => f.path);
     fields.MediaTypes = saved.map((f) => f.mimeType ?? "application/octet-stream");
     fields.MediaPath = fields.MediaPaths[0];

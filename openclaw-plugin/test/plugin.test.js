@@ -93,6 +93,9 @@ describe("a running account", () => {
     assert.equal(readFileSync(ctx.MediaPaths[0], "utf8"), "file body");
     assert.deepEqual(ctx.MediaTypes, ["text/plain"]);
     assert.equal(ctx.MediaPath, ctx.MediaPaths[0]);
+    assert.deepEqual(ctx.media, [
+      { path: ctx.MediaPaths[0], contentType: "text/plain", fileName: "notes.txt", sizeBytes: 9, messageId: ctx.MessageSid },
+    ]);
   });
 
   test("streaming: partial replies post a preview that is edited into the final answer", async () => {
