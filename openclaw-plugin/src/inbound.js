@@ -206,23 +206,29 @@ export async function handleInboundMessage(deps, msg) {
     const text = typeof payload?.text === "string" ? payload.text : "";
     const media = payloadMedia(payload);
     const isFinal = !info || info.kind === "final";
-    if (preview && isFinal && media.length === 0 && !payload?.isError && (await preview.finish(text))) {
+    // A streamed answer ends in its preview post; files of the same payload follow on their own.
+    const shownInPreview = preview && isFinal && !payload?.isError && (await preview.finish(text));
+    if (shownInPreview && media.length === 0) {
       return { messageIds: [preview.postId], visibleReplySent: true, content: text, replyToId: thread.replyToId };
     }
     if (!text.trim() && media.length === 0) {
       return { visibleReplySent: false, suppression: { reason: "no_visible_result" } };
     }
     const roots = defaultMediaRoots(cfg);
+    const body = shownInPreview ? "" : text;
+    const before = shownInPreview ? [preview.postId] : [];
     let res;
     try {
-      res = await sendThroughBridge(bridge, { target, text, media, rootId: thread.replyToId, maxBytes, roots });
+      res = await sendThroughBridge(bridge, { target, text: body, media, rootId: thread.replyToId, maxBytes, roots });
     } catch (err) {
-      if (media.length === 0 || !text.trim() || !/outside the folders/.test(err.message)) throw err;
+      if (media.length === 0 || !/outside the folders/.test(err.message)) throw err;
       // A refused attachment does not swallow the answer: the text goes out, the refusal is logged.
       log?.(err.message);
-      res = await sendThroughBridge(bridge, { target, text, rootId: thread.replyToId });
+      if (!body.trim()) return { messageIds: before, visibleReplySent: before.length > 0, content: text };
+      res = await sendThroughBridge(bridge, { target, text: body, rootId: thread.replyToId });
     }
-    return { messageIds: res.postIds ?? [], visibleReplySent: true, content: text, replyToId: thread.replyToId };
+    const messageIds = [...before, ...(res.postIds ?? [])];
+    return { messageIds, visibleReplySent: true, content: text, replyToId: thread.replyToId };
   };
   const typing = () => bridge.request("typing", { channelId: msg.channelId, ...(thread.replyToId ? { rootId: thread.replyToId } : {}) });
   const replyOptions = preview
@@ -250,7 +256,15 @@ export async function handleInboundMessage(deps, msg) {
       replyOptions,
       record:
         kind === "direct"
-          ? { updateLastRoute: { sessionKey: route.mainSessionKey ?? route.sessionKey, channel: CHANNEL_ID, to, accountId: route.accountId ?? accountId } }
+          ? {
+              updateLastRoute: {
+                // as OpenClaw's resolveInboundLastRouteSessionKey decides
+                sessionKey: route.lastRoutePolicy === "main" ? route.mainSessionKey : route.sessionKey,
+                channel: CHANNEL_ID,
+                to,
+                accountId: route.accountId ?? accountId,
+              },
+            }
           : undefined,
       messageId: msg.id,
     });

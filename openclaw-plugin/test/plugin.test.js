@@ -59,7 +59,8 @@ describe("a running account", () => {
     assert.equal(call.channel, "mattermost");
     assert.equal(call.accountId, "default");
     assert.deepEqual(call.route, { agentId: "main", dmScope: undefined, sessionKey: ctx.SessionKey });
-    assert.deepEqual(call.record.updateLastRoute.to, `user:${info.aliceId}`);
+    assert.equal(call.record.updateLastRoute.to, `user:${info.aliceId}`);
+    assert.equal(call.record.updateLastRoute.sessionKey, ctx.SessionKey, "lastRoutePolicy: session");
   });
 
   test("a mention inside a channel thread gets a per-thread session and the reply lands in the thread", async () => {
@@ -126,6 +127,24 @@ describe("a running account", () => {
     await dispatchFor("quick follow-up");
     const order = recorder.dispatches.map((d) => d.ctxPayload.BodyForAgent);
     assert.ok(order.indexOf("slow question") < order.indexOf("quick follow-up"), "still in post order");
+  });
+
+  test("a streamed answer with a file: the text ends in the preview, the file follows alone", async () => {
+    const { info } = fake;
+    const file = join(mkdtempSync(join(tmpdir(), "ocmm-streamfile-")), "chart.txt");
+    writeFileSync(file, "chart");
+    replies.set("stream with a file", async (call) => {
+      await call.replyOptions.onPartialReply({ text: "Here is" });
+      await call.delivery.deliver({ text: "Here is the chart", mediaUrls: [file] }, { kind: "final" });
+    });
+    await fake.post(info.aliceId, info.dmAlice, "stream with a file");
+    const withFile = await eventually(async () =>
+      (await fake.botPosts()).find((p) => p.channel_id === info.dmAlice && p.file_ids.length === 1 && p.message === ""),
+    );
+    const texts = (await fake.botPosts()).filter((p) => /^Here is/.test(p.message));
+    assert.deepEqual(texts.map((p) => p.message), ["Here is the chart"], "one text post, the edited preview");
+    assert.ok(texts[0].edit_at > 0);
+    assert.ok(withFile.create_at >= texts[0].create_at);
   });
 
   test("typing goes to the bridge's typing request", async () => {
