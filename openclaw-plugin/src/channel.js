@@ -62,7 +62,10 @@ export async function startAccount(ctx, options = {}) {
   const setStatus = (patch) => ctx.setStatus?.({ accountId, ...patch });
   const deps = { cfg: ctx.cfg, accountId, account, rt, bridge, botUsername: null, log: (m) => log.warn(m) };
 
-  bridge.on("log", ({ level, text }) => (level === "debug" ? log.debug(text) : log.warn(text)));
+  // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
+  bridge.on("log", ({ level, text }) =>
+    level !== "debug" || /\b(WARN|ERROR)\b/.test(text) ? log.warn(text) : log.debug(text),
+  );
   bridge.on("ready", async (info) => {
     entry.botUsername = info.bot?.username ?? null;
     deps.botUsername = entry.botUsername;

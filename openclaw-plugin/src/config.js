@@ -103,6 +103,15 @@ export function writeBridgeConfig(account, { env = process.env, dir } = {}) {
   if (typeof block.botToken === "string") {
     childEnv[TOKEN_ENV] = block.botToken;
     block.botToken = { source: "env", id: TOKEN_ENV };
+  } else if (block.botToken && typeof block.botToken === "object") {
+    // An OpenClaw SecretRef OpenClaw left unresolved: the bridge reads env refs itself.
+    const { source, id } = block.botToken;
+    if (source !== "env" || typeof id !== "string") {
+      throw new Error(
+        `mattermost: botToken from a "${source}" secret is not supported by the bridge; use a string, "\${VAR}" or { source: "env", id: "VAR" }`,
+      );
+    }
+    block.botToken = { source, id };
   }
   const stateDir = env.OPENCLAW_STATE_DIR;
   if (account.accountId !== DEFAULT_ACCOUNT_ID && stateDir && !block.stateFile) {

@@ -122,3 +122,14 @@ test("threads and group fields", () => {
   assert.equal(stripBotMention("@openclaw: do it", "openclaw"), "do it");
   assert.equal(stripBotMention("mail me@openclaw.dev", "openclaw"), "mail me@openclaw.dev");
 });
+
+test("token forms handed to the bridge", async () => {
+  const { writeBridgeConfig } = await import("../src/config.js");
+  const dir = mkdtempSync(join(tmpdir(), "ocmm-tok-"));
+  const write = (botToken) =>
+    JSON.parse(
+      readFileSync(writeBridgeConfig(resolveAccount({ channels: { mattermost: { serverUrl: "https://x", botToken } } }), { dir, env: {} }).path, "utf8"),
+    ).channels.mattermost.botToken;
+  assert.deepEqual(write({ source: "env", provider: "default", id: "MM_TOKEN" }), { source: "env", id: "MM_TOKEN" });
+  assert.throws(() => write({ source: "file", provider: "vault", id: "/x" }), /"file" secret is not supported/);
+});
