@@ -241,6 +241,11 @@ async function main() {
     if (!code) throw new Error(`no code in the pairing reply: ${pairingPost.message}`);
     log(`bob got pairing code ${code}`);
     await cli(["pairing", "approve", "mattermost", code]);
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === BOB_DM && /access approved/.test(p.message)),
+      { ...deadline, what: "the approval notice to bob" },
+    );
+    log("the plugin noticed the approval in OpenClaw's store and told bob");
     const tag4 = `E2E-bob-${Date.now().toString(36)}`;
     await fake.post(info.bobId, BOB_DM, `approved? ${tag4}`);
     await eventually(

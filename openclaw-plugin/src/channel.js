@@ -11,6 +11,8 @@ import {
 import { handleInboundMessage } from "./inbound.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 
+const APPROVED_TEXT = "OpenClaw access approved. Send a message to start chatting.";
+
 /** Running bridges by account id (outbound sends, probes and pairing approvals use them). */
 export const runningAccounts = new Map();
 
@@ -56,11 +58,14 @@ export async function startAccount(ctx, options = {}) {
     env: childEnv,
     options: options.supervisor,
   });
-  const entry = { bridge, account, botUsername: null, accountId };
+  const entry = { bridge, account, botUsername: null, accountId, pendingPairing: null };
   // OpenClaw merges each status into the account's runtime snapshot and derives its lifecycle
   // from it (`connected: true` → ready), so only what changed is sent.
   const setStatus = (patch) => ctx.setStatus?.({ accountId, ...patch });
-  const deps = { cfg: ctx.cfg, accountId, account, rt, bridge, botUsername: null, log: (m) => log.warn(m) };
+  // Senders waiting for a pairing approval → their DM channel.
+  const pendingPairing = new Map();
+  entry.pendingPairing = pendingPairing;
+  const deps = { cfg: ctx.cfg, accountId, account, rt, bridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
 
   // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
   bridge.on("log", ({ level, text }) =>
@@ -109,6 +114,29 @@ export async function startAccount(ctx, options = {}) {
     next.then(() => lanes.get(key) === next && lanes.delete(key));
   });
 
+  // `openclaw pairing approve` usually runs in another process (the CLI) and only writes
+  // OpenClaw's store: watch the store for senders we challenged, then allow and tell them.
+  const approvalWatch = setInterval(async () => {
+    if (pendingPairing.size === 0 || !bridge.isReady) return;
+    let approved;
+    try {
+      approved = new Set((await rt.pairing.readAllowFromStore({ channel: CHANNEL_ID, accountId })).map(String));
+    } catch {
+      return;
+    }
+    for (const [userId, channelId] of pendingPairing) {
+      if (!approved.has(userId)) continue;
+      pendingPairing.delete(userId);
+      try {
+        await bridge.request("allow", { userId });
+        await bridge.request("send", { channelId, text: APPROVED_TEXT });
+      } catch (err) {
+        log.warn(`mattermost: telling ${userId} about the approval failed: ${err.message}`);
+      }
+    }
+  }, options.approvalPollMs ?? 3000);
+  approvalWatch.unref?.();
+
   runningAccounts.set(accountId, entry);
   bridge.start();
   setStatus({ running: true });
@@ -120,6 +148,7 @@ export async function startAccount(ctx, options = {}) {
     const fatal = await bridge.done;
     if (fatal) throw fatal;
   } finally {
+    clearInterval(approvalWatch);
     signal?.removeEventListener("abort", onAbort);
     if (runningAccounts.get(accountId) === entry) runningAccounts.delete(accountId);
     setStatus({ running: false, connected: false });
@@ -250,9 +279,9 @@ export const mattermostPlugin = {
       // Elsewhere the next DM from this user finds the approval in the store (see inbound).
       const entry = runningAccounts.get(accountId || DEFAULT_ACCOUNT_ID);
       if (!entry) return;
+      entry.pendingPairing?.delete(String(id));
       await entry.bridge.request("allow", { userId: String(id) });
-      const text = meta?.message ?? "OpenClaw access approved. Send a message to start chatting.";
-      await entry.bridge.request("send", { userId: String(id), text });
+      await entry.bridge.request("send", { userId: String(id), text: meta?.message ?? APPROVED_TEXT });
     },
   },
   messaging: {

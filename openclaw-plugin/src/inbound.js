@@ -281,8 +281,9 @@ export async function handleInboundMessage(deps, msg) {
 }
 
 /** OpenClaw's pairing flow for a DM from someone outside allowFrom (`authorized: false`). */
-async function issuePairingChallenge({ accountId, rt, bridge, log }, msg) {
+async function issuePairingChallenge({ accountId, rt, bridge, log, pendingPairing }, msg) {
   const senderId = msg.sender?.id ?? "";
+  pendingPairing?.set(senderId, msg.channelId); // watched until approved (see channel.js)
   const { code, created } = await rt.pairing.upsertPairingRequest({
     channel: CHANNEL_ID,
     accountId,

@@ -125,7 +125,7 @@ export function recordingRuntime({ reply } = {}) {
 }
 
 /** Starts one account of the plugin against the fake, as the gateway would. */
-export async function startRunningAccount(fake, { rt, extra = {}, supervisor = {} } = {}) {
+export async function startRunningAccount(fake, { rt, extra = {}, supervisor = {}, approvalPollMs = 100 } = {}) {
   const controller = new AbortController();
   const statuses = [];
   const spawned = [];
@@ -156,6 +156,7 @@ export async function startRunningAccount(fake, { rt, extra = {}, supervisor = {
     configDir: mkdtempSync(join(tmpdir(), "ocmm-cfg-")),
     env: withoutStateDir(process.env),
     supervisor: { initialBackoffMs: 50, stdinGraceMs: 5000, termGraceMs: 1000, ...supervisor },
+    approvalPollMs,
   });
   running.catch(() => {});
   const { runningAccounts } = await import("../src/channel.js");

@@ -290,11 +290,16 @@ describe("DM pairing", () => {
       assert.equal(recorder.dispatches.length, 0, "unauthorized DMs are not dispatched");
 
       await fake.post(info.bobId, BOB_DM, "again");
-      await sleep(300);
+      await sleep(400); // > several approval polls: nothing approved yet, nothing said
       assert.equal((await fake.botPosts()).filter((p) => p.channel_id === BOB_DM).length, 1, "one code per request");
 
-      // `openclaw pairing approve mattermost CODE1` writes the store; the next DM finds it.
+      // `openclaw pairing approve mattermost CODE1` (another process) writes the store: the
+      // plugin notices, allows bob and tells him.
       recorder.approved.add(info.bobId);
+      const note = await eventually(async () =>
+        (await fake.botPosts()).find((p) => p.channel_id === BOB_DM && /access approved/.test(p.message)),
+      );
+      assert.ok(note);
       await fake.post(info.bobId, BOB_DM, "approved now?");
       const call = await eventually(() => recorder.dispatches.find((d) => d.ctxPayload.BodyForAgent === "approved now?"));
       assert.equal(call.ctxPayload.SenderId, info.bobId);
@@ -302,6 +307,30 @@ describe("DM pairing", () => {
       // The bridge was told (`allow`): Bob's next DM arrives authorized.
       await fake.post(info.bobId, BOB_DM, "and again");
       await eventually(() => recorder.dispatches.find((d) => d.ctxPayload.BodyForAgent === "and again"));
+    } finally {
+      await account.stop();
+      await fake.stop();
+    }
+  });
+
+  test("an approval the watcher has not seen yet is found by the sender's next DM", async () => {
+    const fake = await startFake();
+    const { info } = fake;
+    const [a, b] = [info.botId, info.bobId].sort();
+    await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
+    const recorder = recordingRuntime();
+    const account = await startRunningAccount(fake, {
+      rt: recorder.rt,
+      extra: { dmPolicy: "pairing" },
+      approvalPollMs: 3_600_000,
+    });
+    try {
+      await fake.post(info.bobId, BOB_DM, "knock knock");
+      await eventually(() => recorder.pairingRequests.length === 1);
+      recorder.approved.add(info.bobId);
+      await fake.post(info.bobId, BOB_DM, "me again");
+      const call = await eventually(() => recorder.dispatches.find((d) => d.ctxPayload.BodyForAgent === "me again"));
+      assert.equal(call.ctxPayload.SenderId, info.bobId);
     } finally {
       await account.stop();
       await fake.stop();
