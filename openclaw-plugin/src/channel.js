@@ -16,6 +16,8 @@ const APPROVED_TEXT = "OpenClaw access approved. Send a message to start chattin
 /** Running bridges by account id (outbound sends, probes and pairing approvals use them). */
 export const runningAccounts = new Map();
 
+const pendingPairingByAccount = new Map();
+
 /** The plugin runtime handed to `register(api)` (fallback when a gateway ctx has none). */
 export const runtimeStore = { runtime: null };
 
@@ -62,8 +64,10 @@ export async function startAccount(ctx, options = {}) {
   // OpenClaw merges each status into the account's runtime snapshot and derives its lifecycle
   // from it (`connected: true` → ready), so only what changed is sent.
   const setStatus = (patch) => ctx.setStatus?.({ accountId, ...patch });
-  // Senders waiting for a pairing approval → their DM channel.
-  const pendingPairing = new Map();
+  // Senders waiting for a pairing approval → their DM channel. Kept across restarts of the
+  // account (OpenClaw restarts a channel when the config file changes, e.g. after a CLI run).
+  const pendingPairing = pendingPairingByAccount.get(accountId) ?? new Map();
+  pendingPairingByAccount.set(accountId, pendingPairing);
   entry.pendingPairing = pendingPairing;
   const deps = { cfg: ctx.cfg, accountId, account, rt, bridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
 

@@ -313,6 +313,28 @@ describe("DM pairing", () => {
     }
   });
 
+  test("a challenged sender is still watched after the account restarts (config reload)", async () => {
+    const fake = await startFake();
+    const { info } = fake;
+    const [a, b] = [info.botId, info.bobId].sort();
+    await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
+    const recorder = recordingRuntime();
+    const first = await startRunningAccount(fake, { rt: recorder.rt, extra: { dmPolicy: "pairing" } });
+    await fake.post(info.bobId, BOB_DM, "knock");
+    await eventually(() => recorder.pairingRequests.length === 1);
+    await first.stop();
+    const second = await startRunningAccount(fake, { rt: recorder.rt, extra: { dmPolicy: "pairing" } });
+    try {
+      recorder.approved.add(info.bobId);
+      await eventually(async () =>
+        (await fake.botPosts()).find((p) => p.channel_id === BOB_DM && /access approved/.test(p.message)),
+      );
+    } finally {
+      await second.stop();
+      await fake.stop();
+    }
+  });
+
   test("an approval the watcher has not seen yet is found by the sender's next DM", async () => {
     const fake = await startFake();
     const { info } = fake;
