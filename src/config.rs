@@ -46,9 +46,11 @@ const KNOWN_KEYS: &[&str] = &[
     "stateFile",
     "catchUpMaxAge",
     "caFile",
-    // Read by the OpenClaw plugin that spawns us, not by the bridge.
-    "binaryPath",
 ];
+
+/// Keys read by the OpenClaw plugin that spawns the bridge (`openclaw-plugin/`), not by the
+/// bridge: accepted without a warning when the bridge reads OpenClaw's own config file.
+const PLUGIN_KEYS: &[&str] = &["binaryPath", "streaming", "replyToMode"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// `chatmode`: which channel posts reach the host.
@@ -290,7 +292,7 @@ impl Section<'_> {
         let env_set = |var: &str| (self.env)(var).is_some_and(|v| !v.trim().is_empty());
         KNOWN_KEYS
             .iter()
-            .filter(|key| !matches!(**key, "baseUrl" | "binaryPath" | "enabled"))
+            .filter(|key| !matches!(**key, "baseUrl" | "enabled"))
             .map(|&key| {
                 let from_file = match key {
                     "serverUrl" => self.value("serverUrl").or_else(|| self.value("baseUrl")),
@@ -323,7 +325,10 @@ impl Section<'_> {
     fn unknown_key_warnings(&self) -> Vec<String> {
         self.map
             .keys()
-            .filter(|key| !KNOWN_KEYS.contains(&key.as_str()))
+            .filter(|key| {
+                let key = key.as_str();
+                !KNOWN_KEYS.contains(&key) && !PLUGIN_KEYS.contains(&key)
+            })
             .map(|key| {
                 format!("{SECTION}.{key} is not a key this bridge knows; ignored (a newer version may use it)")
             })
@@ -832,6 +837,15 @@ mod tests {
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("futureKey"));
         assert_eq!(c.ca_file, Some(PathBuf::from("/ca.pem")));
+    }
+
+    #[test]
+    fn keys_of_the_openclaw_plugin_draw_no_warning() {
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', binaryPath:'/usr/bin/openclaw-mattermost', streaming:'off', replyToMode:'first'}}}",
+            &[],
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

@@ -379,6 +379,11 @@ impl FakeMattermost {
         st.channels.push(channel);
     }
 
+    /// Whether a channel with this id exists (`post` panics on an unknown one).
+    pub fn has_channel(&self, id: &str) -> bool {
+        self.shared.lock().channel(id).is_some()
+    }
+
     /// Makes the bot join or leave a channel (a channel it left answers 403 to posts).
     pub fn set_bot_member(&self, channel_id: &str, member: bool) {
         if let Some(channel) = self.shared.lock().channel_mut(channel_id) {
