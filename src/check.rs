@@ -6,7 +6,7 @@ use crate::config::{self, Config, Loaded};
 use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::event::{self, Frame};
 use crate::mattermost::model::{Channel, Team};
-use crate::mattermost::net;
+use crate::mattermost::net::Link;
 use crate::mattermost::ws::{Connection, Read};
 use crate::redact;
 use serde::Serialize;
@@ -95,14 +95,17 @@ fn check_all(config_path: Option<&Path>) -> Report {
         return report;
     };
     redact::register_secret(&config.token);
-    let api = Api::new(&config.server, &config.token, Duration::ZERO);
+    let Some(link) = check_link(&mut report, &config) else {
+        return report;
+    };
+    let api = Api::new(&config.server, &config.token, &link, Duration::ZERO);
     if !check_server(&mut report, &config, &api) || !check_token(&mut report, &api) {
         return report;
     }
     let channels = check_team_and_channels(&mut report, &config, &api);
     check_allow_from(&mut report, &config, &api);
     check_permissions(&mut report, &api, &channels);
-    check_websocket(&mut report, &config);
+    check_websocket(&mut report, &config, &link);
     check_limits(&mut report, &config, &api);
     report
 }
@@ -149,6 +152,38 @@ fn check_config(report: &mut Report, path: Option<&Path>) -> Option<Config> {
                 report.add("config", Status::Warn, warning.clone(), None);
             }
             Some(*config)
+        }
+    }
+}
+
+/// Part of 1: `caFile` can be read and a proxy variable, if set, is usable.
+fn check_link(report: &mut Report, config: &Config) -> Option<Link> {
+    match Link::new(config) {
+        Err(e) => {
+            let fix = "point caFile at a readable PEM file of your CA's certificate, or correct the proxy variable named above";
+            report.add("config", Status::Fail, e, Some(fix));
+            None
+        }
+        Ok(link) => {
+            if let Some(path) = &config.ca_file {
+                report.ok(
+                    "config",
+                    format!(
+                        "caFile {} trusted besides the built-in roots",
+                        path.display()
+                    ),
+                );
+            }
+            if let Some(proxy) = &link.proxy {
+                if let Some(secret) = proxy.credentials() {
+                    redact::register_secret(secret);
+                }
+                report.ok(
+                    "config",
+                    format!("connecting through proxy {proxy} (from the environment)"),
+                );
+            }
+            Some(link)
         }
     }
 }
@@ -420,19 +455,15 @@ fn check_permissions(report: &mut Report, api: &Api, channels: &[Channel]) {
 }
 
 /// 7. The WebSocket upgrade works and `hello` arrives.
-fn check_websocket(report: &mut Report, config: &Config) {
+fn check_websocket(report: &mut Report, config: &Config, link: &Link) {
     if !config.use_websocket {
         report.ok("websocket", "not used (useWebSocket: false)".into());
         return;
     }
     const PROXY_FIX: &str = "let the proxy pass WebSocket upgrades for /api/v4/websocket: nginx `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";`, Apache `ProxyPass /api/v4/websocket ws://mattermost:8065/api/v4/websocket` (mod_proxy_wstunnel)";
     let started = Instant::now();
-    let tls = match net::tls_config() {
-        Ok(tls) => tls,
-        Err(e) => return report.add("websocket", Status::Fail, e, None),
-    };
     let read_timeout = Duration::from_millis(250);
-    match Connection::open(&config.server, &config.token, &tls, read_timeout, None) {
+    match Connection::open(&config.server, &config.token, link, read_timeout, None) {
         Err(e) => {
             let fix = e.contains("Upgrade").then_some(PROXY_FIX);
             report.add("websocket", Status::Fail, e, fix);

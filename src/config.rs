@@ -13,9 +13,6 @@ use std::time::Duration;
 
 const SECTION: &str = "channels.mattermost";
 
-/// Documented keys that later versions act on; this one accepts them with a warning.
-const NOT_YET_SUPPORTED: &[&str] = &["caFile"];
-
 /// Keys the environment fills when the file leaves them unset.
 const ENV_FALLBACKS: &[(&str, &str)] = &[
     ("serverUrl", "MATTERMOST_URL"),
@@ -23,7 +20,7 @@ const ENV_FALLBACKS: &[(&str, &str)] = &[
     ("teamId", "MATTERMOST_TEAM_ID"),
 ];
 
-/// Keys this bridge acts on; anything else (but `NOT_YET_SUPPORTED`) draws an unknown-key warning.
+/// Keys this bridge acts on; anything else draws an unknown-key warning.
 const KNOWN_KEYS: &[&str] = &[
     "enabled",
     "serverUrl",
@@ -48,9 +45,12 @@ const KNOWN_KEYS: &[&str] = &[
     "pollInterval",
     "stateFile",
     "catchUpMaxAge",
-    // Read by the OpenClaw plugin that spawns us, not by the bridge.
-    "binaryPath",
+    "caFile",
 ];
+
+/// Keys read by the OpenClaw plugin that spawns the bridge (`openclaw-plugin/`), not by the
+/// bridge: accepted without a warning when the bridge reads OpenClaw's own config file.
+const PLUGIN_KEYS: &[&str] = &["binaryPath", "streaming", "replyToMode"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// `chatmode`: which channel posts reach the host.
@@ -100,6 +100,8 @@ pub struct Config {
     /// false: poll the REST API instead of holding a WebSocket.
     pub use_websocket: bool,
     pub poll_interval: Duration,
+    /// A PEM bundle trusted in addition to the built-in roots.
+    pub ca_file: Option<PathBuf>,
     /// Where the last delivered post per channel is remembered across restarts; `None`: nowhere.
     pub state_file: Option<PathBuf>,
     /// Missed posts older than this are not replayed after a reconnect or restart.
@@ -230,7 +232,6 @@ struct Section<'a> {
 impl Section<'_> {
     fn build(&self) -> Result<Config, ConfigError> {
         let mut warnings = self.unknown_key_warnings();
-        warnings.extend(self.not_yet_supported_warnings());
         let server = self.server_url(&mut warnings)?;
         let token = self.token()?;
         let chatmode = match self.choice("chatmode", &["oncall", "onmessage", "onchar"], 0)? {
@@ -279,6 +280,7 @@ impl Section<'_> {
             media_retention: self.media_retention()?,
             use_websocket: self.bool("useWebSocket", true)?,
             poll_interval: self.millis("pollInterval", 3000, 100)?,
+            ca_file: self.string("caFile")?.map(PathBuf::from),
             state_file: self.state_file()?,
             catch_up_max_age: self.millis("catchUpMaxAge", 3_600_000, 0)?,
             warnings,
@@ -290,7 +292,7 @@ impl Section<'_> {
         let env_set = |var: &str| (self.env)(var).is_some_and(|v| !v.trim().is_empty());
         KNOWN_KEYS
             .iter()
-            .filter(|key| !matches!(**key, "baseUrl" | "binaryPath" | "enabled"))
+            .filter(|key| !matches!(**key, "baseUrl" | "enabled"))
             .map(|&key| {
                 let from_file = match key {
                     "serverUrl" => self.value("serverUrl").or_else(|| self.value("baseUrl")),
@@ -324,21 +326,12 @@ impl Section<'_> {
         self.map
             .keys()
             .filter(|key| {
-                !KNOWN_KEYS.contains(&key.as_str()) && !NOT_YET_SUPPORTED.contains(&key.as_str())
+                let key = key.as_str();
+                !KNOWN_KEYS.contains(&key) && !PLUGIN_KEYS.contains(&key)
             })
             .map(|key| {
                 format!("{SECTION}.{key} is not a key this bridge knows; ignored (a newer version may use it)")
             })
-            .collect()
-    }
-
-    /// Documented keys whose features are not in this version: said plainly instead of
-    /// silently ignored (e.g. a `caFile` that is not used would make TLS errors baffling).
-    fn not_yet_supported_warnings(&self) -> Vec<String> {
-        NOT_YET_SUPPORTED
-            .iter()
-            .filter(|key| self.value(key).is_some())
-            .map(|key| format!("{SECTION}.{key} is not supported by this version yet; ignored"))
             .collect()
     }
 
@@ -841,9 +834,18 @@ mod tests {
             &[],
         );
         assert_eq!(c.allow_from, vec!["${HOME}"]);
-        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("futureKey"));
-        assert!(c.warnings[1].contains("caFile is not supported by this version yet"));
+        assert_eq!(c.ca_file, Some(PathBuf::from("/ca.pem")));
+    }
+
+    #[test]
+    fn keys_of_the_openclaw_plugin_draw_no_warning() {
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', binaryPath:'/usr/bin/openclaw-mattermost', streaming:'off', replyToMode:'first'}}}",
+            &[],
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

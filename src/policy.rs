@@ -280,6 +280,7 @@ mod tests {
             use_websocket: true,
             poll_interval: Duration::from_secs(3),
             state_file: None,
+            ca_file: None,
             catch_up_max_age: Duration::from_secs(3600),
             warnings: vec![],
             sources: Default::default(),

@@ -70,5 +70,9 @@ fn effective_values(c: &Config) -> Vec<(&'static str, Value)> {
             json!(c.state_file.as_ref().map(|f| f.display().to_string())),
         ),
         ("catchUpMaxAge", millis(c.catch_up_max_age)),
+        (
+            "caFile",
+            json!(c.ca_file.as_ref().map(|f| f.display().to_string())),
+        ),
     ]
 }

@@ -248,3 +248,18 @@ fn an_unknown_name_without_files_is_a_clear_error() {
     assert!(!bridge.stderr().contains("panicked"), "{}", bridge.stderr());
     assert!(fake.requests().is_empty(), "nothing reached the server");
 }
+
+#[test]
+fn https_with_ca_file_in_an_empty_root() {
+    // The fake's certificate is for `localhost` (tests/tls/), signed by the test CA, which the
+    // bridge knows only from `caFile` inside the root: TLS with ring's randomness, no /dev.
+    let fake = FakeMattermost::start_tls();
+    assert!(fake.url().starts_with("https://localhost:"));
+    let ca = std::fs::read(fake_mattermost::conn::test_ca_file()).expect("the test CA");
+    let files: &[(&str, &[u8])] = &[
+        ("/etc/hosts", HOSTS.as_bytes()),
+        ("/etc/resolv.conf", RESOLV_CONF.as_bytes()),
+        ("/ca.pem", &ca),
+    ];
+    full_round(&fake, files, &fake.url(), "caFile: '/ca.pem'");
+}

@@ -19,7 +19,12 @@ pub const UNAUTHORIZED_RETRY: Duration = Duration::from_secs(60);
 
 pub fn run(shared: Arc<Shared>) {
     // Login failures are reported as `status` lines at once, so this client does not retry.
-    let login_api = Api::new(&shared.config.server, &shared.config.token, Duration::ZERO);
+    let login_api = Api::new(
+        &shared.config.server,
+        &shared.config.token,
+        &shared.link,
+        Duration::ZERO,
+    );
     let Some(session) = login(&shared, &login_api) else {
         return;
     };

@@ -22,7 +22,7 @@ mod websocket;
 
 use crate::config::Config;
 use crate::mattermost::api::Api;
-use crate::mattermost::net;
+use crate::mattermost::net::{self, Link};
 use crate::media::{cleanup, Media};
 use crate::protocol;
 use crate::session::SessionCell;
@@ -43,6 +43,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// What every thread shares.
 pub struct Shared {
     pub config: Config,
+    /// How to reach the server (TLS settings, proxy).
+    pub link: Link,
     pub api: Api,
     pub stop: Arc<Stop>,
     pub output: Output,
@@ -115,7 +117,7 @@ impl InFlight {
 
 /// Runs the bridge until it stops; returns the process exit code. `signal_set` comes from
 /// `signals::block()`, called before any thread existed.
-pub fn run(config: Config, signal_set: libc::sigset_t) -> i32 {
+pub fn run(config: Config, link: Link, signal_set: libc::sigset_t) -> i32 {
     let stop = Arc::new(Stop::new());
     signals::spawn_waiter(signal_set, stop.clone());
     signals::die_with_parent();
@@ -133,8 +135,9 @@ pub fn run(config: Config, signal_set: libc::sigset_t) -> i32 {
         "polling"
     };
     let shared = Arc::new(Shared {
-        api: Api::new(&config.server, &config.token, config.retry_budget),
+        api: Api::new(&config.server, &config.token, &link, config.retry_budget),
         config,
+        link,
         stop: stop.clone(),
         output,
         stats: Stats::new(transport),

@@ -30,7 +30,12 @@ pub fn run(shared: Arc<Shared>, session: Arc<Session>, delivery: Delivery) {
         return;
     };
     // Failures are reported per poll, so this client does not retry on its own.
-    let api = Api::new(&shared.config.server, &shared.config.token, Duration::ZERO);
+    let api = Api::new(
+        &shared.config.server,
+        &shared.config.token,
+        &shared.link,
+        Duration::ZERO,
+    );
     let mut poller = Poller {
         backoff: Backoff::new(shared.config.reconnect_interval),
         cursors: Cursors::default(),

@@ -9,13 +9,12 @@ use crate::backoff::Backoff;
 use crate::keepalive::{Due, Keepalive};
 use crate::mattermost::api::Api;
 use crate::mattermost::event::{self, Frame, Hello};
-use crate::mattermost::net;
 use crate::mattermost::ws::{Connection, Read, Resume};
 use crate::protocol;
 use crate::random;
 use crate::session::Session;
 use crate::stats::now_ms;
-use crate::stop::{lock, StopReason};
+use crate::stop::lock;
 use serde_json::json;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -33,19 +32,11 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const RESUME_PROBATION: Duration = Duration::from_secs(5);
 
 pub fn run(shared: Arc<Shared>, session: Arc<Session>, login_api: Api, delivery: Delivery) {
-    let tls = match net::tls_config() {
-        Ok(tls) => tls,
-        Err(e) => {
-            shared.stop.trigger(StopReason::Fatal(e));
-            return;
-        }
-    };
     let mut stream = EventStream {
         backoff: Backoff::new(shared.config.reconnect_interval),
         shared,
         session,
         login_api,
-        tls,
         delivery,
         ready_sent: false,
         resume: None,
@@ -68,7 +59,6 @@ struct EventStream {
     shared: Arc<Shared>,
     session: Arc<Session>,
     login_api: Api,
-    tls: Arc<rustls::ClientConfig>,
     backoff: Backoff,
     delivery: Delivery,
     ready_sent: bool,
@@ -92,7 +82,7 @@ impl EventStream {
             let opened = Connection::open(
                 &config.server,
                 &config.token,
-                &self.tls,
+                &self.shared.link,
                 PING_EVERY,
                 resume.as_ref(),
             );

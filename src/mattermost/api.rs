@@ -3,10 +3,12 @@
 //! `with_retries`: network errors, 5xx and 429 are retried until the budget runs out; any other
 //! status is final.
 
+use super::connector;
 use super::model::{
     Channel, ChannelMember, FileInfo, NewPost, Post, PostList, Role, Team, UploadedFiles, User,
 };
 use super::multipart::Framing;
+use super::net::Link;
 use crate::backoff::Backoff;
 use crate::random;
 use crate::redact::redact;
@@ -104,15 +106,17 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(server: &ServerUrl, token: &str, retry_budget: Duration) -> Api {
+    pub fn new(server: &ServerUrl, token: &str, link: &Link, retry_budget: Duration) -> Api {
+        // A proxy that ureq cannot take was already refused by `Link::new`.
+        let proxy = link.proxy.as_ref().and_then(|p| p.for_ureq().ok());
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(super::net::CONNECT_TIMEOUT))
             .timeout_global(Some(CALL_TIMEOUT))
             .user_agent(concat!("openclaw-mattermost/", env!("CARGO_PKG_VERSION")))
+            .proxy(proxy)
             .build();
-        let connector = ureq::unversioned::transport::DefaultConnector::default();
-        let agent = ureq::Agent::with_parts(config, connector, crate::resolve::ureq_resolver());
+        let agent = connector::agent(config, &link.tls);
         Api {
             agent,
             base: server.api_base(),

@@ -1,10 +1,13 @@
 //! Talking to Mattermost: its wire types, the REST API v4 client and the WebSocket event stream.
 
 pub mod api;
+pub mod connector;
 pub mod event;
 pub mod model;
 pub mod multipart;
 pub mod net;
+pub mod proxy;
+pub mod tls;
 pub mod ws;
 
 /// Mattermost ids are 26 lowercase alphanumerics. Checking them before they go into a URL path

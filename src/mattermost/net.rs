@@ -1,11 +1,15 @@
-//! A TCP connection to the server, wrapped in TLS for `https` servers. The WebSocket runs over
-//! this; REST goes through ureq, which has its own connection pool.
+//! A TCP connection to the server, through the proxy if there is one, wrapped in TLS for
+//! `https` servers. The WebSocket runs over this; REST goes through ureq, which has its own
+//! connection pool but the same TLS settings and proxy (see `connector`).
 
+use super::proxy::Proxy;
+use super::tls::Tls;
+use crate::config::Config;
+use crate::server_url::ServerUrl;
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::{ClientConnection, StreamOwned};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::Arc;
 use std::time::Duration;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,39 +53,57 @@ impl Write for Stream {
     }
 }
 
-/// The TLS settings for our own connections: Mozilla's roots (built in, so no certificate files
-/// are needed on the machine) and the ring provider.
-pub fn tls_config() -> Result<Arc<ClientConfig>, String> {
-    let roots = RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+/// How to reach the server, decided once at start and shared by REST and the WebSocket: the
+/// TLS settings (built-in roots plus `caFile`) and the proxy from the environment.
+#[derive(Clone)]
+pub struct Link {
+    pub tls: Tls,
+    pub proxy: Option<Proxy>,
 }
 
-/// Connects to `host:port`, trying each resolved address, and starts TLS when `tls` is given.
-pub fn connect(host: &str, port: u16, tls: Option<&Arc<ClientConfig>>) -> Result<Stream, String> {
-    let tcp = connect_tcp(host, port)?;
-    tcp.set_nodelay(true).ok();
-    let Some(config) = tls else {
-        return Ok(Stream::Plain(tcp));
-    };
-    let name = ServerName::try_from(host.to_string())
-        .map_err(|e| format!("invalid TLS server name {host}: {e}"))?;
-    let mut conn = ClientConnection::new(config.clone(), name)
-        .map_err(|e| format!("TLS setup for {host} failed: {e}"))?;
-    let mut tcp = tcp;
-    // Finish the handshake now so certificate problems are reported as such.
-    while conn.is_handshaking() {
-        conn.complete_io(&mut tcp)
-            .map_err(|e| format!("TLS handshake with {host}:{port} failed: {e}"))?;
+impl Link {
+    pub fn new(config: &Config) -> Result<Link, String> {
+        let tls = Tls::new(config.ca_file.as_deref())?;
+        let proxy = Proxy::for_server(&config.server, &|name| std::env::var(name).ok())?;
+        if let Some(proxy) = &proxy {
+            proxy.for_ureq()?;
+        }
+        Ok(Link { tls, proxy })
     }
-    Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
+
+    /// Connects to the server, through the proxy's CONNECT tunnel when there is one, and
+    /// completes the TLS handshake for `https` servers.
+    pub fn connect(&self, server: &ServerUrl) -> Result<Stream, String> {
+        let tcp = match &self.proxy {
+            None => connect_tcp(&server.host, server.port)?,
+            Some(proxy) => {
+                let mut tcp = connect_tcp(&proxy.host, proxy.port)
+                    .map_err(|e| format!("proxy {proxy}: {e}"))?;
+                tcp.set_read_timeout(Some(CONNECT_TIMEOUT)).ok();
+                proxy.tunnel(&mut tcp, &server.host, server.port)?;
+                tcp
+            }
+        };
+        tcp.set_nodelay(true).ok();
+        if !server.tls {
+            return Ok(Stream::Plain(tcp));
+        }
+        self.start_tls(tcp, &server.host, server.port)
+    }
+
+    fn start_tls(&self, mut tcp: TcpStream, host: &str, port: u16) -> Result<Stream, String> {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let name = ServerName::try_from(bare.to_string())
+            .map_err(|e| format!("invalid TLS server name {host}: {e}"))?;
+        let mut conn = ClientConnection::new(self.tls.config.clone(), name)
+            .map_err(|e| format!("TLS setup for {host} failed: {e}"))?;
+        // Finish the handshake now so certificate problems are reported as such.
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)
+                .map_err(|e| self.tls.explain_io(&format!("{host}:{port}"), &e))?;
+        }
+        Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
+    }
 }
 
 fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, String> {

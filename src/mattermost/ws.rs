@@ -2,12 +2,10 @@
 //! It reads frames with a timeout so the caller can keep the connection alive (ping actions)
 //! and notice a silent, dead server.
 
-use super::net::{self, Stream};
+use super::net::{self, Link, Stream};
 use crate::server_url::ServerUrl;
-use rustls::ClientConfig;
 use serde_json::{json, Value};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::Duration;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::HandshakeError;
@@ -64,11 +62,11 @@ impl Connection {
     pub fn open(
         server: &ServerUrl,
         token: &str,
-        tls: &Arc<ClientConfig>,
+        link: &Link,
         read_timeout: Duration,
         resume: Option<&Resume>,
     ) -> Result<Connection, String> {
-        let stream = net::connect(&server.host, server.port, server.tls.then_some(tls))?;
+        let stream = link.connect(server)?;
         // Bound the upgrade itself; later reads use `read_timeout`.
         stream
             .tcp()

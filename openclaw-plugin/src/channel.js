@@ -1,0 +1,317 @@
+// The OpenClaw ChannelPlugin object for `mattermost`, backed by the openclaw-mattermost bridge.
+import { BridgeSupervisor } from "./bridge.js";
+import {
+  CHANNEL_ID,
+  DEFAULT_ACCOUNT_ID,
+  listAccountIds,
+  resolveAccount,
+  resolveBinary,
+  writeBridgeConfig,
+} from "./config.js";
+import { handleInboundMessage } from "./inbound.js";
+import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
+
+const APPROVED_TEXT = "OpenClaw access approved. Send a message to start chatting.";
+
+/** Running bridges by account id (outbound sends, probes and pairing approvals use them). */
+export const runningAccounts = new Map();
+
+const pendingPairingByAccount = new Map();
+
+/** The plugin runtime handed to `register(api)` (fallback when a gateway ctx has none). */
+export const runtimeStore = { runtime: null };
+
+function runningBridge(accountId) {
+  const entry = runningAccounts.get(accountId || DEFAULT_ACCOUNT_ID);
+  if (!entry) {
+    throw new Error(`mattermost: account ${accountId || DEFAULT_ACCOUNT_ID} is not running (is the gateway up?)`);
+  }
+  return entry;
+}
+
+function logger(ctx) {
+  const sink = ctx.log ?? {};
+  const rt = ctx.runtime ?? {};
+  return {
+    info: (m) => (sink.info ?? rt.log ?? console.log)(m),
+    warn: (m) => (sink.warn ?? rt.error ?? console.warn)(m),
+    debug: (m) => (sink.debug ?? (() => {}))(m),
+  };
+}
+
+/**
+ * gateway.startAccount: spawns the bridge for one account and runs until `ctx.abortSignal`
+ * fires (then stops the child: stdin closed, SIGTERM, SIGKILL). Crashes are restarted with
+ * backoff; a configuration the bridge refuses (exit 2) rejects.
+ * `options` (tests): `supervisor` timings, `binary`, `configDir`, `env`.
+ */
+export async function startAccount(ctx, options = {}) {
+  const log = logger(ctx);
+  const account = ctx.account ?? resolveAccount(ctx.cfg, ctx.accountId);
+  const accountId = ctx.accountId ?? account.accountId;
+  const rt = ctx.channelRuntime ?? runtimeStore.runtime?.channel;
+  if (!rt) throw new Error("mattermost: OpenClaw gave this plugin no channel runtime");
+  const env = options.env ?? process.env;
+  const binary = options.binary ?? resolveBinary(account.config, env);
+  const { path: configPath, env: childEnv } = writeBridgeConfig(account, { env, dir: options.configDir });
+  const bridge = new BridgeSupervisor({
+    binary,
+    args: ["--config", configPath],
+    env: childEnv,
+    options: options.supervisor,
+  });
+  const entry = { bridge, account, botUsername: null, accountId, pendingPairing: null };
+  // OpenClaw merges each status into the account's runtime snapshot and derives its lifecycle
+  // from it (`connected: true` → ready), so only what changed is sent.
+  const setStatus = (patch) => ctx.setStatus?.({ accountId, ...patch });
+  // Senders waiting for a pairing approval → their DM channel. Kept across restarts of the
+  // account (OpenClaw restarts a channel when the config file changes, e.g. after a CLI run).
+  const pendingPairing = pendingPairingByAccount.get(accountId) ?? new Map();
+  pendingPairingByAccount.set(accountId, pendingPairing);
+  entry.pendingPairing = pendingPairing;
+  const deps = { cfg: ctx.cfg, accountId, account, rt, bridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
+
+  // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
+  bridge.on("log", ({ level, text }) =>
+    level !== "debug" || /\b(WARN|ERROR)\b/.test(text) ? log.warn(text) : log.debug(text),
+  );
+  bridge.on("ready", async (info) => {
+    entry.botUsername = info.bot?.username ?? null;
+    deps.botUsername = entry.botUsername;
+    setStatus({ connected: true, lastConnectedAt: Date.now(), lastError: null, reconnectAttempts: bridge.restarts });
+    log.info(`mattermost: bridge ready as @${entry.botUsername} (${info.transport}, server ${info.serverVersion})`);
+    // Approvals persisted in OpenClaw's pairing store survive bridge restarts.
+    if (account.dmPolicy === "pairing") {
+      try {
+        const approved = await rt.pairing.readAllowFromStore({ channel: CHANNEL_ID, accountId });
+        for (const userId of approved) await bridge.request("allow", { userId: String(userId) });
+      } catch (err) {
+        log.warn(`mattermost: could not replay pairing approvals: ${err.message}`);
+      }
+    }
+  });
+  bridge.on("status", (s) => {
+    if (s.state === "connected" || s.state === "polling") setStatus({ connected: true, lastError: null });
+    else if (s.state === "reconnecting" || s.state === "unauthorized")
+      setStatus({ connected: false, lastError: s.error ?? s.state, lastDisconnect: { at: Date.now(), error: s.error ?? s.state } });
+  });
+  bridge.on("exit", ({ code, signal, expected }) => {
+    if (!expected) {
+      const error = `bridge exited (code ${code}, signal ${signal})`;
+      setStatus({ connected: false, lastError: error, lastDisconnect: { at: Date.now(), error } });
+    }
+  });
+  // One chain per channel keeps each channel's turns in order without holding others back.
+  const lanes = new Map();
+  bridge.on("message", (msg) => {
+    setStatus({ lastMessageAt: Date.now(), lastEventAt: Date.now() });
+    const key = msg.channelId ?? "";
+    const prev = lanes.get(key) ?? Promise.resolve();
+    const failed = (err) => log.warn(`mattermost: inbound ${msg.id} failed: ${err?.stack ?? err}`);
+    const next = prev
+      .then(async () => {
+        const result = await handleUnauthorizedOrDispatch(deps, msg);
+        result?.done?.catch(failed); // the agent run goes on; the next post may be dispatched
+      })
+      .catch(failed);
+    lanes.set(key, next);
+    next.then(() => lanes.get(key) === next && lanes.delete(key));
+  });
+
+  // `openclaw pairing approve` usually runs in another process (the CLI) and only writes
+  // OpenClaw's store: watch the store for senders we challenged, then allow and tell them.
+  const approvalWatch = setInterval(async () => {
+    if (pendingPairing.size === 0 || !bridge.isReady) return;
+    let approved;
+    try {
+      approved = new Set((await rt.pairing.readAllowFromStore({ channel: CHANNEL_ID, accountId })).map(String));
+    } catch {
+      return;
+    }
+    for (const [userId, channelId] of pendingPairing) {
+      if (!approved.has(userId)) continue;
+      pendingPairing.delete(userId);
+      try {
+        await bridge.request("allow", { userId });
+        await bridge.request("send", { channelId, text: APPROVED_TEXT });
+      } catch (err) {
+        log.warn(`mattermost: telling ${userId} about the approval failed: ${err.message}`);
+      }
+    }
+  }, options.approvalPollMs ?? 3000);
+  approvalWatch.unref?.();
+
+  runningAccounts.set(accountId, entry);
+  bridge.start();
+  setStatus({ running: true });
+  const signal = ctx.abortSignal;
+  const onAbort = () => bridge.stop();
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const fatal = await bridge.done;
+    if (fatal) throw fatal;
+  } finally {
+    clearInterval(approvalWatch);
+    signal?.removeEventListener("abort", onAbort);
+    if (runningAccounts.get(accountId) === entry) runningAccounts.delete(accountId);
+    setStatus({ running: false, connected: false });
+  }
+}
+
+/** Pairing: a sender approved since (in OpenClaw's store) is allowed now, then dispatched. */
+async function handleUnauthorizedOrDispatch(deps, msg) {
+  if (msg.authorized === false && msg.channelType === "direct") {
+    const approved = await deps.rt.pairing
+      .readAllowFromStore({ channel: CHANNEL_ID, accountId: deps.accountId })
+      .catch(() => []);
+    if (approved.map(String).includes(String(msg.sender?.id))) {
+      await deps.bridge.request("allow", { userId: msg.sender.id });
+      return handleInboundMessage(deps, { ...msg, authorized: true });
+    }
+  }
+  return handleInboundMessage(deps, msg);
+}
+
+function sendResult(res) {
+  const ids = res.postIds ?? [];
+  return {
+    channel: CHANNEL_ID,
+    messageId: ids.at(-1) ?? "",
+    target: { kind: "channel", id: res.channelId },
+    meta: { postIds: ids, channelId: res.channelId },
+  };
+}
+
+export const outbound = {
+  deliveryMode: "gateway",
+  textChunkLimit: 4000,
+  chunker: null, // the bridge splits long text itself, at the server's limit
+  async sendText({ to, text, replyToId, threadId, accountId }) {
+    const { bridge } = runningBridge(accountId);
+    const res = await sendThroughBridge(bridge, { target: parseTarget(to), text, rootId: replyToId ?? threadId });
+    return sendResult(res);
+  },
+  async sendMedia({ cfg, to, text, mediaUrl, mediaAccess, mediaLocalRoots, mediaReadFile, replyToId, threadId, accountId }) {
+    const { bridge, account } = runningBridge(accountId);
+    // OpenClaw's media access policy: its reader when given, else its roots, else ours.
+    const readFile = mediaReadFile ?? mediaAccess?.readFile;
+    const roots = mediaLocalRoots ?? mediaAccess?.localRoots ?? defaultMediaRoots(cfg);
+    const res = await sendThroughBridge(bridge, {
+      target: parseTarget(to),
+      text,
+      media: payloadMedia({ mediaUrl }),
+      rootId: replyToId ?? threadId,
+      maxBytes: (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024,
+      readFile,
+      roots,
+    });
+    return sendResult(res);
+  },
+};
+
+export const actions = {
+  describeMessageTool: () => ({ actions: ["react"] }),
+  supportsAction: ({ action }) => action === "react",
+  // The bridge runs in the gateway: CLI invocations must be forwarded there.
+  resolveExecutionMode: () => "gateway",
+  async handleAction({ action, params, accountId }) {
+    if (action !== "react") throw new Error(`mattermost: action ${action} is not supported`);
+    const postId = String(params.messageId ?? params.postId ?? "");
+    const emoji = String(params.emoji ?? "").replace(/^:|:$/g, "");
+    if (!postId || !emoji) throw new Error("mattermost: react needs messageId and emoji");
+    const { bridge } = runningBridge(accountId);
+    await bridge.request("react", { postId, emoji, ...(params.remove === true ? { remove: true } : {}) });
+    const text = `${params.remove === true ? "removed" : "added"} :${emoji}: on ${postId}`;
+    return { content: [{ type: "text", text }], details: { ok: true, postId, emoji } };
+  },
+};
+
+export const mattermostPlugin = {
+  id: CHANNEL_ID,
+  meta: {
+    id: CHANNEL_ID,
+    label: "Mattermost",
+    selectionLabel: "Mattermost (openclaw-mattermost bridge)",
+    detailLabel: "Mattermost",
+    docsPath: "/channels/mattermost",
+    docsLabel: "mattermost",
+    blurb: "Self-hosted Mattermost through the openclaw-mattermost bridge binary.",
+    markdownCapable: true,
+  },
+  capabilities: {
+    chatTypes: ["direct", "group", "channel", "thread"],
+    reactions: true,
+    edit: true,
+    reply: true,
+    threads: true,
+    media: true,
+  },
+  config: {
+    listAccountIds,
+    resolveAccount,
+    defaultAccountId: (cfg) => cfg?.channels?.[CHANNEL_ID]?.defaultAccount ?? DEFAULT_ACCOUNT_ID,
+    inspectAccount(cfg, accountId) {
+      const a = resolveAccount(cfg, accountId);
+      return { enabled: a.enabled, configured: a.configured, tokenStatus: a.configured ? "available" : "missing" };
+    },
+    isEnabled: (account) => account.enabled,
+    isConfigured: (account) => account.configured,
+    unconfiguredReason: () => "set channels.mattermost.serverUrl and botToken (or MATTERMOST_URL / MATTERMOST_BOT_TOKEN)",
+    describeAccount: (account) => ({
+      accountId: account.accountId,
+      name: account.name,
+      enabled: account.enabled,
+      configured: account.configured,
+    }),
+    resolveAllowFrom: ({ cfg, accountId }) => resolveAccount(cfg, accountId).allowFrom,
+  },
+  security: {
+    resolveDmPolicy: ({ account }) => ({
+      policy: account.dmPolicy,
+      allowFrom: account.allowFrom,
+      policyPath: "channels.mattermost.dmPolicy",
+      allowFromPath: "channels.mattermost.allowFrom",
+      approveHint: "openclaw pairing approve mattermost <code>",
+    }),
+  },
+  pairing: {
+    idLabel: "mattermostUserId",
+    normalizeAllowEntry: (entry) => String(entry).trim().replace(/^(mattermost|user):/i, ""),
+    async notifyApproval({ id, accountId, meta }) {
+      // Runs where the approval happens; when that is the gateway, tell the bridge at once.
+      // Elsewhere the next DM from this user finds the approval in the store (see inbound).
+      const entry = runningAccounts.get(accountId || DEFAULT_ACCOUNT_ID);
+      if (!entry) return;
+      entry.pendingPairing?.delete(String(id));
+      await entry.bridge.request("allow", { userId: String(id) });
+      await entry.bridge.request("send", { userId: String(id), text: meta?.message ?? APPROVED_TEXT });
+    },
+  },
+  messaging: {
+    normalizeTarget,
+    inferTargetChatType: ({ to }) => (parseTarget(to).userId ? "direct" : "channel"),
+    targetResolver: {
+      looksLikeId: (raw) => /^(user:|channel:|mattermost:)?[a-z0-9]{26}$/i.test(String(raw).trim()),
+      hint: "<channel:ID|user:ID>",
+    },
+  },
+  threading: {
+    resolveReplyTransport: ({ replyToId, threadId }) => ({ replyToId: replyToId ?? (threadId ? String(threadId) : null) }),
+  },
+  outbound,
+  actions,
+  status: {
+    defaultRuntime: { accountId: DEFAULT_ACCOUNT_ID, running: false, connected: false, lastError: null },
+    async probeAccount({ account }) {
+      const entry = runningAccounts.get(account.accountId);
+      if (!entry) return { ok: false, error: "bridge not running" };
+      try {
+        return { ok: true, ...(await entry.bridge.request("status", {}, { timeoutMs: 5000 })) };
+      } catch (err) {
+        return { ok: false, error: err.message };
+      }
+    },
+  },
+  gateway: { startAccount: (ctx) => startAccount(ctx) },
+};

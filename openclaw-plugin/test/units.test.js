@@ -1,0 +1,135 @@
+// Pure parts of the plugin: manifest schema vs CONFIG.md, binary lookup, targets, accounts.
+import assert from "node:assert/strict";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import entry from "../index.js";
+import { listAccountIds, resolveAccount, resolveBinary } from "../src/config.js";
+import { buildInboundFields, resolveThread, stripBotMention } from "../src/inbound.js";
+import { parseTarget } from "../src/outbound.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const manifest = JSON.parse(readFileSync(join(HERE, "..", "openclaw.plugin.json"), "utf8"));
+const pkg = JSON.parse(readFileSync(join(HERE, "..", "package.json"), "utf8"));
+
+test("the channel schema covers every key of CONFIG.md", (t) => {
+  const configMd = resolve(HERE, "..", "..", "..", "shared", "CONFIG.md");
+  if (!existsSync(configMd)) {
+    t.skip(`no ${configMd}`);
+    return;
+  }
+  const keys = [...readFileSync(configMd, "utf8").matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]);
+  assert.ok(keys.length >= 20, `found the key tables (${keys.length} keys)`);
+  const schema = manifest.channelConfigs.mattermost.schema;
+  for (const key of keys) assert.ok(schema.properties[key], `schema has ${key}`);
+  assert.ok(schema.properties.baseUrl, "the serverUrl alias too");
+  assert.equal(schema.additionalProperties, false);
+  assert.deepEqual(schema.properties.dmPolicy.enum, ["allowlist", "open", "disabled", "pairing"]);
+  assert.ok(schema.properties.accounts.additionalProperties.properties.serverUrl);
+});
+
+test("manifest and package agree on the channel; the entry registers it", () => {
+  assert.deepEqual(manifest.channels, ["mattermost"]);
+  assert.equal(pkg.openclaw.channel.id, "mattermost");
+  assert.deepEqual(pkg.openclaw.extensions, ["./index.js"]);
+  assert.deepEqual(manifest.channelConfigs.mattermost.preferOver, ["mattermost"]);
+  const registered = [];
+  entry.register({ registrationMode: "full", registerChannel: (c) => registered.push(c), runtime: { channel: {} } });
+  assert.equal(registered.length, 1);
+  assert.equal(registered[0].plugin.id, "mattermost");
+  assert.equal(typeof registered[0].plugin.gateway.startAccount, "function");
+  const none = [];
+  entry.register({ registrationMode: "cli-metadata", registerChannel: (c) => none.push(c) });
+  assert.equal(none.length, 0);
+});
+
+test("the binary: binaryPath, else PATH, else bin/ beside the plugin", () => {
+  const root = mkdtempSync(join(tmpdir(), "ocmm-bin-"));
+  const onPath = join(root, "path");
+  const plugin = join(root, "plugin");
+  mkdirSync(onPath);
+  mkdirSync(join(plugin, "bin"), { recursive: true });
+  const exe = (p) => {
+    writeFileSync(p, "#!/bin/sh\n");
+    chmodSync(p, 0o755);
+  };
+  assert.equal(resolveBinary({ binaryPath: "/opt/x" }, { PATH: onPath }, plugin), "/opt/x");
+  assert.throws(() => resolveBinary({}, { PATH: onPath }, plugin), /not found: set channels.mattermost.binaryPath/);
+  exe(join(plugin, "bin", "openclaw-mattermost"));
+  assert.equal(resolveBinary({}, { PATH: onPath }, plugin), join(plugin, "bin", "openclaw-mattermost"));
+  exe(join(onPath, "openclaw-mattermost"));
+  assert.equal(resolveBinary({}, { PATH: `/nonexistent:${onPath}` }, plugin), join(onPath, "openclaw-mattermost"));
+});
+
+test("targets", () => {
+  assert.deepEqual(parseTarget("channel:abc"), { channelId: "abc" });
+  assert.deepEqual(parseTarget("user:u1"), { userId: "u1" });
+  assert.deepEqual(parseTarget("mattermost:u1"), { userId: "u1" });
+  assert.deepEqual(parseTarget("mattermost:channel:c1"), { channelId: "c1" });
+  assert.deepEqual(parseTarget("mattermost:group:g1"), { channelId: "g1" });
+  assert.deepEqual(parseTarget("#c2"), { channelId: "c2" });
+  assert.deepEqual(parseTarget("c3"), { channelId: "c3" });
+  assert.throws(() => parseTarget("  "), /empty target/);
+});
+
+test("accounts: top-level keys with per-account overrides", () => {
+  const cfg = {
+    channels: {
+      mattermost: {
+        serverUrl: "https://a",
+        botToken: "t",
+        dmPolicy: "pairing",
+        accounts: { alerts: { botToken: "t2", dmPolicy: "disabled", streaming: false } },
+      },
+    },
+  };
+  assert.deepEqual(listAccountIds(cfg), ["default", "alerts"]);
+  const alerts = resolveAccount(cfg, "alerts");
+  assert.equal(alerts.config.serverUrl, "https://a");
+  assert.equal(alerts.config.botToken, "t2");
+  assert.equal(alerts.dmPolicy, "disabled");
+  assert.equal(alerts.streaming, "off");
+  assert.equal(resolveAccount(cfg).streaming, "partial");
+  assert.equal(resolveAccount(cfg).configured, true);
+  assert.equal(resolveAccount({ channels: { mattermost: { serverUrl: "https://a" } } }).configured, Boolean(process.env.MATTERMOST_BOT_TOKEN));
+});
+
+test("threads and group fields", () => {
+  const route = { sessionKey: "s", accountId: "default" };
+  const top = { id: "P1", rootId: null, channelType: "open" };
+  assert.deepEqual(resolveThread({ msg: top, kind: "channel", route }), { replyToId: undefined, sessionKey: "s", parentSessionKey: undefined });
+  assert.equal(resolveThread({ msg: top, kind: "channel", route, replyToMode: "first" }).sessionKey, "s:thread:p1");
+  assert.equal(resolveThread({ msg: { id: "P2", rootId: "R" }, kind: "direct", route }).parentSessionKey, undefined);
+  const msg = {
+    id: "P3",
+    channelId: "G",
+    channelType: "group",
+    channelName: "abc",
+    channelDisplayName: "alice, bob",
+    sender: { id: "U", username: "alice" },
+    text: "hi @openclaw",
+    mentioned: false,
+    files: [{ id: "F", name: "x.pdf", path: null, error: "over mediaMaxMb" }],
+  };
+  const { fields } = buildInboundFields({ msg, accountId: "default", route, thread: { sessionKey: "s" }, botUsername: "openclaw" });
+  assert.equal(fields.ChatType, "group");
+  assert.equal(fields.From, "mattermost:group:G");
+  assert.equal(fields.WasMentioned, false);
+  assert.equal(fields.MediaPaths, undefined, "an undownloaded file is not a media path");
+  assert.match(fields.BodyForAgent, /x\.pdf not downloaded: over mediaMaxMb/);
+  assert.equal(stripBotMention("@openclaw: do it", "openclaw"), "do it");
+  assert.equal(stripBotMention("mail me@openclaw.dev", "openclaw"), "mail me@openclaw.dev");
+});
+
+test("token forms handed to the bridge", async () => {
+  const { writeBridgeConfig } = await import("../src/config.js");
+  const dir = mkdtempSync(join(tmpdir(), "ocmm-tok-"));
+  const write = (botToken) =>
+    JSON.parse(
+      readFileSync(writeBridgeConfig(resolveAccount({ channels: { mattermost: { serverUrl: "https://x", botToken } } }), { dir, env: {} }).path, "utf8"),
+    ).channels.mattermost.botToken;
+  assert.deepEqual(write({ source: "env", provider: "default", id: "MM_TOKEN" }), { source: "env", id: "MM_TOKEN" });
+  assert.throws(() => write({ source: "file", provider: "vault", id: "/x" }), /"file" secret is not supported/);
+});

@@ -1,0 +1,319 @@
+//! The HTTP proxy between us and the server, if the environment names one. The choice is made
+//! once, for the server's URL, and used by REST and WebSocket alike, so both take the same path:
+//! `HTTPS_PROXY` for an `https` server, `HTTP_PROXY` for an `http` one, `ALL_PROXY` for
+//! either, unless `NO_PROXY` lists the server's host (curl's conventions).
+
+use crate::server_url::ServerUrl;
+use std::fmt;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+/// Longest CONNECT response head we accept from a proxy.
+const MAX_HEAD: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct Proxy {
+    pub host: String,
+    pub port: u16,
+    /// `user:password`, when the proxy URL carries credentials.
+    credentials: Option<String>,
+    /// The URL as ureq takes it (credentials included: never logged).
+    url: String,
+}
+
+impl fmt::Display for Proxy {
+    /// The proxy without its credentials, for logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "http://{}:{}", self.host, self.port)
+    }
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Proxy({self})")
+    }
+}
+
+impl Proxy {
+    /// The proxy for `server` from the environment (looked up through `env`), or `None`.
+    pub fn for_server(
+        server: &ServerUrl,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Proxy>, String> {
+        let names: &[&str] = if server.tls {
+            &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        } else {
+            &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        };
+        let Some((var, url)) = names.iter().find_map(|name| {
+            env(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (*name, v.trim().to_string()))
+        }) else {
+            return Ok(None);
+        };
+        let no_proxy = env("NO_PROXY").or_else(|| env("no_proxy"));
+        if no_proxy.is_some_and(|list| bypasses(&list, &server.host, server.port)) {
+            return Ok(None);
+        }
+        Proxy::parse(&url)
+            .map(Some)
+            .map_err(|e| format!("{var}: {e}"))
+    }
+
+    /// `[http://][user:password@]host[:port][/]`; other schemes are refused with a reason.
+    fn parse(url: &str) -> Result<Proxy, String> {
+        let rest = match url.split_once("://") {
+            None => url,
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "{scheme}:// proxies are not supported; use an http:// proxy (it tunnels TLS with CONNECT)"
+                ))
+            }
+        };
+        let authority = rest.trim_end_matches('/');
+        if authority.contains('/') || authority.is_empty() {
+            return Err("expected http://[user:password@]host[:port]".into());
+        }
+        let (credentials, hostport) = match authority.rsplit_once('@') {
+            Some((creds, hostport)) => (Some(creds.to_string()), hostport),
+            None => (None, authority),
+        };
+        let (host, port) = split_host_port(hostport)?;
+        Ok(Proxy {
+            url: format!("http://{authority}"),
+            host,
+            port,
+            credentials,
+        })
+    }
+
+    /// `user:password` from the proxy URL, to keep out of logs.
+    pub fn credentials(&self) -> Option<&str> {
+        self.credentials.as_deref()
+    }
+
+    /// The same proxy for ureq (REST).
+    pub fn for_ureq(&self) -> Result<ureq::Proxy, String> {
+        ureq::Proxy::new(&self.url).map_err(|e| format!("proxy {self}: {e}"))
+    }
+
+    /// Asks the proxy, over `stream`, for a tunnel to `host:port` (HTTP CONNECT). On success the
+    /// stream carries bytes to and from the target.
+    pub fn tunnel(&self, stream: &mut TcpStream, host: &str, port: u16) -> Result<(), String> {
+        let target = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+        if let Some(creds) = &self.credentials {
+            request.push_str(&format!(
+                "Proxy-Authorization: Basic {}\r\n",
+                base64(creds.as_bytes())
+            ));
+        }
+        request.push_str("\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .map_err(|e| format!("proxy {self}: {e}"))?;
+        let head = read_head(stream).map_err(|e| format!("proxy {self}: {e}"))?;
+        let status_line = head.lines().next().unwrap_or_default();
+        match status_line.split_whitespace().nth(1) {
+            Some(code) if code.starts_with('2') => Ok(()),
+            _ => Err(format!(
+                "proxy {self} refused the tunnel to {target}: {}",
+                status_line.trim()
+            )),
+        }
+    }
+}
+
+/// Reads the proxy's response head byte by byte, so nothing after it (the server's first TLS
+/// bytes) is consumed.
+fn read_head(stream: &mut TcpStream) -> Result<String, String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() >= MAX_HEAD {
+            return Err("response to CONNECT is too long".into());
+        }
+        match stream.read(&mut byte) {
+            Ok(0) => return Err("closed the connection instead of answering CONNECT".into()),
+            Ok(_) => head.push(byte[0]),
+            Err(e) => return Err(format!("no answer to CONNECT: {e}")),
+        }
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
+fn split_host_port(hostport: &str) -> Result<(String, u16), String> {
+    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("unclosed [ in the proxy host")?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (hostport, None),
+        }
+    };
+    let port = match port {
+        None => 80,
+        Some(p) => p.parse().map_err(|_| format!("bad proxy port {p:?}"))?,
+    };
+    if host.is_empty() {
+        return Err("the proxy URL has no host".into());
+    }
+    Ok((host.to_string(), port))
+}
+
+/// Whether a `NO_PROXY` list exempts `host:port`: `*`, the host itself, a domain it is in
+/// (`example.com` or `.example.com`), each optionally with `:port`.
+fn bypasses(list: &str, host: &str, port: u16) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            let (name, entry_port) = match entry.rsplit_once(':') {
+                Some((name, p)) if !name.contains(':') || name.ends_with(']') => {
+                    (name, p.parse::<u16>().ok())
+                }
+                _ => (entry, None),
+            };
+            let name = name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim_start_matches("*.")
+                .trim_start_matches('.');
+            let name_matches = host.eq_ignore_ascii_case(name)
+                || (host.len() > name.len()
+                    && host.as_bytes()[host.len() - name.len() - 1] == b'.'
+                    && host[host.len() - name.len()..].eq_ignore_ascii_case(name));
+            name_matches && entry_port.is_none_or(|p| p == port)
+        })
+}
+
+/// Standard base64 with padding (for Proxy-Authorization).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(url: &str) -> ServerUrl {
+        ServerUrl::parse(url).unwrap()
+    }
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn the_scheme_of_the_server_picks_the_variable() {
+        let env = [
+            ("HTTPS_PROXY", "http://secure:3128"),
+            ("http_proxy", "plain:8080"),
+        ];
+        let https = Proxy::for_server(&server("https://mm.example"), &lookup(&env)).unwrap();
+        assert_eq!(https.unwrap().to_string(), "http://secure:3128");
+        let http = Proxy::for_server(&server("http://mm.example"), &lookup(&env)).unwrap();
+        assert_eq!(http.unwrap().to_string(), "http://plain:8080");
+        let all = [("ALL_PROXY", "http://all")];
+        let p = Proxy::for_server(&server("https://mm.example"), &lookup(&all)).unwrap();
+        assert_eq!(p.unwrap().port, 80);
+        assert!(
+            Proxy::for_server(&server("https://mm.example"), &lookup(&[]))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn no_proxy_exempts_hosts_domains_and_ports() {
+        assert!(bypasses("*", "mm.example", 443));
+        assert!(bypasses("localhost, mm.example", "mm.example", 443));
+        assert!(bypasses(".example", "mm.example", 443));
+        assert!(bypasses("example", "mm.example", 443));
+        assert!(bypasses("*.example", "MM.Example", 443));
+        assert!(!bypasses("xample", "mm.example", 443));
+        assert!(!bypasses("other.example", "mm.example", 443));
+        assert!(bypasses("mm.example:8065", "mm.example", 8065));
+        assert!(!bypasses("mm.example:8065", "mm.example", 443));
+        assert!(bypasses("127.0.0.1", "127.0.0.1", 80));
+        assert!(bypasses("[::1]", "[::1]", 80));
+        assert!(bypasses("::1", "::1", 80));
+        let env = [
+            ("HTTPS_PROXY", "http://p:1"),
+            ("NO_PROXY", "internal,mm.example"),
+        ];
+        assert!(
+            Proxy::for_server(&server("https://mm.example"), &lookup(&env))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn credentials_are_used_but_never_shown() {
+        let env = [("HTTPS_PROXY", "http://alice:s3cret@proxy.lan:3128/")];
+        let p = Proxy::for_server(&server("https://mm.example"), &lookup(&env))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.to_string(), "http://proxy.lan:3128");
+        assert!(!format!("{p:?}").contains("s3cret"));
+        assert_eq!(p.credentials.as_deref(), Some("alice:s3cret"));
+        assert_eq!(p.for_ureq().unwrap().port(), 3128);
+    }
+
+    #[test]
+    fn unsupported_or_broken_proxy_urls_are_errors_naming_the_variable() {
+        let socks = [("HTTPS_PROXY", "socks5://p:1080")];
+        let error = Proxy::for_server(&server("https://a"), &lookup(&socks)).unwrap_err();
+        assert!(error.starts_with("HTTPS_PROXY: socks5:// proxies are not supported"));
+        let port = [("HTTPS_PROXY", "http://p:x")];
+        assert!(Proxy::for_server(&server("https://a"), &lookup(&port))
+            .unwrap_err()
+            .contains("bad proxy port"));
+    }
+
+    #[test]
+    fn base64_matches_the_rfc_examples() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+}
