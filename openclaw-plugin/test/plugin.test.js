@@ -9,6 +9,14 @@ import { eventually, isAlive, recordingRuntime, sleep, startFake, startRunningAc
 
 const BOB_DM = "dmbob000000000000000000001";
 
+/** The fake Mattermost plus a DM channel between the bot and Bob (who is not in allowFrom). */
+async function startFakeWithBobDm() {
+  const fake = await startFake();
+  const [a, b] = [fake.info.botId, fake.info.bobId].sort();
+  await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
+  return fake;
+}
+
 describe("a running account", () => {
   let fake;
   let account;
@@ -16,10 +24,7 @@ describe("a running account", () => {
   const replies = new Map(); // post text → what the fake agent does with the dispatch call
 
   before(async () => {
-    fake = await startFake();
-    const { info } = fake;
-    const [a, b] = [info.botId, info.bobId].sort();
-    await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
+    fake = await startFakeWithBobDm();
     recorder = recordingRuntime({
       reply: async (call) => {
         const script = replies.get(call.ctxPayload.BodyForAgent);
@@ -273,10 +278,8 @@ describe("a running account", () => {
 
 describe("DM pairing", () => {
   test("an unknown sender gets a pairing code, and once approved in OpenClaw's store is dispatched", async () => {
-    const fake = await startFake();
+    const fake = await startFakeWithBobDm();
     const { info } = fake;
-    const [a, b] = [info.botId, info.bobId].sort();
-    await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
     const recorder = recordingRuntime();
     const account = await startRunningAccount(fake, { rt: recorder.rt, extra: { dmPolicy: "pairing" } });
     try {
@@ -314,10 +317,8 @@ describe("DM pairing", () => {
   });
 
   test("a challenged sender is still watched after the account restarts (config reload)", async () => {
-    const fake = await startFake();
+    const fake = await startFakeWithBobDm();
     const { info } = fake;
-    const [a, b] = [info.botId, info.bobId].sort();
-    await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
     const recorder = recordingRuntime();
     const first = await startRunningAccount(fake, { rt: recorder.rt, extra: { dmPolicy: "pairing" } });
     await fake.post(info.bobId, BOB_DM, "knock");
@@ -336,10 +337,8 @@ describe("DM pairing", () => {
   });
 
   test("an approval the watcher has not seen yet is found by the sender's next DM", async () => {
-    const fake = await startFake();
+    const fake = await startFakeWithBobDm();
     const { info } = fake;
-    const [a, b] = [info.botId, info.bobId].sort();
-    await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
     const recorder = recordingRuntime();
     const account = await startRunningAccount(fake, {
       rt: recorder.rt,
@@ -360,10 +359,8 @@ describe("DM pairing", () => {
   });
 
   test("approval notified in the gateway process allows the user at once and tells them", async () => {
-    const fake = await startFake();
+    const fake = await startFakeWithBobDm();
     const { info } = fake;
-    const [a, b] = [info.botId, info.bobId].sort();
-    await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
     const recorder = recordingRuntime();
     const account = await startRunningAccount(fake, { rt: recorder.rt, extra: { dmPolicy: "pairing" } });
     try {
