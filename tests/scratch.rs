@@ -26,6 +26,17 @@ const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loop
 /// A name server that does not exist (TEST-NET-1): names must come from /etc/hosts.
 const RESOLV_CONF: &str = "nameserver 192.0.2.53\noptions timeout:1 attempts:1\n";
 
+/// Held while a test writes the binary into its root and while any test starts a process. A
+/// process forked by one test while another still holds the copy open for writing inherits that
+/// descriptor until it execs, and exec of the copy then fails with "Text file busy" (ETXTBSY).
+static FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn forks() -> std::sync::MutexGuard<'static, ()> {
+    FORKS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Why a test cannot run here; a failure instead of a skip when CI asks for these tests.
 fn skip(reason: &str) {
     if std::env::var_os("OPENCLAW_MATTERMOST_SCRATCH_REQUIRED").is_some() {
@@ -47,6 +58,8 @@ impl Root {
     fn new(binary: &Path, files: &[(&str, &[u8])]) -> Root {
         let dir = TempDir::new();
         let inside = dir.0.join("openclaw-mattermost");
+        // Every executable copied in is written under the lock (see FORKS).
+        let _guard = forks();
         std::fs::copy(binary, &inside).expect("copying the static binary");
         std::fs::set_permissions(&inside, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::create_dir(dir.0.join("tmp")).unwrap();
@@ -150,6 +163,7 @@ fn start_in_root(
     let mut all: Vec<(&str, &[u8])> = files.to_vec();
     all.push(("/openclaw.json", config.as_bytes()));
     let root = Root::new(&binary, &all);
+    let guard = forks();
     if let Some(reason) = root.check_runnable() {
         skip(&reason);
         return None;
@@ -161,7 +175,9 @@ fn start_in_root(
     // Launch points HOME and TMPDIR at a directory outside the root: move them inside.
     launch.env.push(("HOME".into(), "/tmp".into()));
     launch.env.push(("TMPDIR".into(), "/tmp".into()));
-    Some((root, Bridge::launch(launch)))
+    let bridge = Bridge::launch(launch);
+    drop(guard);
+    Some((root, bridge))
 }
 
 /// Connect, log in, `ready`, a DM delivered, a reply in its thread posted. `server_url` names
