@@ -175,9 +175,6 @@ fn check_link(report: &mut Report, config: &Config) -> Option<Link> {
                 );
             }
             if let Some(proxy) = &link.proxy {
-                if let Some(secret) = proxy.credentials() {
-                    redact::register_secret(secret);
-                }
                 report.ok(
                     "config",
                     format!("connecting through proxy {proxy} (from the environment)"),

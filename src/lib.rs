@@ -89,9 +89,6 @@ pub fn main() {
         eprintln!("config: {error}");
         exit(2)
     });
-    if let Some(secret) = link.proxy.as_ref().and_then(|p| p.credentials()) {
-        redact::register_secret(secret);
-    }
     exit(bridge::run(config, link, signal_set));
 }
 

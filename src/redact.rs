@@ -1,32 +1,40 @@
-//! Keeps the bot token out of every log line and error message.
+//! Keeps the bot token (and a proxy's password) out of every log line and error message.
 //!
-//! The token is registered once, as soon as the config is read; from then on `redact` replaces it
-//! wherever it appears. The logger runs every line through it, so even a dependency's debug log
+//! Secrets are registered as soon as they are known (the token when the config is read, proxy
+//! credentials when the proxy is chosen); from then on `redact` replaces them wherever they
+//! appear. The logger runs every line through it, so even a dependency's debug log
 //! that echoed a header could not leak it.
 
 use std::borrow::Cow;
 use std::io::Write;
-use std::sync::OnceLock;
+use std::sync::{PoisonError, RwLock};
 
-static SECRET: OnceLock<String> = OnceLock::new();
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 const MASK: &str = "[redacted]";
 
-/// Registers the token; only the first call counts. Tokens shorter than 4 characters are not
-/// masked (they would mangle ordinary text and are rejected by config validation anyway).
-pub fn register_secret(token: &str) {
-    if token.len() >= 4 {
-        let _ = SECRET.set(token.to_string());
+/// Registers a secret (registering one twice is harmless). Secrets shorter than 4 characters
+/// are not masked (they would mangle ordinary text; a token that short is rejected by config
+/// validation anyway).
+pub fn register_secret(secret: &str) {
+    if secret.len() < 4 {
+        return;
+    }
+    let mut secrets = SECRETS.write().unwrap_or_else(PoisonError::into_inner);
+    if !secrets.iter().any(|s| s == secret) {
+        secrets.push(secret.to_string());
     }
 }
 
-/// The text with every occurrence of the registered token masked.
+/// The text with every occurrence of every registered secret masked.
 pub fn redact(text: &str) -> Cow<'_, str> {
-    match SECRET.get() {
-        Some(secret) if text.contains(secret.as_str()) => {
-            Cow::Owned(text.replace(secret.as_str(), MASK))
+    let secrets = SECRETS.read().unwrap_or_else(PoisonError::into_inner);
+    let mut text = Cow::Borrowed(text);
+    for secret in secrets.iter() {
+        if text.contains(secret.as_str()) {
+            text = Cow::Owned(text.replace(secret.as_str(), MASK));
         }
-        _ => Cow::Borrowed(text),
     }
+    text
 }
 
 /// Sets up env_logger on stderr (`RUST_LOG`, default `info`) with every line redacted.
@@ -60,5 +68,16 @@ mod tests {
             "Bearer [redacted] and [redacted]"
         );
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn every_registered_secret_is_masked() {
+        register_secret("first-secret-1234");
+        register_secret("proxy-password-5678");
+        register_secret("first-secret-1234");
+        assert_eq!(
+            redact("a first-secret-1234 b proxy-password-5678 c"),
+            "a [redacted] b [redacted] c"
+        );
     }
 }

@@ -89,7 +89,9 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &text[prefix.len()..])
 }
 
-fn split_host_port(authority: &str, default_port: u16) -> Option<(String, u16)> {
+/// `host[:port]` or `[v6]:port` → (lowercase host without brackets, port); `None` when the host
+/// has characters no host name has or the port is not 1–65535.
+pub(crate) fn split_host_port(authority: &str, default_port: u16) -> Option<(String, u16)> {
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
         let end = rest.find(']')?;
         let after = &rest[end + 1..];

@@ -9,6 +9,7 @@ use super::model::{
 };
 use super::multipart::Framing;
 use super::net::Link;
+use super::proxy::Proxy;
 use crate::backoff::Backoff;
 use crate::random;
 use crate::redact::redact;
@@ -107,8 +108,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(server: &ServerUrl, token: &str, link: &Link, retry_budget: Duration) -> Api {
-        // A proxy that ureq cannot take was already refused by `Link::new`.
-        let proxy = link.proxy.as_ref().and_then(|p| p.for_ureq().ok());
+        let proxy = link.proxy.as_ref().map(Proxy::for_ureq);
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(super::net::CONNECT_TIMEOUT))

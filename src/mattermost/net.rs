@@ -62,11 +62,14 @@ pub struct Link {
 }
 
 impl Link {
+    /// Reads `caFile` and the proxy variables; the proxy's credentials are registered for
+    /// redaction here, once for every caller.
     pub fn new(config: &Config) -> Result<Link, String> {
         let tls = Tls::new(config.ca_file.as_deref())?;
         let proxy = Proxy::for_server(&config.server, &|name| std::env::var(name).ok())?;
-        if let Some(proxy) = &proxy {
-            proxy.for_ureq()?;
+        // Its password must not reach a log line, whoever logs the proxy's errors.
+        for secret in proxy.iter().flat_map(Proxy::secrets) {
+            crate::redact::register_secret(secret);
         }
         Ok(Link { tls, proxy })
     }

@@ -3,7 +3,7 @@
 //! `HTTPS_PROXY` for an `https` server, `HTTP_PROXY` for an `http` one, `ALL_PROXY` for
 //! either, unless `NO_PROXY` lists the server's host (curl's conventions).
 
-use crate::server_url::ServerUrl;
+use crate::server_url::{split_host_port, ServerUrl};
 use std::fmt;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -17,8 +17,8 @@ pub struct Proxy {
     pub port: u16,
     /// `user:password`, when the proxy URL carries credentials.
     credentials: Option<String>,
-    /// The URL as ureq takes it (credentials included: never logged).
-    url: String,
+    /// The same proxy for ureq (credentials included: never logged).
+    ureq: ureq::Proxy,
 }
 
 impl fmt::Display for Proxy {
@@ -80,23 +80,32 @@ impl Proxy {
             Some((creds, hostport)) => (Some(creds.to_string()), hostport),
             None => (None, authority),
         };
-        let (host, port) = split_host_port(hostport)?;
+        let (host, port) = split_host_port(hostport, 80)
+            .ok_or_else(|| format!("bad proxy port or host in {hostport:?}"))?;
+        let ureq = ureq::Proxy::new(&format!("http://{authority}"))
+            .map_err(|e| format!("proxy http://{host}:{port}: {e}"))?;
         Ok(Proxy {
-            url: format!("http://{authority}"),
             host,
             port,
             credentials,
+            ureq,
         })
     }
 
-    /// `user:password` from the proxy URL, to keep out of logs.
-    pub fn credentials(&self) -> Option<&str> {
-        self.credentials.as_deref()
+    /// What of the proxy URL must stay out of logs: `user:password` and the password alone.
+    pub fn secrets(&self) -> Vec<&str> {
+        let Some(credentials) = &self.credentials else {
+            return Vec::new();
+        };
+        let password = credentials.split_once(':').map(|(_, p)| p);
+        std::iter::once(credentials.as_str())
+            .chain(password)
+            .collect()
     }
 
     /// The same proxy for ureq (REST).
-    pub fn for_ureq(&self) -> Result<ureq::Proxy, String> {
-        ureq::Proxy::new(&self.url).map_err(|e| format!("proxy {self}: {e}"))
+    pub fn for_ureq(&self) -> ureq::Proxy {
+        self.ureq.clone()
     }
 
     /// Asks the proxy, over `stream`, for a tunnel to `host:port` (HTTP CONNECT). On success the
@@ -146,26 +155,6 @@ fn read_head(stream: &mut TcpStream) -> Result<String, String> {
         }
     }
     Ok(String::from_utf8_lossy(&head).into_owned())
-}
-
-fn split_host_port(hostport: &str) -> Result<(String, u16), String> {
-    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or("unclosed [ in the proxy host")?;
-        (host, after.strip_prefix(':'))
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (hostport, None),
-        }
-    };
-    let port = match port {
-        None => 80,
-        Some(p) => p.parse().map_err(|_| format!("bad proxy port {p:?}"))?,
-    };
-    if host.is_empty() {
-        return Err("the proxy URL has no host".into());
-    }
-    Ok((host.to_string(), port))
 }
 
 /// Whether a `NO_PROXY` list exempts `host:port`: `*`, the host itself, a domain it is in
@@ -288,7 +277,8 @@ mod tests {
         assert_eq!(p.to_string(), "http://proxy.lan:3128");
         assert!(!format!("{p:?}").contains("s3cret"));
         assert_eq!(p.credentials.as_deref(), Some("alice:s3cret"));
-        assert_eq!(p.for_ureq().unwrap().port(), 3128);
+        assert_eq!(p.secrets(), ["alice:s3cret", "s3cret"]);
+        assert_eq!(p.for_ureq().port(), 3128);
     }
 
     #[test]
