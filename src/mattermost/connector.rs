@@ -4,7 +4,6 @@
 //! with the same rustls configuration the WebSocket uses.
 
 use super::tls::Tls;
-use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use std::fmt;
 use std::io::{Read, Write};
@@ -48,17 +47,12 @@ impl<In: Transport> Connector<In> for TlsConnector {
             return Ok(Some(Either::A(transport)));
         }
         let host = details.uri.host().unwrap_or_default();
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let name = ServerName::try_from(bare.to_string())
-            .map_err(|_| ureq::Error::Tls("invalid TLS server name"))?;
-        let mut conn = ClientConnection::new(self.tls.config.clone(), name)?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
-        // Finish the handshake here so certificate problems surface with their explanation.
-        while conn.is_handshaking() {
-            conn.complete_io(&mut sock)
-                .map_err(|e| self.handshake_error(host, e))?;
-        }
+        let conn = self
+            .tls
+            .handshake(host, &mut sock)
+            .map_err(|e| self.handshake_error(host, e))?;
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),

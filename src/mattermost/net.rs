@@ -6,7 +6,6 @@ use super::proxy::Proxy;
 use super::tls::Tls;
 use crate::config::Config;
 use crate::server_url::ServerUrl;
-use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -95,16 +94,10 @@ impl Link {
     }
 
     fn start_tls(&self, mut tcp: TcpStream, host: &str, port: u16) -> Result<Stream, String> {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let name = ServerName::try_from(bare.to_string())
-            .map_err(|e| format!("invalid TLS server name {host}: {e}"))?;
-        let mut conn = ClientConnection::new(self.tls.config.clone(), name)
-            .map_err(|e| format!("TLS setup for {host} failed: {e}"))?;
-        // Finish the handshake now so certificate problems are reported as such.
-        while conn.is_handshaking() {
-            conn.complete_io(&mut tcp)
-                .map_err(|e| self.tls.explain_io(&format!("{host}:{port}"), &e))?;
-        }
+        let conn = self
+            .tls
+            .handshake(host, &mut tcp)
+            .map_err(|e| self.tls.explain_io(&format!("{host}:{port}"), &e))?;
         Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
     }
 }

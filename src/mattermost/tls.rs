@@ -4,8 +4,9 @@
 //! turn verification off.
 
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
-use rustls::{CertificateError, ClientConfig, RootCertStore};
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{CertificateError, ClientConfig, ClientConnection, RootCertStore};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,6 +42,29 @@ impl Tls {
             config: Arc::new(config),
             ca_file: ca_file.map(Path::to_path_buf),
         })
+    }
+
+    /// Starts TLS with `host` (a name or IP literal, brackets allowed) over `io` and finishes
+    /// the handshake, so certificate problems surface here rather than on the first request.
+    /// A certificate problem is an `io::Error` wrapping the `rustls::Error`; `explain_io` words it.
+    pub fn handshake(
+        &self,
+        host: &str,
+        io: &mut (impl Read + Write),
+    ) -> io::Result<ClientConnection> {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let name = ServerName::try_from(bare.to_string()).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid TLS server name {host}: {e}"),
+            )
+        })?;
+        let mut conn =
+            ClientConnection::new(self.config.clone(), name).map_err(io::Error::other)?;
+        while conn.is_handshaking() {
+            conn.complete_io(io)?;
+        }
+        Ok(conn)
     }
 
     /// A handshake failure in words an operator can act on: what is wrong with the
@@ -81,7 +105,7 @@ impl Tls {
     }
 
     /// Like `explain`, for the `io::Error` that rustls' stream helpers wrap the error in.
-    pub fn explain_io(&self, host: &str, error: &std::io::Error) -> String {
+    pub fn explain_io(&self, host: &str, error: &io::Error) -> String {
         match error
             .get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>())
@@ -172,7 +196,7 @@ mod tests {
         let expired = rustls::Error::InvalidCertificate(CertificateError::Expired);
         let text = with_ca.explain("h", &expired);
         assert!(text.contains("expired") && text.contains("renew"), "{text}");
-        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, unknown);
+        let io = io::Error::new(io::ErrorKind::InvalidData, unknown);
         assert!(Tls::new(None)
             .unwrap()
             .explain_io("h", &io)
