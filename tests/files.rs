@@ -193,6 +193,40 @@ fn a_cut_download_is_reported_and_leaves_no_partial_file() {
     );
 }
 
+/// Posts read together (one burst from the server) keep their order around a post with files,
+/// whose line the download thread writes: the lines before it must not be overtaken.
+#[test]
+fn posts_before_one_with_files_stay_before_it() {
+    let fake = FakeMattermost::start();
+    fake.add_file(PNG_ID, "small.png", &payload(2_000, 7));
+    let media = TempDir::new();
+    let mut bridge = bridge_with_media(&fake, &media.0, "");
+    for round in 0..3 {
+        for n in 0..5 {
+            fake.post(NewPost::new(
+                ALICE_ID,
+                DM_ALICE,
+                &format!("{round}: before {n}"),
+            ));
+        }
+        fake.post(
+            NewPost::new(ALICE_ID, DM_ALICE, &format!("{round}: files"))
+                .file_ids(vec![PNG_ID.into()]),
+        );
+        fake.post(NewPost::new(ALICE_ID, DM_ALICE, &format!("{round}: after")));
+        for n in 0..5 {
+            assert_eq!(
+                bridge.next_message()["text"],
+                format!("{round}: before {n}")
+            );
+        }
+        let with_files = bridge.next_message();
+        assert_eq!(with_files["text"], format!("{round}: files"));
+        assert!(with_files["files"][0]["path"].is_string(), "{with_files}");
+        assert_eq!(bridge.next_message()["text"], format!("{round}: after"));
+    }
+}
+
 #[test]
 fn a_slow_download_holds_back_its_channel_only() {
     let fake = FakeMattermost::start();

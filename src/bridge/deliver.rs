@@ -125,6 +125,9 @@ impl Delivery {
             self.lanes.deliver(&post.channel_id, line);
             return;
         }
+        // Lines this thread holds back go out first: the download thread writes this post's
+        // line itself, which must not overtake them (nor wait behind a full job queue).
+        self.shared.output.release();
         let job = Job {
             ticket: self.lanes.reserve(&post.channel_id),
             text: text.to_string(),

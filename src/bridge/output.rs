@@ -1,24 +1,41 @@
 //! The only writer of stdout. Every protocol line (notifications from the event thread,
 //! responses from the request workers) goes through one bounded queue to one thread, so lines
 //! never interleave, and a host that stops reading makes producers wait instead of growing memory.
+//!
+//! A busy producer can hold its lines back and hand them over together (`Output::hold`): the
+//! WebSocket reader does so for the events of one socket read. Handing over a line wakes the
+//! writer thread, and under load those wake-ups were a quarter of the bridge's CPU time.
 
 use crate::stop::{Stop, StopReason};
+use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Lines waiting for stdout. Small: the host normally reads at once; a stalled host should
-/// stall the WebSocket reader (TCP backpressure) rather than fill our memory.
+/// Lines waiting for stdout, at most. Small: the host normally reads at once; a stalled host
+/// should stall the WebSocket reader (TCP backpressure) rather than fill our memory.
 const QUEUE_LINES: usize = 1024;
+/// A holding thread hands its lines over at least this often: bounds how long the first of
+/// them waits for the others.
+const HOLD_AT_MOST: usize = 32;
+/// Queue items: one line, or a batch of up to `HOLD_AT_MOST`.
+const QUEUE_ITEMS: usize = QUEUE_LINES / HOLD_AT_MOST;
 
 enum Item {
     Line(String),
     /// A `message` line, reported to the `on_written` hook once it is flushed to stdout.
     Message(String, Written),
+    /// Lines a holding thread handed over together, in order.
+    Batch(Vec<Item>),
     /// Flush everything before this and acknowledge.
     Finish(mpsc::Sender<()>),
+}
+
+thread_local! {
+    /// The lines this thread holds back (`Some` while it holds), oldest first.
+    static HELD: RefCell<Option<Vec<Item>>> = const { RefCell::new(None) };
 }
 
 /// Which post a written `message` line carried.
@@ -49,7 +66,7 @@ impl Output {
         stop: Arc<Stop>,
         on_written: OnWritten,
     ) -> (Output, JoinHandle<()>) {
-        let (queue, items) = mpsc::sync_channel(QUEUE_LINES);
+        let (queue, items) = mpsc::sync_channel(QUEUE_ITEMS);
         let handle = std::thread::Builder::new()
             .name("stdout".into())
             .spawn(move || write_loop(sink, items, &stop, &on_written))
@@ -59,12 +76,67 @@ impl Output {
 
     /// Queues a `message` line; `written` goes to the hook once the line is out.
     pub fn send_message(&self, line: String, written: Written) -> bool {
-        self.queue.send(Item::Message(line, written)).is_ok()
+        self.enqueue(Item::Message(line, written))
     }
 
     /// Queues a line, waiting while the queue is full. False when the writer is gone.
     pub fn send(&self, line: String) -> bool {
-        self.queue.send(Item::Line(line)).is_ok()
+        self.enqueue(Item::Line(line))
+    }
+
+    /// Until the guard is dropped, lines sent from this thread are held back and handed over
+    /// together by `release` (and whenever `HOLD_AT_MOST` are waiting). The holder must release
+    /// before anything that may block or let another thread write a line that belongs after.
+    pub fn hold(&self) -> Holding<'_> {
+        HELD.with_borrow_mut(|held| {
+            held.get_or_insert_with(Vec::new);
+        });
+        Holding { output: self }
+    }
+
+    /// Hands over what this thread holds, waiting while the queue is full (nothing to do when
+    /// it holds nothing). False when the writer is gone.
+    pub fn release(&self) -> bool {
+        let items = HELD.with_borrow_mut(|held| match held {
+            Some(held) if !held.is_empty() => {
+                Some(std::mem::replace(held, Vec::with_capacity(HOLD_AT_MOST)))
+            }
+            _ => None,
+        });
+        let item = match items {
+            None => return true,
+            Some(mut items) if items.len() == 1 => items.remove(0),
+            Some(items) => Item::Batch(items),
+        };
+        self.queue.send(item).is_ok()
+    }
+
+    /// Runs `f` with this thread's lines going out one by one (for work that waits on the
+    /// network, whose lines should not wait for it); holding resumes afterwards if it was on.
+    pub fn without_holding<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.release();
+        let was_holding = HELD.take().is_some();
+        let result = f();
+        if was_holding {
+            HELD.set(Some(Vec::new()));
+        }
+        result
+    }
+
+    fn enqueue(&self, item: Item) -> bool {
+        // The number of lines held, or the item back when this thread does not hold.
+        let held = HELD.with_borrow_mut(|held| match held {
+            Some(held) => {
+                held.push(item);
+                Ok(held.len())
+            }
+            None => Err(item),
+        });
+        match held {
+            Err(item) => self.queue.send(item).is_ok(),
+            Ok(n) if n >= HOLD_AT_MOST => self.release(),
+            Ok(_) => true,
+        }
     }
 
     /// Queues a line unless that would take longer than `timeout` (used while stopping, when a
@@ -85,7 +157,8 @@ impl Output {
         }
     }
 
-    /// Waits until every line queued so far is written and flushed, at most `timeout`.
+    /// Waits until every line queued so far (not those a thread still holds) is written and
+    /// flushed, at most `timeout`.
     pub fn finish(&self, timeout: Duration) -> bool {
         let (ack, done) = mpsc::channel();
         let deadline = Instant::now() + timeout;
@@ -102,6 +175,19 @@ impl Output {
         }
         done.recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .is_ok()
+    }
+}
+
+/// While alive, lines sent from this thread are held (see `Output::hold`); dropping it hands
+/// them over.
+pub struct Holding<'a> {
+    output: &'a Output,
+}
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        self.output.release();
+        HELD.set(None);
     }
 }
 
@@ -149,6 +235,7 @@ impl Writer<'_> {
                 self.unflushed.push(written);
                 Ok(())
             }
+            Item::Batch(items) => items.into_iter().try_for_each(|item| self.write(item)),
             Item::Finish(ack) => {
                 self.flush()?;
                 let _ = ack.send(());
@@ -250,6 +337,113 @@ mod tests {
         assert!(output.finish(Duration::from_secs(5)));
         let expected: Vec<String> = (0..100).map(|n| format!("p{n}")).collect();
         assert_eq!(*reported.lock().unwrap(), expected);
+    }
+
+    fn written_lines(sink: &Shared) -> Vec<String> {
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_string).collect()
+    }
+
+    fn message(id: &str) -> Written {
+        Written {
+            channel_id: "c".into(),
+            post_id: id.into(),
+            create_at: 0,
+        }
+    }
+
+    #[test]
+    fn held_lines_wait_for_release_and_keep_their_order() {
+        let sink = Shared::default();
+        let reported = Arc::new(Mutex::new(Vec::new()));
+        let hook_log = reported.clone();
+        let hook: OnWritten = Box::new(move |w: &Written| {
+            hook_log.lock().unwrap().push(w.post_id.clone());
+        });
+        let (output, _handle) =
+            Output::start_on(Box::new(sink.clone()), Arc::new(Stop::new()), hook);
+        let holding = output.hold();
+        assert!(output.send("first".into()));
+        assert!(output.send_message("second".into(), message("p2")));
+        assert!(output.finish(Duration::from_secs(5)));
+        assert!(written_lines(&sink).is_empty(), "held lines were written");
+        assert!(reported.lock().unwrap().is_empty());
+
+        assert!(output.release());
+        assert!(output.finish(Duration::from_secs(5)));
+        assert_eq!(written_lines(&sink), ["first", "second"]);
+        assert_eq!(*reported.lock().unwrap(), ["p2"]);
+
+        // Dropping the guard hands over the rest and ends holding.
+        assert!(output.send("third".into()));
+        drop(holding);
+        assert!(output.send("fourth".into()));
+        assert!(output.finish(Duration::from_secs(5)));
+        assert_eq!(written_lines(&sink), ["first", "second", "third", "fourth"]);
+    }
+
+    #[test]
+    fn a_holding_thread_hands_over_every_hold_at_most_lines() {
+        let sink = Shared::default();
+        let (output, _handle) = Output::start_on(
+            Box::new(sink.clone()),
+            Arc::new(Stop::new()),
+            Box::new(|_| {}),
+        );
+        let holding = output.hold();
+        for n in 0..=HOLD_AT_MOST {
+            assert!(output.send(format!("{n}")));
+        }
+        assert!(output.finish(Duration::from_secs(5)));
+        let expected: Vec<String> = (0..HOLD_AT_MOST).map(|n| n.to_string()).collect();
+        assert_eq!(written_lines(&sink), expected);
+        drop(holding);
+        assert!(output.finish(Duration::from_secs(5)));
+        assert_eq!(written_lines(&sink).len(), HOLD_AT_MOST + 1);
+    }
+
+    #[test]
+    fn without_holding_sends_at_once_then_holds_again() {
+        let sink = Shared::default();
+        let (output, _handle) = Output::start_on(
+            Box::new(sink.clone()),
+            Arc::new(Stop::new()),
+            Box::new(|_| {}),
+        );
+        let holding = output.hold();
+        assert!(output.send("held before".into()));
+        output.without_holding(|| {
+            assert!(output.send("unheld".into()));
+            assert!(output.finish(Duration::from_secs(5)));
+            assert_eq!(written_lines(&sink), ["held before", "unheld"]);
+        });
+        assert!(output.send("held after".into()));
+        assert!(output.finish(Duration::from_secs(5)));
+        assert_eq!(written_lines(&sink).len(), 2);
+        drop(holding);
+        assert!(output.finish(Duration::from_secs(5)));
+        assert_eq!(
+            written_lines(&sink),
+            ["held before", "unheld", "held after"]
+        );
+    }
+
+    #[test]
+    fn only_the_holding_thread_is_held() {
+        let sink = Shared::default();
+        let (output, _handle) = Output::start_on(
+            Box::new(sink.clone()),
+            Arc::new(Stop::new()),
+            Box::new(|_| {}),
+        );
+        let _holding = output.hold();
+        assert!(output.send("held".into()));
+        let other = output.clone();
+        std::thread::spawn(move || assert!(other.send("from another thread".into())))
+            .join()
+            .unwrap();
+        assert!(output.finish(Duration::from_secs(5)));
+        assert_eq!(written_lines(&sink), ["from another thread"]);
     }
 
     struct Broken;

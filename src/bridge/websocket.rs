@@ -246,6 +246,14 @@ impl EventStream {
         events_seen: &mut bool,
     ) -> Ended {
         let mut keepalive = Keepalive::new(Instant::now(), PING_EVERY, DEAD_AFTER);
+        // The lines of the events of one socket read go to the writer together, handed over
+        // before the next read (which may wait): one wake-up of the writer per read, not per line.
+        let output = self.shared.output.clone();
+        let _holding = output.hold();
+        let releaser = output.clone();
+        conn.before_socket_read(move || {
+            releaser.release();
+        });
         loop {
             if self.shared.stop.is_stopping() {
                 return Ended::Stopped;
@@ -346,6 +354,13 @@ impl EventStream {
     /// Events were lost: fetch what was posted meanwhile over REST. Runs on this thread, so
     /// live events wait (in the socket) and come after the caught-up ones.
     fn catch_up(&mut self, why: &str) {
+        // Each caught-up line goes out as it is found, not after the next REST call; and the
+        // lines of events read before the gap go first.
+        let output = self.shared.output.clone();
+        output.without_holding(|| self.catch_up_unheld(why));
+    }
+
+    fn catch_up_unheld(&mut self, why: &str) {
         let fallback = self.live_since.unwrap_or_else(|| now_ms() as i64);
         let max_age = self.shared.config.catch_up_max_age.as_millis() as i64;
         let since = catch_up::gap_start(&self.shared.memory.snapshot(), fallback, max_age);

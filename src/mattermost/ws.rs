@@ -51,7 +51,7 @@ impl Resume {
 }
 
 pub struct Connection {
-    socket: WebSocket<Stream>,
+    socket: WebSocket<Wire>,
     /// Our next action sequence number (> 0, increasing, per connection).
     next_seq: i64,
 }
@@ -84,11 +84,16 @@ impl Connection {
             .map_err(|_| "the bot token is not a valid header value".to_string())?;
         request.headers_mut().insert("Authorization", bearer);
         let config = WebSocketConfig::default();
+        let wire = Wire {
+            stream,
+            before_read: None,
+        };
         let (socket, _response) =
-            tungstenite::client::client_with_config(request, stream, Some(config))
+            tungstenite::client::client_with_config(request, wire, Some(config))
                 .map_err(describe_handshake_error)?;
         socket
             .get_ref()
+            .stream
             .tcp()
             .set_read_timeout(Some(read_timeout))
             .ok();
@@ -100,7 +105,13 @@ impl Connection {
 
     /// A handle that can close this connection from another thread (to stop a blocked read).
     pub fn interrupter(&self) -> Option<TcpStream> {
-        self.socket.get_ref().tcp().try_clone().ok()
+        self.socket.get_ref().stream.tcp().try_clone().ok()
+    }
+
+    /// Runs `hook` each time the connection needs more bytes from the network: the only place
+    /// where `read` can wait, so the caller can finish what it started before that.
+    pub fn before_socket_read(&mut self, hook: impl FnMut() + Send + 'static) {
+        self.socket.get_mut().before_read = Some(Box::new(hook));
     }
 
     /// Waits for the next text frame. Pings are answered (tungstenite queues the pong; we flush
@@ -158,8 +169,33 @@ impl Connection {
     }
 }
 
+/// The connection under the WebSocket, with the hook of `Connection::before_socket_read`.
+struct Wire {
+    stream: Stream,
+    before_read: Option<Box<dyn FnMut() + Send>>,
+}
+
+impl std::io::Read for Wire {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(hook) = &mut self.before_read {
+            hook();
+        }
+        self.stream.read(buf)
+    }
+}
+
+impl std::io::Write for Wire {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush()
+    }
+}
+
 /// Explains a failed upgrade in operator terms (a proxy that drops `Upgrade` answers 200/400).
-fn describe_handshake_error(error: HandshakeError<tungstenite::ClientHandshake<Stream>>) -> String {
+fn describe_handshake_error(error: HandshakeError<tungstenite::ClientHandshake<Wire>>) -> String {
     match error {
         HandshakeError::Interrupted(_) => "the WebSocket upgrade timed out".to_string(),
         HandshakeError::Failure(tungstenite::Error::Http(response)) => {
