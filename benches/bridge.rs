@@ -54,11 +54,17 @@ fn main() {
         );
     }
     if wanted("idle") {
-        let (idle_rss, idle_cpu) = idle(&binary);
+        let (memory, idle_cpu) = idle(&binary);
+        let mb = |kib: u64| kib as f64 / 1024.0;
         table.single(
             "idle RSS after ready, connected",
             "≤ 4 MB",
-            format!("{:.2} MB", idle_rss as f64 / 1024.0),
+            format!(
+                "{:.2} MB (PSS {:.2} MB, anonymous {:.2} MB)",
+                mb(memory.rss),
+                mb(memory.pss),
+                mb(memory.anon)
+            ),
         );
         table.single(
             &format!("CPU time while idle for {} s", idle_secs()),
@@ -220,7 +226,12 @@ impl Drop for Bridge {
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    proc_kib(pid, "status", field)
+}
+
+/// A "Field: N kB" line of /proc/<pid>/<file>.
+fn proc_kib(pid: u32, file: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap();
     status
         .lines()
         .find_map(|l| l.strip_prefix(field))
@@ -301,13 +312,27 @@ fn idle_secs() -> u64 {
         .unwrap_or(60)
 }
 
-/// (RSS in KiB one second after ready, CPU ms used over the idle period).
-fn idle(binary: &PathBuf) -> (u64, f64) {
+/// Memory one second after ready, in KiB.
+struct IdleMemory {
+    rss: u64,
+    /// Proportional set size: shared pages (libc.so's, for a dynamic binary) count split
+    /// among the processes mapping them.
+    pss: u64,
+    /// Heap, stacks and other private memory.
+    anon: u64,
+}
+
+/// (memory one second after ready, CPU ms used over the idle period).
+fn idle(binary: &PathBuf) -> (IdleMemory, f64) {
     let fake = FakeMattermost::start();
     let bridge = Bridge::spawn(binary, &fake);
     bridge.wait_for("\"method\":\"ready\"");
     std::thread::sleep(Duration::from_secs(1));
-    let rss = status_kib(bridge.pid(), "VmRSS:");
+    let memory = IdleMemory {
+        rss: status_kib(bridge.pid(), "VmRSS:"),
+        pss: proc_kib(bridge.pid(), "smaps_rollup", "Pss:"),
+        anon: status_kib(bridge.pid(), "RssAnon:"),
+    };
     if std::env::var_os("BENCH_SMAPS").is_some() {
         let smaps = std::fs::read_to_string(format!("/proc/{}/smaps", bridge.pid())).unwrap();
         let mut name = String::new();
@@ -329,7 +354,7 @@ fn idle(binary: &PathBuf) -> (u64, f64) {
     let before = cpu_ns(bridge.pid());
     std::thread::sleep(Duration::from_secs(idle_secs()));
     let used = cpu_ns(bridge.pid()) - before;
-    (rss, used as f64 / 1e6)
+    (memory, used as f64 / 1e6)
 }
 
 /// Accepted posts per second, the fake sending as fast as it can: (per wall-clock second, per

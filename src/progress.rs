@@ -57,7 +57,9 @@ impl Progress {
         let channel = self.channels.entry(channel_id.to_string()).or_default();
         if create_at >= channel.create_at {
             channel.create_at = create_at;
-            channel.post_id = post_id.to_string();
+            // Reuses the buffer: this runs for every delivered post.
+            channel.post_id.clear();
+            channel.post_id.push_str(post_id);
         }
         channel.recent.push((post_id.to_string(), create_at));
         let newest = channel.create_at;

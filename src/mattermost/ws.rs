@@ -11,12 +11,13 @@ use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::HandshakeError;
 use tungstenite::http::HeaderValue;
 use tungstenite::protocol::WebSocketConfig;
-use tungstenite::{Message, WebSocket};
+use tungstenite::{Message, Utf8Bytes, WebSocket};
 
 /// What one read produced.
 #[derive(Debug)]
 pub enum Read {
-    Text(String),
+    /// Its text, as tungstenite received it (no copy).
+    Text(Utf8Bytes),
     /// A ping or pong: the server is alive, nothing to process.
     Alive,
     /// Nothing arrived within the read timeout.
@@ -119,7 +120,7 @@ impl Connection {
     pub fn read(&mut self) -> Result<Read, String> {
         loop {
             match self.socket.read() {
-                Ok(Message::Text(text)) => return Ok(Read::Text(text.as_str().to_string())),
+                Ok(Message::Text(text)) => return Ok(Read::Text(text)),
                 Ok(Message::Ping(_)) => {
                     self.socket
                         .flush()
