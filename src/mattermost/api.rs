@@ -99,6 +99,9 @@ struct AppError {
     request_id: String,
 }
 
+/// Each of the input and output buffers of a REST connection; also the largest response head.
+const HTTP_BUFFER_BYTES: usize = 16 * 1024;
+
 pub struct Api {
     agent: ureq::Agent,
     base: String,
@@ -115,6 +118,12 @@ impl Api {
             .timeout_global(Some(CALL_TIMEOUT))
             .user_agent(concat!("openclaw-mattermost/", env!("CARGO_PKG_VERSION")))
             .proxy(proxy)
+            // ureq's defaults are 128 KiB each, zero-filled, per pooled connection (twice with
+            // TLS): half a megabyte of resident memory for an idle bridge. Mattermost's
+            // answers have headers of about 1 KiB; bodies stream through in chunks.
+            .input_buffer_size(HTTP_BUFFER_BYTES)
+            .output_buffer_size(HTTP_BUFFER_BYTES)
+            .max_response_header_size(HTTP_BUFFER_BYTES)
             .build();
         let agent = connector::agent(config, &link.tls);
         Api {
