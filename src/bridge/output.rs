@@ -278,12 +278,7 @@ mod tests {
 
     #[test]
     fn lines_arrive_whole_and_in_order() {
-        let sink = Shared::default();
-        let (output, _handle) = Output::start_on(
-            Box::new(sink.clone()),
-            Arc::new(Stop::new()),
-            Box::new(|_| {}),
-        );
+        let (output, sink) = started();
         let writers: Vec<_> = (0..4)
             .map(|t| {
                 let output = output.clone();
@@ -339,6 +334,23 @@ mod tests {
         assert_eq!(*reported.lock().unwrap(), expected);
     }
 
+    /// A writer on a shared buffer, without a `message` hook.
+    fn started() -> (Output, Shared) {
+        let sink = Shared::default();
+        let (output, _handle) = Output::start_on(
+            Box::new(sink.clone()),
+            Arc::new(Stop::new()),
+            Box::new(|_| {}),
+        );
+        (output, sink)
+    }
+
+    /// What the writer has written once every queued line is out.
+    fn flushed(output: &Output, sink: &Shared) -> Vec<String> {
+        assert!(output.finish(Duration::from_secs(5)));
+        written_lines(sink)
+    }
+
     fn written_lines(sink: &Shared) -> Vec<String> {
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         text.lines().map(str::to_string).collect()
@@ -365,85 +377,67 @@ mod tests {
         let holding = output.hold();
         assert!(output.send("first".into()));
         assert!(output.send_message("second".into(), message("p2")));
-        assert!(output.finish(Duration::from_secs(5)));
-        assert!(written_lines(&sink).is_empty(), "held lines were written");
+        assert!(
+            flushed(&output, &sink).is_empty(),
+            "held lines were written"
+        );
         assert!(reported.lock().unwrap().is_empty());
 
         assert!(output.release());
-        assert!(output.finish(Duration::from_secs(5)));
-        assert_eq!(written_lines(&sink), ["first", "second"]);
+        assert_eq!(flushed(&output, &sink), ["first", "second"]);
         assert_eq!(*reported.lock().unwrap(), ["p2"]);
 
         // Dropping the guard hands over the rest and ends holding.
         assert!(output.send("third".into()));
         drop(holding);
         assert!(output.send("fourth".into()));
-        assert!(output.finish(Duration::from_secs(5)));
-        assert_eq!(written_lines(&sink), ["first", "second", "third", "fourth"]);
+        assert_eq!(
+            flushed(&output, &sink),
+            ["first", "second", "third", "fourth"]
+        );
     }
 
     #[test]
     fn a_holding_thread_hands_over_every_hold_at_most_lines() {
-        let sink = Shared::default();
-        let (output, _handle) = Output::start_on(
-            Box::new(sink.clone()),
-            Arc::new(Stop::new()),
-            Box::new(|_| {}),
-        );
+        let (output, sink) = started();
         let holding = output.hold();
         for n in 0..=HOLD_AT_MOST {
             assert!(output.send(format!("{n}")));
         }
-        assert!(output.finish(Duration::from_secs(5)));
         let expected: Vec<String> = (0..HOLD_AT_MOST).map(|n| n.to_string()).collect();
-        assert_eq!(written_lines(&sink), expected);
+        assert_eq!(flushed(&output, &sink), expected);
         drop(holding);
-        assert!(output.finish(Duration::from_secs(5)));
-        assert_eq!(written_lines(&sink).len(), HOLD_AT_MOST + 1);
+        assert_eq!(flushed(&output, &sink).len(), HOLD_AT_MOST + 1);
     }
 
     #[test]
     fn without_holding_sends_at_once_then_holds_again() {
-        let sink = Shared::default();
-        let (output, _handle) = Output::start_on(
-            Box::new(sink.clone()),
-            Arc::new(Stop::new()),
-            Box::new(|_| {}),
-        );
+        let (output, sink) = started();
         let holding = output.hold();
         assert!(output.send("held before".into()));
         output.without_holding(|| {
             assert!(output.send("unheld".into()));
-            assert!(output.finish(Duration::from_secs(5)));
-            assert_eq!(written_lines(&sink), ["held before", "unheld"]);
+            assert_eq!(flushed(&output, &sink), ["held before", "unheld"]);
         });
         assert!(output.send("held after".into()));
-        assert!(output.finish(Duration::from_secs(5)));
-        assert_eq!(written_lines(&sink).len(), 2);
+        assert_eq!(flushed(&output, &sink).len(), 2);
         drop(holding);
-        assert!(output.finish(Duration::from_secs(5)));
         assert_eq!(
-            written_lines(&sink),
+            flushed(&output, &sink),
             ["held before", "unheld", "held after"]
         );
     }
 
     #[test]
     fn only_the_holding_thread_is_held() {
-        let sink = Shared::default();
-        let (output, _handle) = Output::start_on(
-            Box::new(sink.clone()),
-            Arc::new(Stop::new()),
-            Box::new(|_| {}),
-        );
+        let (output, sink) = started();
         let _holding = output.hold();
         assert!(output.send("held".into()));
         let other = output.clone();
         std::thread::spawn(move || assert!(other.send("from another thread".into())))
             .join()
             .unwrap();
-        assert!(output.finish(Duration::from_secs(5)));
-        assert_eq!(written_lines(&sink), ["from another thread"]);
+        assert_eq!(flushed(&output, &sink), ["from another thread"]);
     }
 
     struct Broken;
