@@ -428,6 +428,33 @@ fn an_unreachable_server_fails_after_the_retry_budget() {
     assert!(post_requests(&fake).len() >= 2, "it was retried");
 }
 
+/// REST buffers are small (16 KiB heads): a proxy's big headers still pass up to that, and a
+/// bigger head is an error that says so.
+#[test]
+fn response_heads_up_to_16_kib_pass_and_bigger_ones_are_named() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "retryBudget: 500");
+    let with_cookie = |bytes: usize| {
+        let post = json!({"id": "p".repeat(26), "channel_id": TOWN_SQUARE, "create_at": 1});
+        let mut fault = Fault::raw(201, "application/json", &post.to_string());
+        fault.headers = vec![("Set-Cookie".into(), format!("sso={}", "c".repeat(bytes)))];
+        fault
+    };
+    fake.inject("POST", "/api/v4/posts", with_cookie(10 * 1024));
+    bridge.call(
+        "send",
+        json!({"channelId": TOWN_SQUARE, "text": "big cookie"}),
+    );
+
+    fake.inject("POST", "/api/v4/posts", with_cookie(20 * 1024).times(100));
+    let e = bridge.call_err(
+        "send",
+        json!({"channelId": TOWN_SQUARE, "text": "huge cookie"}),
+    );
+    let error = e["data"]["error"].as_str().unwrap();
+    assert!(error.contains("response header is too big"), "{e}");
+}
+
 #[test]
 fn a_partly_sent_reply_reports_what_was_posted() {
     let fake = FakeMattermost::start();

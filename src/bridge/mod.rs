@@ -34,11 +34,14 @@ use output::Output;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::net::TcpStream;
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// How long in-flight requests may take to finish once a stop begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long stopping waits for the event thread to end.
+const EVENTS_GRACE: Duration = Duration::from_secs(1);
 
 /// What every thread shares.
 pub struct Shared {
@@ -147,10 +150,15 @@ pub fn run(config: Config, link: Link, signal_set: libc::sigset_t) -> i32 {
         media,
         memory,
     });
-    spawn("events", shared.clone(), inbound::run);
+    // Dropped when the event thread ends, which `shut_down` waits for.
+    let (events_alive, events_ended) = mpsc::channel::<()>();
+    spawn("events", shared.clone(), move |shared| {
+        inbound::run(shared);
+        drop(events_alive);
+    });
     spawn("stdin", shared.clone(), dispatch::run);
     let reason = stop.wait();
-    shut_down(&shared, reason)
+    shut_down(&shared, reason, &events_ended)
 }
 
 /// Creates `mediaDir` and starts the sweep of old downloads. A directory that cannot be
@@ -169,7 +177,7 @@ fn prepare_media(config: &Config, stop: &Arc<Stop>) -> Media {
     media
 }
 
-fn spawn(name: &str, shared: Arc<Shared>, body: fn(Arc<Shared>)) {
+fn spawn(name: &str, shared: Arc<Shared>, body: impl FnOnce(Arc<Shared>) + Send + 'static) {
     let stop = shared.stop.clone();
     if let Err(e) = std::thread::Builder::new()
         .name(name.into())
@@ -181,11 +189,14 @@ fn spawn(name: &str, shared: Arc<Shared>, body: fn(Arc<Shared>)) {
     }
 }
 
-fn shut_down(shared: &Shared, reason: StopReason) -> i32 {
+fn shut_down(shared: &Shared, reason: StopReason, events_ended: &Receiver<()>) -> i32 {
     log::info!("stopping: {}", reason.describe());
     if let Some(tcp) = lock(&shared.ws_interrupt).take() {
         net::interrupt(&tcp);
     }
+    // The event thread hands over the lines it still holds (`Output::hold`) as it ends: they
+    // go out before `stopping`. It ends at once, unless a REST call of its is under way.
+    let _ = events_ended.recv_timeout(EVENTS_GRACE);
     if !shared.inflight.wait_idle(DRAIN_TIMEOUT) {
         log::warn!(
             "requests still running after {} s are abandoned",

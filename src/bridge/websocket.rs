@@ -275,6 +275,8 @@ impl EventStream {
             match keepalive.check(now) {
                 Due::Nothing => {}
                 Due::Ping => {
+                    // The write may wait (a full socket); held lines should not.
+                    output.release();
                     if let Err(e) = conn.send_action("ping", json!({})) {
                         return self.ended_by(Ended::Lost(e));
                     }

@@ -99,8 +99,11 @@ struct AppError {
     request_id: String,
 }
 
-/// Each of the input and output buffers of a REST connection; also the largest response head.
-const HTTP_BUFFER_BYTES: usize = 16 * 1024;
+/// The largest response head (status line and headers) accepted from the server or a proxy
+/// in front of it: Mattermost's are about 1 KiB; a proxy's cookies can add a few.
+const MAX_RESPONSE_HEAD: usize = 16 * 1024;
+/// A REST connection's output buffer: request heads are small, bodies stream through it.
+const REQUEST_BUFFER_BYTES: usize = 16 * 1024;
 
 pub struct Api {
     agent: ureq::Agent,
@@ -120,10 +123,12 @@ impl Api {
             .proxy(proxy)
             // ureq's defaults are 128 KiB each, zero-filled, per pooled connection (twice with
             // TLS): half a megabyte of resident memory for an idle bridge. Mattermost's
-            // answers have headers of about 1 KiB; bodies stream through in chunks.
-            .input_buffer_size(HTTP_BUFFER_BYTES)
-            .output_buffer_size(HTTP_BUFFER_BYTES)
-            .max_response_header_size(HTTP_BUFFER_BYTES)
+            // answers have heads of about 1 KiB; bodies stream through in chunks. The input
+            // buffer has room beyond the largest head, so a bigger head is reported as such
+            // (ureq cannot see it otherwise and calls the connection stuck).
+            .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
+            .output_buffer_size(REQUEST_BUFFER_BYTES)
+            .max_response_header_size(MAX_RESPONSE_HEAD)
             .build();
         let agent = connector::agent(config, &link.tls);
         Api {
