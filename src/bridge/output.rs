@@ -97,18 +97,19 @@ impl Output {
     /// Hands over what this thread holds, waiting while the queue is full (nothing to do when
     /// it holds nothing). False when the writer is gone.
     pub fn release(&self) -> bool {
-        let items = HELD.with_borrow_mut(|held| match held {
-            Some(held) if !held.is_empty() => {
-                Some(std::mem::replace(held, Vec::with_capacity(HOLD_AT_MOST)))
+        // A lone line leaves as itself and the held Vec keeps its buffer; only a batch takes it.
+        let item = HELD.with_borrow_mut(|held| {
+            let held = held.as_mut()?;
+            match held.len() {
+                0 => None,
+                1 => held.pop(),
+                _ => Some(Item::Batch(std::mem::replace(
+                    held,
+                    Vec::with_capacity(HOLD_AT_MOST),
+                ))),
             }
-            _ => None,
         });
-        let item = match items {
-            None => return true,
-            Some(mut items) if items.len() == 1 => items.remove(0),
-            Some(items) => Item::Batch(items),
-        };
-        self.queue.send(item).is_ok()
+        item.is_none_or(|item| self.queue.send(item).is_ok())
     }
 
     /// Runs `f` with this thread's lines going out one by one (for work that waits on the
