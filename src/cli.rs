@@ -8,7 +8,7 @@ pub const USAGE: &str = "\
 openclaw-mattermost: connects the OpenClaw assistant to a Mattermost server.
 
 OpenClaw spawns this program and speaks JSON-RPC 2.0 lines with it over stdin/stdout
-(see README.md). Logs go to stderr; set RUST_LOG=debug for more.
+(see README.md). Logs go to stderr; set RUST_LOG=openclaw_mattermost=debug for more.
 
 Usage: openclaw-mattermost [--config PATH] [--check [--json] | --print-config]
 
