@@ -307,8 +307,9 @@ impl Api {
                 } => *after,
                 _ => backoff.next_delay(random::unit()).min(MAX_RETRY_WAIT),
             };
-            let spent = started.elapsed();
-            if spent + wait > self.retry_budget {
+            // A subtraction that saturates, never a sum: a server may ask for 2^64-1 seconds.
+            let left = self.retry_budget.saturating_sub(started.elapsed());
+            if wait > left {
                 return Err(error);
             }
             log::warn!(
