@@ -280,19 +280,18 @@ mod tests {
             line + "@openclaw"
         };
         let mixed = |k: usize| "x ``` ` `` x ````` ".repeat(k) + "@openclaw";
-        let families: [(&str, &dyn Fn(usize) -> String); 4] = [
-            ("unclosed", &unclosed),
-            ("closed", &closed),
-            ("ladder", &ladder),
-            ("mixed", &mixed),
+        // (name, text of size k, k, the k that makes it about four times as long)
+        type Family<'a> = (&'a str, &'a dyn Fn(usize) -> String, usize, usize);
+        let families: [Family; 4] = [
+            ("unclosed", &unclosed, 200, 400),
+            ("closed", &closed, 200, 800),
+            ("ladder", &ladder, 200, 400),
+            ("mixed", &mixed, 200, 800),
         ];
-        for (name, make) in families {
-            let small = make(200);
-            // Four times the length: twice k for the families whose length is quadratic in k.
-            let k_big = if small.len() * 3 < make(400).len() { 400 } else { 800 };
+        for (name, make, k_small, k_big) in families {
+            let small = make(k_small);
             let big = make(k_big);
             let ratio = big.len() as f64 / small.len() as f64;
-
             assert!((3.5..4.5).contains(&ratio), "{name}: {ratio}");
             let work_small = work::count(|| assert!(mentions(&small, "openclaw"), "{name}"));
             let work_big = work::count(|| assert!(mentions(&big, "openclaw"), "{name}"));

@@ -115,12 +115,20 @@ mod tests {
         let allowed_at = |target: &str, level: Level| {
             allowed(&Metadata::builder().target(target).level(level).build())
         };
-        for noisy in ["ureq_proto::util", "ureq::run", "tungstenite::protocol", "rustls"] {
+        for noisy in [
+            "ureq_proto::util",
+            "ureq::run",
+            "tungstenite::protocol",
+            "rustls",
+        ] {
             assert!(!allowed_at(noisy, Level::Trace), "{noisy}");
             assert!(allowed_at(noisy, Level::Debug), "{noisy}");
         }
         assert!(allowed_at("openclaw_mattermost::bridge", Level::Trace));
-        assert!(allowed_at("ureqx", Level::Trace), "a crate name, not a prefix");
+        assert!(
+            allowed_at("ureqx", Level::Trace),
+            "a crate name, not a prefix"
+        );
     }
 
     /// Records refused by the cap never reach the inner logger, so they are never formatted.

@@ -533,7 +533,11 @@ fn a_huge_retry_after_fails_within_the_budget_and_the_bridge_lives_on() {
     );
     assert_eq!(e["code"], -32003, "{e}");
     assert!(e["data"]["error"].as_str().unwrap().contains("429"), "{e}");
-    assert_eq!(post_requests(&fake).len(), 1, "no retry the budget cannot hold");
+    assert_eq!(
+        post_requests(&fake).len(),
+        1,
+        "no retry the budget cannot hold"
+    );
     // Still alive and still working.
     bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": "after"}));
     assert!(!bridge.stderr().contains("panicked"), "{}", bridge.stderr());
