@@ -542,3 +542,17 @@ fn a_huge_retry_after_fails_within_the_budget_and_the_bridge_lives_on() {
     bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": "after"}));
     assert!(!bridge.stderr().contains("panicked"), "{}", bridge.stderr());
 }
+
+/// A `Retry-After` too big for any integer type still means "later than the budget": one try,
+/// no hammering with ordinary backoff retries.
+#[test]
+fn a_retry_after_beyond_u64_is_not_ignored() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "retryBudget: 3000");
+    let mut fault = Fault::rate_limited(1).times(1000);
+    fault.headers = vec![("Retry-After".into(), "9".repeat(30))];
+    fake.inject("POST", "/api/v4/posts", fault);
+    let e = bridge.call_err("send", json!({"channelId": TOWN_SQUARE, "text": "limited"}));
+    assert_eq!(e["code"], -32003, "{e}");
+    assert_eq!(post_requests(&fake).len(), 1, "retried: {e}");
+}
