@@ -886,7 +886,16 @@ mod tests {
     /// `NO_LIMIT` (in its unit), where the `+ 1`, `as i64` and clock sums downstream are safe.
     #[test]
     fn huge_numbers_saturate_in_every_numeric_key() {
-        for huge in ["Infinity", "+Infinity", "1e300", "0xFFFFFFFFFFFFFFFF"] {
+        let many_nines = "9".repeat(400);
+        for huge in [
+            "Infinity",
+            "+Infinity",
+            "1e300",
+            "1e400",
+            "0xFFFFFFFFFFFFFFFF",
+            "0xFFFFFFFFFFFFFFFFFFFFFFFF",
+            &many_nines,
+        ] {
             let c = config(
                 &format!("{{channels:{{mattermost:{{serverUrl:'https://a.b', botToken:'tok', reconnectInterval:{huge}, textChunkLimit:{huge}, retryBudget:{huge}, mediaMaxMb:{huge}, mediaRetentionHours:{huge}, pollInterval:{huge}, catchUpMaxAge:{huge}}}}}}}"),
                 &[],
