@@ -14,7 +14,7 @@ use support::*;
 const WINDOW: usize = 12;
 
 /// Every way a dependency could print a piece of the token: as text, hex (either case, with or
-/// without separators), `{:?}` of bytes, or base64 (any alignment).
+/// without separators, in byte or two-byte groups), `{:?}` of bytes, or base64 (any alignment).
 fn encodings(piece: &[u8]) -> Vec<String> {
     let hex: Vec<String> = piece.iter().map(|b| format!("{b:02x}")).collect();
     let decimal: Vec<String> = piece.iter().map(|b| b.to_string()).collect();
@@ -31,6 +31,7 @@ fn encodings(piece: &[u8]) -> Vec<String> {
     for skip in 0..2 {
         let pairs: Vec<String> = hex[skip..].chunks(2).map(|c| c.concat()).collect();
         out.push(pairs.join(" "));
+        out.push(pairs.join(" ").to_uppercase());
     }
     // A base64 encoding of a longer text holds, for each of the 3 alignments, the encoding of
     // the whole groups of 3 bytes that lie inside the piece.
