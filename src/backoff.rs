@@ -1,12 +1,14 @@
 //! Reconnect delays: start at `reconnectInterval`, double per failure with ±20% jitter, cap at
-//! 60 s, and start over once a connection has stayed healthy for a minute.
+//! 60 s. A connection that went live and stayed up `HEALTHY_AFTER` was healthy: its drop is
+//! retried first at `reconnectInterval` again (a proxy that closes idle sockets every 30 s must
+//! not leave the bot deaf for a minute); only connections that fail early keep doubling.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The cap on any delay.
 pub const MAX_DELAY: Duration = Duration::from_secs(60);
-/// How long a connection must live before the next failure counts as a first one again.
-pub const HEALTHY_AFTER: Duration = Duration::from_secs(60);
+/// How long a live connection must last before its end counts as the drop of a healthy one.
+pub const HEALTHY_AFTER: Duration = Duration::from_secs(10);
 const JITTER: f64 = 0.2;
 
 #[derive(Debug, Clone)]
@@ -14,6 +16,8 @@ pub struct Backoff {
     initial: Duration,
     next: Duration,
     attempt: u32,
+    /// When the current connection went live (`hello`, or a resume the server took).
+    live_since: Option<Instant>,
 }
 
 impl Backoff {
@@ -23,6 +27,7 @@ impl Backoff {
             initial,
             next: initial,
             attempt: 0,
+            live_since: None,
         }
     }
 
@@ -41,9 +46,16 @@ impl Backoff {
         delay
     }
 
-    /// Called when a connection ends: one that lived `HEALTHY_AFTER` or more resets the ladder.
-    pub fn connection_lasted(&mut self, lived: Duration) {
-        if lived >= HEALTHY_AFTER {
+    /// The connection went live at `at`: the server sent `hello` or took the resume.
+    pub fn went_live(&mut self, at: Instant) {
+        self.live_since = Some(at);
+    }
+
+    /// The connection ended at `at`: one that went live and stayed up `HEALTHY_AFTER` resets
+    /// the ladder; one that never went live, or died sooner, leaves it climbing.
+    pub fn connection_ended(&mut self, at: Instant) {
+        let live_since = self.live_since.take();
+        if live_since.is_some_and(|since| at.saturating_duration_since(since) >= HEALTHY_AFTER) {
             self.reset();
         }
     }
@@ -85,16 +97,49 @@ mod tests {
         assert_eq!(b.next_delay(0.999), MAX_DELAY);
     }
 
-    #[test]
-    fn healthy_minute_resets_short_life_does_not() {
+    /// A ladder from 100 ms after two early failures: the next delay is 400 ms.
+    fn climbed() -> Backoff {
         let mut b = Backoff::new(Duration::from_millis(100));
-        b.next_delay(0.5);
-        b.next_delay(0.5);
-        b.connection_lasted(Duration::from_secs(59));
-        assert_eq!(ms(b.next_delay(0.5)), 400);
-        b.connection_lasted(Duration::from_secs(60));
+        for _ in 0..2 {
+            b.next_delay(0.5);
+        }
+        b
+    }
+
+    fn secs(start: Instant, s: u64) -> Instant {
+        start + Duration::from_secs(s)
+    }
+
+    #[test]
+    fn a_live_connection_that_stayed_up_ten_seconds_starts_over() {
+        let start = Instant::now();
+        let mut b = climbed();
+        b.went_live(start);
+        b.connection_ended(secs(start, 10));
         assert_eq!(b.attempt(), 0);
         assert_eq!(ms(b.next_delay(0.5)), 100);
+        // The next one fails early: doubling resumes from there.
+        b.went_live(secs(start, 11));
+        b.connection_ended(secs(start, 12));
+        assert_eq!(ms(b.next_delay(0.5)), 200);
+    }
+
+    #[test]
+    fn early_failures_keep_doubling() {
+        let start = Instant::now();
+        let mut b = climbed();
+        // Live, but dropped after 9 s.
+        b.went_live(start);
+        b.connection_ended(secs(start, 9));
+        assert_eq!(ms(b.next_delay(0.5)), 400);
+        // Never live (no hello), however long the socket hung.
+        b.connection_ended(secs(start, 70));
+        assert_eq!(ms(b.next_delay(0.5)), 800);
+        // Going live is forgotten when the connection ends: a later end does not reuse it.
+        b.went_live(start);
+        b.connection_ended(secs(start, 1));
+        b.connection_ended(secs(start, 60));
+        assert_eq!(ms(b.next_delay(0.5)), 1600);
     }
 
     #[test]

@@ -13,6 +13,19 @@ use std::time::Duration;
 
 const SECTION: &str = "channels.mattermost";
 
+/// The largest value a numeric key takes, in its own unit (milliseconds, bytes, characters):
+/// 2^53, about 285,000 years or 8 PiB. `Infinity` ("no limit") and anything bigger become this,
+/// so the sums and casts downstream (`+ 1`, `as i64`, `Instant + Duration`) cannot overflow.
+pub const NO_LIMIT: u64 = 1 << 53;
+const MIB: f64 = 1024.0 * 1024.0;
+const MS_PER_HOUR: f64 = 3_600_000.0;
+
+/// `n` times `unit` as a whole count, saturating at [`NO_LIMIT`] (below zero, and NaN, give 0):
+/// the one conversion every numeric key goes through.
+pub fn saturating_count(n: f64, unit: f64) -> u64 {
+    (n * unit).clamp(0.0, NO_LIMIT as f64) as u64
+}
+
 /// Keys the environment fills when the file leaves them unset.
 const ENV_FALLBACKS: &[(&str, &str)] = &[
     ("serverUrl", "MATTERMOST_URL"),
@@ -432,8 +445,7 @@ impl Section<'_> {
     }
 
     fn media_max_bytes(&self) -> Result<u64, ConfigError> {
-        let mb = self.number("mediaMaxMb", 20.0, 0.0)?;
-        Ok((mb * 1024.0 * 1024.0).min(u64::MAX as f64) as u64)
+        self.megabytes("mediaMaxMb", 20.0)
     }
 
     /// `mediaRetentionHours` (default 24); 0 keeps files forever.
@@ -442,7 +454,8 @@ impl Section<'_> {
         if hours == 0.0 {
             return Ok(None);
         }
-        Ok(Some(Duration::from_secs_f64((hours * 3600.0).min(1e12))))
+        let ms = saturating_count(hours, MS_PER_HOUR).max(1);
+        Ok(Some(Duration::from_millis(ms)))
     }
 
     fn text_chunk_limit(&self) -> Result<Option<usize>, ConfigError> {
@@ -453,7 +466,8 @@ impl Section<'_> {
         if limit.fract() != 0.0 {
             return Err(self.invalid("textChunkLimit", "must be a whole number", "use e.g. 4000"));
         }
-        Ok(Some(limit.min(usize::MAX as f64) as usize))
+        let limit = saturating_count(limit, 1.0);
+        Ok(Some(usize::try_from(limit).unwrap_or(usize::MAX)))
     }
 
     fn value(&self, key: &str) -> Option<&Value> {
@@ -548,10 +562,16 @@ impl Section<'_> {
         Ok(n)
     }
 
+    /// A duration in milliseconds, at least `min`; `Infinity` saturates at [`NO_LIMIT`].
     fn millis(&self, key: &str, default: u64, min: u64) -> Result<Duration, ConfigError> {
         let ms = self.number(key, default as f64, min as f64)?;
-        // Infinity in the file arrives as f64::MAX: "no limit", which saturates here.
-        Ok(Duration::from_millis(ms.min(u64::MAX as f64) as u64))
+        Ok(Duration::from_millis(saturating_count(ms, 1.0)))
+    }
+
+    /// A size in megabytes (fractions allowed), as bytes; `Infinity` saturates at [`NO_LIMIT`].
+    fn megabytes(&self, key: &str, default: f64) -> Result<u64, ConfigError> {
+        let mb = self.number(key, default, 0.0)?;
+        Ok(saturating_count(mb, MIB))
     }
 
     /// The index of the value among `choices`.
@@ -854,12 +874,71 @@ mod tests {
             "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', retryBudget: Infinity, textChunkLimit: 0x0FA0, reconnectInterval: +5, chatmode:'onchar', oncharPrefixes:['?'], dmPolicy:'pairing'}}}",
             &[],
         );
-        assert_eq!(c.retry_budget, Duration::from_millis(u64::MAX));
+        assert_eq!(c.retry_budget, Duration::from_millis(NO_LIMIT));
         assert_eq!(c.text_chunk_limit, Some(4000));
         assert_eq!(c.reconnect_interval, Duration::from_millis(5));
         assert_eq!(c.chatmode, ChatMode::Prefix);
         assert_eq!(c.onchar_prefixes, vec!["?"]);
         assert_eq!(c.dm_policy, DmPolicy::Pairing);
+    }
+
+    /// Every numeric key, at `Infinity` or at a number beyond any integer type, saturates at
+    /// `NO_LIMIT` (in its unit), where the `+ 1`, `as i64` and clock sums downstream are safe.
+    #[test]
+    fn huge_numbers_saturate_in_every_numeric_key() {
+        let many_nines = "9".repeat(400);
+        for huge in [
+            "Infinity",
+            "+Infinity",
+            "1e300",
+            "1e400",
+            "0xFFFFFFFFFFFFFFFF",
+            "0xFFFFFFFFFFFFFFFFFFFFFFFF",
+            &many_nines,
+        ] {
+            let c = config(
+                &format!("{{channels:{{mattermost:{{serverUrl:'https://a.b', botToken:'tok', reconnectInterval:{huge}, textChunkLimit:{huge}, retryBudget:{huge}, mediaMaxMb:{huge}, mediaRetentionHours:{huge}, pollInterval:{huge}, catchUpMaxAge:{huge}}}}}}}"),
+                &[],
+            );
+            let no_limit = Duration::from_millis(NO_LIMIT);
+            assert_eq!(c.reconnect_interval, no_limit, "{huge}");
+            assert_eq!(c.retry_budget, no_limit, "{huge}");
+            assert_eq!(c.poll_interval, no_limit, "{huge}");
+            assert_eq!(c.catch_up_max_age, no_limit, "{huge}");
+            assert_eq!(c.media_retention, Some(no_limit), "{huge}");
+            assert_eq!(c.media_max_bytes, NO_LIMIT, "{huge}");
+            let chars = usize::try_from(NO_LIMIT).unwrap_or(usize::MAX);
+            assert_eq!(c.text_chunk_limit, Some(chars), "{huge}");
+            // What used to wrap: "+ 1" on the size cap, the max age as i64 milliseconds.
+            assert!(c.media_max_bytes.checked_add(1).is_some());
+            assert!(c.catch_up_max_age.as_millis() as i64 > 0);
+        }
+    }
+
+    #[test]
+    fn saturating_count_rounds_down_and_clamps() {
+        assert_eq!(saturating_count(0.5, MIB), 512 * 1024);
+        assert_eq!(saturating_count(2.9, 1.0), 2);
+        assert_eq!(saturating_count(f64::MAX, MIB), NO_LIMIT);
+        assert_eq!(saturating_count(f64::INFINITY, 1.0), NO_LIMIT);
+        assert_eq!(saturating_count(-1.0, 1.0), 0);
+        assert_eq!(saturating_count(f64::NAN, 1.0), 0);
+    }
+
+    #[test]
+    fn negative_infinity_is_refused_and_nan_means_unset() {
+        let base = "serverUrl:'https://a.b', botToken:'tok'";
+        let e = error(
+            &format!("{{channels:{{mattermost:{{{base}, catchUpMaxAge:-Infinity}}}}}}"),
+            &[],
+        );
+        assert!(e.contains("catchUpMaxAge must be at least 0"), "{e}");
+        let c = config(
+            &format!("{{channels:{{mattermost:{{{base}, mediaMaxMb:NaN, catchUpMaxAge:NaN}}}}}}"),
+            &[],
+        );
+        assert_eq!(c.media_max_bytes, 20 * 1024 * 1024);
+        assert_eq!(c.catch_up_max_age, Duration::from_secs(3600));
     }
 
     #[test]

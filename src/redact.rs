@@ -3,8 +3,11 @@
 //! Secrets are registered as soon as they are known (the token when the config is read, proxy
 //! credentials when the proxy is chosen); from then on `redact` replaces them wherever they
 //! appear. The logger runs every line through it, so even a dependency's debug log
-//! that echoed a header could not leak it.
+//! that echoed a header could not leak it. That is the second line of defence: the first is
+//! that the network crates' trace output, which dumps raw request bytes (hex included, where
+//! no text match can find the token), is dropped unformatted whatever `RUST_LOG` says.
 
+use log::{Level, Log, Metadata, Record};
 use std::borrow::Cow;
 use std::io::Write;
 use std::sync::{PoisonError, RwLock};
@@ -37,10 +40,17 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     text
 }
 
-/// Sets up env_logger on stderr (`RUST_LOG`, default `info`) with every line redacted.
+/// Crates whose trace output holds raw wire bytes: ureq-proto hex-dumps every request,
+/// `Authorization` header included; tungstenite prints the upgrade request and frame payloads;
+/// rustls and webpki handle key material. Their lines stop at `CAPPED_AT`.
+const NOISY_CRATES: &[&str] = &["ureq", "ureq_proto", "tungstenite", "rustls", "webpki"];
+const CAPPED_AT: Level = Level::Debug;
+
+/// Sets up env_logger on stderr (`RUST_LOG`, default `info`) with every line redacted and the
+/// noisy crates capped.
 pub fn init_logging() {
     let env = env_logger::Env::default().default_filter_or("info");
-    env_logger::Builder::from_env(env)
+    let logger = env_logger::Builder::from_env(env)
         .target(env_logger::Target::Stderr)
         .format(|buf, record| {
             let message = record.args().to_string();
@@ -53,7 +63,37 @@ pub fn init_logging() {
                 redact(&message)
             )
         })
-        .init();
+        .build();
+    let max_level = logger.filter();
+    if log::set_boxed_logger(Box::new(Capped(logger))).is_ok() {
+        log::set_max_level(max_level);
+    }
+}
+
+/// The logger with the noisy crates capped: their records above `CAPPED_AT` are refused in
+/// `enabled` (so `log_enabled!` guards skip building dumps) and dropped in `log` before their
+/// arguments are formatted. Unlike a `RUST_LOG` directive, no setting can lift the cap.
+struct Capped<L>(L);
+
+impl<L: Log> Log for Capped<L> {
+    fn enabled(&self, metadata: &Metadata) -> bool {
+        allowed(metadata) && self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &Record) {
+        if allowed(record.metadata()) {
+            self.0.log(record);
+        }
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
+}
+
+fn allowed(metadata: &Metadata) -> bool {
+    let krate = metadata.target().split("::").next().unwrap_or("");
+    metadata.level() <= CAPPED_AT || !NOISY_CRATES.contains(&krate)
 }
 
 #[cfg(test)]
@@ -68,6 +108,56 @@ mod tests {
             "Bearer [redacted] and [redacted]"
         );
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn noisy_crates_stop_at_debug_and_ours_do_not() {
+        let allowed_at = |target: &str, level: Level| {
+            allowed(&Metadata::builder().target(target).level(level).build())
+        };
+        for noisy in [
+            "ureq_proto::util",
+            "ureq::run",
+            "tungstenite::protocol",
+            "rustls",
+        ] {
+            assert!(!allowed_at(noisy, Level::Trace), "{noisy}");
+            assert!(allowed_at(noisy, Level::Debug), "{noisy}");
+        }
+        assert!(allowed_at("openclaw_mattermost::bridge", Level::Trace));
+        assert!(
+            allowed_at("ureqx", Level::Trace),
+            "a crate name, not a prefix"
+        );
+    }
+
+    /// Records refused by the cap never reach the inner logger, so they are never formatted.
+    #[test]
+    fn capped_records_are_not_formatted() {
+        struct Counting(std::sync::atomic::AtomicUsize);
+        impl Log for Counting {
+            fn enabled(&self, _: &Metadata) -> bool {
+                true
+            }
+            fn log(&self, record: &Record) {
+                let _ = record.args().to_string();
+                self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            fn flush(&self) {}
+        }
+        let capped = Capped(Counting(Default::default()));
+        let record = |target, level| {
+            Record::builder()
+                .target(target)
+                .level(level)
+                .args(format_args!("dump"))
+                .build()
+        };
+        capped.log(&record("ureq_proto::util", Level::Trace));
+        assert!(!capped.enabled(record("ureq_proto::util", Level::Trace).metadata()));
+        assert_eq!(capped.0 .0.load(std::sync::atomic::Ordering::Relaxed), 0);
+        capped.log(&record("ureq_proto::util", Level::Debug));
+        assert_eq!(capped.0 .0.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 
     #[test]

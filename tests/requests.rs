@@ -512,3 +512,47 @@ fn status_describes_the_connection() {
         (Some(1), Some(0), Some(0))
     );
 }
+
+/// A slow 429 asking for 2^64-1 seconds: the bridge neither overflows (it used to abort) nor
+/// waits past `retryBudget`; it answers the request with an error and carries on.
+#[test]
+fn a_huge_retry_after_fails_within_the_budget_and_the_bridge_lives_on() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "retryBudget: 4000");
+    fake.inject(
+        "POST",
+        "/api/v4/posts",
+        Fault::rate_limited(u64::MAX).delayed(Duration::from_millis(1100)),
+    );
+    let started = std::time::Instant::now();
+    let e = bridge.call_err("send", json!({"channelId": TOWN_SQUARE, "text": "limited"}));
+    assert!(
+        started.elapsed() < Duration::from_millis(4000),
+        "waited past retryBudget: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(e["code"], -32003, "{e}");
+    assert!(e["data"]["error"].as_str().unwrap().contains("429"), "{e}");
+    assert_eq!(
+        post_requests(&fake).len(),
+        1,
+        "no retry the budget cannot hold"
+    );
+    // Still alive and still working.
+    bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": "after"}));
+    assert!(!bridge.stderr().contains("panicked"), "{}", bridge.stderr());
+}
+
+/// A `Retry-After` too big for any integer type still means "later than the budget": one try,
+/// no hammering with ordinary backoff retries.
+#[test]
+fn a_retry_after_beyond_u64_is_not_ignored() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "retryBudget: 3000");
+    let mut fault = Fault::rate_limited(1).times(1000);
+    fault.headers = vec![("Retry-After".into(), "9".repeat(30))];
+    fake.inject("POST", "/api/v4/posts", fault);
+    let e = bridge.call_err("send", json!({"channelId": TOWN_SQUARE, "text": "limited"}));
+    assert_eq!(e["code"], -32003, "{e}");
+    assert_eq!(post_requests(&fake).len(), 1, "retried: {e}");
+}

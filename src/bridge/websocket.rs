@@ -131,14 +131,15 @@ impl EventStream {
     /// Runs one connection until it ends: a resumed one at once, a new one from its `hello`.
     fn serve(&mut self, mut conn: Connection, resume: Option<Resume>) -> Ended {
         *lock(&self.shared.ws_interrupt) = conn.interrupter();
-        let started = Instant::now();
         let ended = match resume {
             Some(position) => {
                 self.resumed(&position);
+                self.backoff.went_live(Instant::now());
                 self.pump(&mut conn, position, true)
             }
             None => match self.await_hello(&mut conn) {
                 Ok(hello) => {
+                    self.backoff.went_live(Instant::now());
                     // A new connection after an earlier one: what happened in between is lost.
                     let missed = self.ready_sent;
                     self.connected(&hello);
@@ -155,7 +156,7 @@ impl EventStream {
             },
         };
         lock(&self.shared.ws_interrupt).take();
-        self.backoff.connection_lasted(started.elapsed());
+        self.backoff.connection_ended(Instant::now());
         if matches!(ended, Ended::Stopped) {
             conn.close();
         }

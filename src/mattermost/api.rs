@@ -307,8 +307,9 @@ impl Api {
                 } => *after,
                 _ => backoff.next_delay(random::unit()).min(MAX_RETRY_WAIT),
             };
-            let spent = started.elapsed();
-            if spent + wait > self.retry_budget {
+            // A subtraction that saturates, never a sum: a server may ask for 2^64-1 seconds.
+            let left = self.retry_budget.saturating_sub(started.elapsed());
+            if wait > left {
                 return Err(error);
             }
             log::warn!(
@@ -409,6 +410,31 @@ fn retry_after(response: &Response<Body>) -> Option<Duration> {
     ["retry-after", "x-ratelimit-reset"]
         .iter()
         .filter_map(|name| response.headers().get(*name)?.to_str().ok())
-        .find_map(|value| value.trim().parse::<u64>().ok())
+        .find_map(seconds)
         .map(|secs| Duration::from_secs(secs.max(1)))
+}
+
+/// A header's whole number of seconds; one too big for a `u64` saturates (it still means
+/// "longer than any budget"), anything else that is not digits is no answer.
+fn seconds(value: &str) -> Option<u64> {
+    let digits = value.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse().unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_saturate() {
+        assert_eq!(seconds(" 7 "), Some(7));
+        assert_eq!(seconds("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(seconds("99999999999999999999999999"), Some(u64::MAX));
+        assert_eq!(seconds("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(seconds("-1"), None);
+        assert_eq!(seconds(""), None);
+    }
 }
