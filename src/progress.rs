@@ -135,6 +135,10 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn save_to(p: &Progress, path: &std::path::Path) -> io::Result<()> {
+        p.save(path)
+    }
+
     fn temp_path(name: &str) -> std::path::PathBuf {
         std::env::temp_dir().join(format!(
             "ocmm-progress-{name}-{:x}/state.json",
@@ -198,6 +202,24 @@ mod tests {
             vec![std::ffi::OsString::from("state.json")],
             "no temp file left"
         );
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn saving_never_writes_through_a_planted_symlink() {
+        let path = temp_path("planted");
+        let dir = path.parent().unwrap();
+        fs::create_dir_all(dir).unwrap();
+        let victim = dir.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        // The old temporary name was predictable: `<stateFile>.tmp-<pid>`.
+        let mut planted = path.as_os_str().to_owned();
+        planted.push(format!(".tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let mut p = Progress::default();
+        p.delivered("c", "p1", 42);
+        let _ = save_to(&p, &path);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
         fs::remove_dir_all(dir).unwrap();
     }
 

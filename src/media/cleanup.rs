@@ -57,24 +57,32 @@ pub fn remove_expired(dir: &Path, max_age: Duration, now: SystemTime) -> io::Res
 }
 
 fn sweep_folder(folder: &Path, cutoff: SystemTime) -> usize {
-    let Ok(entries) = fs::read_dir(folder) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let expired = entry
-            .metadata()
-            .ok()
-            .filter(|m| m.is_file())
-            .and_then(|m| m.modified().ok())
-            .is_some_and(|modified| modified < cutoff);
-        if expired && fs::remove_file(entry.path()).is_ok() {
-            removed += 1;
-        }
-    }
+    let removed = remove_all(&expired(folder, cutoff));
     // Fails (and stays) while anything is left in it, which is what we want.
     let _ = fs::remove_dir(folder);
     removed
+}
+
+fn expired(folder: &Path, cutoff: SystemTime) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            entry
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .and_then(|m| m.modified().ok())
+                .is_some_and(|modified| modified < cutoff)
+        })
+        .map(|entry| entry.path())
+        .collect()
+}
+
+fn remove_all(paths: &[std::path::PathBuf]) -> usize {
+    paths.iter().filter(|p| fs::remove_file(p).is_ok()).count()
 }
 
 #[cfg(test)]
@@ -84,6 +92,10 @@ mod tests {
 
     const ID_OLD: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaa";
     const ID_NEW: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    fn open_folder(dir: &Path, id: &str) -> std::path::PathBuf {
+        dir.join(id)
+    }
 
     fn file_aged(path: &Path, age: Duration) {
         let file = File::create(path).unwrap();
@@ -112,6 +124,32 @@ mod tests {
         assert!(!dir.join(ID_NEW).join(".0123.part").exists());
         assert!(dir.join("not-ours").join("keep.txt").exists());
         assert!(dir.join("top-level.txt").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The folder is swapped for a symlink to the operator's files between the age check and
+    /// the delete: only the file that was checked goes, in the folder that was checked.
+    #[test]
+    fn a_folder_swapped_for_a_symlink_mid_sweep_redirects_nothing() {
+        let dir =
+            std::env::temp_dir().join(format!("ocmm-swap-{:x}", crate::random::next_u64()));
+        let day = Duration::from_secs(24 * 3600);
+        let folder = dir.join(ID_OLD);
+        let documents = dir.join("Documents");
+        fs::create_dir_all(&folder).unwrap();
+        fs::create_dir_all(&documents).unwrap();
+        file_aged(&folder.join("report.pdf"), day * 2);
+        file_aged(&documents.join("report.pdf"), Duration::from_secs(60));
+
+        let handle = open_folder(&dir, ID_OLD);
+        let names = expired(&handle, SystemTime::now() - day);
+        fs::rename(&folder, dir.join("moved")).unwrap();
+        std::os::unix::fs::symlink(&documents, &folder).unwrap();
+        let _ = &handle;
+        assert_eq!(remove_all(&names), 1);
+
+        assert!(documents.join("report.pdf").exists(), "a fresh file elsewhere went");
+        assert!(!dir.join("moved").join("report.pdf").exists());
         fs::remove_dir_all(&dir).unwrap();
     }
 
