@@ -51,14 +51,19 @@ fn untrusted(st: &libc::stat, path: &Path, sticky_root_ok: bool) -> Option<Strin
     let me = unsafe { libc::geteuid() };
     let shared = st.st_mode & 0o022 != 0;
     let p = path.display();
-    if sticky_root_ok && (st.st_uid == me || st.st_uid == 0) && (!shared || st.st_mode & 0o1000 != 0)
+    if sticky_root_ok
+        && (st.st_uid == me || st.st_uid == 0)
+        && (!shared || st.st_mode & 0o1000 != 0)
     {
         return None;
     }
     if st.st_uid != me {
         Some(format!("{p} belongs to uid {}, not to this user (uid {me}), who could swap its files; remove it or choose a folder of your own", st.st_uid))
     } else if shared {
-        Some(format!("{p} can be written by other users (mode {:o}); run chmod go-w {p}", st.st_mode & 0o7777))
+        Some(format!(
+            "{p} can be written by other users (mode {:o}); run chmod go-w {p}",
+            st.st_mode & 0o7777
+        ))
     } else {
         None
     }
@@ -90,7 +95,8 @@ impl Dir {
         // SAFETY: a valid C string; the returned fd is owned below.
         let fd = match check(unsafe { libc::open(c_path.as_ptr(), DIR_FLAGS) }) {
             Ok(fd) => unsafe { OwnedFd::from_raw_fd(fd) },
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            // O_DIRECTORY | O_NOFOLLOW on a symlink: ENOTDIR (Linux) or ELOOP.
+            Err(_) if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) => {
                 return Err(refused(format!(
                     "{} is a symbolic link; use the real folder's path",
                     path.display()
@@ -135,7 +141,8 @@ impl Dir {
 
     /// Creates the new file `name` (`0600`; fails if anything has that name).
     pub fn create(&self, name: &str) -> io::Result<File> {
-        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        let flags =
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
         Ok(File::from(self.at(name.as_ref(), flags, 0o600)?))
     }
 

@@ -41,6 +41,11 @@ fn refused(fake: &FakeMattermost, extra: &str, path: &Path, words: &str) {
     );
     let mut bridge = Bridge::start(config, TOKEN);
     let status = bridge.wait_exit(Duration::from_secs(5));
+    // The stderr reader may still be catching up with an exited bridge.
+    let deadline = std::time::Instant::now() + WAIT;
+    while !bridge.stderr().contains(words) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let stderr = bridge.stderr();
     assert_eq!(status.and_then(|s| s.code()), Some(2), "{extra}: {stderr}");
     assert!(stderr.contains(path_str(path)), "{stderr}");
@@ -135,11 +140,7 @@ fn check_reports_an_unsafe_media_dir() {
         &fake.url(),
         &format!("teamId: '{TEAM_ID}', mediaDir: '{}'", loose.display()),
     );
-    let (code, _, stdout) = run_to_exit(
-        Some(&config),
-        &[("TEST_BOT_TOKEN", TOKEN)],
-        &["--check"],
-    );
+    let (code, _, stdout) = run_to_exit(Some(&config), &[("TEST_BOT_TOKEN", TOKEN)], &["--check"]);
     assert_eq!(code, 1, "{stdout}");
     let line = stdout
         .lines()
@@ -187,7 +188,9 @@ fn the_shared_default_media_dir_of_an_attacker_is_not_used() {
         !ssh.join("authorized_keys").exists(),
         "the operator's authorized_keys was written"
     );
-    let path = m["files"][0]["path"].as_str().expect("downloaded elsewhere");
+    let path = m["files"][0]["path"]
+        .as_str()
+        .expect("downloaded elsewhere");
     assert!(!path.starts_with(path_str(&shared)), "{path}");
     // The private default: this user's, not readable by others.
     let dir = Path::new(path).parent().unwrap().parent().unwrap();
@@ -212,7 +215,11 @@ fn a_symlink_where_a_download_goes_is_not_followed() {
     let file = &m["files"][0];
     assert!(file["path"].is_null(), "{file}");
     assert!(file["error"].is_string(), "{file}");
-    assert_eq!(fs::read_dir(&victim).unwrap().count(), 0, "written through the link");
+    assert_eq!(
+        fs::read_dir(&victim).unwrap().count(),
+        0,
+        "written through the link"
+    );
     // The host's retry fails the same way, and says why.
     let error = bridge.call_err("fetchFile", json!({ "fileId": FILE_ID }));
     assert!(error["message"].is_string(), "{error}");
