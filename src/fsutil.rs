@@ -178,6 +178,8 @@ impl Dir {
             unsafe { libc::close(dup) };
             return Err(e);
         }
+        // The duplicate shares the read position of earlier listings: start over.
+        unsafe { libc::rewinddir(stream) };
         let mut found = Vec::new();
         loop {
             // SAFETY: a valid stream; the entry is read before the next readdir.
@@ -201,5 +203,33 @@ impl Dir {
         }
         unsafe { libc::closedir(stream) };
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn handles_list_again_refuse_links_and_never_overwrite() {
+        let path = std::env::temp_dir().join(format!("ocmm-dir-{:x}", crate::random::next_u64()));
+        let dir = Dir::open(&path, true).unwrap();
+        assert!(dir.path().is_absolute());
+        dir.create("a").unwrap();
+        // A second listing starts over (the handle's read position is shared).
+        assert_eq!(dir.entries().unwrap().len(), 1);
+        assert_eq!(dir.entries().unwrap().len(), 1);
+        assert_eq!(
+            dir.create("a").unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        std::os::unix::fs::symlink("/", path.join("link")).unwrap();
+        assert!(dir.subdir("link", true).is_err());
+        assert!(dir.read("link").is_err());
+        assert!(dir.create("link").is_err());
+        dir.rename("a", "b").unwrap();
+        dir.remove("b".as_ref(), false).unwrap();
+        fs::remove_dir_all(&path).unwrap();
     }
 }
