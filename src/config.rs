@@ -414,7 +414,7 @@ impl Section<'_> {
 
     /// `mediaDir`, else `$OPENCLAW_STATE_DIR/media/mattermost`, else this user's own:
     /// `$XDG_STATE_HOME` or `~/.local/state` (`openclaw-mattermost/media` in it), else (no
-    /// home, e.g. a `scratch` container) `<temp dir>/openclaw-mattermost-<uid>/media`.
+    /// home, or `/`, e.g. a `scratch` container) `<temp dir>/openclaw-mattermost-<uid>/media`.
     fn media_dir(&self) -> Result<PathBuf, ConfigError> {
         if let Some(dir) = self.string("mediaDir")? {
             return Ok(PathBuf::from(dir));
@@ -427,8 +427,9 @@ impl Section<'_> {
             .map(PathBuf::from)
             .filter(|dir| dir.is_absolute())
             .or_else(|| {
+                // Docker's HOME without a user database is `/`: not a home.
                 var("HOME")
-                    .filter(|home| Path::new(home).is_dir())
+                    .filter(|home| home != "/" && Path::new(home).is_dir())
                     .map(|home| Path::new(&home).join(".local/state"))
             });
         Ok(match state_home {
@@ -774,7 +775,11 @@ mod tests {
             xdg.media_dir,
             PathBuf::from("/x/state/openclaw-mattermost/media")
         );
-        for no_home in [&[token][..], &[token, ("HOME", "/nonexistent/home")]] {
+        for no_home in [
+            &[token][..],
+            &[token, ("HOME", "/nonexistent")],
+            &[token, ("HOME", "/")],
+        ] {
             let c = config(SEED, no_home);
             let uid = unsafe { libc::geteuid() };
             let expected = tmp.join(format!("openclaw-mattermost-{uid}/media"));
