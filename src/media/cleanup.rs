@@ -78,11 +78,11 @@ pub fn remove_expired(dir: &Dir, max_age: Duration, now: SystemTime) -> usize {
 }
 
 fn expired(folder: &Dir, cutoff: SystemTime) -> Vec<OsString> {
-    let cutoff = cutoff.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let cutoff = cutoff.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as libc::time_t;
     let entries = folder.entries().unwrap_or_default();
     entries
         .into_iter()
-        .filter(|e| is_file(e) && (e.stat.st_mtime as i64) < cutoff as i64)
+        .filter(|e| is_file(e) && e.stat.st_mtime < cutoff)
         .map(|e| e.name)
         .collect()
 }
