@@ -45,21 +45,16 @@ fn fstat(fd: RawFd) -> io::Result<libc::stat> {
     Ok(st)
 }
 
-/// Why the directory at `path` cannot be trusted, with the fix, or `None`.
-fn untrusted(st: &libc::stat, path: &Path, sticky_root_ok: bool) -> Option<String> {
+/// Why the directory at `path` cannot be trusted, with the fix, or `None`. A `parent` may
+/// also be root's, and writable by others if sticky (like `/tmp`).
+fn untrusted(st: &libc::stat, path: &Path, parent: bool) -> Option<String> {
     // SAFETY: geteuid cannot fail.
     let me = unsafe { libc::geteuid() };
-    let shared = st.st_mode & 0o022 != 0;
     let p = path.display();
-    if sticky_root_ok
-        && (st.st_uid == me || st.st_uid == 0)
-        && (!shared || st.st_mode & 0o1000 != 0)
-    {
-        return None;
-    }
-    if st.st_uid != me {
+    let sticky = st.st_mode & libc::S_ISVTX != 0;
+    if st.st_uid != me && !(parent && st.st_uid == 0) {
         Some(format!("{p} belongs to uid {}, not to this user (uid {me}), who could swap its files; remove it or choose a folder of your own", st.st_uid))
-    } else if shared {
+    } else if st.st_mode & 0o022 != 0 && !(parent && sticky) {
         Some(format!(
             "{p} can be written by other users (mode {:o}); run chmod go-w {p}",
             st.st_mode & 0o7777
