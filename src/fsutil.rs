@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// An opened, verified directory.
@@ -81,8 +82,13 @@ impl Dir {
             builder.create(&path)?;
         }
         if let Some(parent) = path.parent() {
+            // A symlink there is only as safe as its owner, who may point it elsewhere.
+            let link = std::fs::symlink_metadata(parent)?;
             let st = fstat(File::open(parent)?.as_raw_fd())?;
-            if let Some(why) = untrusted(&st, parent, true) {
+            let mut owner = st;
+            owner.st_uid = link.uid();
+            let why = untrusted(&owner, parent, true).or_else(|| untrusted(&st, parent, true));
+            if let Some(why) = why {
                 return Err(refused(why));
             }
         }

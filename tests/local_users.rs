@@ -82,6 +82,17 @@ fn a_media_dir_others_can_write_or_own_is_refused_at_start() {
     let extra = format!("mediaDir: '{}'", link.display());
     refused(&fake, &extra, &link, "symbolic link");
 
+    // Under another user's symlink to a folder of ours: they could point it elsewhere.
+    let evil = t.0.join("evil");
+    symlink(&real, &evil).unwrap();
+    if give_to_attacker(&evil) {
+        let inner = evil.join("media");
+        let extra = format!("mediaDir: '{}'", inner.display());
+        refused(&fake, &extra, &evil, "not to this user");
+    } else {
+        eprintln!("SKIPPED (needs root for a second uid): mediaDir under another user's symlink");
+    }
+
     // A sub-folder of another user's loose folder: the parent could be swapped.
     let parent = t.0.join("shared");
     mkdir(&parent, 0o777);
