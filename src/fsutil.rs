@@ -65,15 +65,31 @@ fn untrusted(st: &libc::stat, path: &Path, parent: bool) -> Option<String> {
     }
 }
 
+/// Whether `path` is a symlink of this user or root (as systemd's `StateDirectory` makes), to
+/// be followed; a symlink of another user, who could point it elsewhere, is refused.
+fn trusted_link(path: &Path) -> io::Result<bool> {
+    let link = std::fs::symlink_metadata(path)?;
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
+    match link.uid() {
+        _ if !link.is_symlink() => Ok(false),
+        uid if uid == me || uid == 0 => Ok(true),
+        uid => Err(refused(format!(
+            "{} is a symbolic link of uid {uid}, who could point it elsewhere; use the real folder's path",
+            path.display()
+        ))),
+    }
+}
+
 fn refused(why: String) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, why)
 }
 
 impl Dir {
     /// Opens the directory at `path` (with `create`, made `0700` with any missing parents
-    /// first). Refused: a symlink, a directory of another user or one others may write, and
-    /// a parent that is neither this user's nor root's, or that others may write unless it is
-    /// sticky like `/tmp`.
+    /// first). Refused: a directory of another user or one others may write, a parent that is
+    /// neither this user's nor root's or that others may write unless it is sticky like `/tmp`,
+    /// and, for either, a symlink of another user.
     pub fn open(path: &Path, create: bool) -> io::Result<Dir> {
         let path = std::path::absolute(path)?;
         if create {
@@ -82,29 +98,20 @@ impl Dir {
             builder.create(&path)?;
         }
         if let Some(parent) = path.parent() {
-            // A symlink there is only as safe as its owner, who may point it elsewhere.
-            let link = std::fs::symlink_metadata(parent)?;
-            let st = fstat(File::open(parent)?.as_raw_fd())?;
-            let mut owner = st;
-            owner.st_uid = link.uid();
-            let why = untrusted(&owner, parent, true).or_else(|| untrusted(&st, parent, true));
-            if let Some(why) = why {
+            trusted_link(parent)?;
+            if let Some(why) = untrusted(&fstat(File::open(parent)?.as_raw_fd())?, parent, true) {
                 return Err(refused(why));
             }
         }
-        let c_path = c_name(path.as_os_str())?;
-        // SAFETY: a valid C string; the returned fd is owned below.
-        let fd = match check(unsafe { libc::open(c_path.as_ptr(), DIR_FLAGS) }) {
-            Ok(fd) => unsafe { OwnedFd::from_raw_fd(fd) },
-            // O_DIRECTORY | O_NOFOLLOW on a symlink: ENOTDIR (Linux) or ELOOP.
-            Err(_) if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) => {
-                return Err(refused(format!(
-                    "{} is a symbolic link; use the real folder's path",
-                    path.display()
-                )))
-            }
-            Err(e) => return Err(e),
+        // The parent was checked: no one else can swap a link of ours (or root's) meanwhile.
+        let flags = match trusted_link(&path)? {
+            true => DIR_FLAGS & !libc::O_NOFOLLOW,
+            false => DIR_FLAGS,
         };
+        let c_path = c_name(path.as_os_str())?;
+        // SAFETY: a valid C string; the returned fd is owned here.
+        let fd = check(unsafe { libc::open(c_path.as_ptr(), flags) })?;
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         Dir::verified(fd, path)
     }
 

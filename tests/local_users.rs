@@ -74,13 +74,17 @@ fn a_media_dir_others_can_write_or_own_is_refused_at_start() {
     let extra = format!("mediaDir: '{}'", theirs.display());
     refused(&fake, &extra, &theirs, "not to this user");
 
-    // A symlink to a folder of ours.
+    // Another user's symlink to a folder of ours: they could point it elsewhere.
     let real = t.0.join("real");
     mkdir(&real, 0o700);
     let link = t.0.join("link");
     symlink(&real, &link).unwrap();
-    let extra = format!("mediaDir: '{}'", link.display());
-    refused(&fake, &extra, &link, "symbolic link");
+    if give_to_attacker(&link) {
+        let extra = format!("mediaDir: '{}'", link.display());
+        refused(&fake, &extra, &link, "symbolic link of uid 65534");
+    } else {
+        eprintln!("SKIPPED (needs root for a second uid): mediaDir is another user's symlink");
+    }
 
     // Under another user's symlink to a folder of ours: they could point it elsewhere.
     let evil = t.0.join("evil");
@@ -88,7 +92,7 @@ fn a_media_dir_others_can_write_or_own_is_refused_at_start() {
     if give_to_attacker(&evil) {
         let inner = evil.join("media");
         let extra = format!("mediaDir: '{}'", inner.display());
-        refused(&fake, &extra, &evil, "not to this user");
+        refused(&fake, &extra, &evil, "symbolic link of uid 65534");
     } else {
         eprintln!("SKIPPED (needs root for a second uid): mediaDir under another user's symlink");
     }
@@ -125,7 +129,13 @@ fn a_state_file_folder_others_can_write_or_own_is_refused_at_start() {
         media.display(),
         link.display()
     );
-    refused(&fake, &extra, &link, "symbolic link");
+    if give_to_attacker(&link) {
+        refused(&fake, &extra, &link, "symbolic link of uid 65534");
+    } else {
+        eprintln!(
+            "SKIPPED (needs root for a second uid): stateFile folder is another user's symlink"
+        );
+    }
 
     let theirs = t.0.join("theirs");
     mkdir(&theirs, 0o700);
@@ -139,6 +149,30 @@ fn a_state_file_folder_others_can_write_or_own_is_refused_at_start() {
     } else {
         eprintln!("SKIPPED (needs root for a second uid): stateFile folder of another user");
     }
+}
+
+/// A symlink of this user's (or root's, as systemd's `StateDirectory` with `DynamicUser`
+/// makes) to a private folder is fine.
+#[test]
+fn a_symlink_of_this_user_to_a_private_folder_is_followed() {
+    let fake = FakeMattermost::start();
+    let t = TempDir::new();
+    let real = t.0.join("private");
+    mkdir(&real, 0o700);
+    let link = t.0.join("state");
+    symlink(&real, &link).unwrap();
+    let extra = format!(
+        "mediaDir: '{}/media', stateFile: '{}/state.json'",
+        link.display(),
+        link.display()
+    );
+    let mut bridge = start_bridge(&fake, &extra);
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "hi"));
+    bridge.next_message();
+    bridge.close_stdin();
+    assert!(bridge.wait_exit(WAIT).is_some_and(|s| s.success()));
+    assert!(real.join("state.json").is_file());
+    assert!(real.join("media").is_dir());
 }
 
 #[test]
