@@ -95,6 +95,7 @@ fn check_all(config_path: Option<&Path>) -> Report {
         return report;
     };
     redact::register_secret(&config.token);
+    check_folders(&mut report, &config);
     let Some(link) = check_link(&mut report, &config) else {
         return report;
     };
@@ -152,6 +153,40 @@ fn check_config(report: &mut Report, path: Option<&Path>) -> Option<Config> {
                 report.add("config", Status::Warn, warning.clone(), None);
             }
             Some(*config)
+        }
+    }
+}
+
+/// Part of 1: `mediaDir` and `stateFile`'s folder are this user's alone (else the bridge
+/// refuses to start); a missing one is created at start.
+fn check_folders(report: &mut Report, config: &Config) {
+    let state_dir = config.state_file.as_ref().map(|f| match f.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    });
+    let folders = [
+        ("mediaDir", Some(config.media_dir.as_path())),
+        ("stateFile", state_dir),
+    ];
+    for (key, dir) in folders {
+        let Some(dir) = dir else { continue };
+        match crate::fsutil::Dir::open(dir, false) {
+            Ok(_) => report.ok(
+                "folders",
+                format!("{key} {} is this user's alone", dir.display()),
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => report.ok(
+                "folders",
+                format!("{key} {} is created at start", dir.display()),
+            ),
+            Err(e) => {
+                let text = e.to_string();
+                let (why, fix) = text
+                    .rsplit_once("; ")
+                    .unwrap_or((&text, "use a folder of your own"));
+                let message = format!("{key} {}: {why}", dir.display());
+                report.add("folders", Status::Fail, message, Some(fix));
+            }
         }
     }
 }

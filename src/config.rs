@@ -54,6 +54,7 @@ const KNOWN_KEYS: &[&str] = &[
     "retryBudget",
     "mediaDir",
     "mediaMaxMb",
+    "mediaMaxTotalMb",
     "mediaRetentionHours",
     "pollInterval",
     "stateFile",
@@ -108,6 +109,8 @@ pub struct Config {
     pub media_dir: PathBuf,
     /// Files above this size are neither downloaded nor sent.
     pub media_max_bytes: u64,
+    /// What `mediaDir` may hold in all (`mediaMaxTotalMb`); `u64::MAX`: no cap.
+    pub media_max_total_bytes: u64,
     /// Downloaded files older than this are removed; `None` keeps them.
     pub media_retention: Option<Duration>,
     /// false: poll the REST API instead of holding a WebSocket.
@@ -290,6 +293,7 @@ impl Section<'_> {
             retry_budget: self.millis("retryBudget", 60_000, 0)?,
             media_dir: self.media_dir()?,
             media_max_bytes: self.media_max_bytes()?,
+            media_max_total_bytes: self.media_max_total_bytes()?,
             media_retention: self.media_retention()?,
             use_websocket: self.bool("useWebSocket", true)?,
             poll_interval: self.millis("pollInterval", 3000, 100)?,
@@ -421,17 +425,34 @@ impl Section<'_> {
         })
     }
 
-    /// `mediaDir`, else `$OPENCLAW_STATE_DIR/media/mattermost`, else the system temp dir.
+    /// `mediaDir`, else `$OPENCLAW_STATE_DIR/media/mattermost`, else this user's own:
+    /// `$XDG_STATE_HOME` or `~/.local/state` (`openclaw-mattermost/media` in it), else (no
+    /// home, or `/`, e.g. a `scratch` container) `<temp dir>/openclaw-mattermost-<uid>/media`.
     fn media_dir(&self) -> Result<PathBuf, ConfigError> {
         if let Some(dir) = self.string("mediaDir")? {
             return Ok(PathBuf::from(dir));
         }
-        if let Some(state) = (self.env)("OPENCLAW_STATE_DIR").filter(|v| !v.trim().is_empty()) {
+        let var = |name| (self.env)(name).filter(|v| !v.trim().is_empty());
+        if let Some(state) = var("OPENCLAW_STATE_DIR") {
             return Ok(Path::new(&state).join("media").join("mattermost"));
         }
-        Ok(std::env::temp_dir()
-            .join("openclaw-mattermost")
-            .join("media"))
+        let state_home = var("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .filter(|dir| dir.is_absolute())
+            .or_else(|| {
+                // Docker's HOME without a user database is `/`: not a home.
+                var("HOME")
+                    .filter(|home| home != "/" && Path::new(home).is_dir())
+                    .map(|home| Path::new(&home).join(".local/state"))
+            });
+        Ok(match state_home {
+            Some(dir) => dir.join("openclaw-mattermost"),
+            // SAFETY: geteuid cannot fail.
+            None => std::env::temp_dir().join(format!("openclaw-mattermost-{}", unsafe {
+                libc::geteuid()
+            })),
+        }
+        .join("media"))
     }
 
     /// `stateFile`, else `$OPENCLAW_STATE_DIR/mattermost-state.json` when that dir exists.
@@ -446,6 +467,14 @@ impl Section<'_> {
 
     fn media_max_bytes(&self) -> Result<u64, ConfigError> {
         self.megabytes("mediaMaxMb", 20.0)
+    }
+
+    /// `mediaMaxTotalMb` (default 1024); 0 or Infinity: no cap.
+    fn media_max_total_bytes(&self) -> Result<u64, ConfigError> {
+        match self.megabytes("mediaMaxTotalMb", 1024.0)? {
+            0 | NO_LIMIT => Ok(u64::MAX),
+            bytes => Ok(bytes),
+        }
     }
 
     /// `mediaRetentionHours` (default 24); 0 keeps files forever.
@@ -710,6 +739,7 @@ mod tests {
             PathBuf::from("/srv/oc/media/mattermost")
         );
         assert_eq!(defaults.media_max_bytes, 20 * 1024 * 1024);
+        assert_eq!(defaults.media_max_total_bytes, 1024 * 1024 * 1024);
         assert_eq!(
             defaults.media_retention,
             Some(Duration::from_secs(24 * 3600))
@@ -732,17 +762,55 @@ mod tests {
             Some(Path::new(state_dir).join("mattermost-state.json"))
         );
         let set = config(
-            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t', mediaDir:'/m', mediaMaxMb:0.5, mediaRetentionHours:0, useWebSocket:false, pollInterval:250, stateFile:'/s.json', catchUpMaxAge:1000}}}",
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t', mediaDir:'/m', mediaMaxMb:0.5, mediaMaxTotalMb:2, mediaRetentionHours:0, useWebSocket:false, pollInterval:250, stateFile:'/s.json', catchUpMaxAge:1000}}}",
             &[],
         );
         assert_eq!(set.media_dir, PathBuf::from("/m"));
         assert_eq!(set.media_max_bytes, 512 * 1024);
+        assert_eq!(set.media_max_total_bytes, 2 << 20);
         assert_eq!(set.media_retention, None);
         assert!(!set.use_websocket);
         assert_eq!(set.poll_interval, Duration::from_millis(250));
         assert_eq!(set.state_file, Some(PathBuf::from("/s.json")));
         assert_eq!(set.catch_up_max_age, Duration::from_secs(1));
         assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+    }
+
+    #[test]
+    fn default_media_dir_is_this_users_own() {
+        let tmp = std::env::temp_dir();
+        let home = tmp.to_str().unwrap();
+        let token = ("MATTERMOST_BOT_TOKEN", "t");
+        let in_home = config(SEED, &[token, ("HOME", home)]);
+        assert_eq!(
+            in_home.media_dir,
+            tmp.join(".local/state/openclaw-mattermost/media")
+        );
+        let xdg = config(
+            SEED,
+            &[token, ("HOME", home), ("XDG_STATE_HOME", "/x/state")],
+        );
+        assert_eq!(
+            xdg.media_dir,
+            PathBuf::from("/x/state/openclaw-mattermost/media")
+        );
+        for no_home in [
+            &[token][..],
+            &[token, ("HOME", "/nonexistent")],
+            &[token, ("HOME", "/")],
+        ] {
+            let c = config(SEED, no_home);
+            let uid = unsafe { libc::geteuid() };
+            let expected = tmp.join(format!("openclaw-mattermost-{uid}/media"));
+            assert_eq!(c.media_dir, expected);
+        }
+        for (text, bytes) in [("0", u64::MAX), ("Infinity", u64::MAX), ("0.5", 1 << 19)] {
+            let c = config(
+                &format!("{{channels:{{mattermost:{{serverUrl:'https://a.b', botToken:'t', mediaMaxTotalMb:{text}}}}}}}"),
+                &[],
+            );
+            assert_eq!(c.media_max_total_bytes, bytes, "{text}");
+        }
     }
 
     #[test]

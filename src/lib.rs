@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod dedup;
 mod env_vars;
+mod fsutil;
 mod json5;
 mod keepalive;
 pub mod mattermost;

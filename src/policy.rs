@@ -276,6 +276,7 @@ mod tests {
             retry_budget: Duration::from_secs(60),
             media_dir: "/tmp".into(),
             media_max_bytes: 1 << 20,
+            media_max_total_bytes: u64::MAX,
             media_retention: None,
             use_websocket: true,
             poll_interval: Duration::from_secs(3),

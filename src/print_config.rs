@@ -61,6 +61,13 @@ fn effective_values(c: &Config) -> Vec<(&'static str, Value)> {
             json!(c.media_max_bytes as f64 / (1024.0 * 1024.0)),
         ),
         (
+            "mediaMaxTotalMb",
+            match c.media_max_total_bytes {
+                u64::MAX => json!(0),
+                n => json!(n as f64 / (1024.0 * 1024.0)),
+            },
+        ),
+        (
             "mediaRetentionHours",
             json!(c.media_retention.map_or(0.0, |d| d.as_secs_f64() / 3600.0)),
         ),

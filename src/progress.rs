@@ -6,11 +6,10 @@
 //! per channel, the last delivered post and the ids delivered just before it are kept, because
 //! posts of the same moment can arrive in any order.
 
+use crate::fsutil::Dir;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::path::Path;
+use std::io::{self, Read, Write};
 
 /// Posts this much older than what we saw last are fetched again on catch-up (and deduplicated):
 /// posts committed a little out of order must not fall through the gap.
@@ -81,11 +80,14 @@ impl Progress {
             || channel.recent.iter().any(|(id, _)| id == post_id)
     }
 
-    /// Reads a state file. A missing file is a fresh start (`Ok(None)`); an unreadable or
-    /// corrupt one is an error for the caller to log before starting fresh.
-    pub fn load(path: &Path) -> Result<Option<Progress>, String> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
+    /// Reads the state file `name` in `dir` (not through a symlink). A missing file is a
+    /// fresh start (`Ok(None)`); an unreadable or corrupt one is an error for the caller to
+    /// log before starting fresh.
+    pub fn load(dir: &Dir, name: &str) -> Result<Option<Progress>, String> {
+        let path = dir.path().join(name);
+        let mut text = String::new();
+        match dir.read(name).and_then(|mut f| f.read_to_string(&mut text)) {
+            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
@@ -101,39 +103,45 @@ impl Progress {
         Ok(Some(progress))
     }
 
-    /// Writes the state file atomically: a temporary file in the same directory, flushed to
-    /// disk, then renamed over the old one, so a crash leaves either the old or the new file.
-    pub fn save(&self, path: &Path) -> io::Result<()> {
+    /// Writes the state file atomically: a new temporary file of unpredictable name in the
+    /// same directory, flushed to disk, then renamed over the old one, so a crash leaves
+    /// either the old or the new file.
+    pub fn save(&self, dir: &Dir, name: &str) -> io::Result<()> {
         let mut saved = self.clone();
         saved.version = FORMAT_VERSION;
         let json = serde_json::to_vec(&saved).map_err(io::Error::other)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir)?;
-        }
-        let mut temp_name = path.as_os_str().to_owned();
-        temp_name.push(format!(".tmp-{}", std::process::id()));
-        let temp = Path::new(&temp_name);
-        let result = write_synced(temp, &json).and_then(|()| fs::rename(temp, path));
+        let temp = format!(".{name}.{:016x}.tmp", crate::random::next_u64());
+        let result = dir.create(&temp).and_then(|mut file| {
+            file.write_all(&json)?;
+            file.sync_all()?;
+            dir.rename(&temp, name)
+        });
         if result.is_err() {
-            let _ = fs::remove_file(temp);
+            let _ = dir.remove(temp.as_ref(), false);
         }
         result
     }
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::fs;
+    use std::path::Path;
+
+    fn dir_of(path: &Path) -> Dir {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        Dir::open(path.parent().unwrap(), false).unwrap()
+    }
+
+    fn save_to(p: &Progress, path: &Path) -> io::Result<()> {
+        p.save(&dir_of(path), "state.json")
+    }
+
+    fn load(path: &Path) -> Result<Option<Progress>, String> {
+        Progress::load(&dir_of(path), "state.json")
+    }
 
     fn temp_path(name: &str) -> std::path::PathBuf {
         std::env::temp_dir().join(format!(
@@ -176,15 +184,11 @@ mod tests {
     #[test]
     fn saves_and_loads_atomically() {
         let path = temp_path("roundtrip");
-        assert_eq!(
-            Progress::load(&path).unwrap(),
-            None,
-            "missing file: fresh start"
-        );
+        assert_eq!(load(&path).unwrap(), None, "missing file: fresh start");
         let mut p = Progress::default();
         p.delivered("c", "p1", 42);
-        p.save(&path).unwrap();
-        let loaded = Progress::load(&path).unwrap().unwrap();
+        save_to(&p, &path).unwrap();
+        let loaded = load(&path).unwrap().unwrap();
         assert_eq!(loaded.channels, p.channels);
         assert_eq!(loaded.seen_until, 42);
         let dir = path.parent().unwrap();
@@ -202,6 +206,24 @@ mod tests {
     }
 
     #[test]
+    fn saving_never_writes_through_a_planted_symlink() {
+        let path = temp_path("planted");
+        let dir = path.parent().unwrap();
+        fs::create_dir_all(dir).unwrap();
+        let victim = dir.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        // The old temporary name was predictable: `<stateFile>.tmp-<pid>`.
+        let mut planted = path.as_os_str().to_owned();
+        planted.push(format!(".tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let mut p = Progress::default();
+        p.delivered("c", "p1", 42);
+        let _ = save_to(&p, &path);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn corrupt_files_are_errors_not_panics() {
         let path = temp_path("corrupt");
         fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -213,7 +235,7 @@ mod tests {
             "{\"version\":1,\"channels\":5}",
         ] {
             fs::write(&path, bad).unwrap();
-            assert!(Progress::load(&path).is_err(), "{bad:?}");
+            assert!(load(&path).is_err(), "{bad:?}");
         }
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }

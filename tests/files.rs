@@ -452,3 +452,116 @@ fn old_downloads_are_removed_at_start() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(folder.join("ancient.pdf").exists());
 }
+
+/// How many times the file's bytes were fetched from the server.
+fn downloads_of(fake: &FakeMattermost, id: &str) -> usize {
+    let path = format!("/api/v4/files/{id}");
+    fake.requests()
+        .iter()
+        .filter(|r| r.path_only() == path)
+        .count()
+}
+
+#[test]
+fn attachments_of_senders_not_approved_yet_are_not_downloaded() {
+    let fake = FakeMattermost::start();
+    let dm_bob = "dmbob000000000000000000000";
+    fake.add_channel(dm_bob, "D", &dm_name(BOT_ID, BOB_ID), "bob", "");
+    let pdf = payload(4000, 5);
+    fake.add_file(PDF_ID, "fill the disk.pdf", &pdf);
+    let media = TempDir::new();
+    let mut bridge = bridge_with_media(&fake, &media.0, "dmPolicy: 'pairing'");
+    fake.post(NewPost::new(BOB_ID, dm_bob, "pair me").file_ids(vec![PDF_ID.into()]));
+    let m = bridge.next_message();
+    assert_eq!(m["authorized"], false);
+    let file = &m["files"][0];
+    assert_eq!(file["name"], "fill the disk.pdf");
+    assert!(file["path"].is_null(), "{file}");
+    assert!(
+        file["error"].as_str().unwrap().contains("fetchFile"),
+        "{file}"
+    );
+    assert_eq!(downloads_of(&fake, PDF_ID), 0);
+    assert!(files_under(&media.0).is_empty());
+
+    // Once the host approved the sender, it fetches the file.
+    bridge.call("allow", json!({ "userId": BOB_ID }));
+    let fetched = bridge.call("fetchFile", json!({ "fileId": PDF_ID }));
+    assert_eq!(fs::read(fetched["path"].as_str().unwrap()).unwrap(), pdf);
+}
+
+#[test]
+fn media_max_total_mb_caps_the_folder_and_says_how_to_get_the_rest() {
+    let fake = FakeMattermost::start();
+    let ids: Vec<String> = (0..3).map(file_id).collect();
+    for id in &ids {
+        fake.add_file(id, "part.bin", &payload(6000, 6));
+    }
+    // The third claims to be tiny but is not: the cap holds while streaming.
+    fake.set_file_declared_size(&ids[2], 10);
+    let media = TempDir::new();
+    // About 10 KB: room for one file of 6 KB.
+    let mut bridge = bridge_with_media(&fake, &media.0, "mediaMaxTotalMb: 0.01");
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "three").file_ids(ids.clone()));
+    let m = bridge.next_message();
+    let files = m["files"].as_array().unwrap();
+    let saved = files[0]["path"].as_str().expect("the first one fits");
+    for file in &files[1..] {
+        assert!(file["path"].is_null(), "{file}");
+        let error = file["error"].as_str().unwrap();
+        assert!(
+            error.contains("mediaMaxTotalMb") && error.contains("fetchFile"),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        files_under(&media.0).len(),
+        1,
+        "{:?}",
+        files_under(&media.0)
+    );
+    assert_eq!(
+        downloads_of(&fake, &ids[1]),
+        0,
+        "known too big: not fetched"
+    );
+
+    // Space freed (the host removed what it used): fetchFile gets the next one.
+    fs::remove_file(saved).unwrap();
+    let fetched = bridge.call("fetchFile", json!({ "fileId": ids[1] }));
+    assert!(fetched["path"].is_string(), "{fetched}");
+    let full = bridge.call_err("fetchFile", json!({ "fileId": ids[2] }));
+    assert!(
+        full["message"]
+            .as_str()
+            .unwrap()
+            .contains("mediaMaxTotalMb"),
+        "{full}"
+    );
+    assert_eq!(files_under(&media.0).len(), 1, "no partial file left");
+}
+
+#[test]
+fn a_file_name_with_a_newline_cannot_forge_a_log_line() {
+    let fake = FakeMattermost::start();
+    let forged = "x\n2026-01-01T00:00:00.000Z ERROR openclaw_mattermost: forged";
+    fake.add_file(PDF_ID, forged, &payload(5000, 8));
+    let media = TempDir::new();
+    let mut bridge = bridge_with_media(&fake, &media.0, "mediaMaxMb: 0.001");
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "hostile").file_ids(vec![PDF_ID.into()]));
+    let m = bridge.next_message();
+    // The host gets the name as the server sent it (see README, protocol).
+    assert_eq!(m["files"][0]["name"], forged);
+    let deadline = Instant::now() + WAIT;
+    while !bridge.stderr().contains("not downloaded") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stderr = bridge.stderr();
+    assert!(stderr.contains("not downloaded"), "{stderr}");
+    assert!(
+        !stderr
+            .lines()
+            .any(|l| l.starts_with("2026-01-01T00:00:00.000Z ERROR")),
+        "{stderr}"
+    );
+}

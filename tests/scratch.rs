@@ -172,8 +172,9 @@ fn start_in_root(
     launch.command = root.command_line();
     launch.config = None;
     launch.args = vec!["--config".into(), "/openclaw.json".into()];
-    // Launch points HOME and TMPDIR at a directory outside the root: move them inside.
-    launch.env.push(("HOME".into(), "/tmp".into()));
+    // Launch points HOME and TMPDIR at a directory outside the root: move them inside. HOME
+    // is `/`, as Docker sets it when the image has no user database.
+    launch.env.push(("HOME".into(), "/".into()));
     launch.env.push(("TMPDIR".into(), "/tmp".into()));
     let bridge = Bridge::launch(launch);
     drop(guard);
@@ -189,10 +190,14 @@ fn full_round(
     server_url: &str,
     extra_config: &str,
 ) {
-    let Some((_root, mut bridge)) = start_in_root(files, server_url, extra_config) else {
+    let Some((root, mut bridge)) = start_in_root(files, server_url, extra_config) else {
         return;
     };
     let ready = bridge.wait_ready();
+    // The default mediaDir without a home: this user's own folder in /tmp, owner-only.
+    let media = root.dir.0.join("tmp/openclaw-mattermost-0/media");
+    let mode = std::fs::metadata(&media).map(|m| m.permissions().mode());
+    assert_eq!(mode.ok().map(|m| m & 0o777), Some(0o700), "{media:?}");
     assert_eq!(ready["params"]["transport"], "websocket");
     assert_eq!(ready["params"]["bot"]["id"], BOT_ID);
     let id = fake.post(NewPost::new(ALICE_ID, DM_ALICE, "hello from the host"));

@@ -100,8 +100,9 @@ fn fetch(api: &Api, media: &Media, info: &FileInfo) -> FileEntry {
     match media.download(api, info) {
         Ok(saved) => saved_entry(info, saved),
         Err(why) => {
+            // The name is the uploader's: quoted, so a newline in it cannot forge a log line.
             log::warn!(
-                "attachment {} ({}) not downloaded: {why}",
+                "attachment {} ({:?}) not downloaded: {why}",
                 info.id,
                 info.name
             );

@@ -120,8 +120,12 @@ impl Delivery {
             log::debug!("post {} already delivered", post.id);
             return;
         }
-        if post.file_ids.is_empty() && post.metadata.files.is_empty() {
-            let line = message_line(&posted, text, mentioned, authorized, catch_up, &[]);
+        let no_files = post.file_ids.is_empty() && post.metadata.files.is_empty();
+        if no_files || !authorized {
+            // A sender not approved yet (pairing) cannot make us fill the disk: the host
+            // fetches the files once it allowed them.
+            let files = attachments::not_downloaded(post, NOT_APPROVED);
+            let line = message_line(&posted, text, mentioned, authorized, catch_up, &files);
             self.lanes.deliver(&post.channel_id, line);
             return;
         }
@@ -158,6 +162,8 @@ impl Job {
         )
     }
 }
+
+const NOT_APPROVED: &str = "not downloaded: the sender is not approved (dmPolicy pairing); get it with fetchFile once they are allowed";
 
 fn download_loop(lanes: &Lanes, queue: &Mutex<Receiver<Job>>) {
     loop {

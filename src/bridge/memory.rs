@@ -3,9 +3,10 @@
 //! more at shutdown.
 
 use crate::config::Config;
+use crate::fsutil::Dir;
 use crate::progress::Progress;
 use crate::stop::{lock, Stop};
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,20 +16,28 @@ const SAVE_EVERY: Duration = Duration::from_secs(1);
 pub struct Memory {
     progress: Mutex<Progress>,
     changed: AtomicBool,
-    file: Option<PathBuf>,
+    /// The state file's folder (opened and verified) and its name there.
+    file: Option<(Dir, String)>,
     /// Whether a saved state was found at start (a restart, rather than a first run).
     restored: bool,
 }
 
 impl Memory {
-    /// Reads `stateFile`. A corrupt or unreadable file is logged and ignored: the bridge starts
-    /// fresh rather than not at all.
-    pub fn load(config: &Config) -> Memory {
-        let file = config.state_file.clone();
+    /// Opens `stateFile`'s folder (an error if it is not this user's alone, see `Dir::open`)
+    /// and reads the file. A corrupt or unreadable file is logged and ignored: the bridge
+    /// starts fresh rather than not at all.
+    pub fn load(config: &Config) -> Result<Memory, String> {
+        let file =
+            match &config.state_file {
+                None => None,
+                Some(path) => Some(state_dir(path).map_err(|e| {
+                    format!("channels.mattermost.stateFile {}: {e}", path.display())
+                })?),
+            };
         let loaded = match &file {
             None => None,
-            Some(path) => {
-                match Progress::load(path) {
+            Some((dir, name)) => {
+                match Progress::load(dir, name) {
                     Ok(progress) => progress,
                     Err(e) => {
                         log::warn!("{e}; starting without it (posts missed while stopped are not caught up)");
@@ -37,12 +46,12 @@ impl Memory {
                 }
             }
         };
-        Memory {
+        Ok(Memory {
             restored: loaded.is_some(),
             progress: Mutex::new(loaded.unwrap_or_default()),
             changed: AtomicBool::new(false),
             file,
-        }
+        })
     }
 
     pub fn restored(&self) -> bool {
@@ -68,16 +77,19 @@ impl Memory {
 
     /// Saves now if anything changed since the last save.
     pub fn save(&self) {
-        let Some(path) = &self.file else {
+        let Some((dir, name)) = &self.file else {
             return;
         };
         if !self.changed.swap(false, Ordering::Relaxed) {
             return;
         }
         let progress = self.snapshot();
-        if let Err(e) = progress.save(path) {
+        if let Err(e) = progress.save(dir, name) {
             self.changed.store(true, Ordering::Relaxed);
-            log::warn!("cannot write stateFile {}: {e}", path.display());
+            log::warn!(
+                "cannot write stateFile {}: {e}",
+                dir.path().join(name).display()
+            );
         }
     }
 
@@ -98,4 +110,17 @@ impl Memory {
             log::warn!("stateFile is saved only at shutdown: cannot start its thread: {e}");
         }
     }
+}
+
+/// The state file's folder, created owner-only if missing, and the file's name in it.
+pub fn state_dir(path: &Path) -> std::io::Result<(Dir, String)> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.is_empty() {
+        return Err(std::io::Error::other("not a file name"));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    Ok((
+        Dir::open(parent.unwrap_or(Path::new(".")), true)?,
+        name.to_string(),
+    ))
 }

@@ -124,8 +124,15 @@ pub fn run(config: Config, link: Link, signal_set: libc::sigset_t) -> i32 {
     let stop = Arc::new(Stop::new());
     signals::spawn_waiter(signal_set, stop.clone());
     signals::die_with_parent();
-    let media = prepare_media(&config, &stop);
-    let memory = Arc::new(Memory::load(&config));
+    let prepared =
+        prepare_media(&config, &stop).and_then(|media| Ok((media, Memory::load(&config)?)));
+    let (media, memory) = match prepared {
+        Ok((media, memory)) => (media, Arc::new(memory)),
+        Err(message) => {
+            eprintln!("{message}");
+            return 2;
+        }
+    };
     memory.start_saver(stop.clone());
     let remember = memory.clone();
     let (output, _writer) = Output::start(
@@ -161,20 +168,16 @@ pub fn run(config: Config, link: Link, signal_set: libc::sigset_t) -> i32 {
     shut_down(&shared, reason, &events_ended)
 }
 
-/// Creates `mediaDir` and starts the sweep of old downloads. A directory that cannot be
-/// created is not fatal: messages still arrive, each attachment with its download error.
-fn prepare_media(config: &Config, stop: &Arc<Stop>) -> Media {
-    let media = Media::new(&config.media_dir, config.media_max_bytes);
-    if let Err(e) = media.prepare() {
-        log::warn!(
-            "cannot create mediaDir {}: {e}; attachments will not be downloaded",
-            media.dir().display()
-        );
-    }
+/// Opens (creates) `mediaDir` and starts the sweep of old downloads. A folder that cannot be
+/// created, or that another user could touch, stops the bridge before it connects.
+fn prepare_media(config: &Config, stop: &Arc<Stop>) -> Result<Media, String> {
+    let dir = &config.media_dir;
+    let media = Media::open(dir, config.media_max_bytes, config.media_max_total_bytes)
+        .map_err(|e| format!("channels.mattermost.mediaDir {}: {e}", dir.display()))?;
     if let Some(max_age) = config.media_retention {
-        cleanup::start(media.dir(), max_age, stop.clone());
+        cleanup::start(media.dir().clone(), max_age, stop.clone());
     }
-    media
+    Ok(media)
 }
 
 fn spawn(name: &str, shared: Arc<Shared>, body: impl FnOnce(Arc<Shared>) + Send + 'static) {

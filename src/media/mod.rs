@@ -1,25 +1,33 @@
-//! Files on the bridge's side: downloading attachments into `mediaDir` (streamed, size-capped,
-//! under a safe name, never visible under the final name until complete), checking files the
-//! host wants to send, and removing old downloads.
+//! Files on the bridge's side: downloading attachments into `mediaDir` (streamed, size-capped
+//! per file and in total, under a safe name, never visible under the final name until
+//! complete, created only through a verified folder handle), checking files the host wants to
+//! send, and removing old downloads.
 
 pub mod cleanup;
 pub mod mime;
 pub mod names;
 
+use crate::fsutil::Dir;
 use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::is_valid_id;
 use crate::mattermost::model::FileInfo;
 use crate::random;
+use crate::stop::lock;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// Where downloads go and how big they may be.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Media {
-    dir: PathBuf,
+    dir: Arc<Dir>,
     max_bytes: u64,
+    /// `mediaMaxTotalMb` in bytes; `u64::MAX`: no cap.
+    max_total: u64,
+    /// Bytes in `mediaDir` when last counted plus those written since (`None`: not counted).
+    used: Mutex<Option<u64>>,
 }
 
 /// A file saved under `mediaDir`.
@@ -66,19 +74,51 @@ impl fmt::Display for DownloadError {
 }
 
 impl Media {
-    /// `dir` is made absolute so the paths handed to the host work from any directory.
-    pub fn new(dir: &Path, max_bytes: u64) -> Media {
-        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-        Media { dir, max_bytes }
+    /// Opens `mediaDir`, creating it owner-only (attachments can be private); refused unless
+    /// it is this user's and no one else can write it (see `Dir::open`).
+    pub fn open(dir: &Path, max_bytes: u64, max_total: u64) -> io::Result<Media> {
+        Ok(Media {
+            dir: Arc::new(Dir::open(dir, true)?),
+            max_bytes,
+            max_total,
+            used: Mutex::new(None),
+        })
     }
 
-    pub fn dir(&self) -> &Path {
+    pub fn dir(&self) -> &Arc<Dir> {
         &self.dir
     }
 
-    /// Creates `mediaDir` (owner-only: attachments can be private).
-    pub fn prepare(&self) -> io::Result<()> {
-        create_private_dir(&self.dir)
+    /// Counts `n` more bytes into `mediaDir` if they fit under `mediaMaxTotalMb`. Near the cap
+    /// the folder is counted again (old files may have been removed, by the sweep or the host).
+    fn reserve(&self, n: u64) -> bool {
+        if self.max_total == u64::MAX {
+            return true;
+        }
+        let mut used = lock(&self.used);
+        let fits = |used: u64| used.saturating_add(n) <= self.max_total;
+        if !used.is_some_and(fits) {
+            *used = Some(cleanup::usage(&self.dir));
+        }
+        let total = used.unwrap_or(0);
+        let ok = fits(total);
+        if ok {
+            *used = Some(total + n);
+        }
+        ok
+    }
+
+    fn release(&self, n: u64) {
+        if let Some(used) = lock(&self.used).as_mut() {
+            *used = used.saturating_sub(n);
+        }
+    }
+
+    fn full(&self) -> DownloadError {
+        DownloadError::TooLarge(format!(
+            "not downloaded: mediaDir would hold more than mediaMaxTotalMb ({}); get it with fetchFile once older files are removed, or raise mediaMaxTotalMb",
+            megabytes(self.max_total)
+        ))
     }
 
     /// Downloads one attachment to `mediaDir/<file id>/<safe name>`.
@@ -90,42 +130,61 @@ impl Media {
         if declared > self.max_bytes {
             return Err(self.too_large(declared));
         }
-        let folder = self.dir.join(&info.id);
-        create_private_dir(&folder).map_err(|e| {
-            DownloadError::Local(format!("cannot create {}: {e}", folder.display()))
-        })?;
-        let path = folder.join(names::safe_name(&info.name, &info.id));
-        let temp = folder.join(format!(".{:016x}.part", random::next_u64()));
-        let result = self.fetch_into(api, &info.id, declared, &temp);
-        let size = match result {
-            Ok(size) => size,
-            Err(e) => {
-                let _ = fs::remove_file(&temp);
-                return Err(e);
-            }
-        };
-        fs::rename(&temp, &path).map_err(|e| {
-            let _ = fs::remove_file(&temp);
-            DownloadError::Local(format!("cannot save {}: {e}", path.display()))
-        })?;
-        Ok(Saved { path, size })
+        if !self.reserve(declared) {
+            return Err(self.full());
+        }
+        let mut reserved = declared;
+        let result = self.save(api, info, declared, &mut reserved);
+        let written = result.as_ref().map_or(0, |saved| saved.size);
+        self.release(reserved - written.min(reserved));
+        result
     }
 
-    /// Streams the file into `temp`, stopping as soon as it passes `mediaMaxMb` (the declared
-    /// size may be wrong).
+    /// Downloads into `<file id>/.<random>.part`, then renames it to the safe name; every step
+    /// relative to the verified `<file id>` folder.
+    fn save(
+        &self,
+        api: &Api,
+        info: &FileInfo,
+        declared: u64,
+        reserved: &mut u64,
+    ) -> Result<Saved, DownloadError> {
+        let path = self.dir.path().join(&info.id);
+        let local =
+            |e: io::Error| DownloadError::Local(format!("cannot write {}: {e}", path.display()));
+        let folder = self.dir.subdir(&info.id, true).map_err(local)?;
+        let name = names::safe_name(&info.name, &info.id);
+        let temp = format!(".{:016x}.part", random::next_u64());
+        let out = folder.create(&temp).map_err(local)?;
+        let result = self
+            .fetch_into(api, &info.id, declared, out, reserved)
+            .and_then(|size| folder.rename(&temp, &name).map(|()| size).map_err(local));
+        match result {
+            Ok(size) => Ok(Saved {
+                path: path.join(name),
+                size,
+            }),
+            Err(e) => {
+                let _ = folder.remove(temp.as_ref(), false);
+                Err(e)
+            }
+        }
+    }
+
+    /// Streams the file into `out`, stopping as soon as it passes `mediaMaxMb` (the declared
+    /// size may be wrong) or the bytes beyond those `reserved` do not fit `mediaMaxTotalMb`.
     fn fetch_into(
         &self,
         api: &Api,
         id: &str,
         declared: u64,
-        temp: &Path,
+        mut out: File,
+        reserved: &mut u64,
     ) -> Result<u64, DownloadError> {
         let body = api.download(id, declared).map_err(DownloadError::Api)?;
-        let cannot_write =
-            |e: io::Error| DownloadError::Local(format!("cannot write {}: {e}", temp.display()));
-        let mut out = new_private_file(temp).map_err(cannot_write)?;
+        let cannot_write = |e: io::Error| DownloadError::Local(format!("cannot write: {e}"));
         // Reading and writing errors must be told apart: one is the network, one our disk.
-        let mut limited = body.take(self.max_bytes + 1);
+        let mut limited = body.take(self.max_bytes.saturating_add(1));
         let mut buffer = vec![0u8; 64 * 1024];
         let mut copied = 0u64;
         loop {
@@ -135,8 +194,14 @@ impl Media {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(DownloadError::Api(ApiError::Network(e.to_string()))),
             };
-            out.write_all(&buffer[..n]).map_err(cannot_write)?;
             copied += n as u64;
+            if copied > *reserved {
+                if !self.reserve(copied - *reserved) {
+                    return Err(self.full());
+                }
+                *reserved = copied;
+            }
+            out.write_all(&buffer[..n]).map_err(cannot_write)?;
         }
         if copied > self.max_bytes {
             return Err(self.too_large(copied));
@@ -201,22 +266,6 @@ fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-fn new_private_file(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,7 +283,7 @@ mod tests {
         fs::write(&ok, b"12345").unwrap();
         let big = dir.join("big.bin");
         fs::write(&big, vec![0u8; 2048]).unwrap();
-        let media = Media::new(&dir, 1024);
+        let media = Media::open(&dir, 1024, u64::MAX).unwrap();
         let good = media.check_outgoing(&[ok.to_str().unwrap()]).unwrap();
         assert_eq!(good[0].name, "photo.PNG");
         assert_eq!(good[0].size, 5);
@@ -260,11 +309,5 @@ mod tests {
     fn sizes_read_as_megabytes() {
         assert_eq!(megabytes(20 * 1024 * 1024), "20.0 MB");
         assert_eq!(megabytes(1536 * 1024), "1.5 MB");
-    }
-
-    #[test]
-    fn relative_media_dirs_become_absolute() {
-        let media = Media::new(Path::new("some/dir"), 1);
-        assert!(media.dir().is_absolute());
     }
 }
