@@ -1,15 +1,18 @@
 // The OpenClaw ChannelPlugin object for `mattermost`, backed by the openclaw-mattermost bridge.
 import { BridgeSupervisor } from "./bridge.js";
 import {
+  bridgeConfig,
   CHANNEL_ID,
   DEFAULT_ACCOUNT_ID,
+  defaultAccountPaths,
   listAccountIds,
   resolveAccount,
   resolveBinary,
-  writeBridgeConfig,
+  resolveStateDir,
 } from "./config.js";
 import { handleInboundMessage } from "./inbound.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
+import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
 
 const APPROVED_TEXT = "OpenClaw access approved. Send a message to start chatting.";
 
@@ -43,7 +46,10 @@ function logger(ctx) {
  * gateway.startAccount: spawns the bridge for one account and runs until `ctx.abortSignal`
  * fires (then stops the child: stdin closed, SIGTERM, SIGKILL). Crashes are restarted with
  * backoff; a configuration the bridge refuses (exit 2) rejects.
- * `options` (tests): `supervisor` timings, `binary`, `configDir`, `env`.
+ * The config reaches the bridge through an inherited pipe (`--config-fd 3`), never a file.
+ * Unless the account sets them, its state file and media folder are under OpenClaw's state dir
+ * (see `defaultAccountPaths`), checked to be private first.
+ * `options` (tests): `supervisor` timings, `binary`, `env`, `stateDir`.
  */
 export async function startAccount(ctx, options = {}) {
   const log = logger(ctx);
@@ -53,11 +59,19 @@ export async function startAccount(ctx, options = {}) {
   if (!rt) throw new Error("mattermost: OpenClaw gave this plugin no channel runtime");
   const env = options.env ?? process.env;
   const binary = options.binary ?? resolveBinary(account.config, env);
-  const { path: configPath, env: childEnv } = writeBridgeConfig(account, { env, dir: options.configDir });
+  const paths = {};
+  if (!account.config.stateFile || !account.config.mediaDir) {
+    const stateDir = privateStateDir(options.stateDir ?? resolveStateDir(runtimeStore.runtime, env));
+    const defaults = defaultAccountPaths(stateDir, accountId);
+    if (!account.config.stateFile) paths.stateFile = defaults.stateFile;
+    if (!account.config.mediaDir) paths.mediaDir = ensurePrivateDir(defaults.mediaDir, "mattermost: the media folder");
+  }
+  const { text: configText, env: childEnv } = bridgeConfig(account, { env, paths });
   const bridge = new BridgeSupervisor({
     binary,
-    args: ["--config", configPath],
+    args: ["--config-fd", "3"],
     env: childEnv,
+    configText,
     options: options.supervisor,
   });
   const entry = { bridge, account, botUsername: null, accountId, pendingPairing: null };

@@ -124,12 +124,10 @@ test("threads and group fields", () => {
 });
 
 test("token forms handed to the bridge", async () => {
-  const { writeBridgeConfig } = await import("../src/config.js");
-  const dir = mkdtempSync(join(tmpdir(), "ocmm-tok-"));
+  const { bridgeConfig } = await import("../src/config.js");
   const write = (botToken) =>
-    JSON.parse(
-      readFileSync(writeBridgeConfig(resolveAccount({ channels: { mattermost: { serverUrl: "https://x", botToken } } }), { dir, env: {} }).path, "utf8"),
-    ).channels.mattermost.botToken;
+    JSON.parse(bridgeConfig(resolveAccount({ channels: { mattermost: { serverUrl: "https://x", botToken } } }), { env: {} }).text)
+      .channels.mattermost.botToken;
   assert.deepEqual(write({ source: "env", provider: "default", id: "MM_TOKEN" }), { source: "env", id: "MM_TOKEN" });
   assert.throws(() => write({ source: "file", provider: "vault", id: "/x" }), /"file" secret is not supported/);
 });
