@@ -156,7 +156,8 @@ export async function startRunningAccount(
     log: { info: () => {}, warn: () => {}, debug: () => {} },
   };
   const running = startAccount(ctx, {
-    stateDir,
+    // null: no override, the plugin asks OpenClaw's runtime (runtimeStore) as in a gateway
+    ...(stateDir === null ? {} : { stateDir }),
     env: withoutStateDir(process.env),
     supervisor: { initialBackoffMs: 50, stdinGraceMs: 5000, termGraceMs: 1000, ...supervisor },
     approvalPollMs,
