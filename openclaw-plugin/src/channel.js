@@ -9,6 +9,7 @@ import {
   resolveAccount,
   resolveBinary,
   resolveStateDir,
+  runtimeStore,
 } from "./config.js";
 import { handleInboundMessage } from "./inbound.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
@@ -21,8 +22,7 @@ export const runningAccounts = new Map();
 
 const pendingPairingByAccount = new Map();
 
-/** The plugin runtime handed to `register(api)` (fallback when a gateway ctx has none). */
-export const runtimeStore = { runtime: null };
+export { runtimeStore };
 
 function runningBridge(accountId) {
   const entry = runningAccounts.get(accountId || DEFAULT_ACCOUNT_ID);

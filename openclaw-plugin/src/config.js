@@ -86,6 +86,9 @@ export function resolveBinary(config, env = process.env, pluginDir = PLUGIN_DIR)
 
 export const PLUGIN_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** The plugin runtime handed to `register(api)` (fallback when a gateway ctx has none). */
+export const runtimeStore = { runtime: null };
+
 /** Environment variable through which a plain-string token reaches the bridge. */
 export const TOKEN_ENV = "OPENCLAW_MATTERMOST_BOT_TOKEN";
 

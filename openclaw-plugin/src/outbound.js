@@ -1,8 +1,9 @@
 // Outbound: OpenClaw targets → bridge `send` params, and media sources → local files.
 import { mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { basename, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { resolveStateDir, runtimeStore } from "./config.js";
 import { assertNoOtherUserCanSwap } from "./safe-path.js";
 
 /**
@@ -53,7 +54,7 @@ export function payloadMedia(payload) {
  * configured workspaces, and the system temp dir.
  */
 export function defaultMediaRoots(cfg, env = process.env) {
-  const roots = [env.OPENCLAW_STATE_DIR || join(homedir(), ".openclaw"), tmpdir()];
+  const roots = [resolveStateDir(runtimeStore.runtime, env), tmpdir()];
   const agents = cfg?.agents ?? {};
   if (typeof agents.defaults?.workspace === "string") roots.push(agents.defaults.workspace);
   for (const agent of Array.isArray(agents.list) ? agents.list : []) {
