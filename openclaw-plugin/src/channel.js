@@ -83,7 +83,11 @@ export async function startAccount(ctx, options = {}) {
   const pendingPairing = pendingPairingByAccount.get(accountId) ?? new Map();
   pendingPairingByAccount.set(accountId, pendingPairing);
   entry.pendingPairing = pendingPairing;
-  const deps = { cfg: ctx.cfg, accountId, account, rt, bridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
+  // An agent run may outlive this bridge: OpenClaw restarts the channel when its config file is
+  // written (e.g. by `openclaw pairing approve`). Its replies go through the account's current
+  // bridge.
+  const replyBridge = { request: (...args) => (runningAccounts.get(accountId)?.bridge ?? bridge).request(...args) };
+  const deps = { cfg: ctx.cfg, accountId, account, rt, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
 
   // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
   bridge.on("log", ({ level, text }) =>

@@ -50,3 +50,37 @@ test("a post made while the gateway is down reaches the agent once after it star
     await fake.stop();
   }
 });
+
+test("an agent run that outlives a channel restart replies through the new bridge", async () => {
+  const fake = await startFake();
+  const { info } = fake;
+  let release;
+  const gate = new Promise((r) => (release = r));
+  let started;
+  const running = new Promise((r) => (started = r));
+  const recorder = recordingRuntime({
+    reply: async (call) => {
+      started();
+      await gate; // the agent is still thinking while the channel restarts
+      await call.delivery.deliver({ text: "answer after the restart" }, { kind: "final" });
+    },
+  });
+  const first = await startRunningAccount(fake, { rt: recorder.rt, extra: { streaming: "off" } });
+  let second;
+  try {
+    await fake.post(info.aliceId, info.dmAlice, "a slow question");
+    await running;
+    await first.stop();
+    second = await startRunningAccount(fake, { rt: recorder.rt, extra: { streaming: "off" } });
+    release();
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === info.dmAlice && p.message === "answer after the restart"),
+      { what: "the reply posted through the restarted account's bridge" },
+    );
+  } finally {
+    release();
+    await second?.stop();
+    await first.stop();
+    await fake.stop();
+  }
+});
