@@ -1,7 +1,8 @@
-//! The command line: `--config PATH`, `--check [--json]`, `--print-config`, `--help`,
-//! `--version`.
+//! The command line: `--config PATH`, `--config-fd N`, `--check [--json]`, `--print-config`,
+//! `--help`, `--version`.
 
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::PathBuf;
 
 pub const USAGE: &str = "\
@@ -10,12 +11,15 @@ openclaw-mattermost: connects the OpenClaw assistant to a Mattermost server.
 OpenClaw spawns this program and speaks JSON-RPC 2.0 lines with it over stdin/stdout
 (see README.md). Logs go to stderr; set RUST_LOG=openclaw_mattermost=debug for more.
 
-Usage: openclaw-mattermost [--config PATH] [--check [--json] | --print-config]
+Usage: openclaw-mattermost [--config PATH | --config-fd N] [--check [--json] | --print-config]
 
 Options:
   -c, --config PATH   OpenClaw config file to read channels.mattermost from
                       (default: $OPENCLAW_CONFIG_PATH, $OPENCLAW_STATE_DIR/openclaw.json,
                       ~/.openclaw/openclaw.json)
+      --config-fd N   read the config (same JSON5) from the inherited descriptor N (>= 3)
+                      until end of file instead, then close it; the OpenClaw plugin uses
+                      this so that no config file exists (not with --check)
       --check         check the config, the server, the token, the team, the channels, the
                       users and the WebSocket, one line each with the fix; exit 0 only when
                       the bridge would work (--json: one JSON object instead)
@@ -29,15 +33,25 @@ leaves unset. Exit codes: 0 clean stop, 1 runtime failure, 2 bad config or comma
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
-    Run { config: Option<PathBuf> },
-    Check { config: Option<PathBuf>, json: bool },
-    PrintConfig { config: Option<PathBuf> },
+    Run {
+        config: Option<PathBuf>,
+        config_fd: Option<i32>,
+    },
+    Check {
+        config: Option<PathBuf>,
+        json: bool,
+    },
+    PrintConfig {
+        config: Option<PathBuf>,
+        config_fd: Option<i32>,
+    },
     Help,
     Version,
 }
 
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
     let mut config = None;
+    let mut config_fd = None;
     let (mut check, mut json, mut print_config) = (false, false, false);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -52,19 +66,62 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 let path = args.next().ok_or("--config needs a path")?;
                 config = Some(PathBuf::from(path));
             }
+            "--config-fd" => {
+                let n = args.next().ok_or("--config-fd needs a descriptor number")?;
+                config_fd = Some(descriptor(&n.to_string_lossy())?);
+            }
             other => match other.strip_prefix("--config=") {
                 Some(path) if !path.is_empty() => config = Some(PathBuf::from(path)),
                 _ => return Err(format!("unknown argument {other}")),
             },
         }
     }
+    if config.is_some() && config_fd.is_some() {
+        return Err("--config and --config-fd do not go together".into());
+    }
     match (check, json, print_config) {
         (true, _, true) => Err("--check and --print-config do not go together".into()),
         (false, true, _) => Err("--json goes with --check".into()),
+        (true, _, false) if config_fd.is_some() => {
+            Err("--config-fd does not go with --check (use --config PATH)".into())
+        }
         (true, json, false) => Ok(Command::Check { config, json }),
-        (false, false, true) => Ok(Command::PrintConfig { config }),
-        (false, false, false) => Ok(Command::Run { config }),
+        (false, false, true) => Ok(Command::PrintConfig { config, config_fd }),
+        (false, false, false) => Ok(Command::Run { config, config_fd }),
     }
+}
+
+fn descriptor(text: &str) -> Result<i32, String> {
+    match text.parse::<i32>() {
+        Ok(n) if n >= 3 => Ok(n),
+        _ => Err(format!(
+            "--config-fd {text}: give an inherited descriptor number of 3 or more"
+        )),
+    }
+}
+
+/// Reads the config text from descriptor `fd` (`--config-fd`) to its end, then closes it.
+/// At most 1 MiB: a config is a few KiB.
+pub fn read_config_fd(fd: i32) -> Result<String, String> {
+    const MAX: u64 = 1 << 20;
+    let what = |e: std::io::Error| {
+        format!(
+            "config: cannot read --config-fd {fd}: {e} (the parent must pass that descriptor open)"
+        )
+    };
+    // SAFETY: F_GETFD only asks whether the descriptor is open.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(what(std::io::Error::last_os_error()));
+    }
+    // SAFETY: `fd` (>= 3, so not stdio) is open, was inherited for this purpose and nothing
+    // else in this process uses it; the File owns it from here and closes it when dropped.
+    let file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let mut text = String::new();
+    file.take(MAX + 1).read_to_string(&mut text).map_err(what)?;
+    if text.len() as u64 > MAX {
+        return Err(format!("config: --config-fd {fd} holds more than 1 MiB"));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -77,19 +134,41 @@ mod tests {
 
     #[test]
     fn arguments() {
-        assert_eq!(parse_strs(&[]), Ok(Command::Run { config: None }));
+        assert_eq!(
+            parse_strs(&[]),
+            Ok(Command::Run {
+                config: None,
+                config_fd: None
+            })
+        );
         assert_eq!(
             parse_strs(&["--config", "/a.json"]),
             Ok(Command::Run {
-                config: Some("/a.json".into())
+                config: Some("/a.json".into()),
+                config_fd: None
             })
         );
         assert_eq!(
             parse_strs(&["--config=/b.json"]),
             Ok(Command::Run {
-                config: Some("/b.json".into())
+                config: Some("/b.json".into()),
+                config_fd: None
             })
         );
+        assert_eq!(
+            parse_strs(&["--config-fd", "3"]),
+            Ok(Command::Run {
+                config: None,
+                config_fd: Some(3)
+            })
+        );
+        assert!(
+            parse_strs(&["--config-fd", "0"]).is_err(),
+            "stdio is the protocol"
+        );
+        assert!(parse_strs(&["--config-fd", "x"]).is_err());
+        assert!(parse_strs(&["--config-fd", "3", "--config", "/a"]).is_err());
+        assert!(parse_strs(&["--config-fd", "3", "--check"]).is_err());
         assert_eq!(parse_strs(&["-h"]), Ok(Command::Help));
         assert_eq!(parse_strs(&["--version"]), Ok(Command::Version));
         assert_eq!(
@@ -101,7 +180,10 @@ mod tests {
         );
         assert_eq!(
             parse_strs(&["--print-config"]),
-            Ok(Command::PrintConfig { config: None })
+            Ok(Command::PrintConfig {
+                config: None,
+                config_fd: None
+            })
         );
         assert!(parse_strs(&["--json"]).is_err());
         assert!(parse_strs(&["--check", "--print-config"]).is_err());

@@ -177,8 +177,24 @@ pub fn load(cli_path: Option<&Path>, env: Env) -> Result<Loaded, ConfigError> {
         (None, Some(p)) => format!("{} (not found)", p.display()),
         (None, None) => "your OpenClaw config".to_string(),
     };
+    check_section(file, &section, hint, env)
+}
+
+/// Like `load`, for a config handed over as text (`--config-fd`) rather than as a file;
+/// `origin` says where it came from in error messages.
+pub fn load_text(text: &str, origin: &str, env: Env) -> Result<Loaded, ConfigError> {
+    let section = parse_section(text, origin)?;
+    check_section(None, &section, origin.to_string(), env)
+}
+
+fn check_section(
+    file: Option<PathBuf>,
+    section: &Map<String, Value>,
+    hint: String,
+    env: Env,
+) -> Result<Loaded, ConfigError> {
     let reader = Section {
-        map: &section,
+        map: section,
         env,
         hint,
     };
@@ -218,23 +234,21 @@ fn read_section(path: &Path) -> Result<(Option<PathBuf>, Map<String, Value>), Co
             )))
         }
     };
-    let root = json5::parse(&text).map_err(|e| {
-        ConfigError(format!(
-            "{}: {e} (the file must be valid JSON5)",
-            path.display()
-        ))
-    })?;
-    let section = match root.get("channels").and_then(|c| c.get("mattermost")) {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => {
-            return Err(ConfigError(format!(
-                "{SECTION} in {} must be an object {{ … }}",
-                path.display()
-            )))
-        }
-    };
+    let section = parse_section(&text, &path.display().to_string())?;
     Ok((Some(path.to_path_buf()), section))
+}
+
+/// The `channels.mattermost` object of a config's text (empty when absent).
+fn parse_section(text: &str, origin: &str) -> Result<Map<String, Value>, ConfigError> {
+    let root = json5::parse(text)
+        .map_err(|e| ConfigError(format!("{origin}: {e} (the file must be valid JSON5)")))?;
+    match root.get("channels").and_then(|c| c.get("mattermost")) {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(map)) => Ok(map.clone()),
+        Some(_) => Err(ConfigError(format!(
+            "{SECTION} in {origin} must be an object {{ … }}"
+        ))),
+    }
 }
 
 /// Typed access to the section, with `${VAR}` substitution and error messages that name keys.

@@ -61,11 +61,22 @@ pub fn main() {
         cli::Command::Check { config, json } => {
             exit(check::run(config.as_deref(), *json));
         }
-        cli::Command::PrintConfig { config } | cli::Command::Run { config } => config.clone(),
+        cli::Command::PrintConfig { config, config_fd }
+        | cli::Command::Run { config, config_fd } => (config.clone(), *config_fd),
     };
     let print_only = matches!(command, cli::Command::PrintConfig { .. });
     redact::init_logging();
-    let loaded = config::load(config_path.as_deref(), &|name| std::env::var(name).ok());
+    let env = |name: &str| std::env::var(name).ok();
+    let loaded = match config_path {
+        (_, Some(fd)) => {
+            let text = cli::read_config_fd(fd).unwrap_or_else(|message| {
+                eprintln!("{message}");
+                exit(2)
+            });
+            config::load_text(&text, &format!("the config on --config-fd {fd}"), &env)
+        }
+        (path, None) => config::load(path.as_deref(), &env),
+    };
     let config = match loaded {
         Ok(config::Loaded::Enabled(config)) => *config,
         Ok(config::Loaded::Disabled { file }) => {

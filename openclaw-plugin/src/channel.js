@@ -1,15 +1,19 @@
 // The OpenClaw ChannelPlugin object for `mattermost`, backed by the openclaw-mattermost bridge.
 import { BridgeSupervisor } from "./bridge.js";
 import {
+  bridgeConfig,
   CHANNEL_ID,
   DEFAULT_ACCOUNT_ID,
+  defaultAccountPaths,
   listAccountIds,
   resolveAccount,
   resolveBinary,
-  writeBridgeConfig,
+  resolveStateDir,
+  runtimeStore,
 } from "./config.js";
 import { handleInboundMessage } from "./inbound.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
+import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
 
 const APPROVED_TEXT = "OpenClaw access approved. Send a message to start chatting.";
 
@@ -18,8 +22,7 @@ export const runningAccounts = new Map();
 
 const pendingPairingByAccount = new Map();
 
-/** The plugin runtime handed to `register(api)` (fallback when a gateway ctx has none). */
-export const runtimeStore = { runtime: null };
+export { runtimeStore };
 
 function runningBridge(accountId) {
   const entry = runningAccounts.get(accountId || DEFAULT_ACCOUNT_ID);
@@ -43,7 +46,10 @@ function logger(ctx) {
  * gateway.startAccount: spawns the bridge for one account and runs until `ctx.abortSignal`
  * fires (then stops the child: stdin closed, SIGTERM, SIGKILL). Crashes are restarted with
  * backoff; a configuration the bridge refuses (exit 2) rejects.
- * `options` (tests): `supervisor` timings, `binary`, `configDir`, `env`.
+ * The config reaches the bridge through an inherited pipe (`--config-fd 3`), never a file.
+ * Unless the account sets them, its state file and media folder are under OpenClaw's state dir
+ * (see `defaultAccountPaths`), checked to be private first.
+ * `options` (tests): `supervisor` timings, `binary`, `env`, `stateDir`.
  */
 export async function startAccount(ctx, options = {}) {
   const log = logger(ctx);
@@ -53,11 +59,19 @@ export async function startAccount(ctx, options = {}) {
   if (!rt) throw new Error("mattermost: OpenClaw gave this plugin no channel runtime");
   const env = options.env ?? process.env;
   const binary = options.binary ?? resolveBinary(account.config, env);
-  const { path: configPath, env: childEnv } = writeBridgeConfig(account, { env, dir: options.configDir });
+  const paths = {};
+  if (!account.config.stateFile || !account.config.mediaDir) {
+    const stateDir = privateStateDir(options.stateDir ?? resolveStateDir(runtimeStore.runtime, env));
+    const defaults = defaultAccountPaths(stateDir, accountId);
+    if (!account.config.stateFile) paths.stateFile = defaults.stateFile;
+    if (!account.config.mediaDir) paths.mediaDir = ensurePrivateDir(defaults.mediaDir, "mattermost: the media folder");
+  }
+  const { text: configText, env: childEnv } = bridgeConfig(account, { env, paths });
   const bridge = new BridgeSupervisor({
     binary,
-    args: ["--config", configPath],
+    args: ["--config-fd", "3"],
     env: childEnv,
+    configText,
     options: options.supervisor,
   });
   const entry = { bridge, account, botUsername: null, accountId, pendingPairing: null };
@@ -69,7 +83,11 @@ export async function startAccount(ctx, options = {}) {
   const pendingPairing = pendingPairingByAccount.get(accountId) ?? new Map();
   pendingPairingByAccount.set(accountId, pendingPairing);
   entry.pendingPairing = pendingPairing;
-  const deps = { cfg: ctx.cfg, accountId, account, rt, bridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
+  // An agent run may outlive this bridge: OpenClaw restarts the channel when its config file is
+  // written (e.g. by `openclaw pairing approve`). Its replies go through the account's current
+  // bridge.
+  const replyBridge = { request: (...args) => (runningAccounts.get(accountId)?.bridge ?? bridge).request(...args) };
+  const deps = { cfg: ctx.cfg, accountId, account, rt, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
 
   // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
   bridge.on("log", ({ level, text }) =>

@@ -1,7 +1,7 @@
-// Account resolution (channels.mattermost), the bridge binary's location and the config file
-// the bridge is started with.
-import { accessSync, constants, mkdirSync, writeFileSync, chmodSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Account resolution (channels.mattermost), the bridge binary's location, OpenClaw's state dir
+// and the config the bridge is started with.
+import { accessSync, constants } from "node:fs";
+import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -86,15 +86,50 @@ export function resolveBinary(config, env = process.env, pluginDir = PLUGIN_DIR)
 
 export const PLUGIN_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** The plugin runtime handed to `register(api)` (fallback when a gateway ctx has none). */
+export const runtimeStore = { runtime: null };
+
 /** Environment variable through which a plain-string token reaches the bridge. */
 export const TOKEN_ENV = "OPENCLAW_MATTERMOST_BOT_TOKEN";
 
 /**
- * Writes the account's `channels.mattermost` block (as OpenClaw resolved it) to an owner-only
- * file for the bridge's `--config`, and returns `{ path, env }`. A plain token is not written:
- * the file refers to an environment variable the child gets instead.
+ * OpenClaw's state directory, as OpenClaw's plugin runtime reports it
+ * (`runtime.state.resolveStateDir`: `$OPENCLAW_STATE_DIR`, else `~/.openclaw`, with OpenClaw's
+ * profile and legacy rules); the same rule when there is no runtime (older hosts, tests).
  */
-export function writeBridgeConfig(account, { env = process.env, dir } = {}) {
+export function resolveStateDir(runtime, env = process.env) {
+  const fromRuntime = runtime?.state?.resolveStateDir?.(env);
+  if (typeof fromRuntime === "string" && fromRuntime) return fromRuntime;
+  const set = env.OPENCLAW_STATE_DIR?.trim();
+  if (set) return set === "~" || set.startsWith("~/") ? join(env.HOME || homedir(), set.slice(1)) : set;
+  return join(env.HOME || homedir(), ".openclaw");
+}
+
+/** The account id as a file-name part. */
+function fileSafe(accountId) {
+  return accountId.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+
+/**
+ * Where an account keeps its catch-up state and downloads by default, under OpenClaw's state
+ * dir: `mattermost-state.json` and `media/mattermost/` for the default account,
+ * `mattermost-state-<id>.json` and `media/mattermost-<id>/` for the others.
+ */
+export function defaultAccountPaths(stateDir, accountId) {
+  const suffix = accountId === DEFAULT_ACCOUNT_ID ? "" : `-${fileSafe(accountId)}`;
+  return {
+    stateFile: join(stateDir, `mattermost-state${suffix}.json`),
+    mediaDir: join(stateDir, "media", `mattermost${suffix}`),
+  };
+}
+
+/**
+ * The account's `channels.mattermost` block (as OpenClaw resolved it) as the JSON text the
+ * bridge reads with `--config-fd`, and the child's environment: `{ text, env }`. A plain token
+ * is not in the text: it refers to an environment variable the child gets instead. `paths`
+ * (`stateFile`, `mediaDir`) fill those keys when the account leaves them unset.
+ */
+export function bridgeConfig(account, { env = process.env, paths = {} } = {}) {
   const block = {};
   for (const [key, value] of Object.entries(account.config)) {
     if (!PLUGIN_KEYS.has(key) && value !== undefined) block[key] = value;
@@ -113,16 +148,8 @@ export function writeBridgeConfig(account, { env = process.env, dir } = {}) {
     }
     block.botToken = { source, id };
   }
-  const stateDir = env.OPENCLAW_STATE_DIR;
-  if (account.accountId !== DEFAULT_ACCOUNT_ID && stateDir && !block.stateFile) {
-    // The bridge's default state file is per state dir; give each extra account its own.
-    block.stateFile = join(stateDir, `mattermost-state-${account.accountId.replace(/[^A-Za-z0-9_-]/g, "_")}.json`);
+  for (const key of ["stateFile", "mediaDir"]) {
+    if (!block[key] && paths[key]) block[key] = paths[key];
   }
-  const base = dir ?? join(env.OPENCLAW_STATE_DIR || join(tmpdir(), `openclaw-${process.getuid?.() ?? "user"}`), "mattermost-bridge");
-  mkdirSync(base, { recursive: true, mode: 0o700 });
-  const safeId = account.accountId.replace(/[^A-Za-z0-9_-]/g, "_");
-  const path = join(base, `${safeId}.json`);
-  writeFileSync(path, `${JSON.stringify({ channels: { [CHANNEL_ID]: block } }, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return { path, env: childEnv };
+  return { text: `${JSON.stringify({ channels: { [CHANNEL_ID]: block } })}\n`, env: childEnv };
 }

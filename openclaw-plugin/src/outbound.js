@@ -1,8 +1,10 @@
 // Outbound: OpenClaw targets → bridge `send` params, and media sources → local files.
-import { mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { resolveStateDir, runtimeStore } from "./config.js";
+import { assertNoOtherUserCanSwap } from "./safe-path.js";
 
 /**
  * Parses an OpenClaw target for this channel into bridge `send` params:
@@ -52,7 +54,7 @@ export function payloadMedia(payload) {
  * configured workspaces, and the system temp dir.
  */
 export function defaultMediaRoots(cfg, env = process.env) {
-  const roots = [env.OPENCLAW_STATE_DIR || join(homedir(), ".openclaw"), tmpdir()];
+  const roots = [resolveStateDir(runtimeStore.runtime, env), tmpdir()];
   const agents = cfg?.agents ?? {};
   if (typeof agents.defaults?.workspace === "string") roots.push(agents.defaults.workspace);
   for (const agent of Array.isArray(agents.list) ? agents.list : []) {
@@ -61,8 +63,7 @@ export function defaultMediaRoots(cfg, env = process.env) {
   return roots;
 }
 
-async function within(path, roots) {
-  const real = await realpath(path).catch(() => resolve(path));
+async function within(real, roots) {
   for (const root of roots) {
     const r = await realpath(root).catch(() => resolve(root));
     if (real === r || real.startsWith(r.endsWith(sep) ? r : r + sep)) return true;
@@ -71,10 +72,64 @@ async function within(path, roots) {
 }
 
 /**
+ * A local file to attach: its real path (symbolic links resolved), which must lie under one of
+ * `roots` (when given), be a regular file, and be on a path no other user can change (see
+ * safe-path.js). The bridge gets exactly this checked path, so nothing can be swapped in
+ * between the check and the upload.
+ */
+async function checkedLocalFile(local, roots) {
+  let real;
+  try {
+    real = await realpath(local);
+  } catch (err) {
+    throw new Error(`mattermost: cannot attach ${local}: ${err.code ?? err.message}`);
+  }
+  if (roots && !(await within(real, roots))) {
+    throw new Error(`mattermost: ${local} is outside the folders media may be sent from`);
+  }
+  assertNoOtherUserCanSwap(real, `mattermost: cannot attach ${local}`);
+  if (!(await stat(real)).isFile()) throw new Error(`mattermost: cannot attach ${local}: not a regular file`);
+  return real;
+}
+
+/**
+ * The body of `res`, refused as soon as more than `maxBytes` arrive (or are announced by
+ * Content-Length): a huge or endless download never sits in memory whole.
+ */
+async function readCapped(res, maxBytes, what) {
+  const tooBig = () => new Error(`mattermost: ${what} is larger than mediaMaxMb`);
+  const declared = Number(res.headers?.get?.("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel?.().catch(() => {});
+    throw tooBig();
+  }
+  const reader = res.body?.getReader?.();
+  if (!reader) {
+    const bytes = Buffer.from(await res.arrayBuffer());
+    if (bytes.length > maxBytes) throw tooBig();
+    return bytes;
+  }
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
  * Turns media sources into local paths for the bridge. An `http(s)` URL is downloaded into a
- * private temporary folder (removed by `cleanup`). A local path or `file://` URL is read with
- * OpenClaw's `readFile` when the host gives one (its media access policy), else it must lie
- * under one of `roots` (when given).
+ * private temporary folder (removed by `cleanup`), at most `maxBytes`. A local path or
+ * `file://` URL is read with OpenClaw's `readFile` when the host gives one (its media access
+ * policy) and staged the same way; else the bridge gets the file's checked real path (see
+ * `checkedLocalFile`), which must lie under one of `roots` (when given).
  */
 export async function localizeMedia(sources, { maxBytes = 20 * 1024 * 1024, fetchImpl = fetch, readFile, roots } = {}) {
   const paths = [];
@@ -83,8 +138,8 @@ export async function localizeMedia(sources, { maxBytes = 20 * 1024 * 1024, fetc
     if (bytes.length > maxBytes) throw new Error(`mattermost: ${name} is larger than mediaMaxMb`);
     const dir = await mkdtemp(join(tmpdir(), "openclaw-mattermost-out-"));
     temps.push(dir);
-    const path = join(dir, name || "file");
-    await writeFile(path, bytes, { mode: 0o600 });
+    const path = join(dir, name && name !== "." && name !== ".." ? name : "file");
+    await writeFile(path, bytes, { mode: 0o600, flag: "wx" });
     return path;
   };
   try {
@@ -92,17 +147,15 @@ export async function localizeMedia(sources, { maxBytes = 20 * 1024 * 1024, fetc
       if (/^https?:\/\//i.test(source)) {
         const res = await fetchImpl(source);
         if (!res.ok) throw new Error(`mattermost: fetching ${source} answered ${res.status}`);
-        const bytes = Buffer.from(await res.arrayBuffer());
-        paths.push(await stage(basename(new URL(source).pathname), bytes));
+        const name = basename(new URL(source).pathname);
+        paths.push(await stage(name, await readCapped(res, maxBytes, name || source)));
         continue;
       }
       const local = /^file:\/\//i.test(source) ? fileURLToPath(source) : source;
       if (readFile) {
         paths.push(await stage(basename(local), Buffer.from(await readFile(local))));
-      } else if (roots && !(await within(local, roots))) {
-        throw new Error(`mattermost: ${local} is outside the folders media may be sent from`);
       } else {
-        paths.push(local);
+        paths.push(await checkedLocalFile(local, roots));
       }
     }
   } catch (err) {

@@ -125,7 +125,10 @@ export function recordingRuntime({ reply } = {}) {
 }
 
 /** Starts one account of the plugin against the fake, as the gateway would. */
-export async function startRunningAccount(fake, { rt, extra = {}, supervisor = {}, approvalPollMs = 100 } = {}) {
+export async function startRunningAccount(
+  fake,
+  { rt, extra = {}, supervisor = {}, approvalPollMs = 100, stateDir = mkdtempSync(join(tmpdir(), "ocmm-state-")) } = {},
+) {
   const controller = new AbortController();
   const statuses = [];
   const spawned = [];
@@ -153,7 +156,8 @@ export async function startRunningAccount(fake, { rt, extra = {}, supervisor = {
     log: { info: () => {}, warn: () => {}, debug: () => {} },
   };
   const running = startAccount(ctx, {
-    configDir: mkdtempSync(join(tmpdir(), "ocmm-cfg-")),
+    // null: no override, the plugin asks OpenClaw's runtime (runtimeStore) as in a gateway
+    ...(stateDir === null ? {} : { stateDir }),
     env: withoutStateDir(process.env),
     supervisor: { initialBackoffMs: 50, stdinGraceMs: 5000, termGraceMs: 1000, ...supervisor },
     approvalPollMs,
@@ -188,7 +192,7 @@ export function isAlive(pid) {
   }
 }
 
-function withoutStateDir(env) {
+export function withoutStateDir(env) {
   const copy = { ...env };
   delete copy.OPENCLAW_STATE_DIR;
   delete copy.OPENCLAW_CONFIG_PATH;

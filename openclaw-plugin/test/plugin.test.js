@@ -1,6 +1,6 @@
 // The plugin against the real bridge binary and the fake Mattermost server.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -417,7 +417,7 @@ setInterval(() => {}, 1000);
         channelRuntime: rt,
         log: { info() {}, warn() {}, debug() {} },
       },
-      { binary: stub, configDir: dir, supervisor: { stdinGraceMs: 300, termGraceMs: 300 } },
+      { binary: stub, stateDir: dir, supervisor: { stdinGraceMs: 300, termGraceMs: 300 } },
     );
     const entry = await eventually(() => runningAccounts.get("stubborn"));
     await entry.bridge.waitReady(5000);
@@ -442,7 +442,7 @@ setInterval(() => {}, 1000);
           channelRuntime: rt,
           log: { info() {}, warn() {}, debug() {} },
         },
-        { configDir: dir },
+        { stateDir: dir },
       ),
       /refused its configuration: .*serverUrl/,
     );
@@ -460,24 +460,28 @@ setInterval(() => {}, 1000);
           channelRuntime: rt,
           log: { info() {}, warn() {}, debug() {} },
         },
-        { configDir: dir },
+        { stateDir: dir },
       ),
       /could not start .*missing.*ENOENT.*binaryPath/,
     );
   });
 
-  test("the generated bridge config keeps the token out of the file", async () => {
-    const { writeBridgeConfig, resolveAccount } = await import("../src/config.js");
-    const dir = mkdtempSync(join(tmpdir(), "ocmm-w-"));
+  test("the bridge config keeps the token out of its text and plugin-only keys out", async () => {
+    const { bridgeConfig, resolveAccount } = await import("../src/config.js");
     const account = resolveAccount({
       channels: { mattermost: { serverUrl: "https://x", botToken: "s3cret", binaryPath: "/b", dmPolicy: "pairing" } },
     });
-    const { path, env } = writeBridgeConfig(account, { dir, env: {} });
-    const text = readFileSync(path, "utf8");
+    const { text, env } = bridgeConfig(account, { env: {}, paths: { stateFile: "/s/state.json", mediaDir: "/s/media" } });
     assert.ok(!text.includes("s3cret"));
     assert.ok(!text.includes("binaryPath"), "plugin-only keys are not passed on");
     assert.equal(env.OPENCLAW_MATTERMOST_BOT_TOKEN, "s3cret");
-    assert.equal(JSON.parse(text).channels.mattermost.dmPolicy, "pairing");
-    assert.ok(existsSync(path));
+    const block = JSON.parse(text).channels.mattermost;
+    assert.equal(block.dmPolicy, "pairing");
+    assert.equal(block.stateFile, "/s/state.json");
+    assert.equal(block.mediaDir, "/s/media");
+    const own = resolveAccount({ channels: { mattermost: { serverUrl: "https://x", botToken: "t", stateFile: "/mine.json", mediaDir: "/m" } } });
+    const mine = JSON.parse(bridgeConfig(own, { env: {}, paths: { stateFile: "/s/state.json", mediaDir: "/s/media" } }).text);
+    assert.equal(mine.channels.mattermost.stateFile, "/mine.json", "the user's stateFile wins");
+    assert.equal(mine.channels.mattermost.mediaDir, "/m", "the user's mediaDir wins");
   });
 });

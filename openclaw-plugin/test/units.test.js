@@ -124,12 +124,28 @@ test("threads and group fields", () => {
 });
 
 test("token forms handed to the bridge", async () => {
-  const { writeBridgeConfig } = await import("../src/config.js");
-  const dir = mkdtempSync(join(tmpdir(), "ocmm-tok-"));
+  const { bridgeConfig } = await import("../src/config.js");
   const write = (botToken) =>
-    JSON.parse(
-      readFileSync(writeBridgeConfig(resolveAccount({ channels: { mattermost: { serverUrl: "https://x", botToken } } }), { dir, env: {} }).path, "utf8"),
-    ).channels.mattermost.botToken;
+    JSON.parse(bridgeConfig(resolveAccount({ channels: { mattermost: { serverUrl: "https://x", botToken } } }), { env: {} }).text)
+      .channels.mattermost.botToken;
   assert.deepEqual(write({ source: "env", provider: "default", id: "MM_TOKEN" }), { source: "env", id: "MM_TOKEN" });
   assert.throws(() => write({ source: "file", provider: "vault", id: "/x" }), /"file" secret is not supported/);
+});
+
+test("stdout lines: split across chunks, multi-byte characters intact, over-long lines dropped", async () => {
+  const { splitLines } = await import("../src/lines.js");
+  const { PassThrough } = await import("node:stream");
+  const stream = new PassThrough();
+  const lines = [];
+  let overflows = 0;
+  splitLines(stream, { maxBytes: 8, onLine: (l) => lines.push(l), onOverflow: () => overflows++ });
+  const euro = Buffer.from("€");
+  stream.write(Buffer.concat([Buffer.from("a"), euro.subarray(0, 1)]));
+  stream.write(Buffer.concat([euro.subarray(1), Buffer.from("\nbc")]));
+  stream.write("\n\n0123456789abc");
+  stream.write("def\nlast");
+  stream.end();
+  await new Promise((r) => stream.on("end", r));
+  assert.deepEqual(lines, ["a€", "bc", "", "last"]);
+  assert.equal(overflows, 1);
 });
