@@ -151,5 +151,18 @@ export function bridgeConfig(account, { env = process.env, paths = {} } = {}) {
   for (const key of ["stateFile", "mediaDir"]) {
     if (!block[key] && paths[key]) block[key] = paths[key];
   }
-  return { text: `${JSON.stringify({ channels: { [CHANNEL_ID]: block } })}\n`, env: childEnv };
+  return { text: `${toJson5({ channels: { [CHANNEL_ID]: block } })}\n`, env: childEnv };
+}
+
+/**
+ * JSON text, except that infinite numbers stay `Infinity`/`-Infinity` (JSON5, which the bridge
+ * reads): `JSON.stringify` writes them as `null`, which the bridge would take as "unset" and
+ * silently replace a user's "no limit" (`catchUpMaxAge: Infinity`) by the default.
+ */
+export function toJson5(value) {
+  const marker = `openclaw-infinity-${Math.random().toString(36).slice(2)}`;
+  const text = JSON.stringify(value, (_key, v) =>
+    typeof v === "number" && !Number.isFinite(v) && !Number.isNaN(v) ? `${marker}${Math.sign(v)}` : v,
+  );
+  return text.replaceAll(`"${marker}1"`, "Infinity").replaceAll(`"${marker}-1"`, "-Infinity");
 }

@@ -132,6 +132,17 @@ test("token forms handed to the bridge", async () => {
   assert.throws(() => write({ source: "file", provider: "vault", id: "/x" }), /"file" secret is not supported/);
 });
 
+test("Infinity reaches the bridge as Infinity, not as null (unset)", async () => {
+  const { bridgeConfig } = await import("../src/config.js");
+  const account = resolveAccount({
+    channels: { mattermost: { serverUrl: "https://x", botToken: "t", catchUpMaxAge: Infinity, mediaMaxMb: -Infinity, teamId: "Infinity" } },
+  });
+  const { text } = bridgeConfig(account, { env: {} });
+  assert.match(text, /"catchUpMaxAge":Infinity[,}]/);
+  assert.match(text, /"mediaMaxMb":-Infinity[,}]/);
+  assert.match(text, /"teamId":"Infinity"/);
+});
+
 test("stdout lines: split across chunks, multi-byte characters intact, over-long lines dropped", async () => {
   const { splitLines } = await import("../src/lines.js");
   const { PassThrough } = await import("node:stream");
