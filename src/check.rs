@@ -114,13 +114,9 @@ fn check_all(config_path: Option<&Path>) -> Report {
 /// 1. The config is found and valid; which keys came from the environment.
 fn check_config(report: &mut Report, path: Option<&Path>) -> Option<Config> {
     match config::load(path, &|name| std::env::var(name).ok()) {
+        // The message names the key (or the file, line and column) and its fix.
         Err(e) => {
-            report.add(
-                "config",
-                Status::Fail,
-                e.to_string(),
-                Some("correct the key named above"),
-            );
+            report.add("config", Status::Fail, e.0, None);
             None
         }
         Ok(Loaded::Disabled { file }) => {
@@ -149,8 +145,19 @@ fn check_config(report: &mut Report, path: Option<&Path>) -> Option<Config> {
                 format!(" ({})", from_env.join(", "))
             };
             report.ok("config", format!("{file}{env_note}"));
+            // A bridge that lets nobody talk would run silently: that fails the check.
+            let silent = config.nobody_can_talk();
             for warning in &config.warnings {
-                report.add("config", Status::Warn, warning.clone(), None);
+                if Some(warning) == silent.as_ref() {
+                    report.add(
+                        "allowFrom",
+                        Status::Fail,
+                        warning.clone(),
+                        Some(ALLOW_FROM_FIX),
+                    );
+                } else {
+                    report.add("config", Status::Warn, warning.clone(), None);
+                }
             }
             Some(*config)
         }
@@ -374,16 +381,22 @@ fn check_team(report: &mut Report, config: &Config, teams: &[Team]) {
     }
 }
 
+const ALLOW_FROM_FIX: &str = "add user ids or @usernames to channels.mattermost.allowFrom (a misspelled key such as allowfrom leaves it empty)";
+
 /// 5. Every `allowFrom` entry is a real user.
 fn check_allow_from(report: &mut Report, config: &Config, api: &Api) {
     let entries = &config.allow_from;
     if entries.is_empty() {
-        report.add(
-            "allowFrom",
-            Status::Warn,
-            "empty: nobody can talk to the bot".into(),
-            Some("add user ids or @usernames to channels.mattermost.allowFrom"),
-        );
+        // Nobody at all: reported with the config already.
+        if config.nobody_can_talk().is_none() {
+            let message = "empty: DMs reach the bot (dmPolicy), channel posts do not";
+            report.add(
+                "allowFrom",
+                Status::Warn,
+                message.into(),
+                Some(ALLOW_FROM_FIX),
+            );
+        }
         return;
     }
     if entries.iter().any(|e| e == "*") {
@@ -434,10 +447,9 @@ fn check_allow_from(report: &mut Report, config: &Config, api: &Api) {
             .cloned(),
     );
     if unknown.is_empty() {
-        report.ok(
-            "allowFrom",
-            format!("{} users found", by_name.len() + by_id.len()),
-        );
+        let found = by_name.len() + by_id.len();
+        let users = if found == 1 { "user" } else { "users" };
+        report.ok("allowFrom", format!("{found} {users} found"));
     } else {
         report.add(
             "allowFrom",

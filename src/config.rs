@@ -143,6 +143,24 @@ impl fmt::Debug for Config {
     }
 }
 
+impl Config {
+    /// Why no post can ever reach the host, when that is so: the operator's most common silent
+    /// failure (an empty or misspelled `allowFrom` with the default `dmPolicy`).
+    pub fn nobody_can_talk(&self) -> Option<String> {
+        if !self.allow_from.is_empty() {
+            return None;
+        }
+        let dms_open =
+            self.respond_to_dms && matches!(self.dm_policy, DmPolicy::Open | DmPolicy::Pairing);
+        (!dms_open).then(|| {
+            format!(
+                "{SECTION}.allowFrom is empty, so nobody can talk to the bot: every post is dropped \
+                 (list user ids or @usernames in allowFrom, or set dmPolicy to \"pairing\")"
+            )
+        })
+    }
+}
+
 /// What loading produced: a config to run with, or `enabled: false`.
 #[derive(Debug)]
 pub enum Loaded {
@@ -172,6 +190,12 @@ pub fn load(cli_path: Option<&Path>, env: Env) -> Result<Loaded, ConfigError> {
         Some(path) => read_section(path)?,
         None => (None, Map::new()),
     };
+    if let (Some(path), None) = (cli_path, &file) {
+        return Err(ConfigError(format!(
+            "{} does not exist (check the path given to --config)",
+            path.display()
+        )));
+    }
     let hint = match (&file, &path) {
         (Some(f), _) => f.display().to_string(),
         (None, Some(p)) => format!("{} (not found)", p.display()),
@@ -243,12 +267,75 @@ fn parse_section(text: &str, origin: &str) -> Result<Map<String, Value>, ConfigE
     let root = json5::parse(text)
         .map_err(|e| ConfigError(format!("{origin}: {e} (the file must be valid JSON5)")))?;
     match root.get("channels").and_then(|c| c.get("mattermost")) {
-        None | Some(Value::Null) => Ok(Map::new()),
+        None | Some(Value::Null) => match misplaced(&root) {
+            Some(place) => Err(ConfigError(format!(
+                "{origin} has {place}; the bridge reads {SECTION} (move the keys there)"
+            ))),
+            None => Ok(Map::new()),
+        },
         Some(Value::Object(map)) => Ok(map.clone()),
         Some(_) => Err(ConfigError(format!(
             "{SECTION} in {origin} must be an object {{ … }}"
         ))),
     }
+}
+
+/// The known key `key` was probably meant as: the same but for case, or at most two edits away.
+fn near_miss(key: &str) -> Option<&'static str> {
+    let lower = key.to_ascii_lowercase();
+    let known = || KNOWN_KEYS.iter().chain(PLUGIN_KEYS).copied();
+    known()
+        .find(|k| k.to_ascii_lowercase() == lower)
+        .or_else(|| {
+            known().find(|k| k.len() > 4 && edit_distance(&k.to_ascii_lowercase(), &lower) <= 2)
+        })
+}
+
+/// Levenshtein distance (keys are short: the quadratic table is a few hundred cells).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Mattermost ids are 26 lower-case letters and digits.
+fn looks_like_id(text: &str) -> bool {
+    text.len() == 26
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// `allowFrom` entries that are neither ids, `@usernames` nor `*`: usually a username without
+/// its `@`, which would never match anyone.
+fn allow_from_warnings(entries: &[String]) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| *e != "*" && !e.starts_with('@') && !looks_like_id(e))
+        .map(|e| {
+            format!("{SECTION}.allowFrom entry \"{e}\" is not a user id (26 letters and digits); for a username write \"@{e}\"")
+        })
+        .collect()
+}
+
+/// Where the bridge's keys were written instead of `channels.mattermost`, when they were: a
+/// `mattermost` block at the top level, or bridge keys directly in `channels`.
+fn misplaced(root: &Value) -> Option<String> {
+    if root.get("mattermost").is_some_and(Value::is_object) {
+        return Some("a \"mattermost\" block at the top level".into());
+    }
+    let channels = root.get("channels")?.as_object()?;
+    let key = channels.keys().find(|k| KNOWN_KEYS.contains(&k.as_str()))?;
+    Some(format!("channels.{key}"))
 }
 
 /// Typed access to the section, with `${VAR}` substitution and error messages that name keys.
@@ -288,12 +375,14 @@ impl Section<'_> {
             ));
         }
         let sources = self.sources();
-        Ok(Config {
+        let allow_from = self.string_list("allowFrom")?.unwrap_or_default();
+        warnings.extend(allow_from_warnings(&allow_from));
+        let config = Config {
             sources,
             file: None,
             server,
             token,
-            allow_from: self.string_list("allowFrom")?.unwrap_or_default(),
+            allow_from,
             team_id: self.string_or_env("teamId", "MATTERMOST_TEAM_ID")?,
             allow_channels: self.string_list("allowChannels")?.unwrap_or_default(),
             respond_to_mentions: self.bool("respondToMentions", true)?,
@@ -315,7 +404,12 @@ impl Section<'_> {
             state_file: self.state_file()?,
             catch_up_max_age: self.millis("catchUpMaxAge", 3_600_000, 0)?,
             warnings,
-        })
+        };
+        let mut config = config;
+        if let Some(why) = config.nobody_can_talk() {
+            config.warnings.insert(0, why);
+        }
+        Ok(config)
     }
 
     /// Where each documented key's value comes from, for `--print-config` and `--check`.
@@ -360,8 +454,13 @@ impl Section<'_> {
                 let key = key.as_str();
                 !KNOWN_KEYS.contains(&key) && !PLUGIN_KEYS.contains(&key)
             })
-            .map(|key| {
-                format!("{SECTION}.{key} is not a key this bridge knows; ignored (a newer version may use it)")
+            .map(|key| match near_miss(key) {
+                Some(known) => {
+                    format!("{SECTION}.{key} is not a key this bridge knows; ignored: did you mean {known}?")
+                }
+                None => format!(
+                    "{SECTION}.{key} is not a key this bridge knows; ignored (keys are case-sensitive: see the README's configuration table)"
+                ),
             })
             .collect()
     }
@@ -434,7 +533,7 @@ impl Section<'_> {
         }
         (self.env)(id).filter(|v| !v.is_empty()).ok_or_else(|| {
             ConfigError(format!(
-                "{SECTION}.botToken refers to the environment variable {id}, which is not set (export {id}=<token>)"
+                "{SECTION}.botToken refers to the environment variable {id}, which is not set (export {id}=YOUR_TOKEN)"
             ))
         })
     }
@@ -735,7 +834,9 @@ mod tests {
         assert_eq!(c.chatmode, ChatMode::Mention);
         assert_eq!(c.dm_policy, DmPolicy::Allowlist);
         assert_eq!(c.onchar_prefixes, vec![">", "!"]);
-        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        // The seed's placeholder is not an id.
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains(r#"entry "USER_ID_1" is not a user id"#));
         assert!(!format!("{c:?}").contains("tok-123"));
     }
 
@@ -787,7 +888,7 @@ mod tests {
         assert_eq!(set.poll_interval, Duration::from_millis(250));
         assert_eq!(set.state_file, Some(PathBuf::from("/s.json")));
         assert_eq!(set.catch_up_max_age, Duration::from_secs(1));
-        assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+        assert_eq!(set.warnings, vec![set.nobody_can_talk().unwrap()]);
     }
 
     #[test]
@@ -936,15 +1037,115 @@ mod tests {
             &[],
         );
         assert_eq!(c.allow_from, vec!["${HOME}"]);
-        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("futureKey"));
+        assert!(c.warnings[0]
+            .ends_with("(keys are case-sensitive: see the README's configuration table)"));
         assert_eq!(c.ca_file, Some(PathBuf::from("/ca.pem")));
+    }
+
+    #[test]
+    fn near_miss_keys_are_named() {
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', allowfrom:['@a'], serverURL:'x', alowFrom:[], mediaMaxMB:1}}}",
+            &[],
+        );
+        for (typo, meant) in [
+            ("allowfrom", "allowFrom"),
+            ("serverURL", "serverUrl"),
+            ("alowFrom", "allowFrom"),
+            ("mediaMaxMB", "mediaMaxMb"),
+        ] {
+            let line = format!(
+                "{SECTION}.{typo} is not a key this bridge knows; ignored: did you mean {meant}?"
+            );
+            assert!(c.warnings.contains(&line), "{line} in {:?}", c.warnings);
+        }
+        assert!(!c.warnings.iter().any(|w| w.contains("newer version")));
+        assert_eq!(near_miss("zzz"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn nobody_can_talk_is_said_first() {
+        let base = "serverUrl:'https://a.b', botToken:'tok'";
+        let silent = config(&format!("{{channels:{{mattermost:{{{base}}}}}}}"), &[]);
+        let why = silent
+            .nobody_can_talk()
+            .expect("empty allowFrom, allowlist DMs");
+        assert!(why.contains("nobody can talk to the bot"), "{why}");
+        assert_eq!(silent.warnings[0], why);
+        for talkative in [
+            "allowFrom:['@alice']",
+            "allowFrom:['*']",
+            "dmPolicy:'pairing'",
+            "dmPolicy:'open'",
+        ] {
+            let c = config(
+                &format!("{{channels:{{mattermost:{{{base}, {talkative}}}}}}}"),
+                &[],
+            );
+            assert_eq!(c.nobody_can_talk(), None, "{talkative}");
+        }
+        let no_dms = config(
+            &format!("{{channels:{{mattermost:{{{base}, dmPolicy:'open', respondToDMs:false}}}}}}"),
+            &[],
+        );
+        assert!(no_dms.nobody_can_talk().is_some());
+    }
+
+    #[test]
+    fn allow_from_usernames_without_at_are_pointed_out() {
+        let id = "abcdefghijklmnopqrstuvwxyz";
+        let c = config(
+            &format!("{{channels:{{mattermost:{{serverUrl:'https://a.b', botToken:'tok', allowFrom:['alice', '@bob', '*', '{id}']}}}}}}"),
+            &[],
+        );
+        assert_eq!(
+            c.warnings,
+            vec![format!(
+                r#"{SECTION}.allowFrom entry "alice" is not a user id (26 letters and digits); for a username write "@alice""#
+            )]
+        );
+    }
+
+    #[test]
+    fn misplaced_blocks_and_a_missing_config_file_are_named() {
+        let dir = std::env::temp_dir().join(format!("ocmm-misplaced-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let env = |_: &str| None;
+        let cases = [
+            (
+                "{mattermost:{serverUrl:'https://a.b'}}",
+                "has a \"mattermost\" block at the top level; the bridge reads channels.mattermost",
+            ),
+            (
+                "{channels:{allowFrom:['@a']}}",
+                "has channels.allowFrom; the bridge reads channels.mattermost",
+            ),
+        ];
+        for (text, expected) in cases {
+            let path = dir.join("openclaw.json");
+            std::fs::write(&path, text).unwrap();
+            let err = load(Some(&path), &env).unwrap_err();
+            assert!(err.0.contains(expected), "{err}");
+        }
+        let missing = dir.join("nope.json");
+        let err = load(Some(&missing), &env).unwrap_err();
+        assert_eq!(
+            err.0,
+            format!(
+                "{} does not exist (check the path given to --config)",
+                missing.display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn keys_of_the_openclaw_plugin_draw_no_warning() {
         let c = config(
-            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', binaryPath:'/usr/bin/openclaw-mattermost', streaming:'off', replyToMode:'first'}}}",
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', allowFrom:['@a'], binaryPath:'/usr/bin/openclaw-mattermost', streaming:'off', replyToMode:'first'}}}",
             &[],
         );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);

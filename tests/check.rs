@@ -104,6 +104,41 @@ fn an_unreachable_server_and_a_bad_config_are_named() {
 }
 
 #[test]
+fn a_misspelled_allow_from_fails_the_check_and_is_said_at_start() {
+    let fake = FakeMattermost::start();
+    let config = config_text(
+        &fake.url(),
+        &format!("allowfrom: ['{ALICE_ID}'], teamId: '{TEAM_ID}'"),
+    );
+    let env = [("TEST_BOT_TOKEN", TOKEN)];
+    let (code, _stderr, out) = run_to_exit(Some(&config), &env, &["--check"]);
+    assert_eq!(
+        code, 1,
+        "a bridge that lets nobody talk would not work:\n{out}"
+    );
+    let allow = line(&out, "allowFrom");
+    assert!(
+        allow.starts_with('✗') && allow.contains("nobody can talk"),
+        "{out}"
+    );
+    assert!(
+        out.contains("channels.mattermost.allowfrom is not a key this bridge knows; ignored: did you mean allowFrom?"),
+        "{out}"
+    );
+    assert!(!out.contains("config: config:"), "{out}");
+    // The bridge itself says so, loudly, as it starts.
+    let mut bridge = Bridge::start(config, TOKEN);
+    bridge.wait_ready();
+    let said = "WARN  openclaw_mattermost: channels.mattermost.allowFrom is empty, so nobody can talk to the bot";
+    // stderr is read by another thread: give it a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !bridge.stderr().contains(said) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(bridge.stderr().contains(said), "{}", bridge.stderr());
+}
+
+#[test]
 fn token_problems_are_told_apart() {
     let fake = FakeMattermost::start();
     fake.set_token_valid(false);
