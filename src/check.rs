@@ -234,6 +234,21 @@ fn check_server(report: &mut Report, config: &Config, api: &Api) -> bool {
             report.ok("server", format!("{} answers", config.server));
             true
         }
+        Err(e @ ApiError::Status { status: 500.., .. }) => {
+            let message = format!("{} answered with a server error: {e}", config.server);
+            let fix = "Mattermost (or the proxy's upstream behind it) is down or failing: check that it runs and its logs";
+            report.add("server", Status::Fail, message, Some(fix));
+            false
+        }
+        // Something answered, but not as Mattermost does.
+        Err(e @ ApiError::Status { .. }) => {
+            let message = format!(
+                "{} answers, but it is not Mattermost's API: {e}",
+                config.server
+            );
+            report.add("server", Status::Fail, message, Some(reach_fix(&e)));
+            false
+        }
         Err(e) => {
             let message = format!("cannot reach {}: {e}", config.server);
             report.add("server", Status::Fail, message, Some(reach_fix(&e)));
@@ -258,8 +273,10 @@ fn reach_fix(error: &ApiError) -> &'static str {
         "the host name does not resolve: check serverUrl's spelling and this machine's DNS"
     } else if text.contains("refused") || text.contains("timed out") || text.contains("timeout") {
         "nothing answers there: check serverUrl's host and port, that Mattermost runs, and firewalls in between"
+    } else if text.contains("plain http on that port") {
+        "use http:// in serverUrl, or the port that serves https (usually 443)"
     } else if error.status().is_some() {
-        "the server answered with an error: check that serverUrl points at Mattermost (not a proxy's page)"
+        "check that serverUrl is the address you open Mattermost at in a browser (not a proxy's page or another site)"
     } else {
         "check serverUrl and the network between this machine and the server"
     }

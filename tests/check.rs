@@ -139,6 +139,51 @@ fn a_misspelled_allow_from_fails_the_check_and_is_said_at_start() {
 }
 
 #[test]
+fn a_server_that_is_not_mattermost_and_https_on_a_plain_port_are_named() {
+    // Another web server: answers every request with a 404 HTML page.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            use std::io::{Read, Write};
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let page =
+                "<!DOCTYPE html>\n<html><body><h1>Not Found</h1>\nforged: line</body></html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    let (code, out) = check(&other, "", &[]);
+    assert_eq!(code, 1);
+    let server = line(&out, "server");
+    assert!(
+        server.starts_with('✗') && server.contains("is not Mattermost's API: HTTP 404"),
+        "{out}"
+    );
+    assert!(!server.contains("cannot reach"), "{out}");
+    assert!(
+        !out.contains("<html") && !out.contains("forged"),
+        "no HTML in --check:\n{out}"
+    );
+
+    // https:// on the fake's plain-HTTP port.
+    let fake = FakeMattermost::start();
+    let https = fake.url().replace("http://", "https://");
+    let (code, out) = check(&https, "", &[]);
+    assert_eq!(code, 1);
+    assert!(
+        line(&out, "server").contains("plain HTTP on that port?"),
+        "{out}"
+    );
+    assert!(out.contains("fix: use http:// in serverUrl"), "{out}");
+}
+
+#[test]
 fn token_problems_are_told_apart() {
     let fake = FakeMattermost::start();
     fake.set_token_valid(false);

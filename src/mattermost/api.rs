@@ -80,6 +80,12 @@ impl fmt::Display for ApiError {
                 id,
                 message,
                 ..
+            } if id.is_empty() => write!(f, "HTTP {status}: {message}"),
+            ApiError::Status {
+                status,
+                id,
+                message,
+                ..
             } => write!(f, "HTTP {status} {id}: {message}"),
             ApiError::Network(e) | ApiError::Local(e) => write!(f, "{e}"),
         }
@@ -388,10 +394,16 @@ fn successful(result: Result<Response<Body>, ureq::Error>) -> Result<Response<Bo
         .map_err(|e| ApiError::Network(format!("reading the response failed: {e}")))?;
     // 429 has a plain-text body; other errors are AppError JSON (or a proxy's HTML page).
     let app: AppError = serde_json::from_str(&body).unwrap_or_default();
-    let message = if app.message.is_empty() {
-        body.trim().chars().take(200).collect()
-    } else {
+    let message = if !app.message.is_empty() {
         app.message
+    } else if body.trim_start().starts_with('<') {
+        format!(
+            "an HTML page of {} bytes, not Mattermost's answer (is serverUrl the Mattermost site, \
+             not a proxy's or another server's page?)",
+            body.len()
+        )
+    } else {
+        one_line(&body, 200)
     };
     Err(ApiError::Status {
         status,
@@ -400,6 +412,16 @@ fn successful(result: Result<Response<Body>, ureq::Error>) -> Result<Response<Bo
         request_id: app.request_id,
         retry_after,
     })
+}
+
+/// At most `max` characters of a server's text, control characters (newlines included) as
+/// spaces: a body quoted in a log line or a `status` line cannot forge another line.
+fn one_line(text: &str, max: usize) -> String {
+    text.trim()
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// How long a 429 asks us to wait: `Retry-After`, else `X-Ratelimit-Reset` (both seconds).

@@ -70,8 +70,17 @@ impl Tls {
     /// A handshake failure in words an operator can act on: what is wrong with the
     /// certificate and what to do about it.
     pub fn explain(&self, host: &str, error: &rustls::Error) -> String {
-        let rustls::Error::InvalidCertificate(problem) = error else {
-            return format!("TLS handshake with {host} failed: {error}");
+        let problem = match error {
+            rustls::Error::InvalidCertificate(problem) => problem,
+            // The first bytes back were not TLS: most often plain HTTP on that port.
+            rustls::Error::InvalidMessage(_) => {
+                return format!(
+                    "TLS handshake with {host} failed: the server did not answer in TLS \
+                     (plain HTTP on that port?): use http:// in serverUrl, or the port \
+                     that serves https"
+                )
+            }
+            _ => return format!("TLS handshake with {host} failed: {error}"),
         };
         let fix = match (problem, &self.ca_file) {
             (CertificateError::UnknownIssuer | CertificateError::BadSignature, None) => {
@@ -182,6 +191,15 @@ mod tests {
         let key_only = Tls::new(Some(&fixture("server.key"))).err().unwrap();
         assert!(key_only.contains("no certificate"), "{key_only}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn plain_http_on_a_tls_url_is_named() {
+        let tls = Tls::new(None).unwrap();
+        let corrupt = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        let text = tls.explain("chat", &corrupt);
+        assert!(text.contains("plain HTTP on that port?"), "{text}");
+        assert!(text.contains("use http:// in serverUrl"), "{text}");
     }
 
     #[test]
