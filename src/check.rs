@@ -60,8 +60,8 @@ impl Report {
 }
 
 /// Runs every check and prints the report; returns the exit code (0 all good, 1 otherwise).
-pub fn run(config_path: Option<&Path>, json: bool) -> i32 {
-    let report = check_all(config_path);
+pub fn run(config_path: Option<&Path>, account: Option<&str>, json: bool) -> i32 {
+    let report = check_all(config_path, account);
     if json {
         let out = json!({
             "ok": report.passed(),
@@ -89,9 +89,9 @@ pub fn run(config_path: Option<&Path>, json: bool) -> i32 {
     }
 }
 
-fn check_all(config_path: Option<&Path>) -> Report {
+fn check_all(config_path: Option<&Path>, account: Option<&str>) -> Report {
     let mut report = Report::default();
-    let Some(config) = check_config(&mut report, config_path) else {
+    let Some(config) = check_config(&mut report, config_path, account) else {
         return report;
     };
     redact::register_secret(&config.token);
@@ -112,8 +112,8 @@ fn check_all(config_path: Option<&Path>) -> Report {
 }
 
 /// 1. The config is found and valid; which keys came from the environment.
-fn check_config(report: &mut Report, path: Option<&Path>) -> Option<Config> {
-    match config::load(path, &|name| std::env::var(name).ok()) {
+fn check_config(report: &mut Report, path: Option<&Path>, account: Option<&str>) -> Option<Config> {
+    match config::load(path, account, &|name| std::env::var(name).ok()) {
         // The message names the key (or the file, line and column) and its fix.
         Err(e) => {
             report.add("config", Status::Fail, e.0, None);

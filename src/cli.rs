@@ -11,7 +11,7 @@ openclaw-mattermost: connects the OpenClaw assistant to a Mattermost server.
 OpenClaw spawns this program and speaks JSON-RPC 2.0 lines with it over stdin/stdout
 (see README.md). Logs go to stderr; set RUST_LOG=openclaw_mattermost=debug for more.
 
-Usage: openclaw-mattermost [--config PATH | --config-fd N] [--check [--json] | --print-config]
+Usage: openclaw-mattermost [--config PATH | --config-fd N] [--account ID] [--check [--json] | --print-config]
 
 Options:
   -c, --config PATH   OpenClaw config file to read channels.mattermost from
@@ -20,6 +20,9 @@ Options:
       --config-fd N   read the config (same JSON5) from the inherited descriptor N (>= 3)
                       until end of file instead, then close it; the OpenClaw plugin uses
                       this so that no config file exists (not with --check)
+      --account ID    use accounts.ID of a multi-account config: its keys over the
+                      section's (default: defaultAccount, else \"default\"); the
+                      environment fills gaps of the default account only
       --check         check the config, the server, the token, the team, the channels, the
                       users and the WebSocket, one line each with the fix; exit 0 only when
                       the bridge would work (--json: one JSON object instead)
@@ -36,14 +39,17 @@ pub enum Command {
     Run {
         config: Option<PathBuf>,
         config_fd: Option<i32>,
+        account: Option<String>,
     },
     Check {
         config: Option<PathBuf>,
         json: bool,
+        account: Option<String>,
     },
     PrintConfig {
         config: Option<PathBuf>,
         config_fd: Option<i32>,
+        account: Option<String>,
     },
     Help,
     Version,
@@ -52,6 +58,7 @@ pub enum Command {
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
     let mut config = None;
     let mut config_fd = None;
+    let mut account = None;
     let (mut check, mut json, mut print_config) = (false, false, false);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -65,6 +72,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             "-c" | "--config" => {
                 let path = args.next().ok_or("--config needs a path")?;
                 config = Some(PathBuf::from(path));
+            }
+            "--account" => {
+                let id = args.next().ok_or("--account needs an account id")?;
+                account = Some(id.to_string_lossy().into_owned());
             }
             "--config-fd" => {
                 let n = args.next().ok_or("--config-fd needs a descriptor number")?;
@@ -85,9 +96,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         (true, _, false) if config_fd.is_some() => {
             Err("--config-fd does not go with --check (use --config PATH)".into())
         }
-        (true, json, false) => Ok(Command::Check { config, json }),
-        (false, false, true) => Ok(Command::PrintConfig { config, config_fd }),
-        (false, false, false) => Ok(Command::Run { config, config_fd }),
+        (true, json, false) => Ok(Command::Check {
+            config,
+            json,
+            account,
+        }),
+        (false, false, true) => Ok(Command::PrintConfig {
+            config,
+            config_fd,
+            account,
+        }),
+        (false, false, false) => Ok(Command::Run {
+            config,
+            config_fd,
+            account,
+        }),
     }
 }
 
@@ -138,28 +161,32 @@ mod tests {
             parse_strs(&[]),
             Ok(Command::Run {
                 config: None,
-                config_fd: None
+                config_fd: None,
+                account: None
             })
         );
         assert_eq!(
             parse_strs(&["--config", "/a.json"]),
             Ok(Command::Run {
                 config: Some("/a.json".into()),
-                config_fd: None
+                config_fd: None,
+                account: None
             })
         );
         assert_eq!(
             parse_strs(&["--config=/b.json"]),
             Ok(Command::Run {
                 config: Some("/b.json".into()),
-                config_fd: None
+                config_fd: None,
+                account: None
             })
         );
         assert_eq!(
             parse_strs(&["--config-fd", "3"]),
             Ok(Command::Run {
                 config: None,
-                config_fd: Some(3)
+                config_fd: Some(3),
+                account: None
             })
         );
         assert!(
@@ -175,16 +202,27 @@ mod tests {
             parse_strs(&["--check", "--json", "-c", "/c"]),
             Ok(Command::Check {
                 config: Some("/c".into()),
-                json: true
+                json: true,
+                account: None
             })
         );
         assert_eq!(
             parse_strs(&["--print-config"]),
             Ok(Command::PrintConfig {
                 config: None,
-                config_fd: None
+                config_fd: None,
+                account: None
             })
         );
+        assert_eq!(
+            parse_strs(&["--check", "--account", "work"]),
+            Ok(Command::Check {
+                config: None,
+                json: false,
+                account: Some("work".into())
+            })
+        );
+        assert!(parse_strs(&["--account"]).is_err());
         assert!(parse_strs(&["--json"]).is_err());
         assert!(parse_strs(&["--check", "--print-config"]).is_err());
         assert!(parse_strs(&["--config"]).is_err());

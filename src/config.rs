@@ -26,6 +26,10 @@ pub fn saturating_count(n: f64, unit: f64) -> u64 {
     (n * unit).clamp(0.0, NO_LIMIT as f64) as u64
 }
 
+/// The account id OpenClaw gives a config without `accounts`; the environment fills only its
+/// gaps.
+const DEFAULT_ACCOUNT: &str = "default";
+
 /// Keys the environment fills when the file leaves them unset.
 const ENV_FALLBACKS: &[(&str, &str)] = &[
     ("serverUrl", "MATTERMOST_URL"),
@@ -64,7 +68,13 @@ const KNOWN_KEYS: &[&str] = &[
 
 /// Keys read by the OpenClaw plugin that spawns the bridge (`openclaw-plugin/`), not by the
 /// bridge: accepted without a warning when the bridge reads OpenClaw's own config file.
-const PLUGIN_KEYS: &[&str] = &["binaryPath", "streaming", "replyToMode"];
+const PLUGIN_KEYS: &[&str] = &[
+    "binaryPath",
+    "streaming",
+    "replyToMode",
+    "accounts",
+    "defaultAccount",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// `chatmode`: which channel posts reach the host.
@@ -182,9 +192,14 @@ impl std::error::Error for ConfigError {}
 
 type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// Finds, reads and checks the config. `cli_path` is `--config PATH`; `env` looks up
-/// environment variables (injected so tests need not touch the process environment).
-pub fn load(cli_path: Option<&Path>, env: Env) -> Result<Loaded, ConfigError> {
+/// Finds, reads and checks the config. `cli_path` is `--config PATH`; `account` is
+/// `--account ID` (see `account_section`); `env` looks up environment variables (injected so
+/// tests need not touch the process environment).
+pub fn load(
+    cli_path: Option<&Path>,
+    account: Option<&str>,
+    env: Env,
+) -> Result<Loaded, ConfigError> {
     let path = locate(cli_path, env);
     let (file, section) = match &path {
         Some(path) => read_section(path)?,
@@ -201,14 +216,64 @@ pub fn load(cli_path: Option<&Path>, env: Env) -> Result<Loaded, ConfigError> {
         (None, Some(p)) => format!("{} (not found)", p.display()),
         (None, None) => "your OpenClaw config".to_string(),
     };
-    check_section(file, &section, hint, env)
+    let (section, fallbacks) = account_section(section, account)?;
+    let hint = match account {
+        Some(id) => format!("{hint} (account {id})"),
+        None => hint,
+    };
+    check_section(file, &section, hint, env, fallbacks)
+}
+
+/// The account's view of the section: its keys overlaid with `accounts.<ID>`'s, as OpenClaw's
+/// plugin resolves them; without `account`, ID is `defaultAccount`, else `default` (a config
+/// without `accounts` is the section alone). Also whether the environment may fill its gaps:
+/// only for the account `default`, as in OpenClaw's own Mattermost plugin.
+fn account_section(
+    mut section: Map<String, Value>,
+    account: Option<&str>,
+) -> Result<(Map<String, Value>, bool), ConfigError> {
+    let accounts = match section.remove("accounts") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map,
+        Some(_) => {
+            return Err(ConfigError(format!(
+                "{SECTION}.accounts must be an object {{ id: {{ … }} }}"
+            )))
+        }
+    };
+    let default_id = match section.remove("defaultAccount") {
+        Some(Value::String(id)) if !id.is_empty() => id,
+        _ => DEFAULT_ACCOUNT.to_string(),
+    };
+    let id = account.map_or(default_id.clone(), str::to_string);
+    match accounts.get(&id) {
+        Some(Value::Object(own)) => section.extend(own.clone()),
+        Some(_) => {
+            return Err(ConfigError(format!(
+                "{SECTION}.accounts.{id} must be an object {{ … }}"
+            )))
+        }
+        None if account.is_some() && id != DEFAULT_ACCOUNT => {
+            let known: Vec<&str> = accounts.keys().map(String::as_str).collect();
+            return Err(ConfigError(format!(
+                "{SECTION}.accounts has no account {id} (it has: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+        None => {}
+    }
+    Ok((section, id == DEFAULT_ACCOUNT))
 }
 
 /// Like `load`, for a config handed over as text (`--config-fd`) rather than as a file;
 /// `origin` says where it came from in error messages.
 pub fn load_text(text: &str, origin: &str, env: Env) -> Result<Loaded, ConfigError> {
     let section = parse_section(text, origin)?;
-    check_section(None, &section, origin.to_string(), env)
+    check_section(None, &section, origin.to_string(), env, true)
 }
 
 fn check_section(
@@ -216,11 +281,13 @@ fn check_section(
     section: &Map<String, Value>,
     hint: String,
     env: Env,
+    fallbacks: bool,
 ) -> Result<Loaded, ConfigError> {
     let reader = Section {
         map: section,
         env,
         hint,
+        fallbacks,
     };
     if !reader.bool("enabled", true)? {
         return Ok(Loaded::Disabled { file });
@@ -344,6 +411,8 @@ struct Section<'a> {
     env: Env<'a>,
     /// Where the operator should make the fix (the file path).
     hint: String,
+    /// `MATTERMOST_URL` and friends may fill unset keys (the default account only).
+    fallbacks: bool,
 }
 
 impl Section<'_> {
@@ -433,7 +502,7 @@ impl Section<'_> {
                     }
                     (Some(_), _) => "file".to_string(),
                     (None, _) => match ENV_FALLBACKS.iter().find(|(k, _)| *k == key) {
-                        Some((_, var)) if env_set(var) => format!("env {var}"),
+                        Some((_, var)) if self.fallback(var).is_some() => format!("env {var}"),
                         _ if matches!(key, "mediaDir" | "stateFile")
                             && env_set("OPENCLAW_STATE_DIR") =>
                         {
@@ -469,7 +538,7 @@ impl Section<'_> {
         let (key, text) = match (self.string("serverUrl")?, self.string("baseUrl")?) {
             (Some(url), _) => ("serverUrl", url),
             (None, Some(url)) => ("baseUrl", url),
-            (None, None) => match (self.env)("MATTERMOST_URL").filter(|v| !v.is_empty()) {
+            (None, None) => match self.fallback("MATTERMOST_URL") {
                 Some(url) => ("serverUrl", url),
                 None => return Err(self.missing("serverUrl", "MATTERMOST_URL")),
             },
@@ -486,7 +555,8 @@ impl Section<'_> {
 
     fn token(&self) -> Result<String, ConfigError> {
         let token = match self.map.get("botToken") {
-            None | Some(Value::Null) => (self.env)("MATTERMOST_BOT_TOKEN")
+            None | Some(Value::Null) => self
+                .fallback("MATTERMOST_BOT_TOKEN")
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| self.missing("botToken", "MATTERMOST_BOT_TOKEN"))?,
             Some(Value::String(text)) => self.substitute("botToken", text)?,
@@ -636,9 +706,13 @@ impl Section<'_> {
     }
 
     fn string_or_env(&self, key: &str, var: &str) -> Result<Option<String>, ConfigError> {
-        Ok(self
-            .string(key)?
-            .or_else(|| (self.env)(var).filter(|v| !v.trim().is_empty())))
+        Ok(self.string(key)?.or_else(|| self.fallback(var)))
+    }
+
+    /// An environment variable that fills an unset key (`MATTERMOST_URL`…), when set and the
+    /// account is the default one.
+    fn fallback(&self, var: &str) -> Option<String> {
+        (self.env)(var).filter(|v| self.fallbacks && !v.trim().is_empty())
     }
 
     fn string_list(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
@@ -736,8 +810,13 @@ impl Section<'_> {
     }
 
     fn missing(&self, key: &str, var: &str) -> ConfigError {
+        let or_env = if self.fallbacks {
+            format!(" or {var}")
+        } else {
+            String::new()
+        };
         ConfigError(format!(
-            "{SECTION}.{key} is missing (set it in {} or {var})",
+            "{SECTION}.{key} is missing (set it in {}{or_env})",
             self.hint
         ))
     }
@@ -789,7 +868,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        load(Some(&path), &|name| vars.get(name).cloned())
+        load(Some(&path), None, &|name| vars.get(name).cloned())
     }
 
     fn config(text: &str, vars: &[(&str, &str)]) -> Config {
@@ -962,7 +1041,7 @@ mod tests {
             ("HOME", "/nonexistent-home"),
         ]
         .into();
-        let loaded = load(None, &|n| vars.get(n).map(|v| v.to_string())).unwrap();
+        let loaded = load(None, None, &|n| vars.get(n).map(|v| v.to_string())).unwrap();
         assert!(matches!(loaded, Loaded::Enabled(c) if c.file.is_none()));
     }
 
@@ -1127,17 +1206,65 @@ mod tests {
         for (text, expected) in cases {
             let path = dir.join("openclaw.json");
             std::fs::write(&path, text).unwrap();
-            let err = load(Some(&path), &env).unwrap_err();
+            let err = load(Some(&path), None, &env).unwrap_err();
             assert!(err.0.contains(expected), "{err}");
         }
         let missing = dir.join("nope.json");
-        let err = load(Some(&missing), &env).unwrap_err();
+        let err = load(Some(&missing), None, &env).unwrap_err();
         assert_eq!(
             err.0,
             format!(
                 "{} does not exist (check the path given to --config)",
                 missing.display()
             )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn accounts_overlay_the_section_and_only_the_default_one_uses_the_environment() {
+        let dir = std::env::temp_dir().join(format!("ocmm-accounts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("openclaw.json");
+        std::fs::write(
+            &path,
+            "{channels:{mattermost:{allowFrom:['@a'], chatmode:'onmessage', defaultAccount:'home',
+              accounts:{home:{teamId:'h'}, work:{serverUrl:'https://work.example', botToken:'w', teamId:'w'}}}}}",
+        )
+        .unwrap();
+        let env = |name: &str| match name {
+            "MATTERMOST_URL" => Some("https://env.example".to_string()),
+            "MATTERMOST_BOT_TOKEN" => Some("env-token".to_string()),
+            _ => None,
+        };
+        let load_enabled = |account| match load(Some(&path), account, &env) {
+            Ok(Loaded::Enabled(c)) => Ok(*c),
+            Ok(Loaded::Disabled { .. }) => panic!("disabled"),
+            Err(e) => Err(e),
+        };
+        let work = load_enabled(Some("work")).unwrap();
+        assert_eq!(work.server.to_string(), "https://work.example");
+        assert_eq!(work.team_id.as_deref(), Some("w"));
+        assert_eq!(
+            work.chatmode,
+            ChatMode::EveryPost,
+            "the section's keys apply too"
+        );
+        assert!(work.warnings.is_empty(), "{:?}", work.warnings);
+        // `home` (the defaultAccount) is not `default`: no MATTERMOST_URL for it.
+        let err = load_enabled(None).unwrap_err();
+        assert!(
+            err.0
+                .starts_with("channels.mattermost.serverUrl is missing (set it in "),
+            "{err}"
+        );
+        assert!(!err.0.contains("MATTERMOST_URL"), "{err}");
+        let default = load_enabled(Some("default")).unwrap();
+        assert_eq!(default.server.to_string(), "https://env.example");
+        let unknown = load_enabled(Some("play")).unwrap_err();
+        assert_eq!(
+            unknown.0,
+            "channels.mattermost.accounts has no account play (it has: home, work)"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

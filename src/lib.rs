@@ -58,24 +58,36 @@ pub fn main() {
             );
             return;
         }
-        cli::Command::Check { config, json } => {
-            exit(check::run(config.as_deref(), *json));
+        cli::Command::Check {
+            config,
+            json,
+            account,
+        } => {
+            exit(check::run(config.as_deref(), account.as_deref(), *json));
         }
-        cli::Command::PrintConfig { config, config_fd }
-        | cli::Command::Run { config, config_fd } => (config.clone(), *config_fd),
+        cli::Command::PrintConfig {
+            config,
+            config_fd,
+            account,
+        }
+        | cli::Command::Run {
+            config,
+            config_fd,
+            account,
+        } => (config.clone(), *config_fd, account.clone()),
     };
     let print_only = matches!(command, cli::Command::PrintConfig { .. });
     redact::init_logging();
     let env = |name: &str| std::env::var(name).ok();
     let loaded = match config_path {
-        (_, Some(fd)) => {
+        (_, Some(fd), _) => {
             let text = cli::read_config_fd(fd).unwrap_or_else(|message| {
                 eprintln!("{message}");
                 exit(2)
             });
             config::load_text(&text, &format!("the config on --config-fd {fd}"), &env)
         }
-        (path, None) => config::load(path.as_deref(), &env),
+        (path, None, account) => config::load(path.as_deref(), account.as_deref(), &env),
     };
     let config = match loaded {
         Ok(config::Loaded::Enabled(config)) => *config,
