@@ -91,6 +91,8 @@ export const runtimeStore = { runtime: null };
 
 /** Environment variable through which a plain-string token reaches the bridge. */
 export const TOKEN_ENV = "OPENCLAW_MATTERMOST_BOT_TOKEN";
+/** The variables the bridge reads for keys its config leaves unset. */
+const ENV_FALLBACKS = ["MATTERMOST_URL", "MATTERMOST_BOT_TOKEN", "MATTERMOST_TEAM_ID"];
 
 /**
  * OpenClaw's state directory, as OpenClaw's plugin runtime reports it
@@ -135,6 +137,11 @@ export function bridgeConfig(account, { env = process.env, paths = {} } = {}) {
     if (!PLUGIN_KEYS.has(key) && value !== undefined) block[key] = value;
   }
   const childEnv = { ...env };
+  // As in OpenClaw's own plugin, the environment fills gaps of the default account only: another
+  // account must not silently run against MATTERMOST_URL with MATTERMOST_BOT_TOKEN.
+  if (account.accountId !== DEFAULT_ACCOUNT_ID) {
+    for (const name of ENV_FALLBACKS) delete childEnv[name];
+  }
   if (typeof block.botToken === "string") {
     childEnv[TOKEN_ENV] = block.botToken;
     block.botToken = { source: "env", id: TOKEN_ENV };

@@ -132,6 +132,19 @@ test("token forms handed to the bridge", async () => {
   assert.throws(() => write({ source: "file", provider: "vault", id: "/x" }), /"file" secret is not supported/);
 });
 
+test("the environment fills gaps of the default account only", async () => {
+  const { bridgeConfig } = await import("../src/config.js");
+  const cfg = { channels: { mattermost: { accounts: { work: { serverUrl: "https://w", botToken: "w" } } } } };
+  const env = { MATTERMOST_URL: "https://env", MATTERMOST_BOT_TOKEN: "env-token", MATTERMOST_TEAM_ID: "t", PATH: "/bin" };
+  const work = bridgeConfig(resolveAccount(cfg, "work"), { env });
+  assert.equal(work.env.MATTERMOST_URL, undefined);
+  assert.equal(work.env.MATTERMOST_BOT_TOKEN, undefined);
+  assert.equal(work.env.MATTERMOST_TEAM_ID, undefined);
+  assert.equal(work.env.PATH, "/bin");
+  const main = bridgeConfig(resolveAccount({ channels: { mattermost: {} } }), { env });
+  assert.equal(main.env.MATTERMOST_URL, "https://env");
+});
+
 test("Infinity reaches the bridge as Infinity, not as null (unset)", async () => {
   const { bridgeConfig } = await import("../src/config.js");
   const account = resolveAccount({
