@@ -8,7 +8,6 @@ mod support;
 use fake_mattermost::*;
 use std::fs;
 use std::path::PathBuf;
-use std::time::Duration;
 use support::*;
 
 #[test]
@@ -17,14 +16,7 @@ fn catch_up_max_age_infinity_catches_up() {
     let mut bridge = start_bridge(&fake, "catchUpMaxAge: Infinity");
     fake.post(NewPost::new(ALICE_ID, DM_ALICE, "live before"));
     assert_eq!(bridge.next_message()["text"], "live before");
-    // The next upgrade waits, so the post below lands in the gap for sure.
-    fake.inject(
-        "GET",
-        "/api/v4/websocket",
-        Fault::pass().delayed(Duration::from_millis(600)),
-    );
-    fake.drop_websockets();
-    fake.expire_ws_sessions();
+    open_a_gap(&fake);
     fake.post(NewPost::new(ALICE_ID, DM_ALICE, "in the gap"));
     let m = bridge.next_message();
     assert_eq!(m["text"], "in the gap", "{m}");

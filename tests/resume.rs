@@ -37,14 +37,7 @@ fn a_connection_the_server_cannot_resume_is_caught_up_over_rest() {
     let mut bridge = start_bridge(&fake, "");
     fake.post(NewPost::new(ALICE_ID, DM_ALICE, "live before"));
     assert_eq!(bridge.next_message()["text"], "live before");
-    // The next upgrade waits, so the posts below land in the gap for sure.
-    fake.inject(
-        "GET",
-        "/api/v4/websocket",
-        Fault::pass().delayed(Duration::from_millis(600)),
-    );
-    fake.drop_websockets();
-    fake.expire_ws_sessions();
+    open_a_gap(&fake);
     fake.post(NewPost::new(ALICE_ID, DM_ALICE, "gap 1"));
     fake.post(NewPost::new(BOB_ID, TOWN_SQUARE, "bob is not allowed"));
     fake.post(NewPost::new(

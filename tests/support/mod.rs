@@ -410,7 +410,7 @@ pub fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-use crate::fake_mattermost::{FakeMattermost, ALICE_ID, TEAM_ID, TOKEN};
+use crate::fake_mattermost::{FakeMattermost, Fault, ALICE_ID, TEAM_ID, TOKEN};
 
 /// The standard setup: alice may talk to the bot, team `acme`; `extra` adds config keys.
 pub fn start_bridge(fake: &FakeMattermost, extra: &str) -> Bridge {
@@ -421,6 +421,18 @@ pub fn start_bridge(fake: &FakeMattermost, extra: &str) -> Bridge {
     let mut bridge = Bridge::start(config, TOKEN);
     bridge.wait_ready();
     bridge
+}
+
+/// Drops the bridge's WebSocket so that the server refuses to resume it, and holds the next
+/// upgrade back a little: posts made right after this land in a gap that REST must catch up.
+pub fn open_a_gap(fake: &FakeMattermost) {
+    fake.inject(
+        "GET",
+        "/api/v4/websocket",
+        Fault::pass().delayed(Duration::from_millis(600)),
+    );
+    fake.drop_websockets();
+    fake.expire_ws_sessions();
 }
 
 /// The name Mattermost gives the DM channel of two users.
