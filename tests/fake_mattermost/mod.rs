@@ -561,9 +561,15 @@ impl FakeMattermost {
             .wait_until(timeout, |st| st.requests.iter().find(|r| pred(r)).cloned())
     }
 
-    /// Stored posts (Post JSON) in creation order, with their current content.
+    /// Stored posts (Post JSON) in creation order, with their current content (edit-history
+    /// rows left out).
     pub fn posts(&self) -> Vec<Value> {
-        self.shared.lock().posts.clone()
+        let st = self.shared.lock();
+        st.posts
+            .iter()
+            .filter(|p| p["original_id"] == "")
+            .cloned()
+            .collect()
     }
 
     /// Stored reactions (Reaction JSON).
@@ -1026,6 +1032,20 @@ impl State {
         self.posts.iter().position(|p| p["id"] == id)
     }
 
+    /// A PostList of `listed` (newest first in `order`), with their thread roots in `posts`.
+    fn post_list_with_roots(&self, listed: &[&Value], has_next: bool) -> Value {
+        let mut list = post_list_json(listed, has_next);
+        for root_id in listed.iter().filter_map(|p| p["root_id"].as_str()) {
+            if root_id.is_empty() || list["posts"].get(root_id).is_some() {
+                continue;
+            }
+            if let Some(root) = self.post_index(root_id).map(|i| self.posts[i].clone()) {
+                list["posts"][root_id] = root;
+            }
+        }
+        list
+    }
+
     fn token_ok(&self, token: &str) -> bool {
         self.token_valid && token == TOKEN
     }
@@ -1106,6 +1126,12 @@ impl State {
         if let Some(channel) = self.channel_mut(&draft.channel_id) {
             channel.last_post_at = now;
             channel.total_msg_count += 1;
+        }
+        // A reply moves its thread root's `update_at` (so `since` lists the root again).
+        if let Some(index) = self.post_index(&draft.root_id) {
+            let root = &mut self.posts[index];
+            let at = root["update_at"].as_i64().unwrap_or_default().max(now);
+            root["update_at"] = at.into();
         }
         self.posts.push(post.clone());
         post
@@ -1190,6 +1216,14 @@ impl State {
     ) -> Option<Value> {
         let index = self.post_index(id)?;
         let now = self.tick();
+        // The earlier version stays as an edit-history row: a new id, `original_id` set,
+        // deleted, changed now (so `since` lists it).
+        let mut history = self.posts[index].clone();
+        history["id"] = new_id().into();
+        history["original_id"] = id.into();
+        history["delete_at"] = now.into();
+        history["update_at"] = now.into();
+        self.posts.push(history);
         let post = &mut self.posts[index];
         if let Some(message) = message {
             post["message"] = message.into();
@@ -2044,7 +2078,18 @@ fn create_direct(shared: &Shared, req: &Request) -> Reply {
     reply
 }
 
-/// GET /channels/{id}/posts: `?since=` (changed after, max 1000) or `?page=&per_page=`.
+/// GET /channels/{id}/posts, like the real server (api4/post.go getPostsForChannel and the
+/// post store's getPostsSince / getPostsAround):
+/// - `?since=<ms>`: posts whose `update_at` is later, deleted posts and edit-history rows
+///   included, at most 1000 and *which* 1000 undefined (here: by id, i.e. scattered in time),
+///   plus the thread roots of those posts in `posts` (not in `order`);
+/// - `?after=<post id>` / `?before=<post id>`: undeleted posts created strictly later / earlier
+///   than that post (`create_at`), nearest first, from offset `page * per_page`; an unknown
+///   post gives an empty list;
+/// - else the newest undeleted posts, `page * per_page` from the top.
+///
+/// `order` is newest first; `per_page` is clamped to 200; thread roots of listed posts are
+/// added to `posts` without being in `order`.
 fn channel_posts(shared: &Shared, req: &Request, channel_id: &str) -> Reply {
     let st = shared.lock();
     if st.bot_channel(channel_id).is_none() {
@@ -2065,27 +2110,57 @@ fn channel_posts(shared: &Shared, req: &Request, channel_id: &str) -> Reply {
             "Invalid or missing parameter in request URL.",
         );
     };
-    // Newest first; posts of the same millisecond keep their storage order reversed.
-    let mut posts: Vec<&Value> = st
-        .posts
-        .iter()
-        .filter(|p| p["channel_id"] == channel_id)
-        .collect();
-    posts.reverse();
-    posts.sort_by_key(|p| std::cmp::Reverse(p["create_at"].as_i64().unwrap_or_default()));
+    let in_channel = |p: &&Value| p["channel_id"] == channel_id;
+    let created = |p: &Value| p["create_at"].as_i64().unwrap_or_default();
     if since >= 0 {
-        let changed: Vec<&Value> = posts
-            .into_iter()
+        let mut changed: Vec<&Value> = st
+            .posts
+            .iter()
+            .filter(in_channel)
             .filter(|p| p["update_at"].as_i64().unwrap_or_default() > since)
-            .take(1000)
             .collect();
-        return Reply::json(200, &post_list_json(&changed, false));
+        changed.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        changed.truncate(1000);
+        changed.sort_by_key(|p| std::cmp::Reverse(created(p)));
+        return Reply::json(200, &st.post_list_with_roots(&changed, false));
     }
     let per_page = per_page.clamp(1, 200) as usize;
-    let live: Vec<&Value> = posts.into_iter().filter(|p| p["delete_at"] == 0).collect();
-    let start = (page as usize).saturating_mul(per_page).min(live.len());
-    let end = (start + per_page).min(live.len());
-    Reply::json(200, &post_list_json(&live[start..end], end < live.len()))
+    let offset = (page as usize).saturating_mul(per_page);
+    let live = st
+        .posts
+        .iter()
+        .filter(in_channel)
+        .filter(|p| p["delete_at"] == 0);
+    let cursor = |key: &str| {
+        let id = req.query(key).filter(|id| !id.is_empty())?;
+        Some(st.posts.iter().find(|p| p["id"] == id.as_str()).map(created))
+    };
+    // Posts of one millisecond come in storage order (the database's order is undefined).
+    let listed: Vec<&Value> = match (cursor("after"), cursor("before")) {
+        (Some(None), _) | (None, Some(None)) => Vec::new(),
+        (Some(Some(at)), _) => {
+            let mut later: Vec<&Value> = live.filter(|p| created(p) > at).collect();
+            later.sort_by_key(|p| created(p));
+            let mut page: Vec<&Value> = later.into_iter().skip(offset).take(per_page).collect();
+            page.reverse();
+            page
+        }
+        (None, Some(Some(at))) => {
+            let mut earlier: Vec<&Value> = live.filter(|p| created(p) < at).collect();
+            earlier.reverse();
+            earlier.sort_by_key(|p| std::cmp::Reverse(created(p)));
+            earlier.into_iter().skip(offset).take(per_page).collect()
+        }
+        (None, None) => {
+            let mut newest: Vec<&Value> = live.collect();
+            newest.reverse();
+            newest.sort_by_key(|p| std::cmp::Reverse(created(p)));
+            let more = newest.len() > offset + per_page;
+            let listed: Vec<&Value> = newest.into_iter().skip(offset).take(per_page).collect();
+            return Reply::json(200, &st.post_list_with_roots(&listed, more));
+        }
+    };
+    Reply::json(200, &st.post_list_with_roots(&listed, false))
 }
 
 /// POST /posts: validates like the real server, deduplicates by `pending_post_id`, stores the
