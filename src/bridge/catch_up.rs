@@ -49,12 +49,12 @@ pub fn run(
         if channel.last_post_at < since {
             continue;
         }
-        // The last post delivered here, when it is older than the gap: paging starts there.
-        let anchor = progress
+        // The last post delivered here: paging (when needed) starts near it.
+        let last = progress
             .channels
             .get(&channel.id)
-            .filter(|c| c.create_at < since && !c.post_id.is_empty())
-            .map(|c| c.post_id.as_str());
+            .filter(|c| !c.post_id.is_empty())
+            .map(|c| (c.post_id.as_str(), c.create_at));
         let mut deliver = |post: Post| {
             if !progress.already_had(&channel.id, &post.id, post.create_at) {
                 let posted = posted_from_rest(&channel, post, names, api);
@@ -63,7 +63,7 @@ pub fn run(
             }
             !shared.stop.is_stopping()
         };
-        match pages::walk(api, &channel, since, anchor, &mut deliver) {
+        match pages::walk(api, &channel, since, last, &mut deliver) {
             Ok(()) => {}
             // Asking again cannot help: the channel's other posts were read; go on.
             Err(ApiError::TooLarge(why)) => log::warn!(

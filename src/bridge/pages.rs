@@ -21,14 +21,14 @@ const SINCE_LIMIT: usize = 1000;
 const PER_PAGE: usize = 200;
 
 /// Reads `channel`'s undeleted posts created at or after `since`, and hands each to `deliver`
-/// in creation order, until `deliver` answers false (the bridge is stopping). `anchor` is a post of the channel created before `since`, when one is
-/// known (the last one delivered there). Edit-history rows, deleted posts and older thread
+/// in creation order, until `deliver` answers false (the bridge is stopping). `last` is the
+/// last post delivered in the channel (id, `create_at`), when known: paging starts there. Edit-history rows, deleted posts and older thread
 /// roots (listed because a reply moved them) are never handed over.
 pub fn walk(
     api: &Api,
     channel: &Channel,
     since: i64,
-    anchor: Option<&str>,
+    last: Option<(&str, i64)>,
     deliver: &mut dyn FnMut(Post) -> bool,
 ) -> Result<(), ApiError> {
     match api.posts_since(&channel.id, since) {
@@ -59,8 +59,13 @@ pub fn walk(
         deliver,
         stopped: false,
     };
+    let anchor = match last {
+        Some((id, at)) if at < since => Some(id.to_string()),
+        Some((id, _)) => walker.anchor_before(id)?,
+        None => None,
+    };
     if let Some(anchor) = anchor {
-        if walker.forward(anchor.to_string())? {
+        if walker.forward(anchor.clone())? {
             return Ok(());
         }
         log::info!(
@@ -189,7 +194,18 @@ impl Walker<'_> {
         let mut seen: HashSet<String> = first.iter().map(|p| p.id.clone()).collect();
         self.stopped = !self.hand_over(first);
         for page in 1.. {
-            let posts = ordered(self.api.posts_after(self.channel, anchor, page, per_page)?);
+            let posts = match self.api.posts_after(self.channel, anchor, page, per_page) {
+                Ok(list) => ordered(list),
+                Err(ApiError::TooLarge(why)) => {
+                    log::warn!(
+                        "channel {}: skipped {per_page} post(s) at offset {} after post {anchor}: {why}",
+                        self.channel,
+                        page * per_page
+                    );
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let done = posts.len() < per_page || posts.iter().any(|p| p.create_at > at);
             let same: Vec<Post> = posts
                 .into_iter()
@@ -219,6 +235,28 @@ impl Walker<'_> {
             }
         }
         Ok(None)
+    }
+
+    /// A post created before the gap, looked for just before `last` (a post of the gap); when
+    /// the channel has none, its oldest post (delivered here with the others of its
+    /// millisecond). None: not found this way.
+    fn anchor_before(&mut self, last: &str) -> Result<Option<String>, ApiError> {
+        let posts = match self.api.posts_before(self.channel, last, 0, PER_PAGE) {
+            Ok(list) => ordered(list),
+            Err(ApiError::TooLarge(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if let Some(older) = posts.iter().rev().find(|p| p.create_at < self.since) {
+            return Ok(Some(older.id.clone()));
+        }
+        if posts.len() == PER_PAGE {
+            return Ok(None);
+        }
+        if posts.is_empty() {
+            // `last` is the channel's oldest post.
+            return Ok(Some(last.to_string()));
+        }
+        Ok(Some(self.start_at_oldest(posts)))
     }
 
     /// A post created before the gap to page forward from; when the channel has none, its

@@ -242,6 +242,20 @@ impl Api {
         self.with_retries(|| self.get(&path))
     }
 
+    /// Undeleted posts created before post `before` (strictly earlier `create_at`), newest
+    /// first from offset `page * per_page`.
+    pub fn posts_before(
+        &self,
+        channel_id: &str,
+        before: &str,
+        page: usize,
+        per_page: usize,
+    ) -> Result<PostList, ApiError> {
+        let path =
+            format!("/channels/{channel_id}/posts?before={before}&page={page}&per_page={per_page}");
+        self.with_retries(|| self.get(&path))
+    }
+
     /// One page of a channel's undeleted posts, newest first (`page` 0 is the newest).
     pub fn posts_page(
         &self,
