@@ -69,7 +69,10 @@ fn expect_exactly(bridge: &mut Bridge, expected: &[String]) {
     assert_eq!(unique.len(), ids.len(), "each post once");
     let wanted: HashSet<&str> = expected.iter().map(String::as_str).collect();
     assert_eq!(unique, wanted, "exactly the posts of the gap");
-    let times: Vec<i64> = got.iter().map(|m| m["createAt"].as_i64().unwrap()).collect();
+    let times: Vec<i64> = got
+        .iter()
+        .map(|m| m["createAt"].as_i64().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "in creation order");
 }
 
@@ -94,7 +97,11 @@ fn thousands_missed_across_a_restart_are_caught_up_once_in_order() {
     fake.delete_post(&gone);
     let reply_at = base + 10_000;
     expected.push(
-        fake.post(NewPost::new(ALICE_ID, DM_ALICE, "reply").root(&old_root).create_at(reply_at)),
+        fake.post(
+            NewPost::new(ALICE_ID, DM_ALICE, "reply")
+                .root(&old_root)
+                .create_at(reply_at),
+        ),
     );
 
     let mut bridge = stateful_bridge(&fake, &state, "");
@@ -138,7 +145,8 @@ fn a_post_too_large_to_read_is_skipped_and_logged_not_retried() {
     assert_eq!(bridge.next_message()["id"], first.as_str());
     stop(bridge);
 
-    let mut expected = vec![fake.post(NewPost::new(ALICE_ID, DM_ALICE, "small 1").create_at(base + 5_000))];
+    let mut expected =
+        vec![fake.post(NewPost::new(ALICE_ID, DM_ALICE, "small 1").create_at(base + 5_000))];
     let huge = "x".repeat(11 * 1024 * 1024);
     fake.post(NewPost::new(ALICE_ID, DM_ALICE, &huge).create_at(base + 5_001));
     expected.push(fake.post(NewPost::new(ALICE_ID, DM_ALICE, "small 2").create_at(base + 5_002)));

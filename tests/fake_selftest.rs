@@ -795,7 +795,10 @@ fn files_upload_and_download() {
 
 fn ids(list: &Value) -> Vec<String> {
     let order = list["order"].as_array().unwrap();
-    order.iter().map(|id| id.as_str().unwrap().to_string()).collect()
+    order
+        .iter()
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -808,10 +811,20 @@ fn since_is_capped_at_1000_in_an_undefined_order_with_history_and_roots() {
     fake.delete_post(&gone);
     let mut posted = Vec::new();
     for n in 0..1_500 {
-        posted.push(fake.post(NewPost::new(ALICE_ID, OFFTOPIC, &n.to_string()).create_at(5_000 + n)));
+        posted
+            .push(fake.post(NewPost::new(ALICE_ID, OFFTOPIC, &n.to_string()).create_at(5_000 + n)));
     }
-    let reply = fake.post(NewPost::new(ALICE_ID, OFFTOPIC, "reply").root(&root).create_at(7_000));
-    let list = get(&fake, &format!("/api/v4/channels/{OFFTOPIC}/posts?since=2000"), TOKEN).json();
+    let reply = fake.post(
+        NewPost::new(ALICE_ID, OFFTOPIC, "reply")
+            .root(&root)
+            .create_at(7_000),
+    );
+    let list = get(
+        &fake,
+        &format!("/api/v4/channels/{OFFTOPIC}/posts?since=2000"),
+        TOKEN,
+    )
+    .json();
     let listed = ids(&list);
     assert_eq!(listed.len(), 1000, "capped");
     let newest: Vec<&String> = posted.iter().rev().take(1000).collect();
@@ -821,7 +834,12 @@ fn since_is_capped_at_1000_in_an_undefined_order_with_history_and_roots() {
     );
     // Small enough to be complete: deleted posts, edit-history rows and the bumped root
     // (update_at moved by the reply) are all listed.
-    let list = get(&fake, &format!("/api/v4/channels/{OFFTOPIC}/posts?since={}", 6_499), TOKEN).json();
+    let list = get(
+        &fake,
+        &format!("/api/v4/channels/{OFFTOPIC}/posts?since={}", 6_499),
+        TOKEN,
+    )
+    .json();
     let listed = ids(&list);
     for id in [&root, &edited, &gone, &reply] {
         assert!(listed.contains(id), "{id} listed");
@@ -831,7 +849,10 @@ fn since_is_capped_at_1000_in_an_undefined_order_with_history_and_roots() {
         .filter(|id| list["posts"][id.as_str()]["original_id"] == json!(edited))
         .collect();
     assert_eq!(history.len(), 1, "one edit-history row");
-    assert_eq!(list["posts"][&gone]["delete_at"].as_i64().map(|d| d > 0), Some(true));
+    assert_eq!(
+        list["posts"][&gone]["delete_at"].as_i64().map(|d| d > 0),
+        Some(true)
+    );
 }
 
 #[test]
@@ -841,7 +862,13 @@ fn after_and_before_page_strictly_by_create_at() {
     let mut posted = Vec::new();
     for n in 0..250 {
         // Five posts per millisecond.
-        posted.push(fake.post(NewPost::new(ALICE_ID, OFFTOPIC, "x").root(&root).create_at(2_000 + n / 5)));
+        posted.push(
+            fake.post(
+                NewPost::new(ALICE_ID, OFFTOPIC, "x")
+                    .root(&root)
+                    .create_at(2_000 + n / 5),
+            ),
+        );
     }
     let gone = fake.post(NewPost::new(ALICE_ID, OFFTOPIC, "gone").create_at(3_000));
     fake.delete_post(&gone);
@@ -856,18 +883,41 @@ fn after_and_before_page_strictly_by_create_at() {
     assert_eq!(oldest_first, posted[..200].to_vec());
     assert!(page["posts"][&root].is_object() && !listed.contains(&root));
     // Strictly later than the cursor's millisecond: its four siblings are skipped.
-    let next = get(&fake, &url(&format!("after={}&per_page=200", posted[199])), TOKEN).json();
+    let next = get(
+        &fake,
+        &url(&format!("after={}&per_page=200", posted[199])),
+        TOKEN,
+    )
+    .json();
     assert_eq!(ids(&next).len(), 50);
-    let next = get(&fake, &url(&format!("after={}&per_page=200", posted[197])), TOKEN).json();
+    let next = get(
+        &fake,
+        &url(&format!("after={}&per_page=200", posted[197])),
+        TOKEN,
+    )
+    .json();
     assert_eq!(ids(&next).len(), 50, "same millisecond as posted[199]");
     // page= is an offset from the cursor; deleted posts are never listed.
-    let second = get(&fake, &url(&format!("after={root}&page=1&per_page=200")), TOKEN).json();
+    let second = get(
+        &fake,
+        &url(&format!("after={root}&page=1&per_page=200")),
+        TOKEN,
+    )
+    .json();
     let mut second_ids = ids(&second);
     second_ids.reverse();
     assert_eq!(second_ids, posted[200..].to_vec());
     // before= pages backwards from the cursor's millisecond, `order` newest first.
-    let before = get(&fake, &url(&format!("before={}&per_page=3", posted[10])), TOKEN).json();
-    assert_eq!(ids(&before), vec![posted[9].clone(), posted[8].clone(), posted[7].clone()]);
+    let before = get(
+        &fake,
+        &url(&format!("before={}&per_page=3", posted[10])),
+        TOKEN,
+    )
+    .json();
+    assert_eq!(
+        ids(&before),
+        vec![posted[9].clone(), posted[8].clone(), posted[7].clone()]
+    );
     // An unknown cursor: an empty list.
     let unknown = get(&fake, &url("after=nosuchpost0000000000000001"), TOKEN).json();
     assert!(ids(&unknown).is_empty());

@@ -2133,7 +2133,12 @@ fn channel_posts(shared: &Shared, req: &Request, channel_id: &str) -> Reply {
         .filter(|p| p["delete_at"] == 0);
     let cursor = |key: &str| {
         let id = req.query(key).filter(|id| !id.is_empty())?;
-        Some(st.posts.iter().find(|p| p["id"] == id.as_str()).map(created))
+        Some(
+            st.posts
+                .iter()
+                .find(|p| p["id"] == id.as_str())
+                .map(created),
+        )
     };
     // Posts of one millisecond come in storage order (the database's order is undefined).
     let listed: Vec<&Value> = match (cursor("after"), cursor("before")) {
