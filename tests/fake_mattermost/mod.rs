@@ -1128,7 +1128,8 @@ impl State {
             channel.total_msg_count += 1;
         }
         // A reply moves its thread root's `update_at` (so `since` lists the root again).
-        if let Some(index) = self.post_index(&draft.root_id) {
+        let root = (!draft.root_id.is_empty()).then(|| self.post_index(&draft.root_id));
+        if let Some(index) = root.flatten() {
             let root = &mut self.posts[index];
             let at = root["update_at"].as_i64().unwrap_or_default().max(now);
             root["update_at"] = at.into();
