@@ -925,3 +925,34 @@ fn after_and_before_page_strictly_by_create_at() {
     let top = get(&fake, &url("page=0&per_page=2"), TOKEN).json();
     assert_eq!(ids(&top), vec![posted[249].clone(), posted[248].clone()]);
 }
+
+#[test]
+fn a_full_send_queue_closes_the_socket_and_forgets_the_connection() {
+    let fake = FakeMattermost::start();
+    let mut ws = ws_connect(&fake, Some(TOKEN));
+    let hello = next_json(&mut ws);
+    let id = hello["data"]["connection_id"].as_str().unwrap().to_string();
+    // A client that reads nothing: the socket buffers fill, the server's writer blocks, and
+    // its queue of 256 events overflows.
+    let text = "y".repeat(16 * 1024);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fake.ws_send_queue_closes() == 0 {
+        assert!(Instant::now() < deadline, "the socket was never closed");
+        for _ in 0..100 {
+            fake.post(NewPost::new(ALICE_ID, DM_ALICE, &text));
+        }
+    }
+    // The connection cannot be resumed: a fresh hello with a new connection_id.
+    let query = format!("?connection_id={id}&sequence_number=1");
+    let mut again = ws_connect_query(&fake, Some(TOKEN), &query);
+    let hello = next_json(&mut again);
+    assert_eq!(hello["event"], "hello");
+    assert_ne!(hello["data"]["connection_id"], json!(id));
+    // A client that keeps reading is never closed, however many events come.
+    for n in 0..2_000 {
+        fake.post(NewPost::new(ALICE_ID, DM_ALICE, &n.to_string()));
+        let event = next_json(&mut again);
+        assert_eq!(event["seq"], n + 1);
+    }
+    assert_eq!(fake.ws_send_queue_closes(), 1);
+}

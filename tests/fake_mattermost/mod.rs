@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -508,6 +508,12 @@ impl FakeMattermost {
         self.shared.lock().ws_sessions.clear();
     }
 
+    /// How many sockets were closed (and their `connection_id` forgotten) because their send
+    /// queue was full.
+    pub fn ws_send_queue_closes(&self) -> usize {
+        self.shared.lock().ws_send_queue_closes
+    }
+
     /// How many connections were resumed (reconnects that got their missed events, no `hello`).
     pub fn ws_resumes(&self) -> usize {
         self.shared.lock().ws_resumes
@@ -833,6 +839,7 @@ enum Outgoing {
 struct WsHandle {
     id: u64,
     outbox: Sender<Outgoing>,
+    queue: Arc<SendQueue>,
     /// A clone of the socket, only for shutting it down from outside.
     socket: TcpStream,
     /// Events go only to authenticated connections, like the real hub.
@@ -841,6 +848,18 @@ struct WsHandle {
     hello_sent: bool,
     /// The `connection_id` this socket serves.
     session: Option<String>,
+}
+
+/// How many events the real server queues for a connected socket (its send channel).
+const SEND_QUEUE_EVENTS: usize = 256;
+
+/// What a WebSocket's thread has not written yet, shared with the broadcasters.
+#[derive(Default)]
+struct SendQueue {
+    /// Events handed to the thread and not yet taken from its outbox.
+    pending: AtomicUsize,
+    /// The thread is writing to the socket (a client that does not read blocks it there).
+    writing: AtomicBool,
 }
 
 /// The server's memory of one `connection_id`: its event numbering and the recent events, so a
@@ -931,6 +950,8 @@ struct State {
     /// connection_id → what a resume needs, kept after the socket closes (like the real hub).
     ws_sessions: HashMap<String, WsSession>,
     ws_resumes: usize,
+    /// Sockets closed because their send queue was full.
+    ws_send_queue_closes: usize,
     /// What the `channel_user` role may do (POST /roles/names).
     channel_user_permissions: Vec<String>,
     /// The last timestamp handed out, so post times strictly increase.
@@ -992,6 +1013,7 @@ impl State {
             ws_pongs: 0,
             ws_sessions: HashMap::new(),
             ws_resumes: 0,
+            ws_send_queue_closes: 0,
             channel_user_permissions: [
                 "read_channel",
                 "create_post",
@@ -1079,11 +1101,17 @@ impl State {
         for handle in self.ws.iter().filter(|h| h.authed) {
             // A closed connection's thread is gone; nothing to do for it.
             let _ = handle.outbox.send(out.clone());
+            handle.queue.pending.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Numbers an event's text per `connection_id` and sends it to that connection's socket.
+    ///
+    /// Like the real hub, a socket whose send queue is full (more than 256 events while its
+    /// thread is stuck writing to a client that does not read) is closed and its
+    /// `connection_id` forgotten: it cannot be resumed.
     fn broadcast_text(&mut self, event: &str) {
+        let mut full = Vec::new();
         for (id, session) in self.ws_sessions.iter_mut() {
             let numbered = session.number(event);
             let handle = self
@@ -1092,6 +1120,19 @@ impl State {
                 .find(|h| h.session.as_deref() == Some(id.as_str()));
             if let Some(handle) = handle.filter(|h| h.authed) {
                 let _ = handle.outbox.send(Outgoing::Raw(numbered));
+                let queue = &handle.queue;
+                let pending = queue.pending.fetch_add(1, Ordering::Relaxed) + 1;
+                if pending > SEND_QUEUE_EVENTS && queue.writing.load(Ordering::Relaxed) {
+                    full.push((handle.id, id.clone()));
+                }
+            }
+        }
+        for (handle_id, session_id) in full {
+            self.ws_sessions.remove(&session_id);
+            self.ws_send_queue_closes += 1;
+            if let Some(at) = self.ws.iter().position(|h| h.id == handle_id) {
+                let handle = self.ws.remove(at);
+                let _ = handle.socket.shutdown(Shutdown::Both);
             }
         }
     }
@@ -2700,12 +2741,14 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<Conn>, req: &Reque
         return;
     }
     let (outbox_tx, outbox) = mpsc::channel();
+    let queue = Arc::new(SendQueue::default());
     let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
     {
         let mut st = shared.lock();
         st.ws.push(WsHandle {
             id,
             outbox: outbox_tx,
+            queue: queue.clone(),
             socket,
             authed: false,
             hello_sent: false,
@@ -2724,6 +2767,7 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<Conn>, req: &Reque
         id,
         ws,
         outbox,
+        queue,
         next_seq: 0,
         authed: false,
         opened: Instant::now(),
@@ -2764,6 +2808,7 @@ struct WsConn {
     id: u64,
     ws: WebSocket<Conn>,
     outbox: Receiver<Outgoing>,
+    queue: Arc<SendQueue>,
     /// The seq of the next event on this connection (`hello` is 0).
     next_seq: u64,
     authed: bool,
@@ -2810,12 +2855,23 @@ impl WsConn {
     }
 
     fn send_queued(&mut self) -> WsResult {
+        self.queue.writing.store(true, Ordering::Relaxed);
+        let result = self.drain_outbox();
+        self.queue.writing.store(false, Ordering::Relaxed);
+        result
+    }
+
+    fn drain_outbox(&mut self) -> WsResult {
         loop {
-            match self.outbox.try_recv() {
+            let next = self.outbox.try_recv();
+            if next.is_ok() {
+                self.queue.pending.fetch_sub(1, Ordering::Relaxed);
+            }
+            match next {
                 Ok(Outgoing::Event(event)) => self.write_event(event)?,
                 Ok(Outgoing::Raw(text)) => self.write_text(text)?,
                 Err(TryRecvError::Empty) => return self.flush(),
-                // The handle was dropped: drop_websockets() or the fake itself.
+                // The handle was dropped: drop_websockets(), a full send queue, or the fake.
                 Err(TryRecvError::Disconnected) => return Err(Closed),
             }
         }
