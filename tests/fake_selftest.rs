@@ -948,11 +948,12 @@ fn a_full_send_queue_closes_the_socket_and_forgets_the_connection() {
     let hello = next_json(&mut again);
     assert_eq!(hello["event"], "hello");
     assert_ne!(hello["data"]["connection_id"], json!(id));
-    // A client that keeps reading is never closed, however many events come.
-    for n in 0..2_000 {
+    // A client that keeps reading is not closed, even when more than 256 events come at once.
+    for n in 0..600 {
         fake.post(NewPost::new(ALICE_ID, DM_ALICE, &n.to_string()));
-        let event = next_json(&mut again);
-        assert_eq!(event["seq"], n + 1);
+    }
+    for n in 0..600 {
+        assert_eq!(next_json(&mut again)["seq"], n + 1);
     }
     assert_eq!(fake.ws_send_queue_closes(), 1);
 }
