@@ -159,3 +159,28 @@ fn a_post_too_large_to_read_is_skipped_and_logged_not_retried() {
     );
     stop(bridge);
 }
+
+#[test]
+fn a_stalled_host_loses_nothing_when_the_server_closes_the_full_socket() {
+    const POSTS: usize = 20_000;
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "");
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "live before"));
+    assert_eq!(bridge.next_message()["text"], "live before");
+    bridge.pause_stdout();
+    let text = "z".repeat(300);
+    let expected: Vec<String> = (0..POSTS)
+        .map(|n| fake.post(NewPost::new(ALICE_ID, DM_ALICE, &format!("{n} {text}"))))
+        .collect();
+    assert!(
+        fake.ws_send_queue_closes() > 0,
+        "the server closed the stalled socket"
+    );
+    bridge.resume_stdout();
+    expect_exactly(&mut bridge, &expected);
+    assert!(
+        bridge.stderr().contains("page by page"),
+        "{}",
+        bridge.stderr()
+    );
+}
