@@ -422,8 +422,15 @@ fn edits_reactions_and_history() {
         TOKEN,
     )
     .json();
-    assert_eq!(list["order"], json!([id]));
+    // The post and its edit-history row (the earlier text under a new id, deleted).
+    let order = list["order"].as_array().unwrap();
+    assert_eq!(order.len(), 2, "{list}");
+    assert!(order.contains(&json!(id)));
     assert_eq!(list["posts"][&id]["message"], "final");
+    let history = order.iter().find(|h| **h != json!(id)).unwrap();
+    let history = &list["posts"][history.as_str().unwrap()];
+    assert_eq!(history["original_id"], json!(id));
+    assert!(history["delete_at"].as_i64().unwrap() > 0);
     let page = get(
         &fake,
         &format!("/api/v4/channels/{OFFTOPIC}/posts?page=0&per_page=1000"),
@@ -784,4 +791,169 @@ fn files_upload_and_download() {
     )
     .json();
     assert_eq!(post["metadata"]["files"][0]["id"], id);
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    let order = list["order"].as_array().unwrap();
+    order
+        .iter()
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn since_is_capped_at_1000_in_an_undefined_order_with_history_and_roots() {
+    let fake = FakeMattermost::start();
+    let root = fake.post(NewPost::new(ALICE_ID, OFFTOPIC, "root").create_at(1_000));
+    let edited = fake.post(NewPost::new(ALICE_ID, OFFTOPIC, "v1").create_at(1_001));
+    fake.edit_post(&edited, "v2");
+    let gone = fake.post(NewPost::new(ALICE_ID, OFFTOPIC, "gone").create_at(1_002));
+    fake.delete_post(&gone);
+    let mut posted = Vec::new();
+    for n in 0..1_500 {
+        posted
+            .push(fake.post(NewPost::new(ALICE_ID, OFFTOPIC, &n.to_string()).create_at(5_000 + n)));
+    }
+    let reply = fake.post(
+        NewPost::new(ALICE_ID, OFFTOPIC, "reply")
+            .root(&root)
+            .create_at(7_000),
+    );
+    let list = get(
+        &fake,
+        &format!("/api/v4/channels/{OFFTOPIC}/posts?since=2000"),
+        TOKEN,
+    )
+    .json();
+    let listed = ids(&list);
+    assert_eq!(listed.len(), 1000, "capped");
+    let newest: Vec<&String> = posted.iter().rev().take(1000).collect();
+    assert!(
+        listed.iter().filter(|id| newest.contains(id)).count() < 1000,
+        "not simply the newest 1000"
+    );
+    // Small enough to be complete: deleted posts, edit-history rows and the bumped root
+    // (update_at moved by the reply) are all listed.
+    let list = get(
+        &fake,
+        &format!("/api/v4/channels/{OFFTOPIC}/posts?since={}", 6_499),
+        TOKEN,
+    )
+    .json();
+    let listed = ids(&list);
+    for id in [&root, &edited, &gone, &reply] {
+        assert!(listed.contains(id), "{id} listed");
+    }
+    let history: Vec<&String> = listed
+        .iter()
+        .filter(|id| list["posts"][id.as_str()]["original_id"] == json!(edited))
+        .collect();
+    assert_eq!(history.len(), 1, "one edit-history row");
+    assert_eq!(
+        list["posts"][&gone]["delete_at"].as_i64().map(|d| d > 0),
+        Some(true)
+    );
+}
+
+#[test]
+fn after_and_before_page_strictly_by_create_at() {
+    let fake = FakeMattermost::start();
+    let root = fake.post(NewPost::new(ALICE_ID, OFFTOPIC, "root").create_at(1_000));
+    let mut posted = Vec::new();
+    for n in 0..250 {
+        // Five posts per millisecond.
+        posted.push(
+            fake.post(
+                NewPost::new(ALICE_ID, OFFTOPIC, "x")
+                    .root(&root)
+                    .create_at(2_000 + n / 5),
+            ),
+        );
+    }
+    let gone = fake.post(NewPost::new(ALICE_ID, OFFTOPIC, "gone").create_at(3_000));
+    fake.delete_post(&gone);
+    let url = |query: &str| format!("/api/v4/channels/{OFFTOPIC}/posts?{query}");
+    // per_page is clamped to 200; `order` is newest first; the thread root is in `posts`
+    // without being in `order`.
+    let page = get(&fake, &url(&format!("after={root}&per_page=500")), TOKEN).json();
+    let listed = ids(&page);
+    assert_eq!(listed.len(), 200);
+    let mut oldest_first = listed.clone();
+    oldest_first.reverse();
+    assert_eq!(oldest_first, posted[..200].to_vec());
+    assert!(page["posts"][&root].is_object() && !listed.contains(&root));
+    // Strictly later than the cursor's millisecond: its four siblings are skipped.
+    let next = get(
+        &fake,
+        &url(&format!("after={}&per_page=200", posted[199])),
+        TOKEN,
+    )
+    .json();
+    assert_eq!(ids(&next).len(), 50);
+    let next = get(
+        &fake,
+        &url(&format!("after={}&per_page=200", posted[197])),
+        TOKEN,
+    )
+    .json();
+    assert_eq!(ids(&next).len(), 50, "same millisecond as posted[199]");
+    // page= is an offset from the cursor; deleted posts are never listed.
+    let second = get(
+        &fake,
+        &url(&format!("after={root}&page=1&per_page=200")),
+        TOKEN,
+    )
+    .json();
+    let mut second_ids = ids(&second);
+    second_ids.reverse();
+    assert_eq!(second_ids, posted[200..].to_vec());
+    // before= pages backwards from the cursor's millisecond, `order` newest first.
+    let before = get(
+        &fake,
+        &url(&format!("before={}&per_page=3", posted[10])),
+        TOKEN,
+    )
+    .json();
+    assert_eq!(
+        ids(&before),
+        vec![posted[9].clone(), posted[8].clone(), posted[7].clone()]
+    );
+    // An unknown cursor: an empty list.
+    let unknown = get(&fake, &url("after=nosuchpost0000000000000001"), TOKEN).json();
+    assert!(ids(&unknown).is_empty());
+    // No cursor: the newest page first.
+    let top = get(&fake, &url("page=0&per_page=2"), TOKEN).json();
+    assert_eq!(ids(&top), vec![posted[249].clone(), posted[248].clone()]);
+}
+
+#[test]
+fn a_full_send_queue_closes_the_socket_and_forgets_the_connection() {
+    let fake = FakeMattermost::start();
+    let mut ws = ws_connect(&fake, Some(TOKEN));
+    let hello = next_json(&mut ws);
+    let id = hello["data"]["connection_id"].as_str().unwrap().to_string();
+    // A client that reads nothing: the socket buffers fill, the server's writer blocks, and
+    // its queue of 256 events overflows.
+    let text = "y".repeat(16 * 1024);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fake.ws_send_queue_closes() == 0 {
+        assert!(Instant::now() < deadline, "the socket was never closed");
+        for _ in 0..100 {
+            fake.post(NewPost::new(ALICE_ID, DM_ALICE, &text));
+        }
+    }
+    // The connection cannot be resumed: a fresh hello with a new connection_id.
+    let query = format!("?connection_id={id}&sequence_number=1");
+    let mut again = ws_connect_query(&fake, Some(TOKEN), &query);
+    let hello = next_json(&mut again);
+    assert_eq!(hello["event"], "hello");
+    assert_ne!(hello["data"]["connection_id"], json!(id));
+    // A client that keeps reading is not closed, even when more than 256 events come at once.
+    for n in 0..600 {
+        fake.post(NewPost::new(ALICE_ID, DM_ALICE, &n.to_string()));
+    }
+    for n in 0..600 {
+        assert_eq!(next_json(&mut again)["seq"], n + 1);
+    }
+    assert_eq!(fake.ws_send_queue_closes(), 1);
 }

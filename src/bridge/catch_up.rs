@@ -2,9 +2,11 @@
 //! resume, or a restart), and offering them to `Delivery` with `catchUp: true`.
 //!
 //! Cost: one listing of the bot's channels, then one `posts?since=` per channel whose
-//! `last_post_at` shows something new since the gap began.
+//! `last_post_at` shows something new since the gap began; a channel where 1000 or more posts
+//! changed is then read page by page (`pages`).
 
 use super::deliver::Delivery;
+use super::pages;
 use super::Shared;
 use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::event::Posted;
@@ -13,9 +15,6 @@ use crate::progress::{Progress, OVERLAP_MS};
 use crate::session::Session;
 use crate::stats::now_ms;
 use std::collections::HashMap;
-
-/// `posts?since=` returns at most this many posts.
-const SINCE_LIMIT: usize = 1000;
 
 /// The start of the gap: the newest post seen before it (server time) minus the overlap, or —
 /// when nothing was seen — `fallback` (our clock); never older than `catchUpMaxAge`.
@@ -50,38 +49,31 @@ pub fn run(
         if channel.last_post_at < since {
             continue;
         }
-        for post in missed_posts(api, &channel, since, &progress)? {
-            let posted = posted_from_rest(&channel, post, names, api);
-            delivery.offer(Box::new(posted), true);
-            offered += 1;
+        // The last post delivered here: paging (when needed) starts near it.
+        let last = progress
+            .channels
+            .get(&channel.id)
+            .filter(|c| !c.post_id.is_empty())
+            .map(|c| (c.post_id.as_str(), c.create_at));
+        let mut deliver = |post: Post| {
+            if !progress.already_had(&channel.id, &post.id, post.create_at) {
+                let posted = posted_from_rest(&channel, post, names, api);
+                delivery.offer(Box::new(posted), true);
+                offered += 1;
+            }
+            !shared.stop.is_stopping()
+        };
+        match pages::walk(api, &channel, since, last, &mut deliver) {
+            Ok(()) => {}
+            // Asking again cannot help: the channel's other posts were read; go on.
+            Err(ApiError::TooLarge(why)) => log::warn!(
+                "channel {}: some posts could not be caught up ({why}); skipped",
+                channel.id
+            ),
+            Err(e) => return Err(e),
         }
     }
     Ok(offered)
-}
-
-/// The channel's posts created since `since`, oldest first, without deleted posts, edits of
-/// older posts, and posts delivered before (by `progress`).
-fn missed_posts(
-    api: &Api,
-    channel: &Channel,
-    since: i64,
-    progress: &Progress,
-) -> Result<Vec<Post>, ApiError> {
-    let list = api.posts_since(&channel.id, since)?;
-    if list.order.len() >= SINCE_LIMIT {
-        log::warn!(
-            "channel {} has more than {SINCE_LIMIT} posts since the gap began; older ones are not caught up",
-            channel.id
-        );
-    }
-    let mut posts: Vec<Post> = list
-        .posts
-        .into_values()
-        .filter(|p| p.delete_at == 0 && p.create_at >= since)
-        .filter(|p| !progress.already_had(&channel.id, &p.id, p.create_at))
-        .collect();
-    posts.sort_by(|a, b| (a.create_at, &a.id).cmp(&(b.create_at, &b.id)));
-    Ok(posts)
 }
 
 /// A REST post with the channel facts a `posted` event would carry. REST has no `mentions`

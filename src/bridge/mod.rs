@@ -16,6 +16,7 @@ mod inbound;
 mod lines;
 mod memory;
 mod output;
+mod pages;
 mod polling;
 mod requests;
 mod websocket;

@@ -52,6 +52,8 @@ pub enum ApiError {
     Network(String),
     /// A problem on our side of the call (a local file that cannot be read); never retried.
     Local(String),
+    /// The answer is larger than the bridge reads (10 MiB): asking again cannot help.
+    TooLarge(String),
 }
 
 impl ApiError {
@@ -59,7 +61,7 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         match self {
             ApiError::Network(_) => true,
-            ApiError::Local(_) => false,
+            ApiError::Local(_) | ApiError::TooLarge(_) => false,
             ApiError::Status { status, .. } => *status == 429 || *status >= 500,
         }
     }
@@ -67,7 +69,7 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Status { status, .. } => Some(*status),
-            ApiError::Network(_) | ApiError::Local(_) => None,
+            ApiError::Network(_) | ApiError::Local(_) | ApiError::TooLarge(_) => None,
         }
     }
 }
@@ -87,7 +89,7 @@ impl fmt::Display for ApiError {
                 message,
                 ..
             } => write!(f, "HTTP {status} {id}: {message}"),
-            ApiError::Network(e) | ApiError::Local(e) => write!(f, "{e}"),
+            ApiError::Network(e) | ApiError::Local(e) | ApiError::TooLarge(e) => write!(f, "{e}"),
         }
     }
 }
@@ -224,11 +226,51 @@ impl Api {
         self.with_retries(|| self.get(&format!("/users/me/teams/{team_id}/channels")))
     }
 
-    /// Posts of a channel created or changed after `since` (ms), newest first, at most 1000.
+    /// Posts of a channel created or changed after `since` (ms): at most 1000, and which
+    /// 1000 is not defined when more changed.
     pub fn posts_since(&self, channel_id: &str, since: i64) -> Result<PostList, ApiError> {
         // The server refuses a negative `since`.
         let since = since.max(0);
         self.with_retries(|| self.get(&format!("/channels/{channel_id}/posts?since={since}")))
+    }
+
+    /// Undeleted posts created after post `after` (strictly later `create_at`), oldest first
+    /// from offset `page * per_page`; `order` lists them newest first.
+    pub fn posts_after(
+        &self,
+        channel_id: &str,
+        after: &str,
+        page: usize,
+        per_page: usize,
+    ) -> Result<PostList, ApiError> {
+        let path =
+            format!("/channels/{channel_id}/posts?after={after}&page={page}&per_page={per_page}");
+        self.with_retries(|| self.get(&path))
+    }
+
+    /// Undeleted posts created before post `before` (strictly earlier `create_at`), newest
+    /// first from offset `page * per_page`.
+    pub fn posts_before(
+        &self,
+        channel_id: &str,
+        before: &str,
+        page: usize,
+        per_page: usize,
+    ) -> Result<PostList, ApiError> {
+        let path =
+            format!("/channels/{channel_id}/posts?before={before}&page={page}&per_page={per_page}");
+        self.with_retries(|| self.get(&path))
+    }
+
+    /// One page of a channel's undeleted posts, newest first (`page` 0 is the newest).
+    pub fn posts_page(
+        &self,
+        channel_id: &str,
+        page: usize,
+        per_page: usize,
+    ) -> Result<PostList, ApiError> {
+        let path = format!("/channels/{channel_id}/posts?page={page}&per_page={per_page}");
+        self.with_retries(|| self.get(&path))
     }
 
     pub fn user(&self, user_id: &str) -> Result<User, ApiError> {
@@ -365,10 +407,12 @@ impl Api {
 /// Turns a ureq result into the body as `T`, or an `ApiError` carrying the server's words.
 fn decode<T: DeserializeOwned>(result: Result<Response<Body>, ureq::Error>) -> Result<T, ApiError> {
     let mut response = successful(result)?;
-    let body = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| ApiError::Network(format!("reading the response failed: {e}")))?;
+    let body = response.body_mut().read_to_string().map_err(|e| match e {
+        ureq::Error::BodyExceedsLimit(limit) => {
+            ApiError::TooLarge(format!("the answer is larger than {limit} bytes"))
+        }
+        e => ApiError::Network(format!("reading the response failed: {e}")),
+    })?;
     // Some endpoints answer with an empty body; treat it as JSON null.
     let text = if body.trim().is_empty() {
         "null"

@@ -80,6 +80,9 @@ pub struct Post {
     pub channel_id: String,
     #[serde(default)]
     pub root_id: String,
+    /// Set on the rows keeping a post's earlier versions (edit history): never a new post.
+    #[serde(default)]
+    pub original_id: String,
     #[serde(default)]
     pub message: String,
     #[serde(default, rename = "type")]

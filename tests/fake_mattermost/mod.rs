@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -508,6 +508,12 @@ impl FakeMattermost {
         self.shared.lock().ws_sessions.clear();
     }
 
+    /// How many sockets were closed (and their `connection_id` forgotten) because their send
+    /// queue was full.
+    pub fn ws_send_queue_closes(&self) -> usize {
+        self.shared.lock().ws_send_queue_closes
+    }
+
     /// How many connections were resumed (reconnects that got their missed events, no `hello`).
     pub fn ws_resumes(&self) -> usize {
         self.shared.lock().ws_resumes
@@ -561,9 +567,15 @@ impl FakeMattermost {
             .wait_until(timeout, |st| st.requests.iter().find(|r| pred(r)).cloned())
     }
 
-    /// Stored posts (Post JSON) in creation order, with their current content.
+    /// Stored posts (Post JSON) in creation order, with their current content (edit-history
+    /// rows left out).
     pub fn posts(&self) -> Vec<Value> {
-        self.shared.lock().posts.clone()
+        let st = self.shared.lock();
+        st.posts
+            .iter()
+            .filter(|p| p["original_id"] == "")
+            .cloned()
+            .collect()
     }
 
     /// Stored reactions (Reaction JSON).
@@ -827,6 +839,7 @@ enum Outgoing {
 struct WsHandle {
     id: u64,
     outbox: Sender<Outgoing>,
+    queue: Arc<SendQueue>,
     /// A clone of the socket, only for shutting it down from outside.
     socket: TcpStream,
     /// Events go only to authenticated connections, like the real hub.
@@ -835,6 +848,18 @@ struct WsHandle {
     hello_sent: bool,
     /// The `connection_id` this socket serves.
     session: Option<String>,
+}
+
+/// How many events the real server queues for a connected socket (its send channel).
+const SEND_QUEUE_EVENTS: usize = 256;
+
+/// What a WebSocket's thread has not written yet, shared with the broadcasters.
+#[derive(Default)]
+struct SendQueue {
+    /// Events handed to the thread and not yet taken from its outbox.
+    pending: AtomicUsize,
+    /// The thread is writing to the socket (a client that does not read blocks it there).
+    writing: AtomicBool,
 }
 
 /// The server's memory of one `connection_id`: its event numbering and the recent events, so a
@@ -925,6 +950,8 @@ struct State {
     /// connection_id → what a resume needs, kept after the socket closes (like the real hub).
     ws_sessions: HashMap<String, WsSession>,
     ws_resumes: usize,
+    /// Sockets closed because their send queue was full.
+    ws_send_queue_closes: usize,
     /// What the `channel_user` role may do (POST /roles/names).
     channel_user_permissions: Vec<String>,
     /// The last timestamp handed out, so post times strictly increase.
@@ -986,6 +1013,7 @@ impl State {
             ws_pongs: 0,
             ws_sessions: HashMap::new(),
             ws_resumes: 0,
+            ws_send_queue_closes: 0,
             channel_user_permissions: [
                 "read_channel",
                 "create_post",
@@ -1026,6 +1054,20 @@ impl State {
         self.posts.iter().position(|p| p["id"] == id)
     }
 
+    /// A PostList of `listed` (newest first in `order`), with their thread roots in `posts`.
+    fn post_list_with_roots(&self, listed: &[&Value], has_next: bool) -> Value {
+        let mut list = post_list_json(listed, has_next);
+        for root_id in listed.iter().filter_map(|p| p["root_id"].as_str()) {
+            if root_id.is_empty() || list["posts"].get(root_id).is_some() {
+                continue;
+            }
+            if let Some(root) = self.post_index(root_id).map(|i| self.posts[i].clone()) {
+                list["posts"][root_id] = root;
+            }
+        }
+        list
+    }
+
     fn token_ok(&self, token: &str) -> bool {
         self.token_valid && token == TOKEN
     }
@@ -1059,11 +1101,17 @@ impl State {
         for handle in self.ws.iter().filter(|h| h.authed) {
             // A closed connection's thread is gone; nothing to do for it.
             let _ = handle.outbox.send(out.clone());
+            handle.queue.pending.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Numbers an event's text per `connection_id` and sends it to that connection's socket.
+    ///
+    /// Like the real hub, a socket whose send queue is full (more than 256 events while its
+    /// thread is stuck writing to a client that does not read) is closed and its
+    /// `connection_id` forgotten: it cannot be resumed.
     fn broadcast_text(&mut self, event: &str) {
+        let mut full = Vec::new();
         for (id, session) in self.ws_sessions.iter_mut() {
             let numbered = session.number(event);
             let handle = self
@@ -1072,6 +1120,19 @@ impl State {
                 .find(|h| h.session.as_deref() == Some(id.as_str()));
             if let Some(handle) = handle.filter(|h| h.authed) {
                 let _ = handle.outbox.send(Outgoing::Raw(numbered));
+                let queue = &handle.queue;
+                let pending = queue.pending.fetch_add(1, Ordering::Relaxed) + 1;
+                if pending > SEND_QUEUE_EVENTS && queue.writing.load(Ordering::Relaxed) {
+                    full.push((handle.id, id.clone()));
+                }
+            }
+        }
+        for (handle_id, session_id) in full {
+            self.ws_sessions.remove(&session_id);
+            self.ws_send_queue_closes += 1;
+            if let Some(at) = self.ws.iter().position(|h| h.id == handle_id) {
+                let handle = self.ws.remove(at);
+                let _ = handle.socket.shutdown(Shutdown::Both);
             }
         }
     }
@@ -1106,6 +1167,13 @@ impl State {
         if let Some(channel) = self.channel_mut(&draft.channel_id) {
             channel.last_post_at = now;
             channel.total_msg_count += 1;
+        }
+        // A reply moves its thread root's `update_at` (so `since` lists the root again).
+        let root = (!draft.root_id.is_empty()).then(|| self.post_index(&draft.root_id));
+        if let Some(index) = root.flatten() {
+            let root = &mut self.posts[index];
+            let at = root["update_at"].as_i64().unwrap_or_default().max(now);
+            root["update_at"] = at.into();
         }
         self.posts.push(post.clone());
         post
@@ -1190,6 +1258,14 @@ impl State {
     ) -> Option<Value> {
         let index = self.post_index(id)?;
         let now = self.tick();
+        // The earlier version stays as an edit-history row: a new id, `original_id` set,
+        // deleted, changed now (so `since` lists it).
+        let mut history = self.posts[index].clone();
+        history["id"] = new_id().into();
+        history["original_id"] = id.into();
+        history["delete_at"] = now.into();
+        history["update_at"] = now.into();
+        self.posts.push(history);
         let post = &mut self.posts[index];
         if let Some(message) = message {
             post["message"] = message.into();
@@ -2044,7 +2120,18 @@ fn create_direct(shared: &Shared, req: &Request) -> Reply {
     reply
 }
 
-/// GET /channels/{id}/posts: `?since=` (changed after, max 1000) or `?page=&per_page=`.
+/// GET /channels/{id}/posts, like the real server (api4/post.go getPostsForChannel and the
+/// post store's getPostsSince / getPostsAround):
+/// - `?since=<ms>`: posts whose `update_at` is later, deleted posts and edit-history rows
+///   included, at most 1000 and *which* 1000 undefined (here: by id, i.e. scattered in time),
+///   plus the thread roots of those posts in `posts` (not in `order`);
+/// - `?after=<post id>` / `?before=<post id>`: undeleted posts created strictly later / earlier
+///   than that post (`create_at`), nearest first, from offset `page * per_page`; an unknown
+///   post gives an empty list;
+/// - else the newest undeleted posts, `page * per_page` from the top.
+///
+/// `order` is newest first; `per_page` is clamped to 200; thread roots of listed posts are
+/// added to `posts` without being in `order`.
 fn channel_posts(shared: &Shared, req: &Request, channel_id: &str) -> Reply {
     let st = shared.lock();
     if st.bot_channel(channel_id).is_none() {
@@ -2065,27 +2152,62 @@ fn channel_posts(shared: &Shared, req: &Request, channel_id: &str) -> Reply {
             "Invalid or missing parameter in request URL.",
         );
     };
-    // Newest first; posts of the same millisecond keep their storage order reversed.
-    let mut posts: Vec<&Value> = st
-        .posts
-        .iter()
-        .filter(|p| p["channel_id"] == channel_id)
-        .collect();
-    posts.reverse();
-    posts.sort_by_key(|p| std::cmp::Reverse(p["create_at"].as_i64().unwrap_or_default()));
+    let in_channel = |p: &&Value| p["channel_id"] == channel_id;
+    let created = |p: &Value| p["create_at"].as_i64().unwrap_or_default();
     if since >= 0 {
-        let changed: Vec<&Value> = posts
-            .into_iter()
+        let mut changed: Vec<&Value> = st
+            .posts
+            .iter()
+            .filter(in_channel)
             .filter(|p| p["update_at"].as_i64().unwrap_or_default() > since)
-            .take(1000)
             .collect();
-        return Reply::json(200, &post_list_json(&changed, false));
+        changed.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        changed.truncate(1000);
+        changed.sort_by_key(|p| std::cmp::Reverse(created(p)));
+        return Reply::json(200, &st.post_list_with_roots(&changed, false));
     }
     let per_page = per_page.clamp(1, 200) as usize;
-    let live: Vec<&Value> = posts.into_iter().filter(|p| p["delete_at"] == 0).collect();
-    let start = (page as usize).saturating_mul(per_page).min(live.len());
-    let end = (start + per_page).min(live.len());
-    Reply::json(200, &post_list_json(&live[start..end], end < live.len()))
+    let offset = (page as usize).saturating_mul(per_page);
+    let live = st
+        .posts
+        .iter()
+        .filter(in_channel)
+        .filter(|p| p["delete_at"] == 0);
+    let cursor = |key: &str| {
+        let id = req.query(key).filter(|id| !id.is_empty())?;
+        Some(
+            st.posts
+                .iter()
+                .find(|p| p["id"] == id.as_str())
+                .map(created),
+        )
+    };
+    // Posts of one millisecond come in storage order (the database's order is undefined).
+    let listed: Vec<&Value> = match (cursor("after"), cursor("before")) {
+        (Some(None), _) | (None, Some(None)) => Vec::new(),
+        (Some(Some(at)), _) => {
+            let mut later: Vec<&Value> = live.filter(|p| created(p) > at).collect();
+            later.sort_by_key(|p| created(p));
+            let mut page: Vec<&Value> = later.into_iter().skip(offset).take(per_page).collect();
+            page.reverse();
+            page
+        }
+        (None, Some(Some(at))) => {
+            let mut earlier: Vec<&Value> = live.filter(|p| created(p) < at).collect();
+            earlier.reverse();
+            earlier.sort_by_key(|p| std::cmp::Reverse(created(p)));
+            earlier.into_iter().skip(offset).take(per_page).collect()
+        }
+        (None, None) => {
+            let mut newest: Vec<&Value> = live.collect();
+            newest.reverse();
+            newest.sort_by_key(|p| std::cmp::Reverse(created(p)));
+            let more = newest.len() > offset + per_page;
+            let listed: Vec<&Value> = newest.into_iter().skip(offset).take(per_page).collect();
+            return Reply::json(200, &st.post_list_with_roots(&listed, more));
+        }
+    };
+    Reply::json(200, &st.post_list_with_roots(&listed, false))
 }
 
 /// POST /posts: validates like the real server, deduplicates by `pending_post_id`, stores the
@@ -2619,12 +2741,14 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<Conn>, req: &Reque
         return;
     }
     let (outbox_tx, outbox) = mpsc::channel();
+    let queue = Arc::new(SendQueue::default());
     let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
     {
         let mut st = shared.lock();
         st.ws.push(WsHandle {
             id,
             outbox: outbox_tx,
+            queue: queue.clone(),
             socket,
             authed: false,
             hello_sent: false,
@@ -2643,6 +2767,7 @@ fn serve_websocket(shared: Arc<Shared>, mut reader: BufReader<Conn>, req: &Reque
         id,
         ws,
         outbox,
+        queue,
         next_seq: 0,
         authed: false,
         opened: Instant::now(),
@@ -2683,6 +2808,7 @@ struct WsConn {
     id: u64,
     ws: WebSocket<Conn>,
     outbox: Receiver<Outgoing>,
+    queue: Arc<SendQueue>,
     /// The seq of the next event on this connection (`hello` is 0).
     next_seq: u64,
     authed: bool,
@@ -2729,12 +2855,23 @@ impl WsConn {
     }
 
     fn send_queued(&mut self) -> WsResult {
+        self.queue.writing.store(true, Ordering::Relaxed);
+        let result = self.drain_outbox();
+        self.queue.writing.store(false, Ordering::Relaxed);
+        result
+    }
+
+    fn drain_outbox(&mut self) -> WsResult {
         loop {
-            match self.outbox.try_recv() {
+            let next = self.outbox.try_recv();
+            if next.is_ok() {
+                self.queue.pending.fetch_sub(1, Ordering::Relaxed);
+            }
+            match next {
                 Ok(Outgoing::Event(event)) => self.write_event(event)?,
                 Ok(Outgoing::Raw(text)) => self.write_text(text)?,
                 Err(TryRecvError::Empty) => return self.flush(),
-                // The handle was dropped: drop_websockets() or the fake itself.
+                // The handle was dropped: drop_websockets(), a full send queue, or the fake.
                 Err(TryRecvError::Disconnected) => return Err(Closed),
             }
         }
