@@ -948,12 +948,16 @@ fn a_full_send_queue_closes_the_socket_and_forgets_the_connection() {
     let hello = next_json(&mut again);
     assert_eq!(hello["event"], "hello");
     assert_ne!(hello["data"]["connection_id"], json!(id));
-    // A client that keeps reading is not closed, even when more than 256 events come at once.
-    for n in 0..600 {
-        fake.post(NewPost::new(ALICE_ID, DM_ALICE, &n.to_string()));
-    }
-    for n in 0..600 {
-        assert_eq!(next_json(&mut again)["seq"], n + 1);
+    // A client that keeps reading is not closed, however many events pass in all. (Not a
+    // burst of more than 256 at once: whether the server's writer drains that in time depends
+    // on the scheduler, here as on the real server.)
+    for batch in 0..6 {
+        for n in 0..100 {
+            fake.post(NewPost::new(ALICE_ID, DM_ALICE, &n.to_string()));
+        }
+        for n in 0..100 {
+            assert_eq!(next_json(&mut again)["seq"], batch * 100 + n + 1);
+        }
     }
     assert_eq!(fake.ws_send_queue_closes(), 1);
 }
