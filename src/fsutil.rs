@@ -81,15 +81,41 @@ fn trusted_link(path: &Path) -> io::Result<bool> {
     }
 }
 
+/// Refuses `dir` unless no other user can replace a part of the path to it: every folder on
+/// the way, as written and with symlinks resolved, is this user's or root's and writable by no
+/// one else unless sticky (like `/tmp`), and every symlink on the way is this user's or root's.
+fn no_one_else_can_swap(dir: &Path) -> io::Result<()> {
+    let checked = |p: &Path| match untrusted(&stat(p)?, p, true) {
+        Some(why) => Err(refused(why)),
+        None => Ok(()),
+    };
+    for p in dir.ancestors() {
+        trusted_link(p)?;
+        checked(p)?;
+    }
+    std::fs::canonicalize(dir)?
+        .ancestors()
+        .try_for_each(checked)
+}
+
+/// `stat` (following links) of the folder `p`, which, unlike opening it, needs no read right.
+fn stat(p: &Path) -> io::Result<libc::stat> {
+    let c = c_name(p.as_os_str())?;
+    // SAFETY: stat fills the zeroed struct it is given.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::stat(c.as_ptr(), &mut st) })?;
+    Ok(st)
+}
+
 fn refused(why: String) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, why)
 }
 
 impl Dir {
     /// Opens the directory at `path` (with `create`, made `0700` with any missing parents
-    /// first). Refused: a directory of another user or one others may write, a parent that is
-    /// neither this user's nor root's or that others may write unless it is sticky like `/tmp`,
-    /// and, for either, a symlink of another user.
+    /// first). Refused: a directory of another user or one others may write, a folder anywhere
+    /// above that is neither this user's nor root's or that others may write unless it is
+    /// sticky like `/tmp`, and, for any of them, a symlink of another user.
     pub fn open(path: &Path, create: bool) -> io::Result<Dir> {
         let path = std::path::absolute(path)?;
         if create {
@@ -98,12 +124,9 @@ impl Dir {
             builder.create(&path)?;
         }
         if let Some(parent) = path.parent() {
-            trusted_link(parent)?;
-            if let Some(why) = untrusted(&fstat(File::open(parent)?.as_raw_fd())?, parent, true) {
-                return Err(refused(why));
-            }
+            no_one_else_can_swap(parent)?;
         }
-        // The parent was checked: no one else can swap a link of ours (or root's) meanwhile.
+        // The path above was checked: no one else can swap a link of ours (or root's) meanwhile.
         let flags = match trusted_link(&path)? {
             true => DIR_FLAGS & !libc::O_NOFOLLOW,
             false => DIR_FLAGS,
@@ -218,6 +241,34 @@ impl Dir {
 mod tests {
     use super::*;
     use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Another user who may write a folder further up can rename our folder away and put
+    /// theirs (or a link to the operator's files) in its place: the paths the bridge reports
+    /// (`files[].path`) would then name their files.
+    #[test]
+    fn a_folder_others_may_write_anywhere_above_is_refused() {
+        let base = std::env::temp_dir().join(format!("ocmm-up-{:x}", crate::random::next_u64()));
+        let shared = base.join("shared");
+        fs::create_dir_all(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
+        let deep = shared.join("mine").join("media");
+        let error = Dir::open(&deep, true).unwrap_err();
+        assert!(
+            error.to_string().contains("shared can be written"),
+            "{error}"
+        );
+        // Through a link of ours, too (resolved), and for an existing folder.
+        std::os::unix::fs::symlink(shared.join("mine"), base.join("link")).unwrap();
+        let error = Dir::open(&base.join("link").join("media"), false).unwrap_err();
+        assert!(
+            error.to_string().contains("shared can be written"),
+            "{error}"
+        );
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o755)).unwrap();
+        Dir::open(&base.join("link").join("media"), false).unwrap();
+        fs::remove_dir_all(&base).unwrap();
+    }
 
     #[test]
     fn handles_list_again_refuse_links_and_never_overwrite() {
