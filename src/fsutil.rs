@@ -123,10 +123,8 @@ impl Dir {
             std::os::unix::fs::DirBuilderExt::mode(builder.recursive(true), 0o700);
             builder.create(&path)?;
         }
-        if let Some(parent) = path.parent() {
-            no_one_else_can_swap(parent)?;
-        }
-        // The path above was checked: no one else can swap a link of ours (or root's) meanwhile.
+        // Also where a link of ours (or root's) at `path` points: no one else can swap it.
+        no_one_else_can_swap(&path)?;
         let flags = match trusted_link(&path)? {
             true => DIR_FLAGS & !libc::O_NOFOLLOW,
             false => DIR_FLAGS,
@@ -265,8 +263,16 @@ mod tests {
             error.to_string().contains("shared can be written"),
             "{error}"
         );
+        // A link of ours as the folder itself, pointing under it.
+        std::os::unix::fs::symlink(shared.join("mine").join("media"), base.join("media")).unwrap();
+        let error = Dir::open(&base.join("media"), true).unwrap_err();
+        assert!(
+            error.to_string().contains("shared can be written"),
+            "{error}"
+        );
         fs::set_permissions(&shared, fs::Permissions::from_mode(0o755)).unwrap();
         Dir::open(&base.join("link").join("media"), false).unwrap();
+        Dir::open(&base.join("media"), false).unwrap();
         fs::remove_dir_all(&base).unwrap();
     }
 
