@@ -6,7 +6,7 @@
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -199,16 +199,16 @@ impl Dir {
 
     /// Every entry but `.` and `..`, with its (not followed) metadata.
     pub fn entries(&self) -> io::Result<Vec<Entry>> {
-        // SAFETY: fdopendir takes over a duplicate of our fd; closedir closes it.
-        let dup = check(unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+        // A new open of this very folder (`.` through the handle, never the path): a duplicate
+        // would share one read position with listings running at the same time.
+        let dup = self.at(".".as_ref(), DIR_FLAGS, 0)?.into_raw_fd();
+        // SAFETY: fdopendir takes over `dup`; closedir closes it.
         let stream = unsafe { libc::fdopendir(dup) };
         if stream.is_null() {
             let e = io::Error::last_os_error();
             unsafe { libc::close(dup) };
             return Err(e);
         }
-        // The duplicate shares the read position of earlier listings: start over.
-        unsafe { libc::rewinddir(stream) };
         let mut found = Vec::new();
         loop {
             // SAFETY: a valid stream; the entry is read before the next readdir.
@@ -274,6 +274,27 @@ mod tests {
         Dir::open(&base.join("link").join("media"), false).unwrap();
         Dir::open(&base.join("media"), false).unwrap();
         fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// The sweep and the downloads' total-size count list the same folder at once: listings
+    /// sharing one read position would skip entries (under-counting `mediaMaxTotalMb`).
+    #[test]
+    fn listings_at_the_same_time_each_see_every_entry() {
+        let path = std::env::temp_dir().join(format!("ocmm-list-{:x}", crate::random::next_u64()));
+        let dir = std::sync::Arc::new(Dir::open(&path, true).unwrap());
+        for n in 0..2000 {
+            dir.create(&format!("f{n}")).unwrap();
+        }
+        let lists = |dir: std::sync::Arc<Dir>| {
+            move || (0..30).all(|_| dir.entries().unwrap().len() == 2000)
+        };
+        let other = std::thread::spawn(lists(dir.clone()));
+        let here = lists(dir.clone())();
+        assert!(
+            here && other.join().unwrap(),
+            "a listing missed or repeated entries"
+        );
+        fs::remove_dir_all(&path).unwrap();
     }
 
     #[test]
