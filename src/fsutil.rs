@@ -6,7 +6,7 @@
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -81,15 +81,41 @@ fn trusted_link(path: &Path) -> io::Result<bool> {
     }
 }
 
+/// Refuses `dir` unless no other user can replace a part of the path to it: every folder on
+/// the way, as written and with symlinks resolved, is this user's or root's and writable by no
+/// one else unless sticky (like `/tmp`), and every symlink on the way is this user's or root's.
+fn no_one_else_can_swap(dir: &Path) -> io::Result<()> {
+    let checked = |p: &Path| match untrusted(&stat(p)?, p, true) {
+        Some(why) => Err(refused(why)),
+        None => Ok(()),
+    };
+    for p in dir.ancestors() {
+        trusted_link(p)?;
+        checked(p)?;
+    }
+    std::fs::canonicalize(dir)?
+        .ancestors()
+        .try_for_each(checked)
+}
+
+/// `stat` (following links) of the folder `p`, which, unlike opening it, needs no read right.
+fn stat(p: &Path) -> io::Result<libc::stat> {
+    let c = c_name(p.as_os_str())?;
+    // SAFETY: stat fills the zeroed struct it is given.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::stat(c.as_ptr(), &mut st) })?;
+    Ok(st)
+}
+
 fn refused(why: String) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, why)
 }
 
 impl Dir {
     /// Opens the directory at `path` (with `create`, made `0700` with any missing parents
-    /// first). Refused: a directory of another user or one others may write, a parent that is
-    /// neither this user's nor root's or that others may write unless it is sticky like `/tmp`,
-    /// and, for either, a symlink of another user.
+    /// first). Refused: a directory of another user or one others may write, a folder anywhere
+    /// above that is neither this user's nor root's or that others may write unless it is
+    /// sticky like `/tmp`, and, for any of them, a symlink of another user.
     pub fn open(path: &Path, create: bool) -> io::Result<Dir> {
         let path = std::path::absolute(path)?;
         if create {
@@ -97,13 +123,8 @@ impl Dir {
             std::os::unix::fs::DirBuilderExt::mode(builder.recursive(true), 0o700);
             builder.create(&path)?;
         }
-        if let Some(parent) = path.parent() {
-            trusted_link(parent)?;
-            if let Some(why) = untrusted(&fstat(File::open(parent)?.as_raw_fd())?, parent, true) {
-                return Err(refused(why));
-            }
-        }
-        // The parent was checked: no one else can swap a link of ours (or root's) meanwhile.
+        // Also where a link of ours (or root's) at `path` points: no one else can swap it.
+        no_one_else_can_swap(&path)?;
         let flags = match trusted_link(&path)? {
             true => DIR_FLAGS & !libc::O_NOFOLLOW,
             false => DIR_FLAGS,
@@ -178,16 +199,16 @@ impl Dir {
 
     /// Every entry but `.` and `..`, with its (not followed) metadata.
     pub fn entries(&self) -> io::Result<Vec<Entry>> {
-        // SAFETY: fdopendir takes over a duplicate of our fd; closedir closes it.
-        let dup = check(unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+        // A new open of this very folder (`.` through the handle, never the path): a duplicate
+        // would share one read position with listings running at the same time.
+        let dup = self.at(".".as_ref(), DIR_FLAGS, 0)?.into_raw_fd();
+        // SAFETY: fdopendir takes over `dup`; closedir closes it.
         let stream = unsafe { libc::fdopendir(dup) };
         if stream.is_null() {
             let e = io::Error::last_os_error();
             unsafe { libc::close(dup) };
             return Err(e);
         }
-        // The duplicate shares the read position of earlier listings: start over.
-        unsafe { libc::rewinddir(stream) };
         let mut found = Vec::new();
         loop {
             // SAFETY: a valid stream; the entry is read before the next readdir.
@@ -218,6 +239,63 @@ impl Dir {
 mod tests {
     use super::*;
     use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Another user who may write a folder further up can rename our folder away and put
+    /// theirs (or a link to the operator's files) in its place: the paths the bridge reports
+    /// (`files[].path`) would then name their files.
+    #[test]
+    fn a_folder_others_may_write_anywhere_above_is_refused() {
+        let base = std::env::temp_dir().join(format!("ocmm-up-{:x}", crate::random::next_u64()));
+        let shared = base.join("shared");
+        fs::create_dir_all(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
+        let deep = shared.join("mine").join("media");
+        let error = Dir::open(&deep, true).unwrap_err();
+        assert!(
+            error.to_string().contains("shared can be written"),
+            "{error}"
+        );
+        // Through a link of ours, too (resolved), and for an existing folder.
+        std::os::unix::fs::symlink(shared.join("mine"), base.join("link")).unwrap();
+        let error = Dir::open(&base.join("link").join("media"), false).unwrap_err();
+        assert!(
+            error.to_string().contains("shared can be written"),
+            "{error}"
+        );
+        // A link of ours as the folder itself, pointing under it.
+        std::os::unix::fs::symlink(shared.join("mine").join("media"), base.join("media")).unwrap();
+        let error = Dir::open(&base.join("media"), true).unwrap_err();
+        assert!(
+            error.to_string().contains("shared can be written"),
+            "{error}"
+        );
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o755)).unwrap();
+        Dir::open(&base.join("link").join("media"), false).unwrap();
+        Dir::open(&base.join("media"), false).unwrap();
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// The sweep and the downloads' total-size count list the same folder at once: listings
+    /// sharing one read position would skip entries (under-counting `mediaMaxTotalMb`).
+    #[test]
+    fn listings_at_the_same_time_each_see_every_entry() {
+        let path = std::env::temp_dir().join(format!("ocmm-list-{:x}", crate::random::next_u64()));
+        let dir = std::sync::Arc::new(Dir::open(&path, true).unwrap());
+        for n in 0..2000 {
+            dir.create(&format!("f{n}")).unwrap();
+        }
+        let lists = |dir: std::sync::Arc<Dir>| {
+            move || (0..30).all(|_| dir.entries().unwrap().len() == 2000)
+        };
+        let other = std::thread::spawn(lists(dir.clone()));
+        let here = lists(dir.clone())();
+        assert!(
+            here && other.join().unwrap(),
+            "a listing missed or repeated entries"
+        );
+        fs::remove_dir_all(&path).unwrap();
+    }
 
     #[test]
     fn handles_list_again_refuse_links_and_never_overwrite() {

@@ -1,5 +1,5 @@
 // Outbound: OpenClaw targets → bridge `send` params, and media sources → local files.
-import { mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, realpath, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -137,6 +137,13 @@ export async function localizeMedia(sources, { maxBytes = 20 * 1024 * 1024, fetc
   const stage = async (name, bytes) => {
     if (bytes.length > maxBytes) throw new Error(`mattermost: ${name} is larger than mediaMaxMb`);
     const dir = await mkdtemp(join(tmpdir(), "openclaw-mattermost-out-"));
+    try {
+      // A temp dir (TMPDIR) others may write: they could swap our folder for theirs.
+      assertNoOtherUserCanSwap(await realpath(dir), "mattermost: staging a reply's media");
+    } catch (err) {
+      await rmdir(dir).catch(() => {}); // empty; never follows a link swapped in
+      throw err;
+    }
     temps.push(dir);
     const path = join(dir, name && name !== "." && name !== ".." ? name : "file");
     await writeFile(path, bytes, { mode: 0o600, flag: "wx" });

@@ -161,6 +161,24 @@ describe("outbound media: the bridge gets exactly the checked file", () => {
     await assert.rejects(localizeMedia([join(open, "x.txt")], { roots: [root] }), /drop is writable by other users \(mode 0777\).*chmod go-w/);
   });
 
+  test("a downloaded file is not staged where another user could swap it (TMPDIR writable by others)", async () => {
+    // In a folder others may write (not sticky), they could rename the staging folder away and
+    // put one whose file links to the operator's ~/.ssh/id_rsa: the bridge would upload that.
+    const shared = scratch("loose-tmp");
+    chmodSync(shared, 0o777);
+    asAttacker(shared);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = shared;
+    try {
+      const fetchImpl = async () => new Response("reply image");
+      await assert.rejects(localizeMedia(["https://example.com/a.png"], { fetchImpl }), /loose-tmp.*(writable by other users|belongs to uid)/);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    assert.deepEqual(readdirSync(shared), [], "the refused staging folder is removed");
+  });
+
   test("a file of ours in a sticky folder such as /tmp is sent", async () => {
     const shared = scratch("sticky-ok");
     chmodSync(shared, 0o1777);

@@ -26,8 +26,9 @@ pub struct Media {
     max_bytes: u64,
     /// `mediaMaxTotalMb` in bytes; `u64::MAX`: no cap.
     max_total: u64,
-    /// Bytes in `mediaDir` when last counted plus those written since (`None`: not counted).
-    used: Mutex<Option<u64>>,
+    /// Bytes in `mediaDir` when last counted plus those reserved since (`None`: not counted),
+    /// and the bytes reserved by downloads still running (on disk only in part).
+    used: Mutex<(Option<u64>, u64)>,
 }
 
 /// A file saved under `mediaDir`.
@@ -81,7 +82,7 @@ impl Media {
             dir: Arc::new(Dir::open(dir, true)?),
             max_bytes,
             max_total,
-            used: Mutex::new(None),
+            used: Mutex::new((None, 0)),
         })
     }
 
@@ -90,28 +91,35 @@ impl Media {
     }
 
     /// Counts `n` more bytes into `mediaDir` if they fit under `mediaMaxTotalMb`. Near the cap
-    /// the folder is counted again (old files may have been removed, by the sweep or the host).
+    /// the folder is counted again (old files may have been removed, by the sweep or the host),
+    /// plus what running downloads reserved (their part files counted twice: the safe side).
     fn reserve(&self, n: u64) -> bool {
         if self.max_total == u64::MAX {
             return true;
         }
-        let mut used = lock(&self.used);
+        let mut guard = lock(&self.used);
+        let (used, running) = &mut *guard;
         let fits = |used: u64| used.saturating_add(n) <= self.max_total;
         if !used.is_some_and(fits) {
-            *used = Some(cleanup::usage(&self.dir));
+            *used = Some(cleanup::usage(&self.dir).saturating_add(*running));
         }
         let total = used.unwrap_or(0);
         let ok = fits(total);
         if ok {
             *used = Some(total + n);
+            *running += n;
         }
         ok
     }
 
-    fn release(&self, n: u64) {
-        if let Some(used) = lock(&self.used).as_mut() {
-            *used = used.saturating_sub(n);
+    /// A download that had `reserved` bytes ended with `written` of them on disk.
+    fn finish(&self, reserved: u64, written: u64) {
+        let mut guard = lock(&self.used);
+        let (used, running) = &mut *guard;
+        if let Some(used) = used.as_mut() {
+            *used = used.saturating_sub(reserved - written.min(reserved));
         }
+        *running = running.saturating_sub(reserved);
     }
 
     fn full(&self) -> DownloadError {
@@ -136,7 +144,7 @@ impl Media {
         let mut reserved = declared;
         let result = self.save(api, info, declared, &mut reserved);
         let written = result.as_ref().map_or(0, |saved| saved.size);
-        self.release(reserved - written.min(reserved));
+        self.finish(reserved, written);
         result
     }
 
@@ -302,6 +310,22 @@ mod tests {
             assert_eq!(error.path, path);
             assert!(error.message.contains(why), "{}", error.message);
         }
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Downloads run four at a time: when the count is redone from disk (near the cap), the
+    /// bytes other downloads reserved but have not written yet still count.
+    #[test]
+    fn a_recount_keeps_what_running_downloads_reserved() {
+        let dir = scratch("cap");
+        let media = Media::open(&dir, 100, 150).unwrap();
+        assert!(media.reserve(100), "first download, declared 100");
+        assert!(
+            !media.reserve(100),
+            "a second one would pass mediaMaxTotalMb once the first is written"
+        );
+        media.finish(100, 0); // the first failed: nothing written
+        assert!(media.reserve(100));
         fs::remove_dir_all(dir).unwrap();
     }
 
