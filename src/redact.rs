@@ -57,7 +57,7 @@ pub fn init_logging() {
             writeln!(
                 buf,
                 "{} {:<5} {}: {}",
-                buf.timestamp_millis(),
+                UtcMillis(std::time::SystemTime::now()),
                 record.level(),
                 record.target(),
                 redact(&message)
@@ -68,6 +68,46 @@ pub fn init_logging() {
     if log::set_boxed_logger(Box::new(Capped(logger))).is_ok() {
         log::set_max_level(max_level);
     }
+}
+
+/// A log line's time, RFC 3339 in UTC with milliseconds (`2026-11-30T18:29:33.116Z`), as
+/// env_logger printed it: written here because its `humantime` feature links a whole date
+/// library (jiff) for this one line, about 40 KB of the static binary.
+struct UtcMillis(std::time::SystemTime);
+
+impl std::fmt::Display for UtcMillis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let since = self
+            .0
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = since.as_secs();
+        let (days, day_secs) = (secs / 86_400, secs % 86_400);
+        let (year, month, day) = civil_from_days(days);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+            day_secs / 3600,
+            day_secs / 60 % 60,
+            day_secs % 60,
+            since.subsec_millis()
+        )
+    }
+}
+
+/// Days since 1970-01-01 as a proleptic Gregorian (year, month, day): Howard Hinnant's
+/// `civil_from_days`, for days on or after the epoch.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 /// The logger with the noisy crates capped: their records above `CAPPED_AT` are refused in
@@ -98,6 +138,17 @@ fn allowed(metadata: &Metadata) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_times_are_rfc_3339_utc_with_milliseconds() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let at = |ms: u64| super::UtcMillis(UNIX_EPOCH + Duration::from_millis(ms)).to_string();
+        assert_eq!(at(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(at(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(at(1_796_063_373_116), "2026-11-30T18:29:33.116Z");
+        assert_eq!(at(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
+        assert_eq!(at(4_107_542_400_000), "2100-03-01T00:00:00.000Z");
+    }
+
     use super::*;
 
     #[test]
