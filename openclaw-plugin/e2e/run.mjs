@@ -102,6 +102,11 @@ async function main() {
   // The installed package must bring its own bridge: no openclaw-mattermost on PATH.
   if (PACKAGE) env.PATH = (env.PATH ?? "").split(delimiter).filter((d) => d && !executable(join(d, "openclaw-mattermost"))).join(delimiter);
   let bridgeBin = BRIDGE_BIN;
+  // OpenClaw runs an npm-installed plugin from a snapshot of the package (under
+  // ~/.openclaw/tmp/plugin-captures/…): there the bridge is the same file of the same package.
+  const isBridge = (path) =>
+    path === bridgeBin ||
+    (PACKAGE !== null && path?.endsWith("/bin/linux-x64/openclaw-mattermost") && sameBytes(path, bridgeBin));
   if (PACKAGE) {
     try {
       bridgeBin = await installPackage(env, state);
@@ -130,7 +135,7 @@ async function main() {
     gateway.on("exit", (code, signal) => (exited = { code, signal }));
   };
   const stopGateway = async () => {
-    const bridgePids = descendants(gateway.pid).filter((pid) => commandOf(pid)[0] === bridgeBin);
+    const bridgePids = descendants(gateway.pid).filter((pid) => isBridge(commandOf(pid)[0]));
     if (bridgePids.length !== 1) {
       const seen = descendants(gateway.pid).map((pid) => commandOf(pid)[0]);
       throw new Error(`expected one ${bridgeBin} under the gateway, found ${bridgePids.length} (children: ${seen.join(", ")})`);
@@ -324,6 +329,14 @@ async function main() {
     process.exitCode = 1;
   } finally {
     await cleanup();
+  }
+}
+
+function sameBytes(a, b) {
+  try {
+    return readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
   }
 }
 
