@@ -514,6 +514,13 @@ impl FakeMattermost {
         self.shared.lock().ws_send_queue_closes
     }
 
+    /// How many events a socket may have queued before it is closed: 256 like the real server
+    /// unless changed. Only the benchmark raises it (`usize::MAX`), to measure how fast the
+    /// bridge reads a flood rather than how the server gives up on it.
+    pub fn set_send_queue_limit(&self, events: usize) {
+        self.shared.lock().send_queue_limit = events;
+    }
+
     /// How many connections were resumed (reconnects that got their missed events, no `hello`).
     pub fn ws_resumes(&self) -> usize {
         self.shared.lock().ws_resumes
@@ -952,6 +959,8 @@ struct State {
     ws_resumes: usize,
     /// Sockets closed because their send queue was full.
     ws_send_queue_closes: usize,
+    /// Events a socket may have queued before it is closed (`SEND_QUEUE_EVENTS`).
+    send_queue_limit: usize,
     /// What the `channel_user` role may do (POST /roles/names).
     channel_user_permissions: Vec<String>,
     /// The last timestamp handed out, so post times strictly increase.
@@ -1014,6 +1023,7 @@ impl State {
             ws_sessions: HashMap::new(),
             ws_resumes: 0,
             ws_send_queue_closes: 0,
+            send_queue_limit: SEND_QUEUE_EVENTS,
             channel_user_permissions: [
                 "read_channel",
                 "create_post",
@@ -1122,7 +1132,7 @@ impl State {
                 let _ = handle.outbox.send(Outgoing::Raw(numbered));
                 let queue = &handle.queue;
                 let pending = queue.pending.fetch_add(1, Ordering::Relaxed) + 1;
-                if pending > SEND_QUEUE_EVENTS && queue.writing.load(Ordering::Relaxed) {
+                if pending > self.send_queue_limit && queue.writing.load(Ordering::Relaxed) {
                     full.push((handle.id, id.clone()));
                 }
             }
