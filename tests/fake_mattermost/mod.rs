@@ -1109,9 +1109,10 @@ impl State {
             return;
         }
         for handle in self.ws.iter().filter(|h| h.authed) {
-            // A closed connection's thread is gone; nothing to do for it.
-            let _ = handle.outbox.send(out.clone());
+            // Counted before it is sent: the socket's thread may take it (and count it off) at
+            // once. A closed connection's thread is gone; nothing to do for it.
             handle.queue.pending.fetch_add(1, Ordering::Relaxed);
+            let _ = handle.outbox.send(out.clone());
         }
     }
 
@@ -1129,9 +1130,11 @@ impl State {
                 .iter()
                 .find(|h| h.session.as_deref() == Some(id.as_str()));
             if let Some(handle) = handle.filter(|h| h.authed) {
-                let _ = handle.outbox.send(Outgoing::Raw(numbered));
+                // Counted before it is sent: the socket's thread may take it (and count it
+                // off) at once, which wrapped the count below zero.
                 let queue = &handle.queue;
                 let pending = queue.pending.fetch_add(1, Ordering::Relaxed) + 1;
+                let _ = handle.outbox.send(Outgoing::Raw(numbered));
                 if pending > self.send_queue_limit && queue.writing.load(Ordering::Relaxed) {
                     full.push((handle.id, id.clone()));
                 }
