@@ -21,7 +21,7 @@ pub struct Dir {
 /// A directory entry, not followed if it is a symlink.
 pub struct Entry {
     pub name: OsString,
-    pub stat: libc::stat,
+    pub stat: libc::stat64,
 }
 
 const DIR_FLAGS: libc::c_int =
@@ -39,16 +39,16 @@ fn check(result: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+fn fstat(fd: RawFd) -> io::Result<libc::stat64> {
     // SAFETY: fstat fills the zeroed struct it is given.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    check(unsafe { libc::fstat(fd, &mut st) })?;
+    let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::fstat64(fd, &mut st) })?;
     Ok(st)
 }
 
 /// Why the directory at `path` cannot be trusted, with the fix, or `None`. A `parent` may
 /// also be root's, and writable by others if sticky (like `/tmp`).
-fn untrusted(st: &libc::stat, path: &Path, parent: bool) -> Option<String> {
+fn untrusted(st: &libc::stat64, path: &Path, parent: bool) -> Option<String> {
     // SAFETY: geteuid cannot fail.
     let me = unsafe { libc::geteuid() };
     let p = path.display();
@@ -99,11 +99,11 @@ fn no_one_else_can_swap(dir: &Path) -> io::Result<()> {
 }
 
 /// `stat` (following links) of the folder `p`, which, unlike opening it, needs no read right.
-fn stat(p: &Path) -> io::Result<libc::stat> {
+fn stat(p: &Path) -> io::Result<libc::stat64> {
     let c = c_name(p.as_os_str())?;
     // SAFETY: stat fills the zeroed struct it is given.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    check(unsafe { libc::stat(c.as_ptr(), &mut st) })?;
+    let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::stat64(c.as_ptr(), &mut st) })?;
     Ok(st)
 }
 
@@ -212,7 +212,7 @@ impl Dir {
         let mut found = Vec::new();
         loop {
             // SAFETY: a valid stream; the entry is read before the next readdir.
-            let entry = unsafe { libc::readdir(stream) };
+            let entry = unsafe { libc::readdir64(stream) };
             if entry.is_null() {
                 break;
             }
@@ -220,10 +220,10 @@ impl Dir {
             if name == b"." || name == b".." {
                 continue;
             }
-            let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+            let mut stat: libc::stat64 = unsafe { std::mem::zeroed() };
             let flags = libc::AT_SYMLINK_NOFOLLOW;
             let c = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) };
-            if unsafe { libc::fstatat(dup, c.as_ptr(), &mut stat, flags) } == 0 {
+            if unsafe { libc::fstatat64(dup, c.as_ptr(), &mut stat, flags) } == 0 {
                 found.push(Entry {
                     name: OsString::from_vec(name.to_vec()),
                     stat,
