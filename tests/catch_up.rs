@@ -23,16 +23,6 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-fn stateful_bridge(fake: &FakeMattermost, state: &std::path::Path, extra: &str) -> Bridge {
-    start_bridge(fake, &format!("stateFile: '{}', {extra}", state.display()))
-}
-
-fn stop(mut bridge: Bridge) {
-    bridge.close_stdin();
-    let status = bridge.wait_exit(WAIT).expect("the bridge exits");
-    assert!(status.success());
-}
-
 /// Posts `MISSED` DMs from alice starting at `start` (ms): seven per millisecond, and 450 in
 /// one millisecond (more than two full pages); returns their ids in creation order.
 fn post_burst(fake: &FakeMattermost, start: i64) -> Vec<String> {

@@ -70,16 +70,6 @@ fn a_connection_the_server_cannot_resume_is_caught_up_over_rest() {
     bridge.no_message(SHORT);
 }
 
-fn stateful_bridge(fake: &FakeMattermost, state: &std::path::Path, extra: &str) -> Bridge {
-    start_bridge(fake, &format!("stateFile: '{}', {extra}", state.display()))
-}
-
-fn stop(mut bridge: Bridge) {
-    bridge.close_stdin();
-    let status = bridge.wait_exit(WAIT).expect("the bridge exits");
-    assert!(status.success());
-}
-
 #[test]
 fn a_restart_catches_up_from_the_state_file() {
     let fake = FakeMattermost::start();

@@ -423,6 +423,18 @@ pub fn start_bridge(fake: &FakeMattermost, extra: &str) -> Bridge {
     bridge
 }
 
+/// `start_bridge` with `stateFile` at `state`.
+pub fn stateful_bridge(fake: &FakeMattermost, state: &Path, extra: &str) -> Bridge {
+    start_bridge(fake, &format!("stateFile: '{}', {extra}", state.display()))
+}
+
+/// Closes the bridge's stdin, as the host does on shutdown; it must exit 0.
+pub fn stop(mut bridge: Bridge) {
+    bridge.close_stdin();
+    let status = bridge.wait_exit(WAIT).expect("the bridge exits");
+    assert!(status.success());
+}
+
 /// Drops the bridge's WebSocket so that the server refuses to resume it, and holds the next
 /// upgrade back a little: posts made right after this land in a gap that REST must catch up.
 pub fn open_a_gap(fake: &FakeMattermost) {
