@@ -6,9 +6,6 @@
 //!
 //! Set `BENCH_IDLE_SECS` to shorten the 60 s idle-CPU measurement while experimenting.
 
-#[path = "../tests/fake_mattermost/mod.rs"]
-mod fake_mattermost;
-
 use fake_mattermost::*;
 use openclaw_mattermost::mattermost::event::{self, Frame};
 use serde::Serialize;

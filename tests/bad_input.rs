@@ -2,7 +2,6 @@
 //! lines each get their error response, broken server frames are logged once per kind and
 //! skipped, and a huge but valid frame is delivered.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

@@ -4,7 +4,6 @@
 //! what is not a new post (edit-history rows, deleted posts, thread roots a reply moved) is
 //! never delivered. An answer too large to read is skipped and logged, not retried.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

@@ -2,7 +2,6 @@
 //! while the WebSocket is dropped 20 times (some resumable, some forced onto a new connection),
 //! the bridge is restarted once, and the host's replies meet 5xx, 429 and slow answers.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

@@ -1,7 +1,6 @@
 //! `--check` and `--print-config`: what an operator runs when the bot does not answer. Each
 //! failure is injected into the fake server and must be named with its fix.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

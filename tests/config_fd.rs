@@ -2,7 +2,6 @@
 //! `child_process` stdio pipes are), so that no config file exists for another local user to
 //! swap or read.
 
-mod fake_mattermost;
 mod support;
 
 use std::io::Write;

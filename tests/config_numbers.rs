@@ -2,7 +2,6 @@
 //! wrap: `catchUpMaxAge: Infinity` turned catch-up off, `mediaMaxMb: Infinity` saved every
 //! attachment as an empty file).
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

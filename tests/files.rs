@@ -1,7 +1,6 @@
 //! Files both ways: inbound attachments downloaded into `mediaDir` (sizes, hostile names, cut
 //! and slow transfers, cleanup), `fetchFile`, and `send` with files (checks, uploads, 10 per post).
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

@@ -1,7 +1,6 @@
 //! Posts flowing from Mattermost to the host: what is delivered, what is dropped, and how the
 //! WebSocket connection is kept.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

@@ -1,7 +1,6 @@
 //! Starting and stopping: config errors exit 2 with one line, EOF/shutdown/SIGTERM stop cleanly
 //! after in-flight work, and the token never appears anywhere.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

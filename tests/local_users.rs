@@ -4,7 +4,6 @@
 //! default folder is not used. Run as root (CI), the attacker's folders belong to uid 65534;
 //! otherwise to root (which is then "another user") or the part is skipped, and said so.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

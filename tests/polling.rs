@@ -1,7 +1,6 @@
 //! The REST polling transport (`useWebSocket: false`): the same `message` lines as the
 //! WebSocket, from listing the bot's channels and fetching what changed.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

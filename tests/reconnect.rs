@@ -2,7 +2,6 @@
 //! delay; the drop of a connection that was healthy (live, then up at least 10 s) is retried
 //! first at `reconnectInterval`, so a proxy that closes idle sockets every 30 s costs seconds.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

@@ -1,7 +1,6 @@
 //! Requests from the host carried out over REST: send (chunked, threaded, to users), edit,
 //! typing, react, status, and every error code of the protocol.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

@@ -2,7 +2,6 @@
 //! resumed (the server replays what we missed), and when it cannot be, or the bridge was not
 //! running, the posts in between are fetched over REST (`catchUp: true`).
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

@@ -9,7 +9,6 @@
 //! binary) that program is copied into the root too and runs the binary there; it must be
 //! statically linked itself, as Debian's qemu-user-static is.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

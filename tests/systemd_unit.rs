@@ -4,7 +4,6 @@
 //! (CI runs as root): the service user is uid 65534, which stands for the `openclaw` user of
 //! the install steps.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::*;

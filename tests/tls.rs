@@ -2,7 +2,6 @@
 //! certificate from a private test CA (tests/tls/), which the bridge trusts only through
 //! `caFile`; a small CONNECT proxy on 127.0.0.1 stands in for a corporate proxy.
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::conn::test_ca_file;

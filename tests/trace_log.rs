@@ -3,7 +3,6 @@
 //! token in stderr, raw or hex, base64 or byte-list encoded (a dependency's trace log
 //! hex-dumped every request, `Authorization` header included).
 
-mod fake_mattermost;
 mod support;
 
 use fake_mattermost::conn::test_ca_file;

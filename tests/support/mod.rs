@@ -410,7 +410,7 @@ pub fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-use crate::fake_mattermost::{FakeMattermost, Fault, ALICE_ID, TEAM_ID, TOKEN};
+use fake_mattermost::{FakeMattermost, Fault, ALICE_ID, TEAM_ID, TOKEN};
 
 /// The standard setup: alice may talk to the bot, team `acme`; `extra` adds config keys.
 pub fn start_bridge(fake: &FakeMattermost, extra: &str) -> Bridge {

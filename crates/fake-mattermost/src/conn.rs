@@ -1,12 +1,13 @@
 //! One accepted connection, plain TCP or TLS, so the fake can serve `https` and `wss` with a
-//! test CA (tests/tls/) exactly as it serves plain HTTP.
+//! test CA exactly as it serves plain HTTP. The test PKI lives in the repository's `tests/tls/`
+//! (the bridge's own unit tests read it too).
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub enum Conn {
@@ -64,7 +65,7 @@ impl Write for Conn {
 /// The server side of the test PKI: `tests/tls/server.pem` (for `localhost` and 127.0.0.1,
 /// signed by `tests/tls/ca.pem`) and its key.
 pub fn test_server_config() -> Arc<ServerConfig> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let dir = tls_dir();
     let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
         .expect("reading tests/tls/server.pem")
         .collect::<Result<Vec<_>, _>>()
@@ -81,6 +82,11 @@ pub fn test_server_config() -> Arc<ServerConfig> {
 }
 
 /// The test CA's PEM file, for `caFile`.
-pub fn test_ca_file() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls/ca.pem")
+pub fn test_ca_file() -> PathBuf {
+    tls_dir().join("ca.pem")
+}
+
+/// `tests/tls/` of the repository this crate lives in (`crates/fake-mattermost/`).
+fn tls_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/tls")
 }

@@ -1,8 +1,6 @@
 //! Checks the fake Mattermost server itself, with ureq as the REST client and tungstenite as
 //! the WebSocket client, so the bridge's tests can trust it.
 
-mod fake_mattermost;
-
 use fake_mattermost::*;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
