@@ -3,12 +3,10 @@
 //! token in stderr, raw or hex, base64 or byte-list encoded (a dependency's trace log
 //! hex-dumped every request, `Authorization` header included).
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::conn::test_ca_file;
 use fake_mattermost::*;
 use serde_json::json;
-use support::*;
 
 const WINDOW: usize = 12;
 

@@ -2,14 +2,12 @@
 //! while the WebSocket is dropped 20 times (some resumable, some forced onto a new connection),
 //! the bridge is restarted once, and the host's replies meet 5xx, 429 and slow answers.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::*;
 
 const POSTS: usize = 2000;
 const DROPS: usize = 20;

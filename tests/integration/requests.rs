@@ -1,12 +1,10 @@
 //! Requests from the host carried out over REST: send (chunked, threaded, to users), edit,
 //! typing, react, status, and every error code of the protocol.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::*;
 
 fn post_requests(fake: &FakeMattermost) -> Vec<Request> {
     fake.requests()

@@ -9,15 +9,13 @@
 //! binary) that program is copied into the root too and runs the binary there; it must be
 //! statically linked itself, as Debian's qemu-user-static is.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::json;
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use support::*;
 
 /// What Docker writes, plus the name the tests use for the fake server.
 const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
@@ -25,15 +23,17 @@ const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loop
 /// A name server that does not exist (TEST-NET-1): names must come from /etc/hosts.
 const RESOLV_CONF: &str = "nameserver 192.0.2.53\noptions timeout:1 attempts:1\n";
 
-/// Held while a test writes the binary into its root and while any test starts a process. A
-/// process forked by one test while another still holds the copy open for writing inherits that
-/// descriptor until it execs, and exec of the copy then fails with "Text file busy" (ETXTBSY).
-static FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn forks() -> std::sync::MutexGuard<'static, ()> {
-    FORKS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Copies an executable into a root with `cp`, a process of its own. Were the copy open for
+/// writing in this process, a process that any test (of any suite: they share this process)
+/// forks meanwhile would inherit that descriptor until it execs, and exec of the copy would fail
+/// with "Text file busy" (ETXTBSY). A lock here cannot help: the other suites fork without it.
+fn copy_executable(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("running cp");
+    assert!(status.success(), "cp {from:?} {to:?}: {status}");
 }
 
 /// Why a test cannot run here; a failure instead of a skip when CI asks for these tests.
@@ -57,9 +57,7 @@ impl Root {
     fn new(binary: &Path, files: &[(&str, &[u8])]) -> Root {
         let dir = TempDir::new();
         let inside = dir.0.join("openclaw-mattermost");
-        // Every executable copied in is written under the lock (see FORKS).
-        let _guard = forks();
-        std::fs::copy(binary, &inside).expect("copying the static binary");
+        copy_executable(binary, &inside);
         std::fs::set_permissions(&inside, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::create_dir(dir.0.join("tmp")).unwrap();
         std::fs::set_permissions(dir.0.join("tmp"), std::fs::Permissions::from_mode(0o1777))
@@ -75,7 +73,7 @@ impl Root {
         if let Some(program) = words.next() {
             let found = find_program(program)
                 .unwrap_or_else(|| panic!("OPENCLAW_MATTERMOST_RUNNER: {program} not found"));
-            std::fs::copy(&found, dir.0.join("runner")).expect("copying the runner");
+            copy_executable(&found, &dir.0.join("runner"));
             inside.push("/runner".into());
             inside.extend(words.map(OsString::from));
         }
@@ -162,7 +160,6 @@ fn start_in_root(
     let mut all: Vec<(&str, &[u8])> = files.to_vec();
     all.push(("/openclaw.json", config.as_bytes()));
     let root = Root::new(&binary, &all);
-    let guard = forks();
     if let Some(reason) = root.check_runnable() {
         skip(&reason);
         return None;
@@ -176,7 +173,6 @@ fn start_in_root(
     launch.env.push(("HOME".into(), "/".into()));
     launch.env.push(("TMPDIR".into(), "/tmp".into()));
     let bridge = Bridge::launch(launch);
-    drop(guard);
     Some((root, bridge))
 }
 

@@ -1,12 +1,10 @@
 //! Posts flowing from Mattermost to the host: what is delivered, what is dropped, and how the
 //! WebSocket connection is kept.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::json;
 use std::time::Duration;
-use support::*;
 
 const SHORT: Duration = Duration::from_millis(400);
 

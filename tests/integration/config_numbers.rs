@@ -2,12 +2,10 @@
 //! wrap: `catchUpMaxAge: Infinity` turned catch-up off, `mediaMaxMb: Infinity` saved every
 //! attachment as an empty file).
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use std::fs;
 use std::path::PathBuf;
-use support::*;
 
 #[test]
 fn catch_up_max_age_infinity_catches_up() {

@@ -1,12 +1,10 @@
 //! Starting and stopping: config errors exit 2 with one line, EOF/shutdown/SIGTERM stop cleanly
 //! after in-flight work, and the token never appears anywhere.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use support::*;
 
 #[test]
 fn stdin_eof_stops_cleanly() {

@@ -1,7 +1,6 @@
 //! Drives the built bridge the way OpenClaw does: spawn it with a config file, write JSON-RPC
 //! lines to its stdin, read lines from its stdout. Lines that a test is not waiting for yet are
 //! kept, so assertions can look for them in any order.
-#![allow(dead_code)]
 
 use serde_json::{json, Value};
 use std::ffi::OsString;

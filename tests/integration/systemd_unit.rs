@@ -4,17 +4,15 @@
 //! (CI runs as root): the service user is uid 65534, which stands for the `openclaw` user of
 //! the install steps.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use std::collections::HashMap;
 use std::os::unix::fs::{chown, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use support::*;
 
-const UNIT: &str = include_str!("../contrib/openclaw-mattermost.service");
+const UNIT: &str = include_str!("../../contrib/openclaw-mattermost.service");
 const SERVICE_UID: u32 = 65534;
 
 /// Every `Key=value` of the unit's `[Service]` section, in order.

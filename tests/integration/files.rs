@@ -1,14 +1,12 @@
 //! Files both ways: inbound attachments downloaded into `mediaDir` (sizes, hostile names, cut
 //! and slow transfers, cleanup), `fetchFile`, and `send` with files (checks, uploads, 10 per post).
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::{json, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
-use support::*;
 
 const PNG_ID: &str = "filepng0000000000000000001";
 const PDF_ID: &str = "filepdf0000000000000000001";

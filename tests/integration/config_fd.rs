@@ -2,13 +2,11 @@
 //! `child_process` stdio pipes are), so that no config file exists for another local user to
 //! swap or read.
 
-mod support;
-
+use crate::support::*;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
-use support::*;
 
 /// Runs the bridge with `args`, `text` readable on descriptor 3; returns (code, stderr, stdout).
 fn run_with_fd3(text: Option<&str>, args: &[&str]) -> (i32, String, String) {

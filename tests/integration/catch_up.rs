@@ -4,13 +4,11 @@
 //! what is not a new post (edit-history rows, deleted posts, thread roots a reply moved) is
 //! never delivered. An answer too large to read is skipped and logged, not retried.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use support::*;
 
 const SHORT: Duration = Duration::from_millis(300);
 const MISSED: usize = 5_000;

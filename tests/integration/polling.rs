@@ -1,13 +1,11 @@
 //! The REST polling transport (`useWebSocket: false`): the same `message` lines as the
 //! WebSocket, from listing the bot's channels and fetching what changed.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::*;
 
 const SHORT: Duration = Duration::from_millis(400);
 const MID_RUN_CH: &str = "midrun00000000000000000001";

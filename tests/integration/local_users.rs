@@ -4,15 +4,13 @@
 //! default folder is not used. Run as root (CI), the attacker's folders belong to uid 65534;
 //! otherwise to root (which is then "another user") or the part is skipped, and said so.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::json;
 use std::fs;
 use std::os::unix::fs::{lchown, symlink, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
-use support::*;
 
 const FILE_ID: &str = "filekeys000000000000000001";
 const ATTACKER: u32 = 65534;

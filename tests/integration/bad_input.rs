@@ -2,12 +2,10 @@
 //! lines each get their error response, broken server frames are logged once per kind and
 //! skipped, and a huge but valid frame is delivered.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::*;
 
 #[test]
 fn every_broken_stdin_line_gets_its_error_and_serving_goes_on() {

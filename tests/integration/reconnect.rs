@@ -2,12 +2,10 @@
 //! delay; the drop of a connection that was healthy (live, then up at least 10 s) is retried
 //! first at `reconnectInterval`, so a proxy that closes idle sockets every 30 s costs seconds.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::Value;
 use std::time::Duration;
-use support::*;
 
 /// `reconnectInterval` in these tests (ms).
 const FIRST: u64 = 200;

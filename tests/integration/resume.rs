@@ -2,11 +2,9 @@
 //! resumed (the server replays what we missed), and when it cannot be, or the bridge was not
 //! running, the posts in between are fetched over REST (`catchUp: true`).
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use std::time::Duration;
-use support::*;
 
 const SHORT: Duration = Duration::from_millis(300);
 

@@ -1,11 +1,9 @@
 //! `--check` and `--print-config`: what an operator runs when the bot does not answer. Each
 //! failure is injected into the fake server and must be named with its fix.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::*;
 use serde_json::Value;
-use support::*;
 
 /// Runs `--check` (plus `args`) with the usual test config and `extra` keys.
 fn check(fake_url: &str, extra: &str, args: &[&str]) -> (i32, String) {

@@ -2,8 +2,7 @@
 //! certificate from a private test CA (tests/tls/), which the bridge trusts only through
 //! `caFile`; a small CONNECT proxy on 127.0.0.1 stands in for a corporate proxy.
 
-mod support;
-
+use crate::support::*;
 use fake_mattermost::conn::test_ca_file;
 use fake_mattermost::*;
 use serde_json::json;
@@ -12,7 +11,6 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::*;
 
 fn ca_key(path: &Path) -> String {
     format!("caFile: '{}'", path_str(path))
