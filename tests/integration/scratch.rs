@@ -23,19 +23,6 @@ const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loop
 /// A name server that does not exist (TEST-NET-1): names must come from /etc/hosts.
 const RESOLV_CONF: &str = "nameserver 192.0.2.53\noptions timeout:1 attempts:1\n";
 
-/// Copies an executable into a root with `cp`, a process of its own. Were the copy open for
-/// writing in this process, a process that any test (of any suite: they share this process)
-/// forks meanwhile would inherit that descriptor until it execs, and exec of the copy would fail
-/// with "Text file busy" (ETXTBSY). A lock here cannot help: the other suites fork without it.
-fn copy_executable(from: &Path, to: &Path) {
-    let status = Command::new("cp")
-        .arg(from)
-        .arg(to)
-        .status()
-        .expect("running cp");
-    assert!(status.success(), "cp {from:?} {to:?}: {status}");
-}
-
 /// Why a test cannot run here; a failure instead of a skip when CI asks for these tests.
 fn skip(reason: &str) {
     if std::env::var_os("OPENCLAW_MATTERMOST_SCRATCH_REQUIRED").is_some() {

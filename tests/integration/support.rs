@@ -38,6 +38,19 @@ fn command_from(line: &[OsString]) -> Command {
     command
 }
 
+/// Copies an executable with `cp`, a process of its own. Were the copy open for writing in this
+/// process, a process that any test (of any suite: they share this process) forks meanwhile
+/// would inherit that descriptor until it execs, and exec of the copy would fail with "Text
+/// file busy" (ETXTBSY). A lock cannot help: every suite forks.
+pub fn copy_executable(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("running cp");
+    assert!(status.success(), "cp {from:?} {to:?}: {status}");
+}
+
 /// A scratch directory removed on drop.
 pub struct TempDir(pub PathBuf);
 
