@@ -143,8 +143,8 @@ impl Setup {
 
     /// What every run must show: `docker run -i --rm` as this user, the token variable by
     /// name and its value nowhere on the command line or in the config file, the state and
-    /// media folders mounted, the config in a private folder.
-    fn check_launch(&self, token_var: &str) {
+    /// media folders and the temp folder `tmp` mounted, the config in a private folder.
+    fn check_launch(&self, token_var: &str, tmp: &Path) {
         let argv = self.argv();
         assert_eq!(argv[..3], ["run", "-i", "--rm"], "{argv:?}");
         assert!(
@@ -163,6 +163,10 @@ impl Setup {
             let mount = format!("{0}:{0}", dir.display());
             assert!(pair("-v", &mount), "{mount} not in {argv:?}");
         }
+        // The temp folder (Bridge::launch points TMPDIR at the bridge's dir), read-only.
+        let tmp = std::fs::canonicalize(tmp).unwrap();
+        let mount = format!("{0}:{0}:ro", tmp.display());
+        assert!(pair("-v", &mount), "{mount} not in {argv:?}");
         assert_eq!(self.record("image").trim(), "example/openclaw-mattermost:1");
         let config = self.record("config");
         assert!(
@@ -191,7 +195,7 @@ fn the_plugin_launch_runs_the_image_with_the_token_by_name() {
     let mut bridge = setup.start("OPENCLAW_MATTERMOST_BOT_TOKEN");
     let ready = bridge.wait_ready();
     assert_eq!(ready["params"]["bot"]["id"], BOT_ID);
-    setup.check_launch("OPENCLAW_MATTERMOST_BOT_TOKEN");
+    setup.check_launch("OPENCLAW_MATTERMOST_BOT_TOKEN", &bridge.dir.0);
     assert_eq!(
         config_folders(&bridge.dir.0).len(),
         1,
@@ -231,7 +235,7 @@ fn sigterm_stops_the_container_and_a_secret_ref_variable_is_passed_by_name() {
     // A user's own variable, named by a `{ source: "env", id }` secret ref in the config.
     let mut bridge = setup.start("MY_MATTERMOST_TOKEN");
     bridge.wait_ready();
-    setup.check_launch("MY_MATTERMOST_TOKEN");
+    setup.check_launch("MY_MATTERMOST_TOKEN", &bridge.dir.0);
     assert!(!setup
         .argv()
         .windows(2)
