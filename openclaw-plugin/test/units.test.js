@@ -1,7 +1,6 @@
 // Pure parts of the plugin: manifest schema vs CONFIG.md, binary lookup, targets, accounts.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -9,6 +8,7 @@ import entry from "../index.js";
 import { listAccountIds, resolveAccount, resolveBinary } from "../src/config.js";
 import { buildInboundFields, resolveThread, stripBotMention } from "../src/inbound.js";
 import { parseTarget } from "../src/outbound.js";
+import { tempDir } from "./tmp.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const manifest = JSON.parse(readFileSync(join(HERE, "..", "openclaw.plugin.json"), "utf8"));
@@ -46,7 +46,7 @@ test("manifest and package agree on the channel; the entry registers it", () => 
 });
 
 test("the binary: binaryPath, else PATH, else bin/ beside the plugin", () => {
-  const root = mkdtempSync(join(tmpdir(), "ocmm-bin-"));
+  const root = tempDir("bin");
   const onPath = join(root, "path");
   const plugin = join(root, "plugin");
   mkdirSync(onPath);
