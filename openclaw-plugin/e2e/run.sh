@@ -13,7 +13,8 @@
 # Runs at the same time share nothing: by default $E2E_DIR is a fresh private folder
 # (mktemp -d under $TMPDIR), removed at the end (E2E_KEEP=1 keeps it; E2E_DIR=/path uses and
 # keeps that folder, which must be the user's own and private); OpenClaw's HOME (state, config,
-# gateway lock) and TMPDIR are inside it; the gateway and the registry listen on ports the OS
+# gateway lock; its state locks in /tmp/openclaw-state-locks-<uid> are named by a hash of the
+# state's path) and TMPDIR are inside it; the gateway and the registry listen on ports the OS
 # picks. npm's download cache is shared, as npm allows: $E2E_NPM_CACHE, default
 # target/e2e-npm-cache in the repository.
 set -euo pipefail
