@@ -1,6 +1,6 @@
 //! Counters and connection state for the `status` request.
 
-use crate::stop::lock;
+use crate::sync::lock;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;

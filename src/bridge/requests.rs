@@ -1,9 +1,9 @@
 //! Carries out the host's requests over the REST API: `send`, `edit`, `typing`, `react`,
-//! `fetchFile` and `allow`. Each method checks its params, applies the policy to its target, and maps failures
-//! to the protocol's error codes.
+//! `fetchFile` and `allow`. Each method checks its params, applies the policy to its target,
+//! and maps failures to the protocol's error codes (`api_error` for Mattermost's).
 
 use super::attachments;
-use super::Shared;
+use super::shares::StdinShare;
 use crate::chunk;
 use crate::mattermost::api::ApiError;
 use crate::mattermost::is_valid_id;
@@ -13,7 +13,7 @@ use crate::policy::{ChannelType, Target};
 use crate::protocol::{code, Request, RpcError};
 use crate::random;
 use crate::session::Session;
-use crate::stop::lock;
+use crate::sync::lock;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 const FILES_PER_POST: usize = 10;
 
 pub struct Requests {
-    shared: Arc<Shared>,
+    shared: Arc<StdinShare>,
     /// Channel facts never change for a given id (type, name, team), so they are cached.
     channels: Mutex<HashMap<String, Channel>>,
     /// user id → DM channel id.
@@ -30,7 +30,7 @@ pub struct Requests {
 }
 
 impl Requests {
-    pub fn new(shared: Arc<Shared>) -> Requests {
+    pub fn new(shared: Arc<StdinShare>) -> Requests {
         Requests {
             shared,
             channels: Mutex::new(HashMap::new()),
@@ -89,7 +89,7 @@ impl Requests {
             };
             match self.shared.api.create_post(&post) {
                 Ok(created) => post_ids.push(created.id),
-                Err(e) => return Err(with_posted(RpcError::from_api(&e), &post_ids)),
+                Err(e) => return Err(with_posted(api_error(&e), &post_ids)),
             }
         }
         self.shared.stats.sent(post_ids.len() as u64);
@@ -109,7 +109,7 @@ impl Requests {
                 Err(ApiError::Local(why)) => {
                     return Err(RpcError::local_file(&file.path.to_string_lossy(), why))
                 }
-                Err(e) => return Err(RpcError::from_api(&e)),
+                Err(e) => return Err(api_error(&e)),
             }
         }
         Ok(ids)
@@ -124,7 +124,7 @@ impl Requests {
                 "path": entry.path, "name": entry.name,
                 "size": entry.size, "mimeType": entry.mime_type,
             })),
-            Err(DownloadError::Api(e)) => Err(RpcError::from_api(&e)),
+            Err(DownloadError::Api(e)) => Err(api_error(&e)),
             Err(DownloadError::TooLarge(why) | DownloadError::Local(why)) => Err(RpcError::new(
                 code::LOCAL_FILE,
                 why,
@@ -149,7 +149,7 @@ impl Requests {
         self.shared
             .api
             .patch_post(post_id, text)
-            .map_err(|e| RpcError::from_api(&e))?;
+            .map_err(|e| api_error(&e))?;
         Ok(json!({ "postId": post_id }))
     }
 
@@ -160,7 +160,7 @@ impl Requests {
         self.shared
             .api
             .typing(channel_id, root_id)
-            .map_err(|e| RpcError::from_api(&e))?;
+            .map_err(|e| api_error(&e))?;
         Ok(json!({}))
     }
 
@@ -173,7 +173,7 @@ impl Requests {
         } else {
             api.add_reaction(&session.bot.id, post_id, emoji)
         };
-        result.map_err(|e| RpcError::from_api(&e))?;
+        result.map_err(|e| api_error(&e))?;
         Ok(json!({}))
     }
 
@@ -206,7 +206,7 @@ impl Requests {
             .shared
             .api
             .direct_channel(&session.bot.id, user_id)
-            .map_err(|e| RpcError::from_api(&e))?;
+            .map_err(|e| api_error(&e))?;
         lock(&self.direct).insert(user_id.to_string(), channel.id.clone());
         let id = channel.id.clone();
         lock(&self.channels).insert(id.clone(), channel);
@@ -244,7 +244,7 @@ impl Requests {
             .shared
             .api
             .channel(channel_id)
-            .map_err(|e| RpcError::from_api(&e))?;
+            .map_err(|e| api_error(&e))?;
         lock(&self.channels).insert(channel_id.to_string(), channel.clone());
         Ok(channel)
     }
@@ -284,6 +284,27 @@ fn emoji_name(raw: &str) -> Result<&str, RpcError> {
     }
 }
 
+/// A REST failure as the host sees it: a refusal (-32000, with the server's status, error id,
+/// message and request id) or, for transient ones (already retried), unreachable (-32003).
+fn api_error(error: &ApiError) -> RpcError {
+    match error {
+        ApiError::Status {
+            status,
+            id,
+            message,
+            request_id,
+            ..
+        } if !error.is_transient() => RpcError::new(
+            code::MATTERMOST_REFUSED,
+            format!("Mattermost refused the call: {message}"),
+            Some(json!({
+                "status": status, "id": id, "message": message, "requestId": request_id
+            })),
+        ),
+        other => RpcError::unreachable(other.to_string()),
+    }
+}
+
 /// Adds the ids of parts already posted to an error, so the host knows what reached the channel.
 fn with_posted(mut error: RpcError, post_ids: &[String]) -> RpcError {
     if !post_ids.is_empty() {
@@ -306,6 +327,33 @@ mod tests {
         for bad in ["", "::", "a/b", "../x", "smile face", "é"] {
             assert!(emoji_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn api_errors_map_to_codes() {
+        let refused = ApiError::Status {
+            status: 403,
+            id: "api.context.permissions.app_error".into(),
+            message: "no".into(),
+            request_id: "r".into(),
+            retry_after: None,
+        };
+        let e = api_error(&refused);
+        assert_eq!(e.code, code::MATTERMOST_REFUSED);
+        assert_eq!(
+            e.data.unwrap(),
+            json!({"status": 403, "id": "api.context.permissions.app_error", "message": "no", "requestId": "r"})
+        );
+        let down = api_error(&ApiError::Network("connection refused".into()));
+        assert_eq!(down.code, code::UNREACHABLE);
+        let busy = ApiError::Status {
+            status: 503,
+            id: String::new(),
+            message: "x".into(),
+            request_id: String::new(),
+            retry_after: None,
+        };
+        assert_eq!(api_error(&busy).code, code::UNREACHABLE);
     }
 
     #[test]
