@@ -9,8 +9,8 @@ use std::time::Duration;
 /// Sends `ready`: once, when the first connection (or the first poll) works.
 pub fn ready(shared: &EventsShare, session: &Session, server_version: &str, transport: Transport) {
     let bot = Bot {
-        id: &session.bot.id,
-        username: &session.bot.username,
+        id: session.bot.id.clone(),
+        username: session.bot.username.clone(),
     };
     let ready = Ready::new(bot, session.team_id.as_deref(), server_version, transport);
     shared.output.send(Notification::Ready(ready).line());

@@ -6,9 +6,9 @@
 use super::lines::{Line, LineReader};
 use super::requests::Requests;
 use super::shares::StdinShare;
-use crate::protocol::{self, code, Request, RpcError, MAX_LINE_BYTES};
+use crate::protocol::{self, code, Answer, Request, RpcError, MAX_LINE_BYTES};
 use crate::stop::StopReason;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufReader};
@@ -72,9 +72,9 @@ fn handle_line(shared: &StdinShare, workers: &[SyncSender<Request>], line: Line)
         }
     };
     match request.method.as_str() {
-        "status" => respond(shared, &request, Ok(shared.stats.snapshot())),
+        "status" => respond(shared, &request, Ok(Answer::Status(shared.stats.report()))),
         "shutdown" => {
-            respond(shared, &request, Ok(json!({})));
+            respond(shared, &request, Ok(Answer::done()));
             shared.stop.trigger(StopReason::Requested);
             return false;
         }
@@ -154,7 +154,7 @@ fn work(shared: &StdinShare, requests: &Requests, jobs: Receiver<Request>) {
 }
 
 /// Writes the response; notifications (no id) get none, but their failures are logged.
-fn respond(shared: &StdinShare, request: &Request, result: Result<Value, RpcError>) {
+fn respond(shared: &StdinShare, request: &Request, result: Result<Answer, RpcError>) {
     let Some(id) = &request.id else {
         if let Err(e) = result {
             log::warn!("notification {} failed: {}", request.method, e.message);

@@ -6,11 +6,10 @@ use super::shares::EventsShare;
 use super::{announce, polling, websocket};
 use crate::backoff::{Backoff, UNAUTHORIZED_RETRY};
 use crate::mattermost::api::Api;
-use crate::protocol::Trouble;
+use crate::protocol::{Bot, Trouble};
 use crate::random;
 use crate::session::{self, LoginError, Session};
 use crate::stop::StopReason;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,9 +46,10 @@ fn login(shared: &EventsShare, api: &Api) -> Option<Arc<Session>> {
                     session.bot.id,
                     session.team_id.as_deref().unwrap_or("(none)")
                 );
-                shared.stats.set_bot(json!({
-                    "id": session.bot.id, "username": session.bot.username
-                }));
+                shared.stats.set_bot(Bot {
+                    id: session.bot.id.clone(),
+                    username: session.bot.username.clone(),
+                });
                 shared.session.set(session.clone());
                 return Some(session);
             }

@@ -10,11 +10,11 @@ use crate::mattermost::is_valid_id;
 use crate::mattermost::model::{Channel, NewPost};
 use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, Target};
-use crate::protocol::{code, Request, RpcError};
+use crate::protocol::{code, Answer, Edited, Fetched, Request, RpcError, Sent};
 use crate::random;
 use crate::session::Session;
 use crate::sync::lock;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -38,7 +38,7 @@ impl Requests {
         }
     }
 
-    pub fn handle(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    pub fn handle(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         match request.method.as_str() {
             "send" => self.send(session, request),
             "edit" => self.edit(session, request),
@@ -56,7 +56,7 @@ impl Requests {
 
     /// Posts `text` (chunked) with `files` (uploaded first, at most 10 per post). Every file is
     /// checked before anything is uploaded or posted.
-    fn send(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn send(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let text = request.str_param("text")?.unwrap_or("");
         let paths = request.str_list_param("files")?;
         let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
@@ -93,7 +93,10 @@ impl Requests {
             }
         }
         self.shared.stats.sent(post_ids.len() as u64);
-        Ok(json!({ "channelId": channel_id, "postIds": post_ids }))
+        Ok(Answer::Sent(Sent {
+            channel_id,
+            post_ids,
+        }))
     }
 
     /// Uploads the checked files to the channel, in order; their ids in the same order.
@@ -116,13 +119,15 @@ impl Requests {
     }
 
     /// Downloads an attachment on demand, into `mediaDir` like inbound ones.
-    fn fetch_file(&self, request: &Request) -> Result<Value, RpcError> {
+    fn fetch_file(&self, request: &Request) -> Result<Answer, RpcError> {
         let file_id = required_id(request, "fileId")?;
         let shared = &self.shared;
         match attachments::fetch_by_id(&shared.api, &shared.media, file_id) {
-            Ok(entry) => Ok(json!({
-                "path": entry.path, "name": entry.name,
-                "size": entry.size, "mimeType": entry.mime_type,
+            Ok(entry) => Ok(Answer::Fetched(Fetched {
+                mime_type: entry.mime_type,
+                name: entry.name,
+                path: entry.path,
+                size: entry.size,
             })),
             Err(DownloadError::Api(e)) => Err(api_error(&e)),
             Err(DownloadError::TooLarge(why) | DownloadError::Local(why)) => Err(RpcError::new(
@@ -133,7 +138,7 @@ impl Requests {
         }
     }
 
-    fn edit(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn edit(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let post_id = required_id(request, "postId")?;
         let text = request.required_str("text")?;
         let length = text.chars().count();
@@ -150,10 +155,12 @@ impl Requests {
             .api
             .patch_post(post_id, text)
             .map_err(|e| api_error(&e))?;
-        Ok(json!({ "postId": post_id }))
+        Ok(Answer::Edited(Edited {
+            post_id: post_id.to_string(),
+        }))
     }
 
-    fn typing(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn typing(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let channel_id = required_id(request, "channelId")?;
         let root_id = optional_id(request, "rootId")?.unwrap_or("");
         self.check_channel(session, channel_id)?;
@@ -161,10 +168,10 @@ impl Requests {
             .api
             .typing(channel_id, root_id)
             .map_err(|e| api_error(&e))?;
-        Ok(json!({}))
+        Ok(Answer::done())
     }
 
-    fn react(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn react(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let post_id = required_id(request, "postId")?;
         let emoji = emoji_name(request.required_str("emoji")?)?;
         let api = &self.shared.api;
@@ -174,14 +181,14 @@ impl Requests {
             api.add_reaction(&session.bot.id, post_id, emoji)
         };
         result.map_err(|e| api_error(&e))?;
-        Ok(json!({}))
+        Ok(Answer::done())
     }
 
-    fn allow(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn allow(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let user_id = required_id(request, "userId")?;
         session.policy.allow(user_id);
         log::info!("user {user_id} added to the allow list by the host");
-        Ok(json!({}))
+        Ok(Answer::done())
     }
 
     /// The channel a `send` goes to: `channelId`, or the DM with `userId`, if the policy allows.

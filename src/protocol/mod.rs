@@ -1,7 +1,8 @@
 //! The JSON-RPC 2.0 line protocol with the host (described for people in `docs/protocol.md`).
 //! The only place that knows its shapes: request lines are parsed here (`request`), and every
 //! line the bridge writes is rendered here, from typed values: notifications (`notification`),
-//! responses and error responses (`response`), with the error codes of the contract (`error`).
+//! responses (`response`) carrying typed results (`results`) or errors with the codes of the
+//! contract (`error`).
 //!
 //! Field order is part of the bytes: the host and the tests read these lines, so each params
 //! type declares its fields in the order they have always been written.
@@ -10,6 +11,7 @@ mod error;
 mod notification;
 mod request;
 mod response;
+mod results;
 
 pub use error::{code, RpcError};
 pub use notification::{
@@ -17,6 +19,7 @@ pub use notification::{
 };
 pub use request::{parse_request, Rejected, Request};
 pub use response::{error_response, response};
+pub use results::{Answer, Done, Edited, Fetched, Report, Sent};
 
 use serde::Serialize;
 

@@ -52,7 +52,7 @@ fn envelope(method: &str, params: &impl Serialize) -> String {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ready<'a> {
-    bot: Bot<'a>,
+    bot: Bot,
     protocol: u32,
     server_version: String,
     team_id: Option<&'a str>,
@@ -64,7 +64,7 @@ impl<'a> Ready<'a> {
     /// `server_version` as the server reports it (`10.11.0.12345.abc.true`); the line carries
     /// its first three parts.
     pub fn new(
-        bot: Bot<'a>,
+        bot: Bot,
         team_id: Option<&'a str>,
         server_version: &str,
         transport: Transport,
@@ -85,11 +85,11 @@ fn short_version(full: &str) -> String {
     full.split('.').take(3).collect::<Vec<_>>().join(".")
 }
 
-/// The bot account, in `ready`.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Bot<'a> {
-    pub id: &'a str,
-    pub username: &'a str,
+/// The bot account, in `ready` and the `status` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bot {
+    pub id: String,
+    pub username: String,
 }
 
 /// How events reach the bridge.
@@ -279,10 +279,15 @@ mod tests {
     #[test]
     fn ready_line() {
         let bot = Bot {
-            id: "b1",
-            username: "openclaw",
+            id: "b1".into(),
+            username: "openclaw".into(),
         };
-        let ready = Ready::new(bot, Some("t1"), "10.11.0.1.x.true", Transport::Websocket);
+        let ready = Ready::new(
+            bot.clone(),
+            Some("t1"),
+            "10.11.0.1.x.true",
+            Transport::Websocket,
+        );
         assert_eq!(
             Notification::Ready(ready).line(),
             format!(
