@@ -80,40 +80,12 @@ impl Delivery {
             return;
         }
         let post = &posted.post;
-        // Posts that will not be delivered count as seen now; delivered ones count once their
-        // line is written, so a stop in between cannot mark an undelivered post as handled.
-        let progress = &self.shared.progress;
-        let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
-            log::debug!(
-                "post {} has unknown channel type {:?}",
-                post.id,
-                posted.channel_type
-            );
-            progress.seen(post.create_at);
+        let Some((text, mentioned, authorized)) = self.decide(&posted) else {
+            // Posts that will not be delivered count as seen now; delivered ones count once
+            // their line is written, so a stop in between cannot mark an undelivered post as
+            // handled.
+            self.shared.progress.seen(post.create_at);
             return;
-        };
-        let incoming = Incoming {
-            channel_type,
-            channel_id: &post.channel_id,
-            team_id: &posted.team_id,
-            user_id: &post.user_id,
-            post_type: &post.kind,
-            from_bot: post.props.from_bot,
-            from_webhook: post.props.from_webhook,
-            message: &post.message,
-            server_mentioned: posted.mentions.iter().any(|id| *id == self.session.bot.id),
-        };
-        let (text, mentioned, authorized) = match self.session.policy.decide(&incoming) {
-            Verdict::Accept {
-                text,
-                mentioned,
-                authorized,
-            } => (text, mentioned, authorized),
-            Verdict::Drop(reason) => {
-                log::debug!("dropped post {} ({reason:?})", post.id);
-                progress.seen(post.create_at);
-                return;
-            }
         };
         if !self.seen.insert(&post.id) {
             log::debug!("post {} already delivered", post.id);
@@ -145,6 +117,42 @@ impl Delivery {
             let line = job.line(&files);
             self.lanes
                 .complete(&job.posted.post.channel_id, job.ticket, line);
+        }
+    }
+
+    /// The policy's verdict on a post: its text to forward, whether the bot was mentioned and
+    /// whether the sender is authorized; `None` when it is not delivered.
+    fn decide<'p>(&self, posted: &'p Posted) -> Option<(&'p str, bool, bool)> {
+        let post = &posted.post;
+        let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
+            log::debug!(
+                "post {} has unknown channel type {:?}",
+                post.id,
+                posted.channel_type
+            );
+            return None;
+        };
+        let incoming = Incoming {
+            channel_type,
+            channel_id: &post.channel_id,
+            team_id: &posted.team_id,
+            user_id: &post.user_id,
+            post_type: &post.kind,
+            from_bot: post.props.from_bot,
+            from_webhook: post.props.from_webhook,
+            message: &post.message,
+            server_mentioned: posted.mentions.iter().any(|id| *id == self.session.bot.id),
+        };
+        match self.session.policy.decide(&incoming) {
+            Verdict::Accept {
+                text,
+                mentioned,
+                authorized,
+            } => Some((text, mentioned, authorized)),
+            Verdict::Drop(reason) => {
+                log::debug!("dropped post {} ({reason:?})", post.id);
+                None
+            }
         }
     }
 }

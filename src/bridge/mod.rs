@@ -70,6 +70,28 @@ pub fn run(config: Config, link: Link, signal_set: libc::sigset_t) -> i32 {
         stop.clone(),
         Box::new(move |w| remember.delivered(&w.channel_id, &w.post_id, w.create_at)),
     );
+    let (events, stdin, stopping) = hand_out(config, link, &stop, output, media, progress);
+    // Dropped when the event thread ends, which `shut_down` waits for.
+    let (events_alive, events_ended) = mpsc::channel::<()>();
+    spawn("events", &stop, move || {
+        events::run(Arc::new(events));
+        drop(events_alive);
+    });
+    spawn("stdin", &stop, move || dispatch::run(Arc::new(stdin)));
+    let reason = stop.wait();
+    stopping.shut_down(reason, &events_ended)
+}
+
+/// Builds what each thread gets: the event thread, the stdin thread, and the main thread for
+/// stopping them.
+fn hand_out(
+    config: Config,
+    link: Link,
+    stop: &Arc<Stop>,
+    output: Output,
+    media: Arc<Media>,
+    progress: Arc<Progress>,
+) -> (EventsShare, StdinShare, Stopping) {
     let transport = if config.use_websocket {
         Transport::Websocket
     } else {
@@ -83,15 +105,20 @@ pub fn run(config: Config, link: Link, signal_set: libc::sigset_t) -> i32 {
     ));
     let stats = Arc::new(Stats::new(transport.as_str()));
     let session = Arc::new(SessionCell::default());
-    let ws_interrupt = WsInterrupt::default();
-    let inflight = Arc::new(InFlight::default());
+    let stopping = Stopping {
+        output: output.clone(),
+        stats: stats.clone(),
+        ws_interrupt: WsInterrupt::default(),
+        inflight: Arc::new(InFlight::default()),
+        progress: progress.clone(),
+    };
     let stdin = StdinShare {
         api: api.clone(),
         stop: stop.clone(),
         output: output.clone(),
         stats: stats.clone(),
         session: session.clone(),
-        inflight: inflight.clone(),
+        inflight: stopping.inflight.clone(),
         media: media.clone(),
         login_wait: config.retry_budget,
     };
@@ -100,29 +127,14 @@ pub fn run(config: Config, link: Link, signal_set: libc::sigset_t) -> i32 {
         link,
         api,
         stop: stop.clone(),
-        output: output.clone(),
-        stats: stats.clone(),
-        session,
-        ws_interrupt: ws_interrupt.clone(),
-        media,
-        progress: progress.clone(),
-    };
-    // Dropped when the event thread ends, which `shut_down` waits for.
-    let (events_alive, events_ended) = mpsc::channel::<()>();
-    spawn("events", &stop, move || {
-        events::run(Arc::new(events));
-        drop(events_alive);
-    });
-    spawn("stdin", &stop, move || dispatch::run(Arc::new(stdin)));
-    let reason = stop.wait();
-    let stopping = Stopping {
         output,
         stats,
-        ws_interrupt,
-        inflight,
+        session,
+        ws_interrupt: stopping.ws_interrupt.clone(),
+        media,
         progress,
     };
-    stopping.shut_down(reason, &events_ended)
+    (events, stdin, stopping)
 }
 
 /// Opens (creates) `mediaDir` and starts the sweep of old downloads. A folder that cannot be
