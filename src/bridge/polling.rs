@@ -162,27 +162,20 @@ impl Poller {
     fn failed(&mut self, error: &ApiError) -> Duration {
         self.failing = true;
         self.shared.stats.reconnecting();
-        let (trouble, floor, message) = if error.status() == Some(401) {
-            (
-                Trouble::Unauthorized,
-                UNAUTHORIZED_RETRY,
-                format!("Mattermost rejected the bot token ({error}); check channels.mattermost.botToken"),
-            )
+        let (trouble, floor) = if error.status() == Some(401) {
+            (Trouble::Unauthorized, UNAUTHORIZED_RETRY)
         } else {
-            (
-                Trouble::Reconnecting,
-                Duration::ZERO,
-                format!("polling failed: {error}"),
-            )
+            (Trouble::Reconnecting, Duration::ZERO)
+        };
+        let message = match trouble {
+            Trouble::Unauthorized => format!(
+                "Mattermost rejected the bot token ({error}); check channels.mattermost.botToken"
+            ),
+            Trouble::Reconnecting => format!("polling failed: {error}"),
         };
         let delay = self.backoff.next_delay(random::unit()).max(floor);
-        announce::retry(
-            &self.shared,
-            trouble,
-            self.backoff.attempt(),
-            delay,
-            &message,
-        );
+        let attempt = self.backoff.attempt();
+        announce::retry(&self.shared, trouble, attempt, delay, &message);
         delay
     }
 }
