@@ -22,7 +22,6 @@ mod media;
 mod mention;
 mod policy;
 mod print_config;
-mod progress;
 pub mod protocol;
 mod random;
 mod redact;
@@ -32,6 +31,7 @@ mod session;
 mod signals;
 mod stats;
 mod stop;
+mod sync;
 
 use std::process::exit;
 

@@ -4,7 +4,7 @@
 
 use crate::config::{ChatMode, Config, DmPolicy};
 use crate::mention;
-use crate::stop::lock;
+use crate::sync::lock;
 use std::collections::HashSet;
 use std::sync::Mutex;
 

@@ -2,7 +2,7 @@
 //!
 //! It speaks the real protocol over real sockets on 127.0.0.1: HTTP/1.1 with keep-alive for the
 //! REST API v4 and a WebSocket at `/api/v4/websocket` on the same port. The behaviour follows
-//! `shared/MATTERMOST.md` (status codes, JSON shapes, AppError bodies, the post as a JSON string
+//! `docs/mattermost.md` (status codes, JSON shapes, AppError bodies, the post as a JSON string
 //! inside `posted` events, 429 in plain text).
 //!
 //! Design: one accept thread, one thread per TCP connection. A connection that upgrades to a
