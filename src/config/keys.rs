@@ -211,7 +211,7 @@ keys! {
     NAME "name": Kind::Text, None, Plugin, Status::Active,
         "the account id", "the account's display name in OpenClaw";
     STREAMING "streaming": Kind::Either(&[FLAG, choice(StreamingMode::NAMES, None), STREAMING_OBJECT]), None, Plugin, Status::Active,
-        "`\"partial\"`", "`\"partial\"`/`true`: the reply is previewed in one post edited as it grows; `\"off\"`/`false`: one post when done; the object form `{ mode, chunkMode, preview, progress, block }` is accepted, but only `mode` `off`/`partial` is active yet (issue 15)";
+        "`\"partial\"`", "`\"partial\"`/`true`: the reply is previewed in one post edited as it grows; `\"off\"`/`false`: one post when done; the object form `{ mode, chunkMode, preview, progress, block }` is accepted, but only `mode` `off`/`partial` with `chunkMode` `length` is active yet (issue 15)";
     REPLY_TO_MODE_KEY "replyToMode": REPLY_TO_MODE, None, Plugin, Status::Active,
         "`\"off\"`", "channels: `off` threads a reply only under a post in a thread; `first`/`all` always thread under the post; `batched` is accepted, not active yet (issue 15)";
     DEFAULT_ACCOUNT "defaultAccount": Kind::Text, None, Bridge, Status::Active,

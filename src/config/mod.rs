@@ -838,6 +838,172 @@ mod tests {
         assert_eq!(c.catch_up_max_age, Duration::from_secs(3600));
     }
 
+    /// A config written for OpenClaw's own Mattermost plugin (2026.9.5), with every key of its
+    /// schema.
+    const JS_PLUGIN: &str = r#"{ channels: { mattermost: {
+        name: "Chat", capabilities: ["x"], dangerouslyAllowNameMatching: false,
+        markdown: { tables: "code" }, enabled: true, configWrites: true,
+        contextVisibility: "allowlist", historyLimit: 20, mediaMaxMb: 5,
+        botToken: { source: "env", provider: "default", id: "MM_TOKEN" },
+        baseUrl: "https://chat.example.com", chatmode: "onchar", oncharPrefixes: ["!"],
+        requireMention: true,
+        implicitMentions: { replyToBot: true, quotedBot: false, threadParticipation: true },
+        dmPolicy: "pairing", allowFrom: ["@alice", 12345], groupAllowFrom: ["@bob", 7],
+        groupPolicy: "allowlist", textChunkLimit: 3000,
+        streaming: { mode: "progress", chunkMode: "newline",
+          preview: { toolProgress: true, commandText: "status" },
+          progress: { label: false, labels: ["Working"], maxLines: 8, maxLineChars: 120,
+                      toolProgress: false, commandText: "raw" },
+          block: { enabled: true, coalesce: { minChars: 100, maxChars: 800, idleMs: 500 } } },
+        replyToMode: "batched",
+        replyToModeByChatType: { direct: "off", group: "first", channel: "all" },
+        responsePrefix: "[bot] ", actions: { messages: true, reactions: true },
+        commands: { native: "auto", nativeSkills: false,
+                    callbackPath: "/api/channels/mattermost/command",
+                    callbackUrl: "https://gw.example.com/cmd" },
+        interactions: { callbackBaseUrl: "https://gw.example.com", allowedSourceIps: ["10.0.0.0/8"] },
+        groups: { "*": { requireMention: true }, abcdefghijklmnopqrstuvwxyz: { requireMention: false } },
+        network: { dangerouslyAllowPrivateNetwork: true },
+        dmChannelRetry: { maxRetries: 3, initialDelayMs: 500, maxDelayMs: 5000, timeoutMs: 30000 },
+        defaultAccount: "work",
+        accounts: { work: { name: "Work", baseUrl: "https://work.example.com",
+          botToken: { source: "env", provider: "default", id: "WORK_TOKEN" },
+          dmPolicy: "allowlist", groupPolicy: "open", groups: { "*": { requireMention: false } } } },
+    } } }"#;
+
+    #[test]
+    fn a_config_written_for_openclaws_own_plugin_is_accepted() {
+        let fixture = Fixture::new("js-plugin");
+        let path = fixture.write(JS_PLUGIN);
+        let env = |name: &str| match name {
+            "MM_TOKEN" => Some("main-token".to_string()),
+            "WORK_TOKEN" => Some("work-token".to_string()),
+            _ => None,
+        };
+        let load_enabled = |account| match load(Some(&path), account, &env).unwrap() {
+            Loaded::Enabled(c) => *c,
+            Loaded::Disabled { .. } => panic!("disabled"),
+        };
+        let work = load_enabled(None);
+        assert_eq!(work.server.to_string(), "https://work.example.com");
+        assert_eq!(work.token, "work-token");
+        assert_eq!(work.dm_policy, DmPolicy::Allowlist);
+        assert_eq!(work.group_policy, Some(GroupPolicy::Open));
+        let main = load_enabled(Some("default"));
+        assert_eq!(main.server.to_string(), "https://chat.example.com");
+        assert_eq!(main.token, "main-token");
+        assert_eq!(main.dm_policy, DmPolicy::Pairing);
+        assert_eq!(main.chatmode, ChatMode::Prefix);
+        assert_eq!(main.allow_from, vec!["@alice", "12345"]);
+        assert_eq!(main.group_allow_from, vec!["@bob", "7"]);
+        assert_eq!(main.group_policy, Some(GroupPolicy::Allowlist));
+        assert_eq!(main.history_limit, Some(20));
+        assert_eq!(main.text_chunk_limit, Some(3000));
+        assert_eq!(main.media_max_bytes, 5 << 20);
+        // No unknown keys; one line says what is accepted but not active yet.
+        assert_eq!(main.warnings.len(), 2, "{:?}", main.warnings);
+        assert!(main.warnings[0].contains(r#"allowFrom entry "12345" is not a user id"#));
+        assert_eq!(
+            main.warnings[1],
+            "channels.mattermost: accepted but not active yet: streaming, replyToMode, \
+             groupPolicy, groupAllowFrom, groups, implicitMentions, historyLimit, \
+             contextVisibility, actions, replyToModeByChatType, responsePrefix, markdown, \
+             dmChannelRetry, network, capabilities, configWrites, dangerouslyAllowNameMatching \
+             (issue 15); commands, interactions (issue 16)"
+        );
+        assert!(main.not_active.contains(&("commands", "issue 16")));
+    }
+
+    #[test]
+    fn keys_not_active_yet_still_have_their_types_checked() {
+        let base = "serverUrl:'https://a.b', botToken:'tok'";
+        let cases = [
+            ("groupPolicy:'closed'", r#"channels.mattermost.groupPolicy is "closed" (use one of "open", "disabled", "allowlist")"#),
+            ("historyLimit:2.5", "channels.mattermost.historyLimit must be a whole number"),
+            ("streaming:{mode:'fast'}", r#"channels.mattermost.streaming.mode is "fast" (use one of "off", "partial", "block", "progress")"#),
+            ("streaming:5", r#"channels.mattermost.streaming must be true or false or one of "off", "partial", "block", "progress" or an object { mode, chunkMode, preview, progress, block } (got 5)"#),
+            ("replyToMode:'never'", r#"channels.mattermost.replyToMode is "never" (use one of "off", "first", "all", "batched")"#),
+            ("dmChannelRetry:{maxRetries:11}", "channels.mattermost.dmChannelRetry.maxRetries must be a whole number from 0 to 10 (got 11)"),
+            ("groups:{'*':{requireMention:'yes'}}", r#"channels.mattermost.groups.*.requireMention must be true or false (got "yes")"#),
+            ("implicitMentions:{replyTobot:true}", "channels.mattermost.implicitMentions.replyTobot is not a key of implicitMentions (it takes: replyToBot, quotedBot, threadParticipation)"),
+            ("commands:{native:'sometimes'}", r#"channels.mattermost.commands.native must be "auto" (got "sometimes")"#),
+            ("groupAllowFrom:[true]", "channels.mattermost.groupAllowFrom[0] must be a string (got true)"),
+            ("binaryPath:7", "channels.mattermost.binaryPath must be a string (got 7)"),
+        ];
+        for (extra, expected) in cases {
+            let message = error(
+                &format!("{{channels:{{mattermost:{{{base}, {extra}}}}}}}"),
+                &[],
+            );
+            assert!(
+                message.contains(expected),
+                "{extra}\n  got: {message}\n  want: {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn require_mention_decides_the_chatmode_when_chatmode_is_unset() {
+        let base = "serverUrl:'https://a.b', botToken:'tok', allowFrom:['@a']";
+        for (extra, mode) in [
+            ("requireMention:false", ChatMode::EveryPost),
+            ("requireMention:true", ChatMode::Mention),
+            ("chatmode:'onchar', requireMention:false", ChatMode::Prefix),
+            ("chatmode:'always'", ChatMode::EveryPost),
+        ] {
+            let c = config(
+                &format!("{{channels:{{mattermost:{{{base}, {extra}}}}}}}"),
+                &[],
+            );
+            assert_eq!(c.chatmode, mode, "{extra}");
+            assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        }
+    }
+
+    #[test]
+    fn secret_sources_the_bridge_cannot_read_are_named() {
+        for source in ["file", "exec", "store"] {
+            let message = error(
+                &format!("{{channels:{{mattermost:{{serverUrl:'https://a.b', botToken:{{source:'{source}', provider:'default', id:'/x'}}}}}}}}"),
+                &[],
+            );
+            assert!(
+                message.contains(&format!(
+                    "channels.mattermost.botToken uses secret source \"{source}\", which this bridge does not support yet"
+                )),
+                "{message}"
+            );
+        }
+    }
+
+    /// `--print-config` shows every key the bridge reads, from the table, with enums as words.
+    #[test]
+    fn print_config_shows_every_key_the_bridge_reads() {
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', chatmode:'always', dmPolicy:'open', groupPolicy:'open'}}}",
+            &[],
+        );
+        let printed: Value = serde_json::from_str(&print::render(&c)).unwrap();
+        let shown = &printed["channels.mattermost"];
+        for key in keys::KEYS {
+            let read_by_bridge = key.reader == keys::Reader::Bridge && key.is_active();
+            let not_a_value = matches!(
+                key.name,
+                "baseUrl" | "requireMention" | "accounts" | "defaultAccount"
+            );
+            if read_by_bridge && !not_a_value {
+                assert!(shown.get(key.name).is_some(), "{} is printed", key.name);
+            }
+        }
+        assert_eq!(shown["chatmode"]["value"], "onmessage");
+        assert_eq!(shown["dmPolicy"]["value"], "open");
+        assert_eq!(shown["botToken"]["value"], "[redacted]");
+        assert_eq!(shown["retryBudget"]["value"], 60_000);
+        assert_eq!(shown["mediaMaxTotalMb"]["value"], 1024.0);
+        assert_eq!(printed["notActiveYet"], serde_json::json!(["groupPolicy"]));
+        assert!(!printed.to_string().contains("\"tok\""));
+    }
+
     #[test]
     fn locate_follows_precedence() {
         let vars: HashMap<&str, &str> = [
