@@ -10,7 +10,12 @@ export const CHANNEL_ID = "mattermost";
 export const DEFAULT_ACCOUNT_ID = "default";
 export const BINARY_NAME = "openclaw-mattermost";
 
-/** Keys only this plugin reads; they are not passed to the bridge. */
+/** The `dmPolicy` when the account sets none (the schema's default; the bridge alone uses
+ * `allowlist`, which needs no host: docs/configuration.md). */
+export const DEFAULT_DM_POLICY = "pairing";
+
+/** Keys only this plugin reads; they are not passed to the bridge (the keys it reads but does
+ * not act on yet are, so the bridge lists them as "not active yet"). */
 const PLUGIN_KEYS = new Set(["binaryPath", "streaming", "replyToMode", "accounts", "defaultAccount", "name"]);
 
 function section(cfg) {
@@ -44,7 +49,8 @@ export function resolveAccount(cfg, accountId) {
     configured: Boolean(serverUrl) && hasToken,
     serverUrl,
     config,
-    dmPolicy: config.dmPolicy ?? "allowlist",
+    // OpenClaw's own Mattermost plugin's default: this plugin runs OpenClaw's pairing flow.
+    dmPolicy: config.dmPolicy ?? DEFAULT_DM_POLICY,
     allowFrom: Array.isArray(config.allowFrom) ? config.allowFrom.map(String) : [],
     streaming: normalizeStreaming(config.streaming),
     replyToMode: ["off", "first", "all"].includes(config.replyToMode) ? config.replyToMode : "off",
@@ -163,6 +169,7 @@ export function bridgeConfig(account, { env = process.env, paths = {} } = {}) {
   for (const key of ["stateFile", "mediaDir"]) {
     if (!block[key] && paths[key]) block[key] = paths[key];
   }
+  block.dmPolicy ??= account.dmPolicy;
   return { text: `${toJson5({ channels: { [CHANNEL_ID]: block } })}\n`, env: childEnv };
 }
 
