@@ -1001,6 +1001,7 @@ mod tests {
         assert_eq!(shown["retryBudget"]["value"], 60_000);
         assert_eq!(shown["mediaMaxTotalMb"]["value"], 1024.0);
         assert_eq!(printed["notActiveYet"], serde_json::json!(["groupPolicy"]));
+        assert!(shown.get("groupPolicy").is_none() && shown.get("historyLimit").is_none());
         assert!(!printed.to_string().contains("\"tok\""));
     }
 

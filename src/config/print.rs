@@ -9,7 +9,8 @@ use serde_json::{json, Map};
 
 pub fn render(config: &Config) -> String {
     let mut keys = Map::new();
-    for key in KEYS {
+    // Keys not active yet are listed under `notActiveYet` instead: they have no value in effect.
+    for key in KEYS.iter().filter(|key| key.is_active()) {
         let Some(value) = config.values.get(key.name) else {
             continue;
         };
