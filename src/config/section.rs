@@ -284,16 +284,16 @@ impl<'a> Section<'a> {
         })
     }
 
-    /// `mediaDir`, else `$OPENCLAW_STATE_DIR/media/mattermost`, else this user's own:
-    /// `$XDG_STATE_HOME` or `~/.local/state` (`openclaw-mattermost/media` in it), else (no
-    /// home, or `/`, e.g. a `scratch` container) `<temp dir>/openclaw-mattermost-<uid>/media`.
     fn media_dir(&self) -> Result<PathBuf, ConfigError> {
-        let dir = self.default_media_dir()?;
+        let dir = self.configured_or_default_media_dir()?;
         self.note(&keys::MEDIA_DIR, json!(dir.display().to_string()));
         Ok(dir)
     }
 
-    fn default_media_dir(&self) -> Result<PathBuf, ConfigError> {
+    /// `mediaDir`, else `$OPENCLAW_STATE_DIR/media/mattermost`, else this user's own:
+    /// `$XDG_STATE_HOME` or `~/.local/state` (`openclaw-mattermost/media` in it), else (no
+    /// home, or `/`, e.g. a `scratch` container) `<temp dir>/openclaw-mattermost-<uid>/media`.
+    fn configured_or_default_media_dir(&self) -> Result<PathBuf, ConfigError> {
         if let Some(dir) = self.string("mediaDir")? {
             return Ok(PathBuf::from(dir));
         }
