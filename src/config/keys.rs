@@ -244,8 +244,8 @@ keys! {
         "", "`{ dangerouslyAllowPrivateNetwork }` (this bridge does not block private addresses)";
     CAPABILITIES "capabilities": Kind::List, None, Plugin, PARITY,
         "", "capability tags of the channel in OpenClaw";
-    CONFIG_WRITES "configWrites": FLAG, None, Plugin, PARITY,
-        "", "whether the channel may write OpenClaw's config";
+    CONFIG_WRITES "configWrites": FLAG, None, Plugin, Status::Active,
+        "allowed", "read by OpenClaw itself: `false` refuses config writes requested from this channel";
     DANGEROUSLY_ALLOW_NAME_MATCHING "dangerouslyAllowNameMatching": FLAG, None, Bridge, PARITY,
         "", "match allow lists by display name too";
     COMMANDS_KEY "commands": Kind::Object(&[("native", AUTO_OR_FLAG), ("nativeSkills", AUTO_OR_FLAG), ("callbackPath", Kind::Text), ("callbackUrl", Kind::Text)]), None, Plugin, COMMANDS,

@@ -908,7 +908,7 @@ mod tests {
             "channels.mattermost: accepted but not active yet: streaming, replyToMode, \
              groupPolicy, groupAllowFrom, groups, implicitMentions, historyLimit, \
              contextVisibility, actions, replyToModeByChatType, responsePrefix, markdown, \
-             dmChannelRetry, network, capabilities, configWrites, dangerouslyAllowNameMatching \
+             dmChannelRetry, network, capabilities, dangerouslyAllowNameMatching \
              (issue 15); commands, interactions (issue 16)"
         );
         assert!(main.not_active.contains(&("commands", "issue 16")));
