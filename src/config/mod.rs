@@ -91,7 +91,7 @@ pub struct Config {
     /// Things worth a warning that do not stop the bridge (unknown keys, plain http).
     pub warnings: Vec<String>,
     /// Each bridge key's value in effect, as `--print-config` shows it (the token redacted).
-    pub values: BTreeMap<&'static str, Value>,
+    pub values: Map<String, Value>,
     /// Where each key's value came from: `file`, `file (${VAR})`, `env VAR` or `default`.
     pub sources: BTreeMap<&'static str, String>,
 }

@@ -24,7 +24,7 @@ pub(super) struct Section<'a> {
     /// `MATTERMOST_URL` and friends may fill unset keys (the default account only).
     fallbacks: bool,
     /// The value in effect of each key read so far, for `--print-config`.
-    values: RefCell<BTreeMap<&'static str, Value>>,
+    values: RefCell<Map<String, Value>>,
 }
 
 impl<'a> Section<'a> {
@@ -101,7 +101,7 @@ impl<'a> Section<'a> {
             history_limit: self.count(&keys::HISTORY_LIMIT)?,
             not_active,
             warnings,
-            values: BTreeMap::new(),
+            values: Map::new(),
             sources: BTreeMap::new(),
         };
         config.values = self.values.take();
@@ -152,11 +152,11 @@ impl<'a> Section<'a> {
 
     /// Records the value in effect of `key` for `--print-config`.
     fn note(&self, key: &Key, value: Value) {
-        self.values.borrow_mut().insert(key.name, value);
+        self.values.borrow_mut().insert(key.name.to_string(), value);
     }
 
     /// Where each noted key's value comes from, for `--print-config` and `--check`.
-    fn sources(&self, values: &BTreeMap<&'static str, Value>) -> BTreeMap<&'static str, String> {
+    fn sources(&self, values: &Map<String, Value>) -> BTreeMap<&'static str, String> {
         let env_set = |var: &str| (self.env)(var).is_some_and(|v| !v.trim().is_empty());
         KEYS.iter()
             .filter(|key| values.contains_key(key.name))
@@ -555,18 +555,23 @@ impl<'a> Section<'a> {
 
     /// The key's word as its enum, when set.
     fn optional_choice<T: FromStr>(&self, key: &Key) -> Result<Option<T>, ConfigError> {
+        Ok(self.word(key)?.and_then(|word| word.parse().ok()))
+    }
+
+    /// The key's word, when set and one of the key's words.
+    fn word(&self, key: &Key) -> Result<Option<&'static str>, ConfigError> {
         let Some(text) = self.string(key.name)? else {
             return Ok(None);
         };
-        let words = match key.kind {
-            Kind::Choice { words, .. } => words,
-            _ => unreachable!("{} is a choice", key.name),
+        let Kind::Choice { words, .. } = key.kind else {
+            unreachable!("{} is a choice", key.name)
         };
-        let value = text.parse().map_err(|_| {
-            self.invalid(key.name, &format!("is \"{text}\""), &shape::one_of(words))
-        })?;
-        self.note(key, json!(text));
-        Ok(Some(value))
+        let Some(word) = words.iter().find(|w| **w == text) else {
+            let fix = shape::one_of(words);
+            return Err(self.invalid(key.name, &format!("is \"{text}\""), &fix));
+        };
+        self.note(key, json!(word));
+        Ok(Some(word))
     }
 
     fn missing(&self, key: &str, var: &str) -> ConfigError {
@@ -588,13 +593,22 @@ impl<'a> Section<'a> {
 
 /// The one line that lists the configured keys without effect yet, by the issue they wait on.
 fn not_active_line(keys: &[(&'static str, &'static str)]) -> String {
-    let mut by_issue: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (key, issue) in keys {
-        by_issue.entry(issue).or_default().push(key);
+    let mut issues: Vec<&str> = Vec::new();
+    for (_, issue) in keys {
+        if !issues.contains(issue) {
+            issues.push(issue);
+        }
     }
-    let parts: Vec<String> = by_issue
+    let parts: Vec<String> = issues
         .iter()
-        .map(|(issue, keys)| format!("{} ({issue})", keys.join(", ")))
+        .map(|issue| {
+            let names: Vec<&str> = keys
+                .iter()
+                .filter(|(_, i)| i == issue)
+                .map(|(name, _)| *name)
+                .collect();
+            format!("{} ({issue})", names.join(", "))
+        })
         .collect();
     format!(
         "{SECTION}: accepted but not active yet: {}",
