@@ -186,7 +186,7 @@ pub fn key_table() -> String {
     let mut out = String::from(
         "| key | type | default | env | read by | meaning |\n|---|---|---|---|---|---|\n",
     );
-    for key in KEYS {
+    for key in KEYS.iter() {
         let reader = match key.reader {
             Reader::Bridge => "bridge",
             Reader::Plugin => "plugin",

@@ -131,21 +131,30 @@ const STREAMING_OBJECT: Kind = Kind::Object(&[
     ),
 ]);
 
-/// Declares each key as a constant (for the code that reads it), `KEYS` (all of them, in the
-/// documentation's order) and, for the tests that write the schema and the documentation,
-/// each key's default as written in the docs (`""`: derived from its kind) and its meaning.
+/// Declares `KEYS` (every key, in the documentation's order, in one static table), a constant
+/// per key pointing into it (for the code that reads the key) and, for the tests that write the
+/// schema and the documentation, each key's default as written in the docs (`""`: derived from
+/// its kind) and its meaning.
 macro_rules! keys {
     ($($konst:ident $name:literal: $kind:expr, $env:expr, $reader:ident, $status:expr,
        $default_doc:literal, $doc:literal;)+) => {
-        $(pub const $konst: Key = Key {
+        /// Each key's place in `KEYS`.
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        enum Place {
+            $($konst,)+
+        }
+
+        // Every key has its constant, whether this crate reads it or only the plugin does.
+        $(#[allow(dead_code)]
+        pub const $konst: &Key = &KEYS[Place::$konst as usize];)+
+
+        pub static KEYS: [Key; [$(Place::$konst),+].len()] = [$(Key {
             name: $name,
             kind: $kind,
             env: $env,
             reader: Reader::$reader,
             status: $status,
-        };)+
-
-        pub const KEYS: &[Key] = &[$($konst),+];
+        }),+];
 
         /// `(default as documented, meaning)` per key of `KEYS`, in the same order.
         #[cfg(test)]

@@ -242,7 +242,7 @@ fn check_section(
     fallbacks: bool,
 ) -> Result<Loaded, ConfigError> {
     let reader = Section::new(section, env, hint, fallbacks);
-    if !reader.bool(&keys::ENABLED)? {
+    if !reader.bool(keys::ENABLED)? {
         return Ok(Loaded::Disabled { file });
     }
     let mut config = reader.build()?;
@@ -985,7 +985,7 @@ mod tests {
         );
         let printed: Value = serde_json::from_str(&print::render(&c)).unwrap();
         let shown = &printed["channels.mattermost"];
-        for key in keys::KEYS {
+        for key in keys::KEYS.iter() {
             let read_by_bridge = key.reader == keys::Reader::Bridge && key.is_active();
             let not_a_value = matches!(
                 key.name,

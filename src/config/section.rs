@@ -49,11 +49,11 @@ impl<'a> Section<'a> {
         let server = self.server_url(&mut warnings)?;
         let token = self.token()?;
         let chatmode = self.chatmode()?;
-        let onchar_prefixes = match self.string_list(&keys::ONCHAR_PREFIXES)? {
+        let onchar_prefixes = match self.string_list(keys::ONCHAR_PREFIXES)? {
             Some(list) => list,
             None => vec![">".to_string(), "!".to_string()],
         };
-        self.note(&keys::ONCHAR_PREFIXES, json!(onchar_prefixes));
+        self.note(keys::ONCHAR_PREFIXES, json!(onchar_prefixes));
         if onchar_prefixes.iter().any(|p| p.is_empty()) {
             return Err(self.invalid(
                 "oncharPrefixes",
@@ -61,11 +61,11 @@ impl<'a> Section<'a> {
                 "use non-empty strings such as \">\" or \"!\"",
             ));
         }
-        let allow_from = self.string_list(&keys::ALLOW_FROM)?.unwrap_or_default();
-        self.note(&keys::ALLOW_FROM, json!(allow_from));
+        let allow_from = self.string_list(keys::ALLOW_FROM)?.unwrap_or_default();
+        self.note(keys::ALLOW_FROM, json!(allow_from));
         warnings.extend(allow_from_warnings(&allow_from));
-        let allow_channels = self.string_list(&keys::ALLOW_CHANNELS)?.unwrap_or_default();
-        self.note(&keys::ALLOW_CHANNELS, json!(allow_channels));
+        let allow_channels = self.string_list(keys::ALLOW_CHANNELS)?.unwrap_or_default();
+        self.note(keys::ALLOW_CHANNELS, json!(allow_channels));
         if !not_active.is_empty() {
             warnings.push(not_active_line(&not_active));
         }
@@ -74,31 +74,31 @@ impl<'a> Section<'a> {
             server,
             token,
             allow_from,
-            team_id: self.string_or_env(&keys::TEAM_ID)?,
+            team_id: self.string_or_env(keys::TEAM_ID)?,
             allow_channels,
-            respond_to_mentions: self.bool(&keys::RESPOND_TO_MENTIONS)?,
-            respond_to_dms: self.bool(&keys::RESPOND_TO_DMS)?,
-            reconnect_interval: self.millis(&keys::RECONNECT_INTERVAL)?,
+            respond_to_mentions: self.bool(keys::RESPOND_TO_MENTIONS)?,
+            respond_to_dms: self.bool(keys::RESPOND_TO_DMS)?,
+            reconnect_interval: self.millis(keys::RECONNECT_INTERVAL)?,
             chatmode,
             onchar_prefixes,
-            dm_policy: self.choice(&keys::DM_POLICY)?,
-            allow_bots: self.bool(&keys::ALLOW_BOTS)?,
+            dm_policy: self.choice(keys::DM_POLICY)?,
+            allow_bots: self.bool(keys::ALLOW_BOTS)?,
             text_chunk_limit: self.text_chunk_limit()?,
-            retry_budget: self.millis(&keys::RETRY_BUDGET)?,
+            retry_budget: self.millis(keys::RETRY_BUDGET)?,
             media_dir: self.media_dir()?,
-            media_max_bytes: self.megabytes(&keys::MEDIA_MAX_MB)?,
+            media_max_bytes: self.megabytes(keys::MEDIA_MAX_MB)?,
             media_max_total_bytes: self.media_max_total_bytes()?,
             media_retention: self.media_retention()?,
-            use_websocket: self.bool(&keys::USE_WEBSOCKET)?,
-            poll_interval: self.millis(&keys::POLL_INTERVAL)?,
-            ca_file: self.path(&keys::CA_FILE)?,
+            use_websocket: self.bool(keys::USE_WEBSOCKET)?,
+            poll_interval: self.millis(keys::POLL_INTERVAL)?,
+            ca_file: self.path(keys::CA_FILE)?,
             state_file: self.state_file()?,
-            catch_up_max_age: self.millis(&keys::CATCH_UP_MAX_AGE)?,
-            group_policy: self.optional_choice(&keys::GROUP_POLICY)?,
+            catch_up_max_age: self.millis(keys::CATCH_UP_MAX_AGE)?,
+            group_policy: self.optional_choice(keys::GROUP_POLICY)?,
             group_allow_from: self
-                .string_list(&keys::GROUP_ALLOW_FROM)?
+                .string_list(keys::GROUP_ALLOW_FROM)?
                 .unwrap_or_default(),
-            history_limit: self.count(&keys::HISTORY_LIMIT)?,
+            history_limit: self.count(keys::HISTORY_LIMIT)?,
             not_active,
             warnings,
             values: Map::new(),
@@ -116,7 +116,7 @@ impl<'a> Section<'a> {
     /// not active yet), and lists the configured ones that have no effect yet.
     fn check_other_keys(&self) -> Result<Vec<(&'static str, &'static str)>, ConfigError> {
         let mut not_active = Vec::new();
-        for key in KEYS {
+        for key in KEYS.iter() {
             let Some(value) = self.value(key.name) else {
                 continue;
             };
@@ -139,14 +139,14 @@ impl<'a> Section<'a> {
     fn chatmode(&self) -> Result<super::ChatMode, ConfigError> {
         use super::ChatMode;
         let mode = match (
-            self.optional_choice::<ChatMode>(&keys::CHATMODE)?,
-            self.flag(&keys::REQUIRE_MENTION)?,
+            self.optional_choice::<ChatMode>(keys::CHATMODE)?,
+            self.flag(keys::REQUIRE_MENTION)?,
         ) {
             (Some(mode), _) => mode,
             (None, Some(false)) => ChatMode::EveryPost,
             (None, _) => ChatMode::Mention,
         };
-        self.note(&keys::CHATMODE, json!(mode.to_string()));
+        self.note(keys::CHATMODE, json!(mode.to_string()));
         Ok(mode)
     }
 
@@ -223,7 +223,7 @@ impl<'a> Section<'a> {
                 "{SECTION}.{key} uses plain http://: the bot token travels unencrypted"
             ));
         }
-        self.note(&keys::SERVER_URL, json!(url.to_string()));
+        self.note(keys::SERVER_URL, json!(url.to_string()));
         Ok(url)
     }
 
@@ -243,7 +243,7 @@ impl<'a> Section<'a> {
                 )),
             };
         let token = token.trim().to_string();
-        self.note(&keys::BOT_TOKEN, json!("[redacted]"));
+        self.note(keys::BOT_TOKEN, json!("[redacted]"));
         if token.is_empty() {
             return Err(self.invalid("botToken", "is empty", "set it to the bot's access token"));
         }
@@ -286,7 +286,7 @@ impl<'a> Section<'a> {
 
     fn media_dir(&self) -> Result<PathBuf, ConfigError> {
         let dir = self.configured_or_default_media_dir()?;
-        self.note(&keys::MEDIA_DIR, json!(dir.display().to_string()));
+        self.note(keys::MEDIA_DIR, json!(dir.display().to_string()));
         Ok(dir)
     }
 
@@ -329,15 +329,15 @@ impl<'a> Section<'a> {
                 .map(|dir| Path::new(&dir).join("mattermost-state.json")),
         };
         let shown = file.as_ref().map(|f| f.display().to_string());
-        self.note(&keys::STATE_FILE, json!(shown));
+        self.note(keys::STATE_FILE, json!(shown));
         Ok(file)
     }
 
     /// `mediaMaxTotalMb` (default 1024); 0 or Infinity: no cap.
     fn media_max_total_bytes(&self) -> Result<u64, ConfigError> {
-        match self.megabytes(&keys::MEDIA_MAX_TOTAL_MB)? {
+        match self.megabytes(keys::MEDIA_MAX_TOTAL_MB)? {
             0 | NO_LIMIT => {
-                self.note(&keys::MEDIA_MAX_TOTAL_MB, json!(0));
+                self.note(keys::MEDIA_MAX_TOTAL_MB, json!(0));
                 Ok(u64::MAX)
             }
             bytes => Ok(bytes),
@@ -346,9 +346,10 @@ impl<'a> Section<'a> {
 
     /// `mediaRetentionHours` (default 24); 0 keeps files forever.
     fn media_retention(&self) -> Result<Option<Duration>, ConfigError> {
-        let key = &keys::MEDIA_RETENTION_HOURS;
-        let Kind::Hours(default) = key.kind else {
-            unreachable!("{} is a number of hours", key.name)
+        let key = keys::MEDIA_RETENTION_HOURS;
+        let default = match key.kind {
+            Kind::Hours(default) => default,
+            _ => 0.0,
         };
         let hours = self.number(key.name, default, 0.0)?;
         if hours == 0.0 {
@@ -362,15 +363,16 @@ impl<'a> Section<'a> {
 
     fn text_chunk_limit(&self) -> Result<Option<usize>, ConfigError> {
         let limit = self
-            .count(&keys::TEXT_CHUNK_LIMIT)?
+            .count(keys::TEXT_CHUNK_LIMIT)?
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         Ok(limit)
     }
 
     /// A whole number within the key's bounds, when set; `Infinity` saturates at [`NO_LIMIT`].
     fn count(&self, key: &Key) -> Result<Option<u64>, ConfigError> {
-        let Kind::Count { min, max } = key.kind else {
-            unreachable!("{} is a count", key.name)
+        let (min, max) = match key.kind {
+            Kind::Count { min, max } => (min, max),
+            _ => (0, NO_LIMIT),
         };
         if self.value(key.name).is_none() {
             self.note(key, Value::Null);
@@ -471,9 +473,7 @@ impl<'a> Section<'a> {
 
     /// A key with a default (`Kind::Bool(Some(_))`).
     pub(super) fn bool(&self, key: &Key) -> Result<bool, ConfigError> {
-        let Kind::Bool(Some(default)) = key.kind else {
-            unreachable!("{} is a flag with a default", key.name)
-        };
+        let default = matches!(key.kind, Kind::Bool(Some(true)));
         let b = self.flag(key)?.unwrap_or(default);
         self.note(key, json!(b));
         Ok(b)
@@ -517,8 +517,9 @@ impl<'a> Section<'a> {
     /// A duration in milliseconds, at least the key's minimum; `Infinity` saturates at
     /// [`NO_LIMIT`].
     fn millis(&self, key: &Key) -> Result<Duration, ConfigError> {
-        let Kind::Millis { default, min } = key.kind else {
-            unreachable!("{} is a duration", key.name)
+        let (default, min) = match key.kind {
+            Kind::Millis { default, min } => (default, min),
+            _ => (0, 0),
         };
         let ms = saturating_count(self.number(key.name, default as f64, min as f64)?, 1.0);
         self.note(key, json!(ms));
@@ -527,8 +528,9 @@ impl<'a> Section<'a> {
 
     /// A size in megabytes (fractions allowed), as bytes; `Infinity` saturates at [`NO_LIMIT`].
     fn megabytes(&self, key: &Key) -> Result<u64, ConfigError> {
-        let Kind::Megabytes(default) = key.kind else {
-            unreachable!("{} is a size", key.name)
+        let default = match key.kind {
+            Kind::Megabytes(default) => default,
+            _ => 0.0,
         };
         let bytes = saturating_count(self.number(key.name, default, 0.0)?, MIB);
         self.note(key, json!(bytes as f64 / MIB));
@@ -537,22 +539,18 @@ impl<'a> Section<'a> {
 
     /// The key's word as its enum, else the key's default.
     fn choice<T: FromStr>(&self, key: &Key) -> Result<T, ConfigError> {
-        if let Some(value) = self.optional_choice(key)? {
-            return Ok(value);
-        }
-        let Kind::Choice {
-            default: Some(word),
-            ..
-        } = key.kind
-        else {
-            unreachable!("{} has a default", key.name)
+        let word = match (self.word(key)?, key.kind) {
+            (Some(word), _) => word,
+            (None, Kind::Choice { default, .. }) => {
+                let word = default.unwrap_or_default();
+                self.note(key, json!(word));
+                word
+            }
+            (None, _) => "",
         };
-        self.note(key, json!(word));
-        Ok(word
-            .parse()
-            .unwrap_or_else(|_| unreachable!("{}'s default is one of its words", key.name)))
+        word.parse()
+            .map_err(|_| self.invalid(key.name, "has no default", "set it"))
     }
-
     /// The key's word as its enum, when set.
     fn optional_choice<T: FromStr>(&self, key: &Key) -> Result<Option<T>, ConfigError> {
         Ok(self.word(key)?.and_then(|word| word.parse().ok()))
@@ -563,8 +561,9 @@ impl<'a> Section<'a> {
         let Some(text) = self.string(key.name)? else {
             return Ok(None);
         };
-        let Kind::Choice { words, .. } = key.kind else {
-            unreachable!("{} is a choice", key.name)
+        let words = match key.kind {
+            Kind::Choice { words, .. } => words,
+            _ => &[],
         };
         let Some(word) = words.iter().find(|w| **w == text) else {
             let fix = shape::one_of(words);
