@@ -55,9 +55,9 @@ fn schema_of(kind: &Kind) -> Value {
             }
             s
         }
-        Kind::Choice { words, default } => {
+        Kind::Choice { words, .. } => {
             let mut s = json!({"type": "string", "enum": words});
-            if let Some(d) = default {
+            if let Some(d) = kind.default_word() {
                 s["default"] = json!(d);
             }
             s
@@ -120,7 +120,7 @@ fn description(key: &Key) -> String {
         text.push_str(&format!(" (env {var})"));
     }
     if let Status::Waits(issue) = key.status {
-        text = format!("accepted, not active yet ({issue}): {text}");
+        text = format!("accepted, not active yet (issue {issue}): {text}");
     }
     text
 }
@@ -174,10 +174,10 @@ fn default_doc(key: &Key) -> String {
         Kind::Bool(Some(d)) => format!("`{d}`"),
         Kind::Millis { default, .. } => format!("`{default}`"),
         Kind::Megabytes(d) | Kind::Hours(d) => format!("`{d}`"),
-        Kind::Choice {
-            default: Some(d), ..
-        } => format!("`\"{d}\"`"),
-        _ => "unset".into(),
+        _ => match key.kind.default_word() {
+            Some(d) => format!("`\"{d}\"`"),
+            None => "unset".into(),
+        },
     }
 }
 
@@ -193,7 +193,7 @@ pub fn key_table() -> String {
         };
         let meaning = match key.status {
             Status::Active => doc(key).1.to_string(),
-            Status::Waits(issue) => format!("**Not active yet ({issue}).** {}", doc(key).1),
+            Status::Waits(issue) => format!("**Not active yet (issue {issue}).** {}", doc(key).1),
         };
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {reader} | {meaning} |\n",

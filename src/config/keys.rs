@@ -29,10 +29,10 @@ pub enum Kind {
     Hours(f64),
     /// A whole number in `min..=max`, without a default.
     Count { min: u64, max: u64 },
-    /// One of the words; `default` when unset, if any.
+    /// One of the words; `words[default]` when unset (none: [`NO_DEFAULT`]).
     Choice {
         words: &'static [&'static str],
-        default: Option<&'static str>,
+        default: u8,
     },
     /// Exactly this JSON value (`"auto"`, `false`).
     Literal(&'static str),
@@ -61,8 +61,8 @@ pub enum Reader {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Active,
-    /// Accepted and checked, but without effect until the named issue lands.
-    Waits(&'static str),
+    /// Accepted and checked, but without effect until this issue lands.
+    Waits(u16),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -84,11 +84,56 @@ impl Key {
 
 /// The issue the keys of OpenClaw's own Mattermost plugin wait on, and the one for slash
 /// commands and buttons.
-const PARITY: Status = Status::Waits("issue 15");
-const COMMANDS: Status = Status::Waits("issue 16");
+const PARITY: Status = Status::Waits(15);
+const COMMANDS: Status = Status::Waits(16);
 
+/// A `Kind::Choice` without a default.
+pub const NO_DEFAULT: u8 = u8::MAX;
+
+impl Kind {
+    /// The word a choice takes when unset, if any.
+    pub fn default_word(&self) -> Option<&'static str> {
+        match self {
+            Kind::Choice { words, default } => words.get(usize::from(*default)).copied(),
+            _ => None,
+        }
+    }
+}
+
+/// `Kind::Choice` with `default` (one of `words`) kept as its index: the table stays small.
 const fn choice(words: &'static [&'static str], default: Option<&'static str>) -> Kind {
-    Kind::Choice { words, default }
+    let mut index = NO_DEFAULT;
+    if let Some(default) = default {
+        let mut i = 0;
+        while i < words.len() {
+            if same(words[i].as_bytes(), default.as_bytes()) {
+                index = i as u8;
+            }
+            i += 1;
+        }
+        assert!(
+            index != NO_DEFAULT,
+            "a choice's default is one of its words"
+        );
+    }
+    Kind::Choice {
+        words,
+        default: index,
+    }
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 const FLAG: Kind = Kind::Bool(None);
 const WHOLE: u64 = super::NO_LIMIT;

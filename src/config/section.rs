@@ -114,7 +114,7 @@ impl<'a> Section<'a> {
 
     /// Checks the type of every key the bridge does not read itself (the plugin's, and those
     /// not active yet), and lists the configured ones that have no effect yet.
-    fn check_other_keys(&self) -> Result<Vec<(&'static str, &'static str)>, ConfigError> {
+    fn check_other_keys(&self) -> Result<Vec<(&'static str, u16)>, ConfigError> {
         let mut not_active = Vec::new();
         for key in KEYS.iter() {
             let Some(value) = self.value(key.name) else {
@@ -126,7 +126,7 @@ impl<'a> Section<'a> {
             match key.status {
                 Status::Waits(issue) => not_active.push((key.name, issue)),
                 Status::Active if shape::waits_anyway(key.name, value) => {
-                    not_active.push((key.name, "issue 15"));
+                    not_active.push((key.name, 15));
                 }
                 Status::Active => {}
             }
@@ -539,14 +539,13 @@ impl<'a> Section<'a> {
 
     /// The key's word as its enum, else the key's default.
     fn choice<T: FromStr>(&self, key: &Key) -> Result<T, ConfigError> {
-        let word = match (self.word(key)?, key.kind) {
-            (Some(word), _) => word,
-            (None, Kind::Choice { default, .. }) => {
-                let word = default.unwrap_or_default();
+        let word = match self.word(key)? {
+            Some(word) => word,
+            None => {
+                let word = key.kind.default_word().unwrap_or_default();
                 self.note(key, json!(word));
                 word
             }
-            (None, _) => "",
         };
         word.parse()
             .map_err(|_| self.invalid(key.name, "has no default", "set it"))
@@ -591,10 +590,10 @@ impl<'a> Section<'a> {
 }
 
 /// The one line that lists the configured keys without effect yet, by the issue they wait on.
-fn not_active_line(keys: &[(&'static str, &'static str)]) -> String {
-    let mut issues: Vec<&str> = Vec::new();
-    for (_, issue) in keys {
-        if !issues.contains(issue) {
+fn not_active_line(keys: &[(&'static str, u16)]) -> String {
+    let mut issues: Vec<u16> = Vec::new();
+    for &(_, issue) in keys {
+        if !issues.contains(&issue) {
             issues.push(issue);
         }
     }
@@ -606,7 +605,7 @@ fn not_active_line(keys: &[(&'static str, &'static str)]) -> String {
                 .filter(|(_, i)| i == issue)
                 .map(|(name, _)| *name)
                 .collect();
-            format!("{} ({issue})", names.join(", "))
+            format!("{} (issue {issue})", names.join(", "))
         })
         .collect();
     format!(
