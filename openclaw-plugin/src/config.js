@@ -14,9 +14,10 @@ export const BINARY_NAME = "openclaw-mattermost";
  * `allowlist`, which needs no host: docs/configuration.md). */
 export const DEFAULT_DM_POLICY = "pairing";
 
-/** Keys only this plugin reads; they are not passed to the bridge (the keys it reads but does
- * not act on yet are, so the bridge lists them as "not active yet"). */
-const PLUGIN_KEYS = new Set(["binaryPath", "streaming", "replyToMode", "accounts", "defaultAccount", "name"]);
+/** Keys that are not passed to the bridge: where to find it, and the account structure the
+ * plugin has already resolved. The plugin's other keys (`streaming`, `replyToMode`…) are passed
+ * on: the bridge knows them, checks their types and lists the settings not active yet. */
+const PLUGIN_KEYS = new Set(["binaryPath", "accounts", "defaultAccount", "name"]);
 
 function section(cfg) {
   const s = cfg?.channels?.[CHANNEL_ID];
