@@ -13,7 +13,6 @@ mod chunk;
 mod cli;
 mod config;
 mod dedup;
-mod env_vars;
 mod fsutil;
 mod json5;
 mod keepalive;
@@ -21,7 +20,6 @@ pub mod mattermost;
 mod media;
 mod mention;
 mod policy;
-mod print_config;
 pub mod protocol;
 mod random;
 mod redact;
@@ -103,7 +101,7 @@ pub fn main() {
     };
     redact::register_secret(&config.token);
     if print_only {
-        println!("{}", print_config::render(&config));
+        println!("{}", config::print::render(&config));
         return;
     }
     for warning in &config.warnings {
