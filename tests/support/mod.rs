@@ -341,6 +341,20 @@ impl Bridge {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Whether stderr shows `needle` within 10 s: a reader thread collects stderr, so a log
+    /// line written before a stdout line may still be on its way when that line arrives.
+    #[allow(dead_code)]
+    pub fn stderr_shows(&self, needle: &str) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    }
+
     /// Stops reading the bridge's stdout, like a host that hangs.
     pub fn pause_stdout(&self) {
         self.stdout_paused.store(true, Ordering::Relaxed);
