@@ -138,22 +138,33 @@ fn find_program(name: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// The static binary, or None (with the reason printed) when the tests cannot run.
-fn static_binary() -> Option<PathBuf> {
-    match std::env::var_os("OPENCLAW_MATTERMOST_STATIC_BIN") {
+/// The path in the environment variable `var`, or None (with `how_to_build` printed) when it is
+/// unset: the tests that need it are skipped.
+fn path_from_env(var: &str, how_to_build: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
         Some(path) if !path.is_empty() => {
             let path = PathBuf::from(path);
-            assert!(
-                path.is_file(),
-                "OPENCLAW_MATTERMOST_STATIC_BIN={path:?} is no file"
-            );
+            assert!(path.exists(), "{var}={path:?} does not exist");
             Some(path)
         }
         _ => {
-            skip("OPENCLAW_MATTERMOST_STATIC_BIN is not set (cross/build.sh x86_64 builds it)");
+            skip(&format!("{var} is not set ({how_to_build})"));
             None
         }
     }
+}
+
+/// The static binary, or None (with the reason printed) when the tests cannot run.
+fn static_binary() -> Option<PathBuf> {
+    let path = path_from_env(
+        "OPENCLAW_MATTERMOST_STATIC_BIN",
+        "cross/build.sh x86_64 builds it",
+    )?;
+    assert!(
+        path.is_file(),
+        "OPENCLAW_MATTERMOST_STATIC_BIN={path:?} is no file"
+    );
+    Some(path)
 }
 
 /// Starts the bridge inside a root holding `files` and `/openclaw.json` (serverUrl
@@ -310,23 +321,10 @@ const DOCKER_DEFAULT_PATH: &str =
 
 /// The image (layout `.tar` or folder), or None (with the reason printed).
 fn oci_image() -> Option<PathBuf> {
-    match std::env::var_os("OPENCLAW_MATTERMOST_OCI_IMAGE") {
-        Some(path) if !path.is_empty() => {
-            let path = PathBuf::from(path);
-            assert!(
-                path.exists(),
-                "OPENCLAW_MATTERMOST_OCI_IMAGE={path:?} does not exist"
-            );
-            Some(path)
-        }
-        _ => {
-            skip(
-                "OPENCLAW_MATTERMOST_OCI_IMAGE is not set (cross/release.sh builds \
-                 target/release-artifacts/openclaw-mattermost-<version>-oci.tar)",
-            );
-            None
-        }
-    }
+    path_from_env(
+        "OPENCLAW_MATTERMOST_OCI_IMAGE",
+        "cross/release.sh builds target/release-artifacts/openclaw-mattermost-<version>-oci.tar",
+    )
 }
 
 /// The platform's architecture as OCI names it: `OPENCLAW_MATTERMOST_OCI_ARCH`, else this
