@@ -1,9 +1,12 @@
 # The bridge alone in an empty image: no shell, no libc, no certificate store (the Mozilla
-# roots are compiled in; add your private CA with caFile). Docker cannot build here; CI proves
-# the same thing with tests/scratch.rs, which runs the static binary alone in an empty chroot
-# with only the etc/hosts and etc/resolv.conf that Docker provides.
+# roots are compiled in; add your private CA with caFile).
 #
-# Build the static binary with cross/build.sh (see cross/README.md), then the image:
+# The release builds this same image without Docker: cross/release.sh (cross/oci-image.sh,
+# with umoci) writes target/release-artifacts/openclaw-mattermost-<version>-oci.tar, an OCI
+# image layout for linux/amd64, arm64 and arm/v7, which CI unpacks and runs
+# (tests/integration/scratch.rs).
+# Keep the two in step: same file, user, environment, volume and entrypoint. This file is for
+# those who build with Docker themselves:
 #   cross/build.sh x86_64
 #   docker build -t openclaw-mattermost .
 # For a Raspberry Pi or an arm NAS (64-bit, or 32-bit armhf):
@@ -15,16 +18,18 @@
 # Host names are resolved by the binary itself from /etc/hosts and the name servers of
 # /etc/resolv.conf (both written by Docker), so nothing else is needed in the image.
 #
-# Run it as OpenClaw's child: it speaks JSON-RPC on stdin/stdout, so keep stdin open (-i),
-# and configure it with environment variables or a mounted OpenClaw config file:
-#   docker run -i --rm -e MATTERMOST_URL=https://chat.example.com \
-#     -e MATTERMOST_BOT_TOKEN=… -e MATTERMOST_TEAM_ID=… \
-#     -v openclaw-state:/data openclaw-mattermost
+# Run it as OpenClaw's child: it speaks JSON-RPC on stdin/stdout, so keep stdin open (-i); pass
+# the token by name (-e VAR without a value) and mount the config read-only. Under OpenClaw use
+# contrib/openclaw-mattermost-docker as binaryPath. Both: docs/container.md.
+#   docker run -i --rm -e MATTERMOST_BOT_TOKEN \
+#     -v "$HOME/.openclaw/openclaw.json:/config/openclaw.json:ro" \
+#     -v openclaw-state:/data openclaw-mattermost --config /config/openclaw.json
 FROM scratch
 ARG TARGET=x86_64-unknown-linux-gnu
 COPY target/${TARGET}/release/openclaw-mattermost /openclaw-mattermost
-# State (mattermost-state.json) and downloaded media live in the volume; it must be writable
-# by uid 65534 (e.g. `docker run --rm -v openclaw-state:/data busybox chown 65534 /data`).
+# State (mattermost-state.json) and downloaded media live in the volume; it must belong to
+# 65534 and be writable by no one else
+# (`docker run --rm -v openclaw-state:/data busybox sh -c 'chown 65534:65534 /data && chmod 700 /data'`).
 ENV OPENCLAW_STATE_DIR=/data
 VOLUME ["/data"]
 USER 65534:65534

@@ -9,10 +9,14 @@
 #                                                    (`npm pack`), carrying all three binaries as
 #                                                    bin/linux-<x64|arm64|arm>/openclaw-mattermost
 #                                                    with bin/SHA256SUMS, checked by the plugin
+#   openclaw-mattermost-<version>-oci.tar           the container image as an OCI image layout
+#                                                    (the Dockerfile's image, for linux/amd64,
+#                                                    arm64 and arm/v7 in one index tagged
+#                                                    <version>), built by cross/oci-image.sh
+#                                                    with umoci, without a Docker daemon
 #   SHA256SUMS                                       of every file above
 #
 # Builds the binaries with cross/build.sh first (a no-op when they are up to date).
-# The container image is not made here yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -84,6 +88,8 @@ done
 echo "$listing" | grep -q ' package/bin/SHA256SUMS$' || die "$tgz lacks bin/SHA256SUMS"
 log "$(basename "$tgz") ($(stat -c %s "$tgz") bytes)"
 
-(cd "$OUT" && sha256sum -- *.tar.gz *.tgz >SHA256SUMS)
+cross/oci-image.sh "$OUT/openclaw-mattermost-$version-oci.tar"
+
+(cd "$OUT" && sha256sum -- *.tar.gz *.tgz *.tar >SHA256SUMS)
 log "done: $OUT"
 ls -l "$OUT" >&2

@@ -1,7 +1,8 @@
 //! Reconnect delays: start at `reconnectInterval`, double per failure with ±20% jitter, cap at
 //! 60 s. A connection that went live and stayed up `HEALTHY_AFTER` was healthy: its drop is
 //! retried first at `reconnectInterval` again (a proxy that closes idle sockets every 30 s must
-//! not leave the bot deaf for a minute); only connections that fail early keep doubling.
+//! not leave the bot deaf for a minute); only connections that fail early keep doubling. A
+//! rejected token is never retried faster than `UNAUTHORIZED_RETRY`.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,8 @@ pub const MAX_DELAY: Duration = Duration::from_secs(60);
 /// How long a live connection must last before its end counts as the drop of a healthy one.
 pub const HEALTHY_AFTER: Duration = Duration::from_secs(10);
 const JITTER: f64 = 0.2;
+/// A rejected token is retried no faster than this.
+pub const UNAUTHORIZED_RETRY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub struct Backoff {

@@ -13,7 +13,6 @@ mod chunk;
 mod cli;
 mod config;
 mod dedup;
-mod env_vars;
 mod fsutil;
 mod json5;
 mod keepalive;
@@ -21,8 +20,6 @@ pub mod mattermost;
 mod media;
 mod mention;
 mod policy;
-mod print_config;
-mod progress;
 pub mod protocol;
 mod random;
 mod redact;
@@ -32,6 +29,7 @@ mod session;
 mod signals;
 mod stats;
 mod stop;
+mod sync;
 
 use std::process::exit;
 
@@ -103,7 +101,7 @@ pub fn main() {
     };
     redact::register_secret(&config.token);
     if print_only {
-        println!("{}", print_config::render(&config));
+        println!("{}", config::print::render(&config));
         return;
     }
     for warning in &config.warnings {

@@ -1,10 +1,10 @@
 //! Who may talk to the bot and where it may speak: every inbound post and every outbound target
-//! goes through here (see `shared/CONFIG.md`). Pure decisions over plain data, so the rules are
+//! goes through here (the keys: `docs/configuration.md`). Pure decisions over plain data, so the rules are
 //! tested as a table.
 
 use crate::config::{ChatMode, Config, DmPolicy};
 use crate::mention;
-use crate::stop::lock;
+use crate::sync::lock;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
@@ -283,7 +283,12 @@ mod tests {
             state_file: None,
             ca_file: None,
             catch_up_max_age: Duration::from_secs(3600),
+            group_policy: None,
+            group_allow_from: vec![],
+            history_limit: None,
+            not_active: vec![],
             warnings: vec![],
+            values: Default::default(),
             sources: Default::default(),
         }
     }

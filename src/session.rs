@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::model::{Team, User};
 use crate::policy::Policy;
-use crate::stop::lock;
+use crate::sync::lock;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Counters and connection state for the `status` request.
 
-use crate::stop::lock;
-use serde_json::{json, Value};
+use crate::protocol::{Bot, Report};
+use crate::sync::lock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,7 +21,7 @@ pub struct Stats {
 struct State {
     name: &'static str,
     connected_since: Option<u64>,
-    bot: Option<Value>,
+    bot: Option<Bot>,
 }
 
 pub fn now_ms() -> u64 {
@@ -50,7 +50,7 @@ impl Stats {
         }
     }
 
-    pub fn set_bot(&self, bot: Value) {
+    pub fn set_bot(&self, bot: Bot) {
         lock(&self.state).bot = Some(bot);
     }
 
@@ -71,18 +71,18 @@ impl Stats {
     }
 
     /// The `status` result.
-    pub fn snapshot(&self) -> Value {
+    pub fn report(&self) -> Report {
         let state = lock(&self.state);
         let last = self.last_event_at.load(Ordering::Relaxed);
-        json!({
-            "state": state.name,
-            "bot": state.bot,
-            "transport": self.transport,
-            "connectedSince": state.connected_since,
-            "lastEventAt": (last > 0).then_some(last),
-            "reconnects": self.reconnects.load(Ordering::Relaxed),
-            "delivered": self.delivered.load(Ordering::Relaxed),
-            "sent": self.sent.load(Ordering::Relaxed),
-        })
+        Report {
+            bot: state.bot.clone(),
+            connected_since: state.connected_since,
+            delivered: self.delivered.load(Ordering::Relaxed),
+            last_event_at: (last > 0).then_some(last),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+            sent: self.sent.load(Ordering::Relaxed),
+            state: state.name,
+            transport: self.transport,
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! Any thread may trigger it (stdin EOF, a `shutdown` request, SIGTERM, a fatal error); the first
 //! reason wins. Threads that sleep (reconnect backoff) sleep on it so a stop wakes them at once.
 
+use crate::sync::lock;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -83,13 +84,6 @@ impl Stop {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         slot.is_some()
     }
-}
-
-/// Locks a mutex, ignoring poisoning: every value we guard stays valid if a holder panicked.
-pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -3,20 +3,9 @@
 // what OpenClaw installs can only come from what was published here.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { eventually, sleep } from "../test/helpers.js";
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./ports.mjs";
 
 async function startOnce(work, node) {
   const dir = mkdtempSync(join(work, "verdaccio-"));

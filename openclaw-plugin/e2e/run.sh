@@ -1,31 +1,53 @@
 #!/usr/bin/env bash
 # End-to-end check of the plugin inside a real OpenClaw gateway (see ../README.md).
-# Installs Node 24 and openclaw from npm (lockfiles in this folder) into $E2E_DIR (default
-# /tmp/openclaw-mattermost-e2e), builds the release bridge and the fake Mattermost, then
-# runs e2e/run.mjs. Needs only cargo, node and npm on PATH and the npm registry; run by
-# .ci/run (CI_E2E=0 skips it).
+# Installs Node 24 and openclaw from npm (lockfiles in this folder) into the run's folder
+# $E2E_DIR, builds the release bridge and the fake Mattermost, then runs e2e/run.mjs. Needs
+# only cargo, node and npm on PATH and the npm registry; run by .ci/run (CI_E2E=0 skips it).
 # E2E_PACKAGE=target/release-artifacts/openclaw-mattermost-plugin-<version>.tgz (made by
 # cross/release.sh; .ci/run sets it): also installs verdaccio (lockfile in registry/), and the
 # gateway runs that package as `openclaw plugins install` installs it from verdaccio on
 # 127.0.0.1, with the binaries it carries (the arm ones checked under qemu-user, which
-# cross/build.sh installs). About a minute once installed, plus ~150 MB of downloads on a
-# fresh machine.
+# cross/build.sh installs). About a minute once npm's cache is warm, plus ~150 MB of
+# downloads on a fresh machine.
+#
+# Runs at the same time share nothing: by default $E2E_DIR is a fresh private folder
+# (mktemp -d under $TMPDIR), removed at the end (E2E_KEEP=1 keeps it; E2E_DIR=/path uses and
+# keeps that folder, which must be the user's own and private); OpenClaw's HOME (state, config,
+# gateway lock; its state locks in /tmp/openclaw-state-locks-<uid> are named by a hash of the
+# state's path) and TMPDIR are inside it; the gateway and the registry listen on ports the OS
+# picks. npm's download cache is shared, as npm allows: $E2E_NPM_CACHE, default
+# target/e2e-npm-cache in the repository.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-work="${E2E_DIR:-/tmp/openclaw-mattermost-e2e}"
-export E2E_DIR="$work"
 
 # The folder holds what the gateway runs (node, openclaw): it must be ours and private, not
 # something another user created in /tmp for us.
-mkdir -p -m 700 "$work"
-if [ ! -O "$work" ] || [ -L "$work" ] || [ -n "$(find "$work" -maxdepth 0 -perm /022)" ]; then
-    echo "e2e: $work is not a private folder of this user; remove it or set E2E_DIR" >&2
-    exit 2
+private_folder() {
+    mkdir -p -m 700 "$1"
+    if [ ! -O "$1" ] || [ -L "$1" ] || [ -n "$(find "$1" -maxdepth 0 -perm /022)" ]; then
+        echo "e2e: $1 is not a private folder of this user; remove it or choose another" >&2
+        exit 2
+    fi
+}
+if [ -n "${E2E_DIR:-}" ]; then
+    work=$E2E_DIR
+    private_folder "$work"
+else
+    work=$(mktemp -d "${TMPDIR:-/tmp}/openclaw-mattermost-e2e.XXXXXX")
+    if [ "${E2E_KEEP:-0}" = 1 ]; then
+        echo "e2e: keeping $work (E2E_KEEP=1)"
+    else
+        trap 'rm -rf "$work"' EXIT
+    fi
 fi
-# npm's cache inside the work folder: no dependence on (or damage to) ~/.npm; reused by the
-# next run with the same E2E_DIR.
-npm_flags=(--no-audit --no-fund --loglevel=error --prefer-offline --cache "$work/npm-cache")
+export E2E_DIR="$work"
+cache=${E2E_NPM_CACHE:-$repo/target/e2e-npm-cache}
+private_folder "$cache"
+npm_flags=(--no-audit --no-fund --loglevel=error --prefer-offline --cache "$cache")
+# Temp files of everything below (OpenClaw's included) in this run's folder.
+mkdir -p -m 700 "$work/tmp"
+export TMPDIR="$work/tmp"
 
 echo "== building the bridge and the fake Mattermost (release)"
 (cd "$repo" && cargo build --release --bin openclaw-mattermost --example fake_mattermost)

@@ -10,8 +10,14 @@ export const CHANNEL_ID = "mattermost";
 export const DEFAULT_ACCOUNT_ID = "default";
 export const BINARY_NAME = "openclaw-mattermost";
 
-/** Keys only this plugin reads; they are not passed to the bridge. */
-const PLUGIN_KEYS = new Set(["binaryPath", "streaming", "replyToMode", "accounts", "defaultAccount", "name"]);
+/** The `dmPolicy` when the account sets none (the schema's default; the bridge alone uses
+ * `allowlist`, which needs no host: docs/configuration.md). */
+export const DEFAULT_DM_POLICY = "pairing";
+
+/** Keys that are not passed to the bridge: where to find it, and the account structure the
+ * plugin has already resolved. The plugin's other keys (`streaming`, `replyToMode`…) are passed
+ * on: the bridge knows them, checks their types and lists the settings not active yet. */
+const PLUGIN_KEYS = new Set(["binaryPath", "accounts", "defaultAccount", "name"]);
 
 function section(cfg) {
   const s = cfg?.channels?.[CHANNEL_ID];
@@ -44,7 +50,8 @@ export function resolveAccount(cfg, accountId) {
     configured: Boolean(serverUrl) && hasToken,
     serverUrl,
     config,
-    dmPolicy: config.dmPolicy ?? "allowlist",
+    // OpenClaw's own Mattermost plugin's default: this plugin runs OpenClaw's pairing flow.
+    dmPolicy: config.dmPolicy ?? DEFAULT_DM_POLICY,
     allowFrom: Array.isArray(config.allowFrom) ? config.allowFrom.map(String) : [],
     streaming: normalizeStreaming(config.streaming),
     replyToMode: ["off", "first", "all"].includes(config.replyToMode) ? config.replyToMode : "off",
@@ -163,6 +170,7 @@ export function bridgeConfig(account, { env = process.env, paths = {} } = {}) {
   for (const key of ["stateFile", "mediaDir"]) {
     if (!block[key] && paths[key]) block[key] = paths[key];
   }
+  block.dmPolicy ??= account.dmPolicy;
   return { text: `${toJson5({ channels: { [CHANNEL_ID]: block } })}\n`, env: childEnv };
 }
 

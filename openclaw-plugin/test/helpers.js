@@ -1,12 +1,14 @@
 // Test support: the fake Mattermost program, the real bridge binary, a recording OpenClaw
 // runtime, and a running account.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { startAccount } from "../src/channel.js";
+import { tempDir } from "./tmp.js";
+
+export { tempDir };
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -127,7 +129,7 @@ export function recordingRuntime({ reply } = {}) {
 /** Starts one account of the plugin against the fake, as the gateway would. */
 export async function startRunningAccount(
   fake,
-  { rt, extra = {}, supervisor = {}, approvalPollMs = 100, stateDir = mkdtempSync(join(tmpdir(), "ocmm-state-")) } = {},
+  { rt, extra = {}, supervisor = {}, approvalPollMs = 100, stateDir = tempDir("state") } = {},
 ) {
   const controller = new AbortController();
   const statuses = [];
@@ -140,7 +142,7 @@ export async function startRunningAccount(
         teamId: fake.info.teamId,
         allowFrom: [fake.info.aliceId],
         reconnectInterval: 100,
-        mediaDir: join(mkdtempSync(join(tmpdir(), "ocmm-media-")), "media"),
+        mediaDir: join(tempDir("media"), "media"),
         binaryPath: BRIDGE_BIN,
         ...extra,
       },

@@ -1,18 +1,18 @@
 // Odd output from the bridge child and hostile media servers (issue 14, section 4).
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { BridgeSupervisor } from "../src/bridge.js";
 import { localizeMedia } from "../src/outbound.js";
+import { tempDir } from "./tmp.js";
 
 const READY = JSON.stringify({ jsonrpc: "2.0", method: "ready", params: { protocol: 1, bot: { id: "b", username: "bot" } } });
 
 /** A stand-in bridge: a node script that runs `body`, then says ready and idles. */
 function stubBridge(body) {
-  const path = join(mkdtempSync(join(tmpdir(), "ocmm-stubout-")), "bridge.mjs");
+  const path = join(tempDir("stubout"), "bridge.mjs");
   writeFileSync(
     path,
     `#!${process.execPath}\n${body}\nprocess.stdout.write(${JSON.stringify(READY + "\n")});\nsetInterval(() => {}, 1000);\nprocess.stdin.on("end", () => process.exit(0)).resume();\n`,

@@ -1,11 +1,10 @@
 // The plugin against the real bridge binary and the fake Mattermost server.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { actions, mattermostPlugin, outbound, startAccount } from "../src/channel.js";
-import { eventually, isAlive, recordingRuntime, sleep, startFake, startRunningAccount, BRIDGE_BIN } from "./helpers.js";
+import { eventually, isAlive, recordingRuntime, sleep, startFake, startRunningAccount, tempDir, BRIDGE_BIN } from "./helpers.js";
 
 const BOB_DM = "dmbob000000000000000000001";
 
@@ -136,7 +135,7 @@ describe("a running account", () => {
 
   test("a streamed answer with a file: the text ends in the preview, the file follows alone", async () => {
     const { info } = fake;
-    const file = join(mkdtempSync(join(tmpdir(), "ocmm-streamfile-")), "chart.txt");
+    const file = join(tempDir("streamfile"), "chart.txt");
     writeFileSync(file, "chart");
     replies.set("stream with a file", async (call) => {
       await call.replyOptions.onPartialReply({ text: "Here is" });
@@ -181,7 +180,7 @@ describe("a running account", () => {
 
   test("outbound sendMedia uploads the file and posts it with the caption", async () => {
     const { info } = fake;
-    const dir = mkdtempSync(join(tmpdir(), "ocmm-out-"));
+    const dir = tempDir("out");
     const path = join(dir, "report.txt");
     writeFileSync(path, "quarterly numbers");
     const res = await outbound.sendMedia({ to: `channel:${info.townSquare}`, text: "the report", mediaUrl: path });
@@ -219,7 +218,7 @@ describe("a running account", () => {
         to: `channel:${info.townSquare}`,
         text: "secrets",
         mediaUrl: "/etc/hostname",
-        mediaLocalRoots: [mkdtempSync(join(tmpdir(), "ocmm-roots-"))],
+        mediaLocalRoots: [tempDir("roots")],
       }),
       /outside the folders/,
     );
@@ -229,7 +228,7 @@ describe("a running account", () => {
   test("a reply attaching a file outside the media roots still posts its text, without the file", async () => {
     const { info } = fake;
     const outside = "/etc/hostname"; // not under the state dir, a workspace or the temp dir
-    const inside = join(mkdtempSync(join(tmpdir(), "ocmm-reply-")), "ok.txt");
+    const inside = join(tempDir("reply"), "ok.txt");
     writeFileSync(inside, "allowed");
     replies.set("send me files", async (call) => {
       await call.delivery.deliver({ text: "first, refused", mediaUrls: [outside] }, { kind: "final" });
@@ -394,7 +393,7 @@ describe("lifecycle", () => {
   });
 
   test("a bridge that ignores stdin EOF is SIGTERMed, then SIGKILLed", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ocmm-stub-"));
+    const dir = tempDir("stub");
     const stub = join(dir, "stubborn");
     // Prints ready, then ignores stdin EOF and SIGTERM: only SIGKILL ends it.
     writeFileSync(
@@ -432,7 +431,7 @@ setInterval(() => {}, 1000);
   test("a configuration the bridge refuses (exit 2) rejects with its message and is not restarted", async () => {
     const { rt } = recordingRuntime();
     const controller = new AbortController();
-    const dir = mkdtempSync(join(tmpdir(), "ocmm-bad-"));
+    const dir = tempDir("bad");
     await assert.rejects(
       startAccount(
         {
@@ -450,7 +449,7 @@ setInterval(() => {}, 1000);
 
   test("a binaryPath that cannot be run fails the account instead of restarting forever", async () => {
     const { rt } = recordingRuntime();
-    const dir = mkdtempSync(join(tmpdir(), "ocmm-nobin-"));
+    const dir = tempDir("nobin");
     await assert.rejects(
       startAccount(
         {

@@ -8,7 +8,6 @@ import {
   lchownSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -16,17 +15,16 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { startAccount } from "../src/channel.js";
 import { localizeMedia } from "../src/outbound.js";
-import { BRIDGE_BIN, recordingRuntime, startFake, startRunningAccount, withoutStateDir } from "./helpers.js";
+import { BRIDGE_BIN, recordingRuntime, startFake, startRunningAccount, tempDir, withoutStateDir } from "./helpers.js";
 
 const ROOT = process.getuid() === 0;
 const ATTACKER = 65534;
 const asAttacker = (path) => ROOT && lchownSync(path, ATTACKER, ATTACKER);
-const scratch = (name) => mkdtempSync(join(tmpdir(), `ocmm-${name}-`));
+const scratch = (name) => tempDir(name);
 
 describe("the config never goes through a file", () => {
   test("token theft: a folder another user planted at the old predictable config path is not used", async () => {

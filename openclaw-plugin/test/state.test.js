@@ -2,15 +2,14 @@
 // the environment, no stateFile or mediaDir in the config; the plugin asks OpenClaw's runtime
 // for the state dir and the bridge keeps its state file there.
 import assert from "node:assert/strict";
-import { existsSync, lstatSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runtimeStore } from "../src/channel.js";
-import { eventually, recordingRuntime, sleep, startFake, startRunningAccount } from "./helpers.js";
+import { eventually, recordingRuntime, sleep, startFake, startRunningAccount, tempDir } from "./helpers.js";
 
 test("a post made while the gateway is down reaches the agent once after it starts again", async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), "ocmm-openclaw-state-"));
+  const stateDir = tempDir("openclaw-state");
   const asked = [];
   runtimeStore.runtime = {
     state: {

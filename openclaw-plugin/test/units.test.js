@@ -1,33 +1,37 @@
-// Pure parts of the plugin: manifest schema vs CONFIG.md, binary lookup, targets, accounts.
+// Pure parts of the plugin: manifest schema vs docs/configuration.md, binary lookup, targets, accounts.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import entry from "../index.js";
-import { listAccountIds, resolveAccount, resolveBinary } from "../src/config.js";
+import { DEFAULT_DM_POLICY, listAccountIds, resolveAccount, resolveBinary } from "../src/config.js";
 import { buildInboundFields, resolveThread, stripBotMention } from "../src/inbound.js";
 import { parseTarget } from "../src/outbound.js";
+import { tempDir } from "./tmp.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const manifest = JSON.parse(readFileSync(join(HERE, "..", "openclaw.plugin.json"), "utf8"));
 const pkg = JSON.parse(readFileSync(join(HERE, "..", "package.json"), "utf8"));
 
-test("the channel schema covers every key of CONFIG.md", (t) => {
-  const configMd = resolve(HERE, "..", "..", "..", "shared", "CONFIG.md");
-  if (!existsSync(configMd)) {
-    t.skip(`no ${configMd}`);
-    return;
-  }
-  const keys = [...readFileSync(configMd, "utf8").matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]);
-  assert.ok(keys.length >= 20, `found the key tables (${keys.length} keys)`);
+test("the channel schema has exactly the keys of docs/configuration.md, top level and per account", () => {
+  const docs = readFileSync(resolve(HERE, "..", "..", "docs", "configuration.md"), "utf8");
+  const rows = [...docs.matchAll(/^\| `([A-Za-z]+)` \| (.*) \| (bridge|plugin) \| /gm)];
+  const keys = rows.map((m) => m[1]);
+  assert.ok(keys.length >= 40, `found the key table (${keys.length} keys)`);
   const schema = manifest.channelConfigs.mattermost.schema;
-  for (const key of keys) assert.ok(schema.properties[key], `schema has ${key}`);
-  assert.ok(schema.properties.baseUrl, "the serverUrl alias too");
+  assert.deepEqual(Object.keys(schema.properties).sort(), [...keys].sort());
   assert.equal(schema.additionalProperties, false);
+  const perAccount = schema.properties.accounts.additionalProperties;
+  assert.equal(perAccount.additionalProperties, false);
+  const accountKeys = keys.filter((k) => k !== "accounts" && k !== "defaultAccount");
+  assert.deepEqual(Object.keys(perAccount.properties).sort(), accountKeys.sort());
   assert.deepEqual(schema.properties.dmPolicy.enum, ["allowlist", "open", "disabled", "pairing"]);
-  assert.ok(schema.properties.accounts.additionalProperties.properties.serverUrl);
+  assert.equal(schema.properties.dmPolicy.default, DEFAULT_DM_POLICY, "the plugin applies the schema's default");
+  assert.equal(resolveAccount({ channels: { mattermost: {} } }).dmPolicy, DEFAULT_DM_POLICY);
+  for (const name of ["binaryPath", "streaming", "replyToMode", "name"]) {
+    assert.ok(rows.some((m) => m[1] === name && m[3] === "plugin"), `${name} is read by the plugin`);
+  }
 });
 
 test("manifest and package agree on the channel; the entry registers it", () => {
@@ -46,7 +50,7 @@ test("manifest and package agree on the channel; the entry registers it", () => 
 });
 
 test("the binary: binaryPath, else PATH, else bin/ beside the plugin", () => {
-  const root = mkdtempSync(join(tmpdir(), "ocmm-bin-"));
+  const root = tempDir("bin");
   const onPath = join(root, "path");
   const plugin = join(root, "plugin");
   mkdirSync(onPath);

@@ -1,23 +1,12 @@
-//! A post's attachments as the host sees them (`files` in a `message`, the `fetchFile`
-//! result): described from the server's FileInfo and downloaded into `mediaDir`. A file that
-//! cannot be had is still listed, with `path: null` and the reason in `error`.
+//! A post's attachments as the host sees them (`protocol::FileEntry`: `files` in a `message`,
+//! the `fetchFile` result): described from the server's FileInfo and downloaded into
+//! `mediaDir`. A file that cannot be had is still listed, with `path: null` and the reason in
+//! `error`.
 
 use crate::mattermost::api::Api;
 use crate::mattermost::model::{FileInfo, Post};
 use crate::media::{DownloadError, Media};
-use serde::Serialize;
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct FileEntry {
-    pub id: String,
-    pub name: String,
-    pub size: i64,
-    pub mime_type: String,
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
+use crate::protocol::FileEntry;
 
 impl FileEntry {
     fn described(info: &FileInfo) -> FileEntry {

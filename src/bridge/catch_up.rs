@@ -7,18 +7,18 @@
 
 use super::deliver::Delivery;
 use super::pages;
-use super::Shared;
+use super::progress::{Snapshot, OVERLAP_MS};
+use super::shares::EventsShare;
 use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::event::Posted;
 use crate::mattermost::model::{Channel, Post};
-use crate::progress::{Progress, OVERLAP_MS};
 use crate::session::Session;
 use crate::stats::now_ms;
 use std::collections::HashMap;
 
 /// The start of the gap: the newest post seen before it (server time) minus the overlap, or —
 /// when nothing was seen — `fallback` (our clock); never older than `catchUpMaxAge`.
-pub fn gap_start(progress: &Progress, fallback: i64, max_age_ms: i64) -> i64 {
+pub fn gap_start(progress: &Snapshot, fallback: i64, max_age_ms: i64) -> i64 {
     let last_seen = if progress.seen_until > 0 {
         progress.seen_until
     } else {
@@ -29,7 +29,7 @@ pub fn gap_start(progress: &Progress, fallback: i64, max_age_ms: i64) -> i64 {
 
 /// Finds and offers every post created since `since` that was not delivered yet.
 pub fn run(
-    shared: &Shared,
+    shared: &EventsShare,
     session: &Session,
     delivery: &mut Delivery,
     names: &mut UserNames,
@@ -39,7 +39,7 @@ pub fn run(
         log::warn!("cannot catch up: the bot is in no team (set channels.mattermost.teamId)");
         return Ok(0);
     };
-    let progress = shared.memory.snapshot();
+    let progress = shared.progress.snapshot();
     let api = &shared.api;
     let mut offered = 0;
     for channel in api.team_channels(team_id)? {
@@ -123,14 +123,14 @@ mod tests {
     #[test]
     fn the_gap_starts_at_the_last_post_seen_minus_the_overlap() {
         let now = now_ms() as i64;
-        let mut progress = Progress::default();
+        let mut progress = Snapshot::default();
         progress.seen(now - 10_000);
         assert_eq!(
             gap_start(&progress, 0, 3_600_000),
             now - 10_000 - OVERLAP_MS
         );
         // Nothing seen: the fallback (when the stream went live).
-        let fresh = Progress::default();
+        let fresh = Snapshot::default();
         assert_eq!(
             gap_start(&fresh, now - 5_000, 3_600_000),
             now - 5_000 - OVERLAP_MS

@@ -8,16 +8,15 @@
 //! with nothing pending goes straight out, so a slow download in one channel never holds back
 //! another channel's post.
 
-use super::attachments::{self, FileEntry};
+use super::attachments;
 use super::output::Written;
-use super::Shared;
+use super::shares::EventsShare;
 use crate::dedup::RecentIds;
 use crate::mattermost::event::Posted;
 use crate::policy::{ChannelType, Incoming, Verdict};
-use crate::protocol;
+use crate::protocol::{FileEntry, Message, Notification, Sender};
 use crate::session::Session;
-use crate::stop::lock;
-use serde::Serialize;
+use crate::sync::lock;
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -30,7 +29,7 @@ const DOWNLOADERS: usize = 4;
 const JOB_QUEUE: usize = 256;
 
 pub struct Delivery {
-    shared: Arc<Shared>,
+    shared: Arc<EventsShare>,
     session: Arc<Session>,
     seen: RecentIds,
     lanes: Arc<Lanes>,
@@ -48,7 +47,7 @@ struct Job {
 }
 
 impl Delivery {
-    pub fn new(shared: Arc<Shared>, session: Arc<Session>) -> Delivery {
+    pub fn new(shared: Arc<EventsShare>, session: Arc<Session>) -> Delivery {
         let lanes = Arc::new(Lanes {
             shared: shared.clone(),
             pending: Mutex::new(Pending::default()),
@@ -81,40 +80,12 @@ impl Delivery {
             return;
         }
         let post = &posted.post;
-        // Posts that will not be delivered count as seen now; delivered ones count once their
-        // line is written, so a stop in between cannot mark an undelivered post as handled.
-        let memory = &self.shared.memory;
-        let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
-            log::debug!(
-                "post {} has unknown channel type {:?}",
-                post.id,
-                posted.channel_type
-            );
-            memory.seen(post.create_at);
+        let Some((text, mentioned, authorized)) = self.decide(&posted) else {
+            // Posts that will not be delivered count as seen now; delivered ones count once
+            // their line is written, so a stop in between cannot mark an undelivered post as
+            // handled.
+            self.shared.progress.seen(post.create_at);
             return;
-        };
-        let incoming = Incoming {
-            channel_type,
-            channel_id: &post.channel_id,
-            team_id: &posted.team_id,
-            user_id: &post.user_id,
-            post_type: &post.kind,
-            from_bot: post.props.from_bot,
-            from_webhook: post.props.from_webhook,
-            message: &post.message,
-            server_mentioned: posted.mentions.iter().any(|id| *id == self.session.bot.id),
-        };
-        let (text, mentioned, authorized) = match self.session.policy.decide(&incoming) {
-            Verdict::Accept {
-                text,
-                mentioned,
-                authorized,
-            } => (text, mentioned, authorized),
-            Verdict::Drop(reason) => {
-                log::debug!("dropped post {} ({reason:?})", post.id);
-                memory.seen(post.create_at);
-                return;
-            }
         };
         if !self.seen.insert(&post.id) {
             log::debug!("post {} already delivered", post.id);
@@ -146,6 +117,42 @@ impl Delivery {
             let line = job.line(&files);
             self.lanes
                 .complete(&job.posted.post.channel_id, job.ticket, line);
+        }
+    }
+
+    /// The policy's verdict on a post: its text to forward, whether the bot was mentioned and
+    /// whether the sender is authorized; `None` when it is not delivered.
+    fn decide<'p>(&self, posted: &'p Posted) -> Option<(&'p str, bool, bool)> {
+        let post = &posted.post;
+        let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
+            log::debug!(
+                "post {} has unknown channel type {:?}",
+                post.id,
+                posted.channel_type
+            );
+            return None;
+        };
+        let incoming = Incoming {
+            channel_type,
+            channel_id: &post.channel_id,
+            team_id: &posted.team_id,
+            user_id: &post.user_id,
+            post_type: &post.kind,
+            from_bot: post.props.from_bot,
+            from_webhook: post.props.from_webhook,
+            message: &post.message,
+            server_mentioned: posted.mentions.iter().any(|id| *id == self.session.bot.id),
+        };
+        match self.session.policy.decide(&incoming) {
+            Verdict::Accept {
+                text,
+                mentioned,
+                authorized,
+            } => Some((text, mentioned, authorized)),
+            Verdict::Drop(reason) => {
+                log::debug!("dropped post {} ({reason:?})", post.id);
+                None
+            }
         }
     }
 }
@@ -180,7 +187,7 @@ fn download_loop(lanes: &Lanes, queue: &Mutex<Receiver<Job>>) {
 
 /// Per-channel queues of posts waiting for an earlier post's downloads.
 struct Lanes {
-    shared: Arc<Shared>,
+    shared: Arc<EventsShare>,
     pending: Mutex<Pending>,
 }
 
@@ -191,7 +198,7 @@ struct Pending {
     lanes: HashMap<String, VecDeque<(u64, Option<Ready>)>>,
 }
 
-/// A `message` line ready to go, with what `Memory` records once it went.
+/// A `message` line ready to go, with what `Progress` records once it went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Ready {
     line: String,
@@ -289,7 +296,7 @@ fn message_line(
     let post = &posted.post;
     let root_id = (!post.root_id.is_empty()).then_some(post.root_id.as_str());
     let channel_type = ChannelType::from_code(&posted.channel_type).map_or("", ChannelType::as_str);
-    let params = MessageParams {
+    let message = Message {
         id: &post.id,
         channel_id: &post.channel_id,
         channel_type,
@@ -310,36 +317,10 @@ fn message_line(
         authorized,
     };
     Ready {
-        line: protocol::notification("message", &params),
+        line: Notification::Message(message).line(),
         post_id: post.id.clone(),
         create_at: post.create_at,
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MessageParams<'a> {
-    id: &'a str,
-    channel_id: &'a str,
-    channel_type: &'static str,
-    channel_name: &'a str,
-    channel_display_name: &'a str,
-    team_id: Option<&'a str>,
-    root_id: Option<&'a str>,
-    thread_id: &'a str,
-    sender: Sender<'a>,
-    text: &'a str,
-    mentioned: bool,
-    create_at: i64,
-    files: &'a [FileEntry],
-    catch_up: bool,
-    authorized: bool,
-}
-
-#[derive(Serialize)]
-struct Sender<'a> {
-    id: &'a str,
-    username: &'a str,
 }
 
 #[cfg(test)]

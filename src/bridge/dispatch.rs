@@ -5,10 +5,10 @@
 
 use super::lines::{Line, LineReader};
 use super::requests::Requests;
-use super::Shared;
-use crate::protocol::{self, code, Request, RpcError, MAX_LINE_BYTES};
+use super::shares::StdinShare;
+use crate::protocol::{self, code, Answer, Request, RpcError, MAX_LINE_BYTES};
 use crate::stop::StopReason;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufReader};
@@ -19,7 +19,7 @@ const WORKERS: usize = 4;
 /// Requests waiting per worker; beyond this a request fails at once instead of blocking stdin.
 const QUEUE_PER_WORKER: usize = 250;
 
-pub fn run(shared: Arc<Shared>) {
+pub fn run(shared: Arc<StdinShare>) {
     let requests = Arc::new(Requests::new(shared.clone()));
     let workers = start_workers(&shared, &requests);
     let mut reader = LineReader::new(BufReader::new(io::stdin()), MAX_LINE_BYTES);
@@ -44,7 +44,7 @@ pub fn run(shared: Arc<Shared>) {
 }
 
 /// Handles one line; false once a `shutdown` was accepted (stop reading).
-fn handle_line(shared: &Shared, workers: &[SyncSender<Request>], line: Line) -> bool {
+fn handle_line(shared: &StdinShare, workers: &[SyncSender<Request>], line: Line) -> bool {
     let bytes = match line {
         Line::Complete(bytes) => bytes,
         Line::TooLong => {
@@ -72,9 +72,9 @@ fn handle_line(shared: &Shared, workers: &[SyncSender<Request>], line: Line) -> 
         }
     };
     match request.method.as_str() {
-        "status" => respond(shared, &request, Ok(shared.stats.snapshot())),
+        "status" => respond(shared, &request, Ok(Answer::Status(shared.stats.report()))),
         "shutdown" => {
-            respond(shared, &request, Ok(json!({})));
+            respond(shared, &request, Ok(Answer::done()));
             shared.stop.trigger(StopReason::Requested);
             return false;
         }
@@ -88,7 +88,7 @@ fn handle_line(shared: &Shared, workers: &[SyncSender<Request>], line: Line) -> 
     true
 }
 
-fn route(shared: &Shared, workers: &[SyncSender<Request>], request: Request) {
+fn route(shared: &StdinShare, workers: &[SyncSender<Request>], request: Request) {
     let index = (route_key(&request) % workers.len() as u64) as usize;
     if !shared.inflight.begin(request.id.as_ref()) {
         let error = RpcError::new(
@@ -126,7 +126,7 @@ fn route_key(request: &Request) -> u64 {
     hasher.finish()
 }
 
-fn start_workers(shared: &Arc<Shared>, requests: &Arc<Requests>) -> Vec<SyncSender<Request>> {
+fn start_workers(shared: &Arc<StdinShare>, requests: &Arc<Requests>) -> Vec<SyncSender<Request>> {
     (0..WORKERS)
         .map(|n| {
             let (queue, jobs) = mpsc::sync_channel(QUEUE_PER_WORKER);
@@ -141,9 +141,9 @@ fn start_workers(shared: &Arc<Shared>, requests: &Arc<Requests>) -> Vec<SyncSend
         .collect()
 }
 
-fn work(shared: &Shared, requests: &Requests, jobs: Receiver<Request>) {
+fn work(shared: &StdinShare, requests: &Requests, jobs: Receiver<Request>) {
     for request in jobs {
-        let result = match shared.session.wait(shared.config.retry_budget) {
+        let result = match shared.session.wait(shared.login_wait) {
             Some(session) => requests.handle(&session, &request),
             None => Err(RpcError::unreachable("not logged in to Mattermost yet")),
         };
@@ -154,7 +154,7 @@ fn work(shared: &Shared, requests: &Requests, jobs: Receiver<Request>) {
 }
 
 /// Writes the response; notifications (no id) get none, but their failures are logged.
-fn respond(shared: &Shared, request: &Request, result: Result<Value, RpcError>) {
+fn respond(shared: &StdinShare, request: &Request, result: Result<Answer, RpcError>) {
     let Some(id) = &request.id else {
         if let Err(e) = result {
             log::warn!("notification {} failed: {}", request.method, e.message);

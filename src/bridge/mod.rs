@@ -1,123 +1,53 @@
 //! The running bridge: the threads of the design and how they stop.
 //!
-//! - `events` (inbound): WebSocket → policy → `message` lines;
-//! - `stdin` (dispatch): request lines → worker threads → REST → responses;
-//! - `stdout` (output): the one writer of protocol lines;
+//! - `events`: login, then the WebSocket (`websocket`) or polling (`polling`) transport →
+//!   policy and order (`deliver`) → `message` lines; missed posts come back by `catch_up`;
+//! - `stdin` (`dispatch`): request lines → worker threads (`requests`) → REST → responses;
+//! - `stdout` (`output`): the one writer of protocol lines;
 //! - `signals`: SIGTERM/SIGINT/SIGHUP → stop.
 //!
-//! The main thread waits for the first stop reason, then stops reading events, lets in-flight
-//! requests finish (at most 10 s), says `stopping` and exits.
+//! Each thread gets what it uses (`shares`). The main thread waits for the first stop reason,
+//! then stops reading events, lets in-flight requests finish (at most 10 s), says `stopping`
+//! and exits.
 
+mod announce;
 mod attachments;
 mod catch_up;
 mod deliver;
 mod dispatch;
-mod inbound;
+mod events;
+mod inflight;
 mod lines;
-mod memory;
 mod output;
 mod pages;
 mod polling;
+mod progress;
 mod requests;
+mod shares;
 mod websocket;
 
 use crate::config::Config;
 use crate::mattermost::api::Api;
 use crate::mattermost::net::{self, Link};
 use crate::media::{cleanup, Media};
-use crate::protocol;
+use crate::protocol::{Notification, Status, Transport};
 use crate::session::SessionCell;
 use crate::signals;
 use crate::stats::Stats;
-use crate::stop::{lock, Stop, StopReason};
-use memory::Memory;
+use crate::stop::{Stop, StopReason};
+use crate::sync::lock;
+use inflight::InFlight;
 use output::Output;
-use serde_json::{json, Value};
-use std::collections::HashSet;
-use std::net::TcpStream;
+use progress::Progress;
+use shares::{EventsShare, StdinShare, WsInterrupt};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long in-flight requests may take to finish once a stop begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long stopping waits for the event thread to end.
 const EVENTS_GRACE: Duration = Duration::from_secs(1);
-
-/// What every thread shares.
-pub struct Shared {
-    pub config: Config,
-    /// How to reach the server (TLS settings, proxy).
-    pub link: Link,
-    pub api: Api,
-    pub stop: Arc<Stop>,
-    pub output: Output,
-    pub stats: Stats,
-    pub session: SessionCell,
-    /// The live WebSocket's TCP stream, so a stop can wake the blocked reader.
-    pub ws_interrupt: Mutex<Option<TcpStream>>,
-    pub inflight: InFlight,
-    /// Where attachments are downloaded, and the size limit for files both ways.
-    pub media: Media,
-    /// What was seen and delivered, for catch-up; kept in `stateFile`.
-    pub memory: Arc<Memory>,
-}
-
-/// Requests accepted but not yet answered: how many (so a stop can wait for them) and their ids
-/// (so a second request with the id of one still running is refused, not answered twice).
-#[derive(Default)]
-pub struct InFlight {
-    state: Mutex<InFlightState>,
-    idle: Condvar,
-}
-
-#[derive(Default)]
-struct InFlightState {
-    count: usize,
-    /// Each running request's id as JSON text (`1` and `"1"` are different ids).
-    ids: HashSet<String>,
-}
-
-impl InFlight {
-    /// Counts a request in; false (and nothing counted) when its id is already in flight.
-    pub fn begin(&self, id: Option<&Value>) -> bool {
-        let mut state = lock(&self.state);
-        if let Some(id) = id {
-            if !state.ids.insert(id.to_string()) {
-                return false;
-            }
-        }
-        state.count += 1;
-        true
-    }
-
-    /// Frees the request's id. Called before its response is written, so a host that reuses
-    /// the id as soon as it reads the response is never refused.
-    pub fn release_id(&self, id: Option<&Value>) {
-        if let Some(id) = id {
-            lock(&self.state).ids.remove(&id.to_string());
-        }
-    }
-
-    /// Counts a request out, after its response was queued.
-    pub fn end(&self) {
-        let mut state = lock(&self.state);
-        state.count = state.count.saturating_sub(1);
-        if state.count == 0 {
-            self.idle.notify_all();
-        }
-    }
-
-    /// Waits until no request is in flight; false on timeout.
-    pub fn wait_idle(&self, timeout: Duration) -> bool {
-        let state = lock(&self.state);
-        let (state, _) = self
-            .idle
-            .wait_timeout_while(state, timeout, |state| state.count > 0)
-            .unwrap_or_else(|p| p.into_inner());
-        state.count == 0
-    }
-}
 
 /// Runs the bridge until it stops; returns the process exit code. `signal_set` comes from
 /// `signals::block()`, called before any thread existed.
@@ -126,47 +56,85 @@ pub fn run(config: Config, link: Link, signal_set: libc::sigset_t) -> i32 {
     signals::spawn_waiter(signal_set, stop.clone());
     signals::die_with_parent();
     let prepared =
-        prepare_media(&config, &stop).and_then(|media| Ok((media, Memory::load(&config)?)));
-    let (media, memory) = match prepared {
-        Ok((media, memory)) => (media, Arc::new(memory)),
+        prepare_media(&config, &stop).and_then(|media| Ok((media, Progress::load(&config)?)));
+    let (media, progress) = match prepared {
+        Ok((media, progress)) => (Arc::new(media), Arc::new(progress)),
         Err(message) => {
             eprintln!("{message}");
             return 2;
         }
     };
-    memory.start_saver(stop.clone());
-    let remember = memory.clone();
+    progress.start_saver(stop.clone());
+    let remember = progress.clone();
     let (output, _writer) = Output::start(
         stop.clone(),
         Box::new(move |w| remember.delivered(&w.channel_id, &w.post_id, w.create_at)),
     );
-    let transport = if config.use_websocket {
-        "websocket"
-    } else {
-        "polling"
-    };
-    let shared = Arc::new(Shared {
-        api: Api::new(&config.server, &config.token, &link, config.retry_budget),
-        config,
-        link,
-        stop: stop.clone(),
-        output,
-        stats: Stats::new(transport),
-        session: SessionCell::default(),
-        ws_interrupt: Mutex::new(None),
-        inflight: InFlight::default(),
-        media,
-        memory,
-    });
+    let (events, stdin, stopping) = hand_out(config, link, &stop, output, media, progress);
     // Dropped when the event thread ends, which `shut_down` waits for.
     let (events_alive, events_ended) = mpsc::channel::<()>();
-    spawn("events", shared.clone(), move |shared| {
-        inbound::run(shared);
+    spawn("events", &stop, move || {
+        events::run(Arc::new(events));
         drop(events_alive);
     });
-    spawn("stdin", shared.clone(), dispatch::run);
+    spawn("stdin", &stop, move || dispatch::run(Arc::new(stdin)));
     let reason = stop.wait();
-    shut_down(&shared, reason, &events_ended)
+    stopping.shut_down(reason, &events_ended)
+}
+
+/// Builds what each thread gets: the event thread, the stdin thread, and the main thread for
+/// stopping them.
+fn hand_out(
+    config: Config,
+    link: Link,
+    stop: &Arc<Stop>,
+    output: Output,
+    media: Arc<Media>,
+    progress: Arc<Progress>,
+) -> (EventsShare, StdinShare, Stopping) {
+    let transport = if config.use_websocket {
+        Transport::Websocket
+    } else {
+        Transport::Polling
+    };
+    let api = Arc::new(Api::new(
+        &config.server,
+        &config.token,
+        &link,
+        config.retry_budget,
+    ));
+    let stats = Arc::new(Stats::new(transport.as_str()));
+    let session = Arc::new(SessionCell::default());
+    let stopping = Stopping {
+        output: output.clone(),
+        stats: stats.clone(),
+        ws_interrupt: WsInterrupt::default(),
+        inflight: Arc::new(InFlight::default()),
+        progress: progress.clone(),
+    };
+    let stdin = StdinShare {
+        api: api.clone(),
+        stop: stop.clone(),
+        output: output.clone(),
+        stats: stats.clone(),
+        session: session.clone(),
+        inflight: stopping.inflight.clone(),
+        media: media.clone(),
+        login_wait: config.retry_budget,
+    };
+    let events = EventsShare {
+        config,
+        link,
+        api,
+        stop: stop.clone(),
+        output,
+        stats,
+        session,
+        ws_interrupt: stopping.ws_interrupt.clone(),
+        media,
+        progress,
+    };
+    (events, stdin, stopping)
 }
 
 /// Opens (creates) `mediaDir` and starts the sweep of old downloads. A folder that cannot be
@@ -181,46 +149,53 @@ fn prepare_media(config: &Config, stop: &Arc<Stop>) -> Result<Media, String> {
     Ok(media)
 }
 
-fn spawn(name: &str, shared: Arc<Shared>, body: impl FnOnce(Arc<Shared>) + Send + 'static) {
-    let stop = shared.stop.clone();
-    if let Err(e) = std::thread::Builder::new()
-        .name(name.into())
-        .spawn(move || body(shared))
-    {
+fn spawn(name: &str, stop: &Arc<Stop>, body: impl FnOnce() + Send + 'static) {
+    if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(body) {
         stop.trigger(StopReason::Fatal(format!(
             "cannot start the {name} thread: {e}"
         )));
     }
 }
 
-fn shut_down(shared: &Shared, reason: StopReason, events_ended: &Receiver<()>) -> i32 {
-    log::info!("stopping: {}", reason.describe());
-    if let Some(tcp) = lock(&shared.ws_interrupt).take() {
-        net::interrupt(&tcp);
-    }
-    // The event thread hands over the lines it still holds (`Output::hold`) as it ends: they
-    // go out before `stopping`. It ends at once, unless a REST call of its is under way.
-    let _ = events_ended.recv_timeout(EVENTS_GRACE);
-    if !shared.inflight.wait_idle(DRAIN_TIMEOUT) {
-        log::warn!(
-            "requests still running after {} s are abandoned",
-            DRAIN_TIMEOUT.as_secs()
-        );
-    }
-    shared.stats.set_state("stopping");
-    let line = protocol::notification("status", &json!({ "state": "stopping" }));
-    shared.output.send_within(line, Duration::from_secs(1));
-    shared.output.finish(Duration::from_secs(2));
-    shared.memory.save();
-    match reason {
-        StopReason::Fatal(message) => {
-            log::error!("{message}");
-            1
+/// What the main thread keeps to stop the others in order.
+struct Stopping {
+    output: Output,
+    stats: Arc<Stats>,
+    ws_interrupt: WsInterrupt,
+    inflight: Arc<InFlight>,
+    progress: Arc<Progress>,
+}
+
+impl Stopping {
+    fn shut_down(self, reason: StopReason, events_ended: &Receiver<()>) -> i32 {
+        log::info!("stopping: {}", reason.describe());
+        if let Some(tcp) = lock(&self.ws_interrupt).take() {
+            net::interrupt(&tcp);
         }
-        StopReason::Config(message) => {
-            eprintln!("{message}");
-            2
+        // The event thread hands over the lines it still holds (`Output::hold`) as it ends:
+        // they go out before `stopping`. It ends at once, unless a REST call of its is under way.
+        let _ = events_ended.recv_timeout(EVENTS_GRACE);
+        if !self.inflight.wait_idle(DRAIN_TIMEOUT) {
+            log::warn!(
+                "requests still running after {} s are abandoned",
+                DRAIN_TIMEOUT.as_secs()
+            );
         }
-        _ => 0,
+        self.stats.set_state(Status::Stopping.state());
+        let line = Notification::Status(Status::Stopping).line();
+        self.output.send_within(line, Duration::from_secs(1));
+        self.output.finish(Duration::from_secs(2));
+        self.progress.save();
+        match reason {
+            StopReason::Fatal(message) => {
+                log::error!("{message}");
+                1
+            }
+            StopReason::Config(message) => {
+                eprintln!("{message}");
+                2
+            }
+            _ => 0,
+        }
     }
 }

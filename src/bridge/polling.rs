@@ -4,25 +4,24 @@
 //!
 //! Cost of one poll: 1 request (the listing) + 1 per channel with new posts.
 
+use super::announce;
 use super::catch_up::{self, posted_from_rest, UserNames};
 use super::deliver::Delivery;
-use super::inbound::{ready_line, report_retry, UNAUTHORIZED_RETRY};
-use super::Shared;
-use crate::backoff::Backoff;
+use super::progress::OVERLAP_MS;
+use super::shares::EventsShare;
+use crate::backoff::{Backoff, UNAUTHORIZED_RETRY};
 use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::model::{Channel, Post};
-use crate::progress::OVERLAP_MS;
-use crate::protocol;
+use crate::protocol::{Status, Transport, Trouble};
 use crate::random;
 use crate::session::Session;
 use crate::stats::now_ms;
 use crate::stop::StopReason;
-use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub fn run(shared: Arc<Shared>, session: Arc<Session>, delivery: Delivery) {
+pub fn run(shared: Arc<EventsShare>, session: Arc<Session>, delivery: Delivery) {
     let Some(team_id) = session.team_id.clone() else {
         shared.stop.trigger(StopReason::Config(
             "config: channels.mattermost.useWebSocket is false, but polling needs a team and the bot is in none (add the bot to a team or set channels.mattermost.teamId)".into(),
@@ -52,7 +51,7 @@ pub fn run(shared: Arc<Shared>, session: Arc<Session>, delivery: Delivery) {
 }
 
 struct Poller {
-    shared: Arc<Shared>,
+    shared: Arc<EventsShare>,
     session: Arc<Session>,
     delivery: Delivery,
     team_id: String,
@@ -88,8 +87,8 @@ impl Poller {
             self.announce_ready();
         }
         // After a restart (state file), the first round catches up on what was missed.
-        let restart = first && self.shared.memory.restored();
-        let progress = self.shared.memory.snapshot();
+        let restart = first && self.shared.progress.restored();
+        let progress = self.shared.progress.snapshot();
         let floor = self.oldest_replay();
         let watched: Vec<&Channel> = channels.iter().filter(|c| self.listens_in(c)).collect();
         for channel in watched {
@@ -123,7 +122,7 @@ impl Poller {
     /// the overlap, never older than `catchUpMaxAge`.
     fn oldest_replay(&self) -> i64 {
         let max_age = self.shared.config.catch_up_max_age.as_millis() as i64;
-        let progress = self.shared.memory.snapshot();
+        let progress = self.shared.progress.snapshot();
         catch_up::gap_start(&progress, now_ms() as i64, max_age)
     }
 
@@ -146,9 +145,8 @@ impl Poller {
             "polling every {} ms",
             self.shared.config.poll_interval.as_millis()
         );
-        self.shared.stats.set_state("polling");
-        let line = ready_line(&self.session, &version, "polling");
-        self.shared.output.send(line);
+        self.shared.stats.set_state(Status::Polling.state());
+        announce::ready(&self.shared, &self.session, &version, Transport::Polling);
     }
 
     fn healthy(&mut self) {
@@ -156,9 +154,7 @@ impl Poller {
         if self.failing {
             self.failing = false;
             log::info!("polling works again");
-            self.shared.stats.set_state("polling");
-            let line = protocol::notification("status", &json!({ "state": "polling" }));
-            self.shared.output.send(line);
+            announce::status(&self.shared, Status::Polling);
         }
     }
 
@@ -166,19 +162,20 @@ impl Poller {
     fn failed(&mut self, error: &ApiError) -> Duration {
         self.failing = true;
         self.shared.stats.reconnecting();
-        let (state, floor) = if error.status() == Some(401) {
-            ("unauthorized", UNAUTHORIZED_RETRY)
+        let (trouble, floor) = if error.status() == Some(401) {
+            (Trouble::Unauthorized, UNAUTHORIZED_RETRY)
         } else {
-            ("reconnecting", Duration::ZERO)
+            (Trouble::Reconnecting, Duration::ZERO)
         };
-        let message = match state {
-            "unauthorized" => format!(
+        let message = match trouble {
+            Trouble::Unauthorized => format!(
                 "Mattermost rejected the bot token ({error}); check channels.mattermost.botToken"
             ),
-            _ => format!("polling failed: {error}"),
+            Trouble::Reconnecting => format!("polling failed: {error}"),
         };
         let delay = self.backoff.next_delay(random::unit()).max(floor);
-        report_retry(&self.shared, state, self.backoff.attempt(), delay, &message);
+        let attempt = self.backoff.attempt();
+        announce::retry(&self.shared, trouble, attempt, delay, &message);
         delay
     }
 }

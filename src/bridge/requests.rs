@@ -1,20 +1,20 @@
 //! Carries out the host's requests over the REST API: `send`, `edit`, `typing`, `react`,
-//! `fetchFile` and `allow`. Each method checks its params, applies the policy to its target, and maps failures
-//! to the protocol's error codes.
+//! `fetchFile` and `allow`. Each method checks its params, applies the policy to its target,
+//! and maps failures to the protocol's error codes (`api_error` for Mattermost's).
 
 use super::attachments;
-use super::Shared;
+use super::shares::StdinShare;
 use crate::chunk;
 use crate::mattermost::api::ApiError;
 use crate::mattermost::is_valid_id;
 use crate::mattermost::model::{Channel, NewPost};
 use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, Target};
-use crate::protocol::{code, Request, RpcError};
+use crate::protocol::{code, Answer, Edited, Fetched, Request, RpcError, Sent};
 use crate::random;
 use crate::session::Session;
-use crate::stop::lock;
-use serde_json::{json, Value};
+use crate::sync::lock;
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 const FILES_PER_POST: usize = 10;
 
 pub struct Requests {
-    shared: Arc<Shared>,
+    shared: Arc<StdinShare>,
     /// Channel facts never change for a given id (type, name, team), so they are cached.
     channels: Mutex<HashMap<String, Channel>>,
     /// user id → DM channel id.
@@ -30,7 +30,7 @@ pub struct Requests {
 }
 
 impl Requests {
-    pub fn new(shared: Arc<Shared>) -> Requests {
+    pub fn new(shared: Arc<StdinShare>) -> Requests {
         Requests {
             shared,
             channels: Mutex::new(HashMap::new()),
@@ -38,7 +38,7 @@ impl Requests {
         }
     }
 
-    pub fn handle(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    pub fn handle(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         match request.method.as_str() {
             "send" => self.send(session, request),
             "edit" => self.edit(session, request),
@@ -56,7 +56,7 @@ impl Requests {
 
     /// Posts `text` (chunked) with `files` (uploaded first, at most 10 per post). Every file is
     /// checked before anything is uploaded or posted.
-    fn send(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn send(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let text = request.str_param("text")?.unwrap_or("");
         let paths = request.str_list_param("files")?;
         let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
@@ -89,11 +89,14 @@ impl Requests {
             };
             match self.shared.api.create_post(&post) {
                 Ok(created) => post_ids.push(created.id),
-                Err(e) => return Err(with_posted(RpcError::from_api(&e), &post_ids)),
+                Err(e) => return Err(with_posted(api_error(&e), &post_ids)),
             }
         }
         self.shared.stats.sent(post_ids.len() as u64);
-        Ok(json!({ "channelId": channel_id, "postIds": post_ids }))
+        Ok(Answer::Sent(Sent {
+            channel_id,
+            post_ids,
+        }))
     }
 
     /// Uploads the checked files to the channel, in order; their ids in the same order.
@@ -109,22 +112,24 @@ impl Requests {
                 Err(ApiError::Local(why)) => {
                     return Err(RpcError::local_file(&file.path.to_string_lossy(), why))
                 }
-                Err(e) => return Err(RpcError::from_api(&e)),
+                Err(e) => return Err(api_error(&e)),
             }
         }
         Ok(ids)
     }
 
     /// Downloads an attachment on demand, into `mediaDir` like inbound ones.
-    fn fetch_file(&self, request: &Request) -> Result<Value, RpcError> {
+    fn fetch_file(&self, request: &Request) -> Result<Answer, RpcError> {
         let file_id = required_id(request, "fileId")?;
         let shared = &self.shared;
         match attachments::fetch_by_id(&shared.api, &shared.media, file_id) {
-            Ok(entry) => Ok(json!({
-                "path": entry.path, "name": entry.name,
-                "size": entry.size, "mimeType": entry.mime_type,
+            Ok(entry) => Ok(Answer::Fetched(Fetched {
+                mime_type: entry.mime_type,
+                name: entry.name,
+                path: entry.path,
+                size: entry.size,
             })),
-            Err(DownloadError::Api(e)) => Err(RpcError::from_api(&e)),
+            Err(DownloadError::Api(e)) => Err(api_error(&e)),
             Err(DownloadError::TooLarge(why) | DownloadError::Local(why)) => Err(RpcError::new(
                 code::LOCAL_FILE,
                 why,
@@ -133,7 +138,7 @@ impl Requests {
         }
     }
 
-    fn edit(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn edit(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let post_id = required_id(request, "postId")?;
         let text = request.required_str("text")?;
         let length = text.chars().count();
@@ -149,22 +154,24 @@ impl Requests {
         self.shared
             .api
             .patch_post(post_id, text)
-            .map_err(|e| RpcError::from_api(&e))?;
-        Ok(json!({ "postId": post_id }))
+            .map_err(|e| api_error(&e))?;
+        Ok(Answer::Edited(Edited {
+            post_id: post_id.to_string(),
+        }))
     }
 
-    fn typing(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn typing(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let channel_id = required_id(request, "channelId")?;
         let root_id = optional_id(request, "rootId")?.unwrap_or("");
         self.check_channel(session, channel_id)?;
         self.shared
             .api
             .typing(channel_id, root_id)
-            .map_err(|e| RpcError::from_api(&e))?;
-        Ok(json!({}))
+            .map_err(|e| api_error(&e))?;
+        Ok(Answer::done())
     }
 
-    fn react(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn react(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let post_id = required_id(request, "postId")?;
         let emoji = emoji_name(request.required_str("emoji")?)?;
         let api = &self.shared.api;
@@ -173,15 +180,15 @@ impl Requests {
         } else {
             api.add_reaction(&session.bot.id, post_id, emoji)
         };
-        result.map_err(|e| RpcError::from_api(&e))?;
-        Ok(json!({}))
+        result.map_err(|e| api_error(&e))?;
+        Ok(Answer::done())
     }
 
-    fn allow(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+    fn allow(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let user_id = required_id(request, "userId")?;
         session.policy.allow(user_id);
         log::info!("user {user_id} added to the allow list by the host");
-        Ok(json!({}))
+        Ok(Answer::done())
     }
 
     /// The channel a `send` goes to: `channelId`, or the DM with `userId`, if the policy allows.
@@ -206,7 +213,7 @@ impl Requests {
             .shared
             .api
             .direct_channel(&session.bot.id, user_id)
-            .map_err(|e| RpcError::from_api(&e))?;
+            .map_err(|e| api_error(&e))?;
         lock(&self.direct).insert(user_id.to_string(), channel.id.clone());
         let id = channel.id.clone();
         lock(&self.channels).insert(id.clone(), channel);
@@ -244,7 +251,7 @@ impl Requests {
             .shared
             .api
             .channel(channel_id)
-            .map_err(|e| RpcError::from_api(&e))?;
+            .map_err(|e| api_error(&e))?;
         lock(&self.channels).insert(channel_id.to_string(), channel.clone());
         Ok(channel)
     }
@@ -284,6 +291,27 @@ fn emoji_name(raw: &str) -> Result<&str, RpcError> {
     }
 }
 
+/// A REST failure as the host sees it: a refusal (-32000, with the server's status, error id,
+/// message and request id) or, for transient ones (already retried), unreachable (-32003).
+fn api_error(error: &ApiError) -> RpcError {
+    match error {
+        ApiError::Status {
+            status,
+            id,
+            message,
+            request_id,
+            ..
+        } if !error.is_transient() => RpcError::new(
+            code::MATTERMOST_REFUSED,
+            format!("Mattermost refused the call: {message}"),
+            Some(json!({
+                "status": status, "id": id, "message": message, "requestId": request_id
+            })),
+        ),
+        other => RpcError::unreachable(other.to_string()),
+    }
+}
+
 /// Adds the ids of parts already posted to an error, so the host knows what reached the channel.
 fn with_posted(mut error: RpcError, post_ids: &[String]) -> RpcError {
     if !post_ids.is_empty() {
@@ -306,6 +334,33 @@ mod tests {
         for bad in ["", "::", "a/b", "../x", "smile face", "é"] {
             assert!(emoji_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn api_errors_map_to_codes() {
+        let refused = ApiError::Status {
+            status: 403,
+            id: "api.context.permissions.app_error".into(),
+            message: "no".into(),
+            request_id: "r".into(),
+            retry_after: None,
+        };
+        let e = api_error(&refused);
+        assert_eq!(e.code, code::MATTERMOST_REFUSED);
+        assert_eq!(
+            e.data.unwrap(),
+            json!({"status": 403, "id": "api.context.permissions.app_error", "message": "no", "requestId": "r"})
+        );
+        let down = api_error(&ApiError::Network("connection refused".into()));
+        assert_eq!(down.code, code::UNREACHABLE);
+        let busy = ApiError::Status {
+            status: 503,
+            id: String::new(),
+            message: "x".into(),
+            request_id: String::new(),
+            retry_after: None,
+        };
+        assert_eq!(api_error(&busy).code, code::UNREACHABLE);
     }
 
     #[test]

@@ -1,20 +1,20 @@
 //! The WebSocket transport: keeps a connection open (reconnecting with backoff), checks the
 //! event sequence, keeps the connection alive, and hands `posted` events to `Delivery`.
 
+use super::announce;
 use super::catch_up::{self, UserNames};
 use super::deliver::Delivery;
-use super::inbound::{ready_line, report_retry, UNAUTHORIZED_RETRY};
-use super::Shared;
-use crate::backoff::Backoff;
+use super::shares::EventsShare;
+use crate::backoff::{Backoff, UNAUTHORIZED_RETRY};
 use crate::keepalive::{Due, Keepalive};
 use crate::mattermost::api::Api;
 use crate::mattermost::event::{self, Frame, Hello};
 use crate::mattermost::ws::{Connection, Read, Resume};
-use crate::protocol;
+use crate::protocol::{Status, Transport, Trouble};
 use crate::random;
 use crate::session::Session;
 use crate::stats::now_ms;
-use crate::stop::lock;
+use crate::sync::lock;
 use serde_json::json;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -31,7 +31,7 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// `hello` can be diagnosed.
 const RESUME_PROBATION: Duration = Duration::from_secs(5);
 
-pub fn run(shared: Arc<Shared>, session: Arc<Session>, login_api: Api, delivery: Delivery) {
+pub fn run(shared: Arc<EventsShare>, session: Arc<Session>, login_api: Api, delivery: Delivery) {
     let mut stream = EventStream {
         backoff: Backoff::new(shared.config.reconnect_interval),
         shared,
@@ -56,7 +56,7 @@ enum Ended {
 }
 
 struct EventStream {
-    shared: Arc<Shared>,
+    shared: Arc<EventsShare>,
     session: Arc<Session>,
     login_api: Api,
     backoff: Backoff,
@@ -86,16 +86,16 @@ impl EventStream {
                 PING_EVERY,
                 resume.as_ref(),
             );
-            let (state, error, floor) = match opened {
+            let (trouble, error, floor) = match opened {
                 Ok(conn) => match self.serve(conn, resume) {
                     Ended::Stopped => return,
-                    Ended::Lost(e) => ("reconnecting", e, Duration::ZERO),
+                    Ended::Lost(e) => (Trouble::Reconnecting, e, Duration::ZERO),
                     Ended::NoHello(e) => self.explain_no_hello(e),
                 },
                 Err(e) => {
                     // Not even connected: the next attempt can still resume.
                     self.resume = resume;
-                    ("reconnecting", e, Duration::ZERO)
+                    (Trouble::Reconnecting, e, Duration::ZERO)
                 }
             };
             if self.shared.stop.is_stopping() {
@@ -103,7 +103,7 @@ impl EventStream {
             }
             self.shared.stats.reconnecting();
             let delay = self.backoff.next_delay(random::unit()).max(floor);
-            report_retry(&self.shared, state, self.backoff.attempt(), delay, &error);
+            announce::retry(&self.shared, trouble, self.backoff.attempt(), delay, &error);
             if self.shared.stop.sleep(delay) {
                 return;
             }
@@ -111,17 +111,17 @@ impl EventStream {
     }
 
     /// A socket that closes before `hello` usually means a bad token: ask REST to be sure.
-    fn explain_no_hello(&self, error: String) -> (&'static str, String, Duration) {
+    fn explain_no_hello(&self, error: String) -> (Trouble, String, Duration) {
         match self.login_api.me() {
             Err(e) if e.status() == Some(401) => (
-                "unauthorized",
+                Trouble::Unauthorized,
                 format!(
                     "Mattermost rejected the bot token ({e}); check channels.mattermost.botToken"
                 ),
                 UNAUTHORIZED_RETRY,
             ),
             _ => (
-                "reconnecting",
+                Trouble::Reconnecting,
                 format!("no hello from the server: {error}"),
                 Duration::ZERO,
             ),
@@ -196,19 +196,19 @@ impl EventStream {
             hello.connection_id,
             hello.server_version
         );
-        self.shared.stats.set_state("connected");
         self.shared.stats.event_seen();
-        let line = if self.ready_sent {
-            protocol::notification("status", &json!({ "state": "connected" }))
+        if self.ready_sent {
+            announce::status(&self.shared, Status::Connected);
         } else {
             self.ready_sent = true;
-            ready_line(&self.session, &hello.server_version, "websocket")
-        };
-        self.shared.output.send(line);
+            self.shared.stats.set_state(Status::Connected.state());
+            let version = &hello.server_version;
+            announce::ready(&self.shared, &self.session, version, Transport::Websocket);
+        }
         if self.live_since.is_none() {
             self.live_since = Some(now_ms() as i64);
             // A restart: what was posted while we were not running.
-            if self.shared.memory.restored() {
+            if self.shared.progress.restored() {
                 self.catch_up("the bridge was restarted");
             }
         }
@@ -220,9 +220,7 @@ impl EventStream {
             position.connection_id,
             position.sequence_number
         );
-        self.shared.stats.set_state("connected");
-        let line = protocol::notification("status", &json!({ "state": "connected" }));
-        self.shared.output.send(line);
+        announce::status(&self.shared, Status::Connected);
     }
 
     /// Reads events until the connection fails or the bridge stops, then remembers where it
@@ -366,7 +364,7 @@ impl EventStream {
     fn catch_up_unheld(&mut self, why: &str) {
         let fallback = self.live_since.unwrap_or_else(|| now_ms() as i64);
         let max_age = self.shared.config.catch_up_max_age.as_millis() as i64;
-        let since = catch_up::gap_start(&self.shared.memory.snapshot(), fallback, max_age);
+        let since = catch_up::gap_start(&self.shared.progress.snapshot(), fallback, max_age);
         log::info!("events may have been missed ({why}); catching up on posts since {since}");
         let shared = self.shared.clone();
         match catch_up::run(

@@ -12,7 +12,7 @@ use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::is_valid_id;
 use crate::mattermost::model::FileInfo;
 use crate::random;
-use crate::stop::lock;
+use crate::sync::lock;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};

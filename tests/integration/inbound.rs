@@ -232,7 +232,7 @@ fn malformed_server_frames_are_skipped() {
     fake.broadcast_raw(r#"{"event":"some_future_event","data":{}}"#);
     fake.post(NewPost::new(ALICE_ID, DM_ALICE, "still here"));
     assert_eq!(bridge.next_message()["text"], "still here");
-    assert!(bridge.stderr().contains("malformed server frame"));
+    assert!(bridge.stderr_shows("malformed server frame"));
     assert_eq!(fake.ws_connections(), 1, "no reconnect needed");
 }
 

@@ -3,7 +3,7 @@
 //! ripgrep's are: one link instead of one per file, and every suite's tests share the test
 //! threads. They also share this process, so no test may change process-wide state (the
 //! environment, the working directory, the umask) or hold a file open for writing that a
-//! child could inherit (see `support::copy_executable`).
+//! child could inherit (see `support::copy_executable` and `support::write_executable`).
 //!
 //! `cargo test --test integration` runs them all; `cargo test --test integration scratch::`
 //! one suite.
@@ -16,8 +16,10 @@ mod chaos;
 mod check;
 mod config_fd;
 mod config_numbers;
+mod container_wrapper;
 mod files;
 mod inbound;
+mod js_plugin_config;
 mod lifecycle;
 mod local_users;
 mod polling;

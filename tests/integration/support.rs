@@ -51,6 +51,26 @@ pub fn copy_executable(from: &Path, to: &Path) {
     assert!(status.success(), "cp {from:?} {to:?}: {status}");
 }
 
+/// Puts a script at `to`, executable. For the reason of `copy_executable` the executable is
+/// not written here: the text goes to `<to>.text`, which is never run (so a descriptor of it
+/// that a fork inherits does no harm), and `install -m 0755`, a process of its own, makes the
+/// executable from it.
+pub fn write_executable(to: &Path, text: &str) {
+    let mut source = to.as_os_str().to_owned();
+    source.push(".text");
+    let source = PathBuf::from(source);
+    std::fs::write(&source, text).unwrap();
+    let status = Command::new("install")
+        .arg("-m")
+        .arg("0755")
+        .arg(&source)
+        .arg(to)
+        .status()
+        .expect("running install");
+    assert!(status.success(), "install {source:?} {to:?}: {status}");
+    std::fs::remove_file(&source).unwrap();
+}
+
 /// A scratch directory removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -351,6 +371,19 @@ impl Bridge {
 
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// Whether stderr shows `needle` within 10 s: a reader thread collects stderr, so a log
+    /// line written before a stdout line may still be on its way when that line arrives.
+    pub fn stderr_shows(&self, needle: &str) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
     }
 
     /// Stops reading the bridge's stdout, like a host that hangs.

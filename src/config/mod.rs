@@ -1,10 +1,22 @@
 //! Reads the `channels.mattermost` section of OpenClaw's config file (JSON5), fills gaps from the
 //! environment and checks every value, so that a bad config stops the bridge before it connects
-//! with one line that names the key and the fix (see `shared/CONFIG.md`).
+//! with one line that names the key and the fix. Every key is defined once, in `keys.rs`; the
+//! user's documentation is `docs/configuration.md`.
 
-use crate::env_vars::{self, MissingVar};
+mod choices;
+#[cfg(test)]
+mod docs;
+mod env_vars;
+pub mod keys;
+pub mod print;
+mod section;
+mod shape;
+
+pub use choices::{ChatMode, DmPolicy, GroupPolicy};
+
 use crate::json5;
 use crate::server_url::ServerUrl;
+use section::Section;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,8 +29,8 @@ const SECTION: &str = "channels.mattermost";
 /// 2^53, about 285,000 years or 8 PiB. `Infinity` ("no limit") and anything bigger become this,
 /// so the sums and casts downstream (`+ 1`, `as i64`, `Instant + Duration`) cannot overflow.
 pub const NO_LIMIT: u64 = 1 << 53;
-const MIB: f64 = 1024.0 * 1024.0;
-const MS_PER_HOUR: f64 = 3_600_000.0;
+pub(crate) const MIB: f64 = 1024.0 * 1024.0;
+pub(crate) const MS_PER_HOUR: f64 = 3_600_000.0;
 
 /// `n` times `unit` as a whole count, saturating at [`NO_LIMIT`] (below zero, and NaN, give 0):
 /// the one conversion every numeric key goes through.
@@ -29,71 +41,6 @@ pub fn saturating_count(n: f64, unit: f64) -> u64 {
 /// The account id OpenClaw gives a config without `accounts`; the environment fills only its
 /// gaps.
 const DEFAULT_ACCOUNT: &str = "default";
-
-/// Keys the environment fills when the file leaves them unset.
-const ENV_FALLBACKS: &[(&str, &str)] = &[
-    ("serverUrl", "MATTERMOST_URL"),
-    ("botToken", "MATTERMOST_BOT_TOKEN"),
-    ("teamId", "MATTERMOST_TEAM_ID"),
-];
-
-/// Keys this bridge acts on; anything else draws an unknown-key warning.
-const KNOWN_KEYS: &[&str] = &[
-    "enabled",
-    "serverUrl",
-    "baseUrl",
-    "botToken",
-    "allowFrom",
-    "teamId",
-    "allowChannels",
-    "respondToMentions",
-    "respondToDMs",
-    "useWebSocket",
-    "reconnectInterval",
-    "chatmode",
-    "oncharPrefixes",
-    "dmPolicy",
-    "allowBots",
-    "textChunkLimit",
-    "retryBudget",
-    "mediaDir",
-    "mediaMaxMb",
-    "mediaMaxTotalMb",
-    "mediaRetentionHours",
-    "pollInterval",
-    "stateFile",
-    "catchUpMaxAge",
-    "caFile",
-];
-
-/// Keys read by the OpenClaw plugin that spawns the bridge (`openclaw-plugin/`), not by the
-/// bridge: accepted without a warning when the bridge reads OpenClaw's own config file.
-const PLUGIN_KEYS: &[&str] = &[
-    "binaryPath",
-    "streaming",
-    "replyToMode",
-    "accounts",
-    "defaultAccount",
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-/// `chatmode`: which channel posts reach the host.
-pub enum ChatMode {
-    /// `oncall`: posts that mention the bot.
-    Mention,
-    /// `onmessage`: every post.
-    EveryPost,
-    /// `onchar`: posts starting with one of `oncharPrefixes` (and mentions).
-    Prefix,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DmPolicy {
-    Allowlist,
-    Open,
-    Disabled,
-    Pairing,
-}
 
 /// The checked configuration. `Debug` is implemented by hand so the token can never be printed.
 #[derive(Clone)]
@@ -132,8 +79,19 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// Missed posts older than this are not replayed after a reconnect or restart.
     pub catch_up_max_age: Duration,
+    /// `groupPolicy`, when set (accepted, not active yet: issue 15).
+    pub group_policy: Option<GroupPolicy>,
+    /// `groupAllowFrom` (accepted, not active yet: issue 15).
+    pub group_allow_from: Vec<String>,
+    /// `historyLimit`, when set (accepted, not active yet: issue 15).
+    pub history_limit: Option<u64>,
+    /// The configured keys (or values) that are accepted but have no effect yet, with the issue
+    /// each waits on.
+    pub not_active: Vec<(&'static str, u16)>,
     /// Things worth a warning that do not stop the bridge (unknown keys, plain http).
     pub warnings: Vec<String>,
+    /// Each bridge key's value in effect, as `--print-config` shows it (the token redacted).
+    pub values: Map<String, Value>,
     /// Where each key's value came from: `file`, `file (${VAR})`, `env VAR` or `default`.
     pub sources: BTreeMap<&'static str, String>,
 }
@@ -283,13 +241,8 @@ fn check_section(
     env: Env,
     fallbacks: bool,
 ) -> Result<Loaded, ConfigError> {
-    let reader = Section {
-        map: section,
-        env,
-        hint,
-        fallbacks,
-    };
-    if !reader.bool("enabled", true)? {
+    let reader = Section::new(section, env, hint, fallbacks);
+    if !reader.bool(keys::ENABLED)? {
         return Ok(Loaded::Disabled { file });
     }
     let mut config = reader.build()?;
@@ -347,53 +300,6 @@ fn parse_section(text: &str, origin: &str) -> Result<Map<String, Value>, ConfigE
     }
 }
 
-/// The known key `key` was probably meant as: the same but for case, or at most two edits away.
-fn near_miss(key: &str) -> Option<&'static str> {
-    let lower = key.to_ascii_lowercase();
-    let known = || KNOWN_KEYS.iter().chain(PLUGIN_KEYS).copied();
-    known()
-        .find(|k| k.to_ascii_lowercase() == lower)
-        .or_else(|| {
-            known().find(|k| k.len() > 4 && edit_distance(&k.to_ascii_lowercase(), &lower) <= 2)
-        })
-}
-
-/// Levenshtein distance (keys are short: the quadratic table is a few hundred cells).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
-}
-
-/// Mattermost ids are 26 lower-case letters and digits.
-fn looks_like_id(text: &str) -> bool {
-    text.len() == 26
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-}
-
-/// `allowFrom` entries that are neither ids, `@usernames` nor `*`: usually a username without
-/// its `@`, which would never match anyone.
-fn allow_from_warnings(entries: &[String]) -> Vec<String> {
-    entries
-        .iter()
-        .filter(|e| *e != "*" && !e.starts_with('@') && !looks_like_id(e))
-        .map(|e| {
-            format!("{SECTION}.allowFrom entry \"{e}\" is not a user id (26 letters and digits); for a username write \"@{e}\"")
-        })
-        .collect()
-}
-
 /// Where the bridge's keys were written instead of `channels.mattermost`, when they were: a
 /// `mattermost` block at the top level, or bridge keys directly in `channels`.
 fn misplaced(root: &Value) -> Option<String> {
@@ -401,433 +307,15 @@ fn misplaced(root: &Value) -> Option<String> {
         return Some("a \"mattermost\" block at the top level".into());
     }
     let channels = root.get("channels")?.as_object()?;
-    let key = channels.keys().find(|k| KNOWN_KEYS.contains(&k.as_str()))?;
+    let key = channels.keys().find(|k| {
+        keys::find(k).is_some_and(|key| key.reader == keys::Reader::Bridge && key.is_active())
+    })?;
     Some(format!("channels.{key}"))
-}
-
-/// Typed access to the section, with `${VAR}` substitution and error messages that name keys.
-struct Section<'a> {
-    map: &'a Map<String, Value>,
-    env: Env<'a>,
-    /// Where the operator should make the fix (the file path).
-    hint: String,
-    /// `MATTERMOST_URL` and friends may fill unset keys (the default account only).
-    fallbacks: bool,
-}
-
-impl Section<'_> {
-    fn build(&self) -> Result<Config, ConfigError> {
-        let mut warnings = self.unknown_key_warnings();
-        let server = self.server_url(&mut warnings)?;
-        let token = self.token()?;
-        let chatmode = match self.choice("chatmode", &["oncall", "onmessage", "onchar"], 0)? {
-            0 => ChatMode::Mention,
-            1 => ChatMode::EveryPost,
-            _ => ChatMode::Prefix,
-        };
-        let dm_policy =
-            match self.choice("dmPolicy", &["allowlist", "open", "disabled", "pairing"], 0)? {
-                0 => DmPolicy::Allowlist,
-                1 => DmPolicy::Open,
-                2 => DmPolicy::Disabled,
-                _ => DmPolicy::Pairing,
-            };
-        let onchar_prefixes = match self.string_list("oncharPrefixes")? {
-            Some(list) => list,
-            None => vec![">".to_string(), "!".to_string()],
-        };
-        if onchar_prefixes.iter().any(|p| p.is_empty()) {
-            return Err(self.invalid(
-                "oncharPrefixes",
-                "contains an empty prefix",
-                "use non-empty strings such as \">\" or \"!\"",
-            ));
-        }
-        let sources = self.sources();
-        let allow_from = self.string_list("allowFrom")?.unwrap_or_default();
-        warnings.extend(allow_from_warnings(&allow_from));
-        let config = Config {
-            sources,
-            file: None,
-            server,
-            token,
-            allow_from,
-            team_id: self.string_or_env("teamId", "MATTERMOST_TEAM_ID")?,
-            allow_channels: self.string_list("allowChannels")?.unwrap_or_default(),
-            respond_to_mentions: self.bool("respondToMentions", true)?,
-            respond_to_dms: self.bool("respondToDMs", true)?,
-            reconnect_interval: self.millis("reconnectInterval", 5000, 1)?,
-            chatmode,
-            onchar_prefixes,
-            dm_policy,
-            allow_bots: self.bool("allowBots", false)?,
-            text_chunk_limit: self.text_chunk_limit()?,
-            retry_budget: self.millis("retryBudget", 60_000, 0)?,
-            media_dir: self.media_dir()?,
-            media_max_bytes: self.media_max_bytes()?,
-            media_max_total_bytes: self.media_max_total_bytes()?,
-            media_retention: self.media_retention()?,
-            use_websocket: self.bool("useWebSocket", true)?,
-            poll_interval: self.millis("pollInterval", 3000, 100)?,
-            ca_file: self.string("caFile")?.map(PathBuf::from),
-            state_file: self.state_file()?,
-            catch_up_max_age: self.millis("catchUpMaxAge", 3_600_000, 0)?,
-            warnings,
-        };
-        let mut config = config;
-        if let Some(why) = config.nobody_can_talk() {
-            config.warnings.insert(0, why);
-        }
-        Ok(config)
-    }
-
-    /// Where each documented key's value comes from, for `--print-config` and `--check`.
-    fn sources(&self) -> BTreeMap<&'static str, String> {
-        let env_set = |var: &str| (self.env)(var).is_some_and(|v| !v.trim().is_empty());
-        KNOWN_KEYS
-            .iter()
-            .filter(|key| !matches!(**key, "baseUrl" | "enabled"))
-            .map(|&key| {
-                let from_file = match key {
-                    "serverUrl" => self.value("serverUrl").or_else(|| self.value("baseUrl")),
-                    _ => self.value(key),
-                };
-                let source = match (from_file, key) {
-                    (Some(Value::Object(secret)), "botToken") => format!(
-                        "env {}",
-                        secret.get("id").and_then(Value::as_str).unwrap_or("?")
-                    ),
-                    (Some(Value::String(text)), _) if text.contains("${") => {
-                        format!("file ({})", text.trim())
-                    }
-                    (Some(_), _) => "file".to_string(),
-                    (None, _) => match ENV_FALLBACKS.iter().find(|(k, _)| *k == key) {
-                        Some((_, var)) if self.fallback(var).is_some() => format!("env {var}"),
-                        _ if matches!(key, "mediaDir" | "stateFile")
-                            && env_set("OPENCLAW_STATE_DIR") =>
-                        {
-                            "default (from OPENCLAW_STATE_DIR)".to_string()
-                        }
-                        _ => "default".to_string(),
-                    },
-                };
-                (key, source)
-            })
-            .collect()
-    }
-
-    fn unknown_key_warnings(&self) -> Vec<String> {
-        self.map
-            .keys()
-            .filter(|key| {
-                let key = key.as_str();
-                !KNOWN_KEYS.contains(&key) && !PLUGIN_KEYS.contains(&key)
-            })
-            .map(|key| match near_miss(key) {
-                Some(known) => {
-                    format!("{SECTION}.{key} is not a key this bridge knows; ignored: did you mean {known}?")
-                }
-                None => format!(
-                    "{SECTION}.{key} is not a key this bridge knows; ignored (keys are case-sensitive: see the README's configuration table)"
-                ),
-            })
-            .collect()
-    }
-
-    fn server_url(&self, warnings: &mut Vec<String>) -> Result<ServerUrl, ConfigError> {
-        let (key, text) = match (self.string("serverUrl")?, self.string("baseUrl")?) {
-            (Some(url), _) => ("serverUrl", url),
-            (None, Some(url)) => ("baseUrl", url),
-            (None, None) => match self.fallback("MATTERMOST_URL") {
-                Some(url) => ("serverUrl", url),
-                None => return Err(self.missing("serverUrl", "MATTERMOST_URL")),
-            },
-        };
-        let url = ServerUrl::parse(&text)
-            .map_err(|why| self.invalid(key, &why, "use e.g. https://chat.example.com"))?;
-        if !url.tls {
-            warnings.push(format!(
-                "{SECTION}.{key} uses plain http://: the bot token travels unencrypted"
-            ));
-        }
-        Ok(url)
-    }
-
-    fn token(&self) -> Result<String, ConfigError> {
-        let token = match self.map.get("botToken") {
-            None | Some(Value::Null) => self
-                .fallback("MATTERMOST_BOT_TOKEN")
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| self.missing("botToken", "MATTERMOST_BOT_TOKEN"))?,
-            Some(Value::String(text)) => self.substitute("botToken", text)?,
-            Some(Value::Object(secret)) => self.secret_ref(secret)?,
-            Some(_) => {
-                return Err(self.invalid(
-                    "botToken",
-                    "must be a string or { source: \"env\", id: \"VAR\" }",
-                    "set it to the bot's access token or \"${MATTERMOST_BOT_TOKEN}\"",
-                ))
-            }
-        };
-        let token = token.trim().to_string();
-        if token.is_empty() {
-            return Err(self.invalid("botToken", "is empty", "set it to the bot's access token"));
-        }
-        if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(self.invalid(
-                "botToken",
-                "contains spaces or control characters",
-                "paste the token exactly as Mattermost showed it",
-            ));
-        }
-        Ok(token)
-    }
-
-    /// OpenClaw's secret reference form `{ source: "env", id: "VAR" }`.
-    fn secret_ref(&self, secret: &Map<String, Value>) -> Result<String, ConfigError> {
-        let source = secret.get("source").and_then(Value::as_str).unwrap_or("");
-        let id = secret.get("id").and_then(Value::as_str).unwrap_or("");
-        if source != "env" {
-            return Err(self.invalid(
-                "botToken",
-                &format!("uses secret source \"{source}\", which this bridge cannot read"),
-                "use { source: \"env\", id: \"VAR\" } or a \"${VAR}\" string",
-            ));
-        }
-        if id.is_empty() {
-            return Err(self.invalid(
-                "botToken.id",
-                "is missing",
-                "name the environment variable that holds the token",
-            ));
-        }
-        (self.env)(id).filter(|v| !v.is_empty()).ok_or_else(|| {
-            ConfigError(format!(
-                "{SECTION}.botToken refers to the environment variable {id}, which is not set (export {id}=YOUR_TOKEN)"
-            ))
-        })
-    }
-
-    /// `mediaDir`, else `$OPENCLAW_STATE_DIR/media/mattermost`, else this user's own:
-    /// `$XDG_STATE_HOME` or `~/.local/state` (`openclaw-mattermost/media` in it), else (no
-    /// home, or `/`, e.g. a `scratch` container) `<temp dir>/openclaw-mattermost-<uid>/media`.
-    fn media_dir(&self) -> Result<PathBuf, ConfigError> {
-        if let Some(dir) = self.string("mediaDir")? {
-            return Ok(PathBuf::from(dir));
-        }
-        let var = |name| (self.env)(name).filter(|v| !v.trim().is_empty());
-        if let Some(state) = var("OPENCLAW_STATE_DIR") {
-            return Ok(Path::new(&state).join("media").join("mattermost"));
-        }
-        let state_home = var("XDG_STATE_HOME")
-            .map(PathBuf::from)
-            .filter(|dir| dir.is_absolute())
-            .or_else(|| {
-                // Docker's HOME without a user database is `/`: not a home.
-                var("HOME")
-                    .filter(|home| home != "/" && Path::new(home).is_dir())
-                    .map(|home| Path::new(&home).join(".local/state"))
-            });
-        Ok(match state_home {
-            Some(dir) => dir.join("openclaw-mattermost"),
-            // SAFETY: geteuid cannot fail.
-            None => std::env::temp_dir().join(format!("openclaw-mattermost-{}", unsafe {
-                libc::geteuid()
-            })),
-        }
-        .join("media"))
-    }
-
-    /// `stateFile`, else `$OPENCLAW_STATE_DIR/mattermost-state.json` when that dir exists.
-    fn state_file(&self) -> Result<Option<PathBuf>, ConfigError> {
-        if let Some(path) = self.string("stateFile")? {
-            return Ok(Some(PathBuf::from(path)));
-        }
-        Ok((self.env)("OPENCLAW_STATE_DIR")
-            .filter(|dir| !dir.trim().is_empty() && Path::new(dir).is_dir())
-            .map(|dir| Path::new(&dir).join("mattermost-state.json")))
-    }
-
-    fn media_max_bytes(&self) -> Result<u64, ConfigError> {
-        self.megabytes("mediaMaxMb", 20.0)
-    }
-
-    /// `mediaMaxTotalMb` (default 1024); 0 or Infinity: no cap.
-    fn media_max_total_bytes(&self) -> Result<u64, ConfigError> {
-        match self.megabytes("mediaMaxTotalMb", 1024.0)? {
-            0 | NO_LIMIT => Ok(u64::MAX),
-            bytes => Ok(bytes),
-        }
-    }
-
-    /// `mediaRetentionHours` (default 24); 0 keeps files forever.
-    fn media_retention(&self) -> Result<Option<Duration>, ConfigError> {
-        let hours = self.number("mediaRetentionHours", 24.0, 0.0)?;
-        if hours == 0.0 {
-            return Ok(None);
-        }
-        let ms = saturating_count(hours, MS_PER_HOUR).max(1);
-        Ok(Some(Duration::from_millis(ms)))
-    }
-
-    fn text_chunk_limit(&self) -> Result<Option<usize>, ConfigError> {
-        if self.value("textChunkLimit").is_none() {
-            return Ok(None);
-        }
-        let limit = self.number("textChunkLimit", 0.0, 16.0)?;
-        if limit.fract() != 0.0 {
-            return Err(self.invalid("textChunkLimit", "must be a whole number", "use e.g. 4000"));
-        }
-        let limit = saturating_count(limit, 1.0);
-        Ok(Some(usize::try_from(limit).unwrap_or(usize::MAX)))
-    }
-
-    fn value(&self, key: &str) -> Option<&Value> {
-        self.map.get(key).filter(|v| !v.is_null())
-    }
-
-    fn substitute(&self, key: &str, text: &str) -> Result<String, ConfigError> {
-        env_vars::substitute(text, self.env).map_err(|MissingVar(name)| {
-            ConfigError(format!(
-                "{SECTION}.{key} uses ${{{name}}}, but the environment variable {name} is not set (export it, or write $${{{name}}} for a literal)"
-            ))
-        })
-    }
-
-    fn string(&self, key: &str) -> Result<Option<String>, ConfigError> {
-        match self.value(key) {
-            None => Ok(None),
-            Some(Value::String(text)) => {
-                let text = self.substitute(key, text)?;
-                Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
-            }
-            Some(_) => Err(self.invalid(key, "must be a string", "put the value in quotes")),
-        }
-    }
-
-    fn string_or_env(&self, key: &str, var: &str) -> Result<Option<String>, ConfigError> {
-        Ok(self.string(key)?.or_else(|| self.fallback(var)))
-    }
-
-    /// An environment variable that fills an unset key (`MATTERMOST_URL`…), when set and the
-    /// account is the default one.
-    fn fallback(&self, var: &str) -> Option<String> {
-        (self.env)(var).filter(|v| self.fallbacks && !v.trim().is_empty())
-    }
-
-    fn string_list(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
-        let items = match self.value(key) {
-            None => return Ok(None),
-            Some(Value::Array(items)) => items,
-            Some(_) => {
-                return Err(self.invalid(
-                    key,
-                    "must be a list of strings",
-                    "use e.g. [\"id1\", \"@alice\"]",
-                ))
-            }
-        };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let item_key = format!("{key}[{i}]");
-            match item {
-                Value::String(text) => {
-                    let text = self.substitute(&item_key, text)?;
-                    let text = text.trim();
-                    if !text.is_empty() {
-                        out.push(text.to_string());
-                    }
-                }
-                _ => return Err(self.invalid(&item_key, "must be a string", "quote it")),
-            }
-        }
-        Ok(Some(out))
-    }
-
-    fn bool(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
-        match self.value(key) {
-            None => Ok(default),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(other) => Err(self.invalid(
-                key,
-                &format!("must be true or false (got {other})"),
-                "write true or false without quotes",
-            )),
-        }
-    }
-
-    fn number(&self, key: &str, default: f64, min: f64) -> Result<f64, ConfigError> {
-        let n = match self.value(key) {
-            None => return Ok(default),
-            Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::MAX),
-            Some(other) => {
-                return Err(self.invalid(
-                    key,
-                    &format!("must be a number (got {other})"),
-                    "write a number without quotes",
-                ))
-            }
-        };
-        if n < min {
-            return Err(self.invalid(
-                key,
-                &format!("must be at least {min} (got {n})"),
-                "raise the value",
-            ));
-        }
-        Ok(n)
-    }
-
-    /// A duration in milliseconds, at least `min`; `Infinity` saturates at [`NO_LIMIT`].
-    fn millis(&self, key: &str, default: u64, min: u64) -> Result<Duration, ConfigError> {
-        let ms = self.number(key, default as f64, min as f64)?;
-        Ok(Duration::from_millis(saturating_count(ms, 1.0)))
-    }
-
-    /// A size in megabytes (fractions allowed), as bytes; `Infinity` saturates at [`NO_LIMIT`].
-    fn megabytes(&self, key: &str, default: f64) -> Result<u64, ConfigError> {
-        let mb = self.number(key, default, 0.0)?;
-        Ok(saturating_count(mb, MIB))
-    }
-
-    /// The index of the value among `choices`.
-    fn choice(&self, key: &str, choices: &[&str], default: usize) -> Result<usize, ConfigError> {
-        let Some(text) = self.string(key)? else {
-            return Ok(default);
-        };
-        choices.iter().position(|c| *c == text).ok_or_else(|| {
-            let list = choices
-                .iter()
-                .map(|c| format!("\"{c}\""))
-                .collect::<Vec<_>>()
-                .join(", ");
-            self.invalid(
-                key,
-                &format!("is \"{text}\""),
-                &format!("use one of {list}"),
-            )
-        })
-    }
-
-    fn missing(&self, key: &str, var: &str) -> ConfigError {
-        let or_env = if self.fallbacks {
-            format!(" or {var}")
-        } else {
-            String::new()
-        };
-        ConfigError(format!(
-            "{SECTION}.{key} is missing (set it in {}{or_env})",
-            self.hint
-        ))
-    }
-
-    fn invalid(&self, key: &str, what: &str, fix: &str) -> ConfigError {
-        ConfigError(format!("{SECTION}.{key} {what} ({fix})"))
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::section::{edit_distance, near_miss};
     use super::*;
     use std::collections::HashMap;
     use std::io::Write;
@@ -1066,10 +554,10 @@ mod tests {
              "channels.mattermost.respondToDMs must be true or false"),
             (format!("{{channels:{{mattermost:{{{base}, allowFrom:'alice'}}}}}}"),
              "channels.mattermost.allowFrom must be a list of strings"),
-            (format!("{{channels:{{mattermost:{{{base}, allowFrom:['a', 5]}}}}}}"),
+            (format!("{{channels:{{mattermost:{{{base}, allowFrom:['a', true]}}}}}}"),
              "channels.mattermost.allowFrom[1] must be a string"),
-            (format!("{{channels:{{mattermost:{{{base}, chatmode:'always'}}}}}}"),
-             "channels.mattermost.chatmode is \"always\" (use one of \"oncall\", \"onmessage\", \"onchar\")"),
+            (format!("{{channels:{{mattermost:{{{base}, chatmode:'sometimes'}}}}}}"),
+             "channels.mattermost.chatmode is \"sometimes\" (use one of \"oncall\", \"onmessage\", \"always\", \"onchar\")"),
             (format!("{{channels:{{mattermost:{{{base}, reconnectInterval:-5}}}}}}"),
              "channels.mattermost.reconnectInterval must be at least 1"),
             (format!("{{channels:{{mattermost:{{{base}, textChunkLimit:100.5}}}}}}"),
@@ -1118,8 +606,7 @@ mod tests {
         assert_eq!(c.allow_from, vec!["${HOME}"]);
         assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("futureKey"));
-        assert!(c.warnings[0]
-            .ends_with("(keys are case-sensitive: see the README's configuration table)"));
+        assert!(c.warnings[0].ends_with("(keys are case-sensitive: see docs/configuration.md)"));
         assert_eq!(c.ca_file, Some(PathBuf::from("/ca.pem")));
     }
 
@@ -1349,6 +836,173 @@ mod tests {
         );
         assert_eq!(c.media_max_bytes, 20 * 1024 * 1024);
         assert_eq!(c.catch_up_max_age, Duration::from_secs(3600));
+    }
+
+    /// A config written for OpenClaw's own Mattermost plugin (2026.9.5), with every key of its
+    /// schema.
+    const JS_PLUGIN: &str = r#"{ channels: { mattermost: {
+        name: "Chat", capabilities: ["x"], dangerouslyAllowNameMatching: false,
+        markdown: { tables: "code" }, enabled: true, configWrites: true,
+        contextVisibility: "allowlist", historyLimit: 20, mediaMaxMb: 5,
+        botToken: { source: "env", provider: "default", id: "MM_TOKEN" },
+        baseUrl: "https://chat.example.com", chatmode: "onchar", oncharPrefixes: ["!"],
+        requireMention: true,
+        implicitMentions: { replyToBot: true, quotedBot: false, threadParticipation: true },
+        dmPolicy: "pairing", allowFrom: ["@alice", 12345], groupAllowFrom: ["@bob", 7],
+        groupPolicy: "allowlist", textChunkLimit: 3000,
+        streaming: { mode: "progress", chunkMode: "newline",
+          preview: { toolProgress: true, commandText: "status" },
+          progress: { label: false, labels: ["Working"], maxLines: 8, maxLineChars: 120,
+                      toolProgress: false, commandText: "raw" },
+          block: { enabled: true, coalesce: { minChars: 100, maxChars: 800, idleMs: 500 } } },
+        replyToMode: "batched",
+        replyToModeByChatType: { direct: "off", group: "first", channel: "all" },
+        responsePrefix: "[bot] ", actions: { messages: true, reactions: true },
+        commands: { native: "auto", nativeSkills: false,
+                    callbackPath: "/api/channels/mattermost/command",
+                    callbackUrl: "https://gw.example.com/cmd" },
+        interactions: { callbackBaseUrl: "https://gw.example.com", allowedSourceIps: ["10.0.0.0/8"] },
+        groups: { "*": { requireMention: true }, abcdefghijklmnopqrstuvwxyz: { requireMention: false } },
+        network: { dangerouslyAllowPrivateNetwork: true },
+        dmChannelRetry: { maxRetries: 3, initialDelayMs: 500, maxDelayMs: 5000, timeoutMs: 30000 },
+        defaultAccount: "work",
+        accounts: { work: { name: "Work", baseUrl: "https://work.example.com",
+          botToken: { source: "env", provider: "default", id: "WORK_TOKEN" },
+          dmPolicy: "allowlist", groupPolicy: "open", groups: { "*": { requireMention: false } } } },
+    } } }"#;
+
+    #[test]
+    fn a_config_written_for_openclaws_own_plugin_is_accepted() {
+        let fixture = Fixture::new("js-plugin");
+        let path = fixture.write(JS_PLUGIN);
+        let env = |name: &str| match name {
+            "MM_TOKEN" => Some("main-token".to_string()),
+            "WORK_TOKEN" => Some("work-token".to_string()),
+            _ => None,
+        };
+        let load_enabled = |account| match load(Some(&path), account, &env).unwrap() {
+            Loaded::Enabled(c) => *c,
+            Loaded::Disabled { .. } => panic!("disabled"),
+        };
+        let work = load_enabled(None);
+        assert_eq!(work.server.to_string(), "https://work.example.com");
+        assert_eq!(work.token, "work-token");
+        assert_eq!(work.dm_policy, DmPolicy::Allowlist);
+        assert_eq!(work.group_policy, Some(GroupPolicy::Open));
+        let main = load_enabled(Some("default"));
+        assert_eq!(main.server.to_string(), "https://chat.example.com");
+        assert_eq!(main.token, "main-token");
+        assert_eq!(main.dm_policy, DmPolicy::Pairing);
+        assert_eq!(main.chatmode, ChatMode::Prefix);
+        assert_eq!(main.allow_from, vec!["@alice", "12345"]);
+        assert_eq!(main.group_allow_from, vec!["@bob", "7"]);
+        assert_eq!(main.group_policy, Some(GroupPolicy::Allowlist));
+        assert_eq!(main.history_limit, Some(20));
+        assert_eq!(main.text_chunk_limit, Some(3000));
+        assert_eq!(main.media_max_bytes, 5 << 20);
+        // No unknown keys; one line says what is accepted but not active yet.
+        assert_eq!(main.warnings.len(), 2, "{:?}", main.warnings);
+        assert!(main.warnings[0].contains(r#"allowFrom entry "12345" is not a user id"#));
+        assert_eq!(
+            main.warnings[1],
+            "channels.mattermost: accepted but not active yet: streaming, replyToMode, \
+             groupPolicy, groupAllowFrom, groups, implicitMentions, historyLimit, \
+             contextVisibility, actions, replyToModeByChatType, responsePrefix, markdown, \
+             dmChannelRetry, network, capabilities, dangerouslyAllowNameMatching \
+             (issue 15); commands, interactions (issue 16)"
+        );
+        assert!(main.not_active.contains(&("commands", 16)));
+    }
+
+    #[test]
+    fn keys_not_active_yet_still_have_their_types_checked() {
+        let base = "serverUrl:'https://a.b', botToken:'tok'";
+        let cases = [
+            ("groupPolicy:'closed'", r#"channels.mattermost.groupPolicy is "closed" (use one of "open", "disabled", "allowlist")"#),
+            ("historyLimit:2.5", "channels.mattermost.historyLimit must be a whole number"),
+            ("streaming:{mode:'fast'}", r#"channels.mattermost.streaming.mode is "fast" (use one of "off", "partial", "block", "progress")"#),
+            ("streaming:5", r#"channels.mattermost.streaming must be true or false or one of "off", "partial", "block", "progress" or an object { mode, chunkMode, preview, progress, block } (got 5)"#),
+            ("replyToMode:'never'", r#"channels.mattermost.replyToMode is "never" (use one of "off", "first", "all", "batched")"#),
+            ("dmChannelRetry:{maxRetries:11}", "channels.mattermost.dmChannelRetry.maxRetries must be a whole number from 0 to 10 (got 11)"),
+            ("groups:{'*':{requireMention:'yes'}}", r#"channels.mattermost.groups.*.requireMention must be true or false (got "yes")"#),
+            ("implicitMentions:{replyTobot:true}", "channels.mattermost.implicitMentions.replyTobot is not a key of implicitMentions (it takes: replyToBot, quotedBot, threadParticipation)"),
+            ("commands:{native:'sometimes'}", r#"channels.mattermost.commands.native must be "auto" (got "sometimes")"#),
+            ("groupAllowFrom:[true]", "channels.mattermost.groupAllowFrom[0] must be a string (got true)"),
+            ("binaryPath:7", "channels.mattermost.binaryPath must be a string (got 7)"),
+        ];
+        for (extra, expected) in cases {
+            let message = error(
+                &format!("{{channels:{{mattermost:{{{base}, {extra}}}}}}}"),
+                &[],
+            );
+            assert!(
+                message.contains(expected),
+                "{extra}\n  got: {message}\n  want: {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn require_mention_decides_the_chatmode_when_chatmode_is_unset() {
+        let base = "serverUrl:'https://a.b', botToken:'tok', allowFrom:['@a']";
+        for (extra, mode) in [
+            ("requireMention:false", ChatMode::EveryPost),
+            ("requireMention:true", ChatMode::Mention),
+            ("chatmode:'onchar', requireMention:false", ChatMode::Prefix),
+            ("chatmode:'always'", ChatMode::EveryPost),
+        ] {
+            let c = config(
+                &format!("{{channels:{{mattermost:{{{base}, {extra}}}}}}}"),
+                &[],
+            );
+            assert_eq!(c.chatmode, mode, "{extra}");
+            assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        }
+    }
+
+    #[test]
+    fn secret_sources_the_bridge_cannot_read_are_named() {
+        for source in ["file", "exec", "store"] {
+            let message = error(
+                &format!("{{channels:{{mattermost:{{serverUrl:'https://a.b', botToken:{{source:'{source}', provider:'default', id:'/x'}}}}}}}}"),
+                &[],
+            );
+            assert!(
+                message.contains(&format!(
+                    "channels.mattermost.botToken uses secret source \"{source}\", which this bridge does not support yet"
+                )),
+                "{message}"
+            );
+        }
+    }
+
+    /// `--print-config` shows every key the bridge reads, from the table, with enums as words.
+    #[test]
+    fn print_config_shows_every_key_the_bridge_reads() {
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', chatmode:'always', dmPolicy:'open', groupPolicy:'open'}}}",
+            &[],
+        );
+        let printed: Value = serde_json::from_str(&print::render(&c)).unwrap();
+        let shown = &printed["channels.mattermost"];
+        for key in keys::KEYS.iter() {
+            let read_by_bridge = key.reader == keys::Reader::Bridge && key.is_active();
+            let not_a_value = matches!(
+                key.name,
+                "baseUrl" | "requireMention" | "accounts" | "defaultAccount"
+            );
+            if read_by_bridge && !not_a_value {
+                assert!(shown.get(key.name).is_some(), "{} is printed", key.name);
+            }
+        }
+        assert_eq!(shown["chatmode"]["value"], "onmessage");
+        assert_eq!(shown["dmPolicy"]["value"], "open");
+        assert_eq!(shown["botToken"]["value"], "[redacted]");
+        assert_eq!(shown["retryBudget"]["value"], 60_000);
+        assert_eq!(shown["mediaMaxTotalMb"]["value"], 1024.0);
+        assert_eq!(printed["notActiveYet"], serde_json::json!(["groupPolicy"]));
+        assert!(shown.get("groupPolicy").is_none() && shown.get("historyLimit").is_none());
+        assert!(!printed.to_string().contains("\"tok\""));
     }
 
     #[test]

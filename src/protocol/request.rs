@@ -1,93 +1,8 @@
-//! The JSON-RPC 2.0 line protocol with the host (see `shared/PROTOCOL.md`): parsing request
-//! lines, and rendering responses and notifications as single lines.
+//! Request lines from the host: parsed into `Request` (method, id, params), or rejected with
+//! the id to answer under and the code that says why.
 
-use crate::mattermost::api::ApiError;
-use crate::redact::redact;
-use serde::Serialize;
-use serde_json::{json, Map, Value};
-
-pub const PROTOCOL_VERSION: u32 = 1;
-/// Longer request lines are refused (and skipped up to their newline).
-pub const MAX_LINE_BYTES: usize = 1024 * 1024;
-
-/// The error codes of the contract.
-pub mod code {
-    pub const PARSE_ERROR: i64 = -32700;
-    pub const INVALID_REQUEST: i64 = -32600;
-    pub const METHOD_NOT_FOUND: i64 = -32601;
-    pub const INVALID_PARAMS: i64 = -32602;
-    pub const MATTERMOST_REFUSED: i64 = -32000;
-    pub const NOT_ALLOWED: i64 = -32001;
-    pub const LOCAL_FILE: i64 = -32002;
-    pub const UNREACHABLE: i64 = -32003;
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct RpcError {
-    pub code: i64,
-    pub message: String,
-    pub data: Option<Value>,
-}
-
-impl RpcError {
-    pub fn new(code: i64, message: impl Into<String>, data: Option<Value>) -> RpcError {
-        RpcError {
-            code,
-            message: redact(&message.into()).into_owned(),
-            data,
-        }
-    }
-
-    pub fn invalid_params(field: &str, message: impl Into<String>) -> RpcError {
-        RpcError::new(
-            code::INVALID_PARAMS,
-            message,
-            Some(json!({ "field": field })),
-        )
-    }
-
-    pub fn not_allowed(key: &str, id: &str) -> RpcError {
-        RpcError::new(
-            code::NOT_ALLOWED,
-            format!("target not allowed by the bridge's policy ({key} {id})"),
-            Some(json!({ key: id })),
-        )
-    }
-
-    pub fn unreachable(detail: impl Into<String>) -> RpcError {
-        let detail = redact(&detail.into()).into_owned();
-        RpcError::new(
-            code::UNREACHABLE,
-            format!("Mattermost unreachable: {detail}"),
-            Some(json!({ "error": detail })),
-        )
-    }
-
-    /// A REST failure: transient ones (already retried) mean unreachable, the rest a refusal.
-    /// -32002: a local file is missing, unreadable or too large.
-    pub fn local_file(path: &str, message: impl Into<String>) -> RpcError {
-        RpcError::new(code::LOCAL_FILE, message, Some(json!({ "path": path })))
-    }
-
-    pub fn from_api(error: &ApiError) -> RpcError {
-        match error {
-            ApiError::Status {
-                status,
-                id,
-                message,
-                request_id,
-                ..
-            } if !error.is_transient() => RpcError::new(
-                code::MATTERMOST_REFUSED,
-                format!("Mattermost refused the call: {message}"),
-                Some(json!({
-                    "status": status, "id": id, "message": message, "requestId": request_id
-                })),
-            ),
-            other => RpcError::unreachable(other.to_string()),
-        }
-    }
-}
+use super::{code, RpcError};
+use serde_json::{Map, Value};
 
 /// A request from the host. `id` is `None` for a notification (no response is sent).
 #[derive(Debug, Clone, PartialEq)]
@@ -209,53 +124,10 @@ pub fn parse_request(line: &[u8]) -> Result<Request, Rejected> {
     Ok(Request { id, method, params })
 }
 
-pub fn notification(method: &str, params: &impl Serialize) -> String {
-    #[derive(Serialize)]
-    struct Notification<'a, P> {
-        jsonrpc: &'static str,
-        method: &'a str,
-        params: &'a P,
-    }
-    to_line(&Notification {
-        jsonrpc: "2.0",
-        method,
-        params,
-    })
-}
-
-pub fn response(id: &Value, result: &impl Serialize) -> String {
-    #[derive(Serialize)]
-    struct Response<'a, R> {
-        jsonrpc: &'static str,
-        id: &'a Value,
-        result: &'a R,
-    }
-    to_line(&Response {
-        jsonrpc: "2.0",
-        id,
-        result,
-    })
-}
-
-pub fn error_response(id: &Value, error: &RpcError) -> String {
-    let mut body = json!({ "code": error.code, "message": error.message });
-    if let Some(data) = &error.data {
-        body["data"] = data.clone();
-    }
-    to_line(&json!({ "jsonrpc": "2.0", "id": id, "error": body }))
-}
-
-fn to_line(value: &impl Serialize) -> String {
-    // Serializing our own types cannot fail: no maps with non-string keys, no failing impls.
-    serde_json::to_string(value).unwrap_or_else(|e| {
-        json!({"jsonrpc":"2.0","method":"status","params":{"state":"error","error":e.to_string()}})
-            .to_string()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// A few thousand broken variants of real request lines: every one is answered (accepted
     /// or rejected with a code), none panics.
@@ -344,46 +216,5 @@ mod tests {
             r.bool_param("remove").unwrap_err().code,
             code::INVALID_PARAMS
         );
-    }
-
-    #[test]
-    fn renders_lines() {
-        assert_eq!(
-            response(&json!(1), &json!({})),
-            r#"{"jsonrpc":"2.0","id":1,"result":{}}"#
-        );
-        let line = error_response(&Value::Null, &RpcError::new(code::PARSE_ERROR, "bad", None));
-        assert_eq!(
-            line,
-            r#"{"error":{"code":-32700,"message":"bad"},"id":null,"jsonrpc":"2.0"}"#
-        );
-        assert_eq!(
-            notification("status", &json!({"state":"connected"})),
-            r#"{"jsonrpc":"2.0","method":"status","params":{"state":"connected"}}"#
-        );
-    }
-
-    #[test]
-    fn api_errors_map_to_codes() {
-        let refused = ApiError::Status {
-            status: 403,
-            id: "api.context.permissions.app_error".into(),
-            message: "no".into(),
-            request_id: "r".into(),
-            retry_after: None,
-        };
-        let e = RpcError::from_api(&refused);
-        assert_eq!(e.code, code::MATTERMOST_REFUSED);
-        assert_eq!(e.data.unwrap()["status"], 403);
-        let down = RpcError::from_api(&ApiError::Network("connection refused".into()));
-        assert_eq!(down.code, code::UNREACHABLE);
-        let busy = ApiError::Status {
-            status: 503,
-            id: String::new(),
-            message: "x".into(),
-            request_id: String::new(),
-            retry_after: None,
-        };
-        assert_eq!(RpcError::from_api(&busy).code, code::UNREACHABLE);
     }
 }

@@ -1,15 +1,25 @@
 //! What the bridge has seen and delivered, so a reconnect or a restart can catch up on what it
-//! missed without delivering anything twice. Kept in memory and saved to `stateFile`.
+//! missed without delivering anything twice: `Progress`, shared by the delivery stage, the
+//! catch-up and the polling transport, and kept in `stateFile` (saved at most once a second
+//! while it changes, and once more at shutdown). A `Snapshot` is a copy of it at one moment,
+//! and the state file's contents.
 //!
 //! Times are the server's (`create_at`), never our clock, so a skewed host clock cannot make
 //! catch-up skip posts. `seen_until` is the newest post seen on the event stream in any channel;
 //! per channel, the last delivered post and the ids delivered just before it are kept, because
 //! posts of the same moment can arrive in any order.
 
+use crate::config::Config;
 use crate::fsutil::Dir;
+use crate::stop::Stop;
+use crate::sync::lock;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Posts this much older than what we saw last are fetched again on catch-up (and deduplicated):
 /// posts committed a little out of order must not fall through the gap.
@@ -19,9 +29,10 @@ pub const OVERLAP_MS: i64 = 2_000;
 const RECENT_PER_CHANNEL: usize = 256;
 const FORMAT_VERSION: u32 = 1;
 
+/// The progress at one moment, as saved in the state file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Progress {
+pub struct Snapshot {
     #[serde(default)]
     version: u32,
     /// The newest `create_at` seen on the stream, delivered or not (0: nothing yet).
@@ -44,7 +55,7 @@ pub struct ChannelProgress {
     pub recent: Vec<(String, i64)>,
 }
 
-impl Progress {
+impl Snapshot {
     /// A post was seen on the stream.
     pub fn seen(&mut self, create_at: i64) {
         self.seen_until = self.seen_until.max(create_at);
@@ -83,7 +94,7 @@ impl Progress {
     /// Reads the state file `name` in `dir` (not through a symlink). A missing file is a
     /// fresh start (`Ok(None)`); an unreadable or corrupt one is an error for the caller to
     /// log before starting fresh.
-    pub fn load(dir: &Dir, name: &str) -> Result<Option<Progress>, String> {
+    pub fn load(dir: &Dir, name: &str) -> Result<Option<Snapshot>, String> {
         let path = dir.path().join(name);
         let mut text = String::new();
         match dir.read(name).and_then(|mut f| f.read_to_string(&mut text)) {
@@ -91,7 +102,7 @@ impl Progress {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
-        let progress: Progress = serde_json::from_str(&text)
+        let progress: Snapshot = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a valid state file: {e}", path.display()))?;
         if progress.version != FORMAT_VERSION {
             return Err(format!(
@@ -123,6 +134,123 @@ impl Progress {
     }
 }
 
+/// How often a changed `Progress` is saved while the bridge runs.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+
+/// The bridge's progress, shared by its threads: the current `Snapshot`, whether it changed
+/// since it was last saved, and the state file it is saved to.
+pub struct Progress {
+    current: Mutex<Snapshot>,
+    changed: AtomicBool,
+    /// The state file's folder (opened and verified) and its name there.
+    file: Option<(Dir, String)>,
+    /// Whether a saved state was found at start (a restart, rather than a first run).
+    restored: bool,
+}
+
+impl Progress {
+    /// Opens `stateFile`'s folder (an error if it is not this user's alone, see `Dir::open`)
+    /// and reads the file. A corrupt or unreadable file is logged and ignored: the bridge
+    /// starts fresh rather than not at all.
+    pub fn load(config: &Config) -> Result<Progress, String> {
+        let file =
+            match &config.state_file {
+                None => None,
+                Some(path) => Some(state_dir(path).map_err(|e| {
+                    format!("channels.mattermost.stateFile {}: {e}", path.display())
+                })?),
+            };
+        let loaded = match &file {
+            None => None,
+            Some((dir, name)) => {
+                match Snapshot::load(dir, name) {
+                    Ok(progress) => progress,
+                    Err(e) => {
+                        log::warn!("{e}; starting without it (posts missed while stopped are not caught up)");
+                        None
+                    }
+                }
+            }
+        };
+        Ok(Progress {
+            restored: loaded.is_some(),
+            current: Mutex::new(loaded.unwrap_or_default()),
+            changed: AtomicBool::new(false),
+            file,
+        })
+    }
+
+    pub fn restored(&self) -> bool {
+        self.restored
+    }
+
+    pub fn seen(&self, create_at: i64) {
+        let mut progress = lock(&self.current);
+        if create_at > progress.seen_until {
+            progress.seen(create_at);
+            self.changed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub fn delivered(&self, channel_id: &str, post_id: &str, create_at: i64) {
+        lock(&self.current).delivered(channel_id, post_id, create_at);
+        self.changed.store(true, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        lock(&self.current).clone()
+    }
+
+    /// Saves now if anything changed since the last save.
+    pub fn save(&self) {
+        let Some((dir, name)) = &self.file else {
+            return;
+        };
+        if !self.changed.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        let progress = self.snapshot();
+        if let Err(e) = progress.save(dir, name) {
+            self.changed.store(true, Ordering::Relaxed);
+            log::warn!(
+                "cannot write stateFile {}: {e}",
+                dir.path().join(name).display()
+            );
+        }
+    }
+
+    /// Saves once a second while the bridge runs, on its own thread.
+    pub fn start_saver(self: &Arc<Progress>, stop: Arc<Stop>) {
+        if self.file.is_none() {
+            return;
+        }
+        let progress = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("state-file".into())
+            .spawn(move || {
+                while !stop.sleep(SAVE_EVERY) {
+                    progress.save();
+                }
+            });
+        if let Err(e) = spawned {
+            log::warn!("stateFile is saved only at shutdown: cannot start its thread: {e}");
+        }
+    }
+}
+
+/// The state file's folder, created owner-only if missing, and the file's name in it.
+pub fn state_dir(path: &Path) -> std::io::Result<(Dir, String)> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.is_empty() {
+        return Err(std::io::Error::other("not a file name"));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    Ok((
+        Dir::open(parent.unwrap_or(Path::new(".")), true)?,
+        name.to_string(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,12 +263,12 @@ mod tests {
         Dir::open(path.parent().unwrap(), false).unwrap()
     }
 
-    fn save_to(p: &Progress, path: &Path) -> io::Result<()> {
+    fn save_to(p: &Snapshot, path: &Path) -> io::Result<()> {
         p.save(&dir_of(path), "state.json")
     }
 
-    fn load(path: &Path) -> Result<Option<Progress>, String> {
-        Progress::load(&dir_of(path), "state.json")
+    fn load(path: &Path) -> Result<Option<Snapshot>, String> {
+        Snapshot::load(&dir_of(path), "state.json")
     }
 
     fn temp_path(name: &str) -> std::path::PathBuf {
@@ -152,7 +280,7 @@ mod tests {
 
     #[test]
     fn remembers_the_last_delivered_post_and_recent_ids() {
-        let mut p = Progress::default();
+        let mut p = Snapshot::default();
         p.delivered("c", "p1", 1_000);
         p.delivered("c", "p2", 2_500);
         p.delivered("c", "p3", 5_000);
@@ -173,7 +301,7 @@ mod tests {
 
     #[test]
     fn recent_ids_are_bounded() {
-        let mut p = Progress::default();
+        let mut p = Snapshot::default();
         for n in 0..1000 {
             p.delivered("c", &format!("p{n}"), 10_000);
         }
@@ -185,7 +313,7 @@ mod tests {
     fn saves_and_loads_atomically() {
         let path = temp_path("roundtrip");
         assert_eq!(load(&path).unwrap(), None, "missing file: fresh start");
-        let mut p = Progress::default();
+        let mut p = Snapshot::default();
         p.delivered("c", "p1", 42);
         save_to(&p, &path).unwrap();
         let loaded = load(&path).unwrap().unwrap();
@@ -216,7 +344,7 @@ mod tests {
         let mut planted = path.as_os_str().to_owned();
         planted.push(format!(".tmp-{}", std::process::id()));
         std::os::unix::fs::symlink(&victim, &planted).unwrap();
-        let mut p = Progress::default();
+        let mut p = Snapshot::default();
         p.delivered("c", "p1", 42);
         let _ = save_to(&p, &path);
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
