@@ -24,9 +24,10 @@ const MAX_HEAD: usize = 16 * 1024;
 pub struct Proxy {
     pub host: String,
     pub port: u16,
-    /// `user:password`, when the proxy URL carries credentials.
-    credentials: Option<String>,
-    /// The same proxy for ureq (credentials included: never logged).
+    /// `user:password` as the proxy URL writes it (percent-encoded), to keep out of logs.
+    written_credentials: Option<String>,
+    /// The same proxy for ureq (credentials included, decoded: never logged). The tunnel
+    /// takes its credentials from here, so both paths send the same.
     ureq: ureq::Proxy,
 }
 
@@ -89,7 +90,7 @@ impl Proxy {
         if authority.contains('/') || authority.is_empty() {
             return Err("expected http://[user:password@]host[:port]".into());
         }
-        let (credentials, hostport) = match authority.rsplit_once('@') {
+        let (written_credentials, hostport) = match authority.rsplit_once('@') {
             Some((creds, hostport)) => (Some(creds.to_string()), hostport),
             None => (None, authority),
         };
@@ -100,20 +101,25 @@ impl Proxy {
         Ok(Proxy {
             host,
             port,
-            credentials,
+            written_credentials,
             ureq,
         })
     }
 
-    /// What of the proxy URL must stay out of logs: `user:password` and the password alone.
+    /// What of the proxy URL must stay out of logs: `user:password` and the password alone, as
+    /// written and (the password) decoded.
     pub fn secrets(&self) -> Vec<&str> {
-        let Some(credentials) = &self.credentials else {
+        let Some(credentials) = &self.written_credentials else {
             return Vec::new();
         };
         let password = credentials.split_once(':').map(|(_, p)| p);
-        std::iter::once(credentials.as_str())
+        let mut secrets: Vec<&str> = std::iter::once(credentials.as_str())
             .chain(password)
-            .collect()
+            .chain(self.ureq.password())
+            .filter(|s| !s.is_empty())
+            .collect();
+        secrets.dedup();
+        secrets
     }
 
     /// The same proxy for ureq (REST).
@@ -135,10 +141,17 @@ impl Proxy {
             format!("{host}:{port}")
         };
         let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
-        if let Some(creds) = &self.credentials {
+        // As ureq's CONNECT does it (REST): the decoded `user:password`.
+        let (user, password) = (self.ureq.username(), self.ureq.password());
+        if user.is_some() || password.is_some() {
+            let credentials = format!(
+                "{}:{}",
+                user.unwrap_or_default(),
+                password.unwrap_or_default()
+            );
             request.push_str(&format!(
                 "Proxy-Authorization: Basic {}\r\n",
-                BASE64_STANDARD.encode(creds)
+                BASE64_STANDARD.encode(credentials)
             ));
         }
         request.push_str("\r\n");
@@ -281,7 +294,7 @@ mod tests {
             .unwrap();
         assert_eq!(p.to_string(), "http://proxy.lan:3128");
         assert!(!format!("{p:?}").contains("s3cret"));
-        assert_eq!(p.credentials.as_deref(), Some("alice:s3cret"));
+        assert_eq!(p.written_credentials.as_deref(), Some("alice:s3cret"));
         assert_eq!(p.secrets(), ["alice:s3cret", "s3cret"]);
         assert_eq!(p.for_ureq().port(), 3128);
     }
@@ -343,5 +356,24 @@ mod tests {
             Err(ConnectError::ProxyRefused { status, .. }) => assert_eq!(status, Some(407)),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A password with `@` or `:` must be percent-encoded in the URL; the proxy gets it
+    /// decoded, on the WebSocket's tunnel as on ureq's (REST), and neither form is logged.
+    #[test]
+    fn percent_encoded_credentials_are_sent_decoded() {
+        let ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+        let (head, result) = tunnel_through("alice:p%40ss@", ok);
+        result.unwrap();
+        // base64("alice:p@ss")
+        assert!(
+            head.contains("Proxy-Authorization: Basic YWxpY2U6cEBzcw==\r\n"),
+            "{head}"
+        );
+        let env = [("HTTPS_PROXY", "http://alice:p%40ss@proxy.lan:3128")];
+        let p = Proxy::for_server(&server("https://mm.example"), &lookup(&env))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.secrets(), ["alice:p%40ss", "p%40ss", "p@ss"]);
     }
 }
