@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Debug)]
 pub enum ConnectError {
     /// `caFile` cannot be used.
     CaFile {
@@ -190,6 +189,15 @@ impl fmt::Display for ConnectError {
             ConnectError::Send { what, error } => write!(f, "sending {what} failed: {error}"),
             ConnectError::Socket(e) => write!(f, "{e}"),
         }
+    }
+}
+
+/// The words of `Display`, not a derived field dump: an `io::Error` carrying a `ConnectError`
+/// (REST) links its `Debug`, and the derived one would link the `Debug` of tungstenite's, http's
+/// and rustls' error types too, kilobytes the static x86_64 binary does not have.
+impl fmt::Debug for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConnectError({self})")
     }
 }
 

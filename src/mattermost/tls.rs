@@ -74,17 +74,15 @@ impl Tls {
     /// wrap in the `io::Error` when there is one (it is worded with the fix, knowing `caFile`),
     /// else the I/O error itself.
     pub fn handshake_error(&self, host: &str, error: io::Error) -> ConnectError {
-        let tls = error
-            .get_ref()
-            .and_then(|e| e.downcast_ref::<rustls::Error>())
-            .cloned();
-        match tls {
-            Some(tls) => self.rejected(host, tls),
-            None => ConnectError::TlsIo {
+        if !error.get_ref().is_some_and(|e| e.is::<rustls::Error>()) {
+            return ConnectError::TlsIo {
                 host: host.to_string(),
                 error,
-            },
+            };
         }
+        let inner = error.into_inner().expect("checked above");
+        let tls = inner.downcast::<rustls::Error>().expect("checked above");
+        self.rejected(host, *tls)
     }
 
     /// The handshake with `host` failed on `error`.
