@@ -8,6 +8,7 @@ use super::shares::EventsShare;
 use crate::backoff::{Backoff, UNAUTHORIZED_RETRY};
 use crate::keepalive::{Due, Keepalive};
 use crate::mattermost::api::Api;
+use crate::mattermost::connect_error::ConnectError;
 use crate::mattermost::event::{self, Frame, Hello};
 use crate::mattermost::ws::{Connection, Read, Resume};
 use crate::protocol::{Status, Transport, Trouble};
@@ -52,7 +53,7 @@ enum Ended {
     Stopped,
     Lost(String),
     /// Closed or silent before `hello`: perhaps the token.
-    NoHello(String),
+    NoHello(ConnectError),
 }
 
 struct EventStream {
@@ -92,10 +93,15 @@ impl EventStream {
                     Ended::Lost(e) => (Trouble::Reconnecting, e, Duration::ZERO),
                     Ended::NoHello(e) => self.explain_no_hello(e),
                 },
+                // The token refused on the upgrade: as slow as a refused login.
+                Err(e) if e.is_unauthorized() => {
+                    self.resume = resume;
+                    (Trouble::Unauthorized, e.to_string(), UNAUTHORIZED_RETRY)
+                }
                 Err(e) => {
                     // Not even connected: the next attempt can still resume.
                     self.resume = resume;
-                    (Trouble::Reconnecting, e, Duration::ZERO)
+                    (Trouble::Reconnecting, e.to_string(), Duration::ZERO)
                 }
             };
             if self.shared.stop.is_stopping() {
@@ -111,7 +117,7 @@ impl EventStream {
     }
 
     /// A socket that closes before `hello` usually means a bad token: ask REST to be sure.
-    fn explain_no_hello(&self, error: String) -> (Trouble, String, Duration) {
+    fn explain_no_hello(&self, error: ConnectError) -> (Trouble, String, Duration) {
         match self.login_api.me() {
             Err(e) if e.status() == Some(401) => (
                 Trouble::Unauthorized,
@@ -182,10 +188,9 @@ impl EventStream {
                 Err(e) => return Err(self.ended_by(Ended::NoHello(e))),
             }
             if Instant::now() >= deadline {
-                return Err(Ended::NoHello(format!(
-                    "no hello within {} s",
-                    HELLO_TIMEOUT.as_secs()
-                )));
+                return Err(Ended::NoHello(ConnectError::NoHello {
+                    within: HELLO_TIMEOUT,
+                }));
             }
         }
     }
@@ -269,7 +274,7 @@ impl EventStream {
                 }
                 Ok(Read::Alive) => keepalive.frame_seen(now),
                 Ok(Read::Idle) => {}
-                Err(e) => return self.ended_by(Ended::Lost(e)),
+                Err(e) => return self.ended_by(Ended::Lost(e.to_string())),
             }
             match keepalive.check(now) {
                 Due::Nothing => {}
@@ -277,7 +282,7 @@ impl EventStream {
                     // The write may wait (a full socket); held lines should not.
                     output.release();
                     if let Err(e) = conn.send_action("ping", json!({})) {
-                        return self.ended_by(Ended::Lost(e));
+                        return self.ended_by(Ended::Lost(e.to_string()));
                     }
                 }
                 Due::Dead => {

@@ -1,6 +1,7 @@
 //! Talking to Mattermost: its wire types, the REST API v4 client and the WebSocket event stream.
 
 pub mod api;
+pub mod connect_error;
 pub mod connector;
 pub mod event;
 pub mod model;
