@@ -140,6 +140,7 @@ fn a_stalled_host_keeps_memory_flat_and_loses_nothing() {
     // 20,000 posts of 300 bytes: far more than every buffer on the way (the server closes the
     // socket at 256 queued events, and catch-up pages the rest; tests/integration/catch_up.rs).
     const POSTS: usize = 20_000;
+    let _turn = one_flood_at_a_time();
     let fake = FakeMattermost::start();
     let mut bridge = start_bridge(&fake, "");
     bridge.pause_stdout();

@@ -157,6 +157,7 @@ fn a_post_too_large_to_read_is_skipped_and_logged_not_retried() {
 #[test]
 fn a_stalled_host_loses_nothing_when_the_server_closes_the_full_socket() {
     const POSTS: usize = 20_000;
+    let _turn = one_flood_at_a_time();
     let fake = FakeMattermost::start();
     let mut bridge = start_bridge(&fake, "");
     fake.post(NewPost::new(ALICE_ID, DM_ALICE, "live before"));

@@ -71,6 +71,19 @@ pub fn write_executable(to: &Path, text: &str) {
     std::fs::remove_file(&source).unwrap();
 }
 
+/// Taken by the tests that post tens of thousands of posts, so they take turns. Each keeps a
+/// core busy for about 15 s in a debug build (the fake's pages, the bridge's catch-up); when
+/// they were separate test binaries they never overlapped, but in this one binary two of them
+/// at once on a 2-core machine starved each other's bridge past `WAIT` between two messages
+/// (seen: `catch_up::a_stalled_host_...` stuck at 4,550 of 20,000 while
+/// `bad_input::a_stalled_host_...` ran; each passed alone).
+pub fn one_flood_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static FLOODS: Mutex<()> = Mutex::new(());
+    FLOODS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A scratch directory removed on drop.
 pub struct TempDir(pub PathBuf);
 
