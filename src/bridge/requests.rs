@@ -6,8 +6,8 @@ use super::attachments;
 use super::shares::StdinShare;
 use crate::chunk;
 use crate::mattermost::api::ApiError;
-use crate::mattermost::is_valid_id;
 use crate::mattermost::model::{Channel, NewPost};
+use crate::mattermost::{is_valid_emoji_name, is_valid_id};
 use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, Target};
 use crate::protocol::{code, Request, RpcError};
@@ -269,12 +269,7 @@ fn required_id<'r>(request: &'r Request, field: &str) -> Result<&'r str, RpcErro
 /// An emoji name without colons; only characters Mattermost uses, since it goes into a URL path.
 fn emoji_name(raw: &str) -> Result<&str, RpcError> {
     let name = raw.trim().trim_matches(':');
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'));
-    if valid {
+    if is_valid_emoji_name(name) {
         Ok(name)
     } else {
         Err(RpcError::invalid_params(

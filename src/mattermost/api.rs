@@ -273,6 +273,10 @@ impl Api {
         self.with_retries(|| self.get(&path))
     }
 
+    pub fn post(&self, post_id: &str) -> Result<Post, ApiError> {
+        self.with_retries(|| self.get(&format!("/posts/{post_id}")))
+    }
+
     pub fn user(&self, user_id: &str) -> Result<User, ApiError> {
         self.with_retries(|| self.get(&format!("/users/{user_id}")))
     }

@@ -19,6 +19,17 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
+/// Emoji names as Mattermost makes them (`thumbsup`, `+1`, `white_check_mark`, custom
+/// `team-logo`): at most 64 of ASCII letters, digits, `_`, `-` and `+`. Checked before a name
+/// goes into a URL path or a line to the host.
+pub fn is_valid_emoji_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -13,7 +13,8 @@ mod response;
 
 pub use error::{code, RpcError};
 pub use notification::{
-    Bot, FileEntry, Message, Notification, Ready, Retry, Sender, Status, Transport, Trouble,
+    Bot, FileEntry, Message, Notification, Reaction, Ready, Retry, Sender, Status, Transport,
+    Trouble,
 };
 pub use request::{parse_request, Rejected, Request};
 pub use response::{error_response, response};
