@@ -11,7 +11,7 @@ import {
   resolveStateDir,
   runtimeStore,
 } from "./config.js";
-import { handleInboundMessage } from "./inbound.js";
+import { handleInboundMessage, handleReaction } from "./inbound.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
 
@@ -49,7 +49,8 @@ function logger(ctx) {
  * The config reaches the bridge through an inherited pipe (`--config-fd 3`), never a file.
  * Unless the account sets them, its state file and media folder are under OpenClaw's state dir
  * (see `defaultAccountPaths`), checked to be private first.
- * `options` (tests): `supervisor` timings, `binary`, `env`, `stateDir`.
+ * `options` (tests): `supervisor` timings, `binary`, `env`, `stateDir`, `system` (OpenClaw's
+ * `runtime.system`, for reaction events).
  */
 export async function startAccount(ctx, options = {}) {
   const log = logger(ctx);
@@ -87,7 +88,8 @@ export async function startAccount(ctx, options = {}) {
   // written (e.g. by `openclaw pairing approve`). Its replies go through the account's current
   // bridge.
   const replyBridge = { request: (...args) => (runningAccounts.get(accountId)?.bridge ?? bridge).request(...args) };
-  const deps = { cfg: ctx.cfg, accountId, account, rt, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
+  const system = options.system ?? runtimeStore.runtime?.system;
+  const deps = { cfg: ctx.cfg, accountId, account, rt, system, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
 
   // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
   bridge.on("log", ({ level, text }) =>
@@ -134,6 +136,16 @@ export async function startAccount(ctx, options = {}) {
       .catch(failed);
     lanes.set(key, next);
     next.then(() => lanes.get(key) === next && lanes.delete(key));
+  });
+
+  bridge.on("reaction", (r) => {
+    setStatus({ lastEventAt: Date.now() });
+    try {
+      const result = handleReaction(deps, r);
+      if (result.queued) log.debug(`mattermost: reaction ${r.action} :${r.emoji}: on ${r.postId} → ${result.sessionKey}`);
+    } catch (err) {
+      log.warn(`mattermost: reaction on ${r.postId} failed: ${err?.stack ?? err}`);
+    }
   });
 
   // `openclaw pairing approve` usually runs in another process (the CLI) and only writes
