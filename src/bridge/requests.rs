@@ -1,5 +1,5 @@
 //! Carries out the host's requests over the REST API: `send`, `edit`, `typing`, `react`,
-//! `fetchFile` and `allow`. Each method checks its params, applies the policy to its target,
+//! `read`, `fetchFile` and `allow`. Each method checks its params, applies the policy to its target,
 //! and maps failures to the protocol's error codes (`api_error` for Mattermost's).
 
 use super::attachments;
@@ -20,6 +20,9 @@ use std::sync::{Arc, Mutex};
 
 /// Mattermost attaches at most this many files to one post.
 const FILES_PER_POST: usize = 10;
+/// `read`: posts per request by default, and at most (the server's own cap).
+const READ_DEFAULT: u64 = 60;
+const READ_MAX: u64 = 200;
 
 pub struct Requests {
     shared: Arc<StdinShare>,
@@ -44,6 +47,7 @@ impl Requests {
             "edit" => self.edit(session, request),
             "typing" => self.typing(session, request),
             "react" => self.react(session, request),
+            "read" => self.read(session, request),
             "allow" => self.allow(session, request),
             "fetchFile" => self.fetch_file(request),
             other => Err(RpcError::new(
@@ -164,10 +168,27 @@ impl Requests {
         Ok(json!({}))
     }
 
+    /// With `channelId` or `userId`, only on a post in that channel, or in the DM with that
+    /// user (-32001 otherwise): the host passes the conversation the agent is in.
     fn react(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
         let post_id = required_id(request, "postId")?;
         let emoji = emoji_name(request.required_str("emoji")?)?;
+        let in_channel = optional_id(request, "channelId")?;
+        let with_user = optional_id(request, "userId")?;
         let api = &self.shared.api;
+        if in_channel.is_some() || with_user.is_some() {
+            let post = api.post(post_id).map_err(|e| api_error(&e))?;
+            let in_place = match (in_channel, with_user) {
+                (Some(id), _) => post.channel_id == id,
+                (_, user) => {
+                    let channel = self.channel(&post.channel_id)?;
+                    channel.kind == "D" && channel.dm_partner(&session.bot.id) == user
+                }
+            };
+            if !in_place {
+                return Err(RpcError::not_allowed("postId", post_id));
+            }
+        }
         let result = if request.bool_param("remove")? {
             api.remove_reaction(post_id, emoji)
         } else {
@@ -175,6 +196,60 @@ impl Requests {
         };
         result.map_err(|e| api_error(&e))?;
         Ok(json!({}))
+    }
+
+    /// A channel's posts, newest first: the newest, or those `before` or `after` a post; at
+    /// most `limit`. The channel (`channelId`, or the DM with `userId`) must be one the bridge
+    /// may post in. Posts the server lists for another channel are left out.
+    fn read(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
+        let before = optional_id(request, "before")?;
+        let after = optional_id(request, "after")?;
+        if before.is_some() && after.is_some() {
+            return Err(RpcError::invalid_params(
+                "before",
+                "give before or after, not both",
+            ));
+        }
+        let limit = request
+            .count_param("limit", READ_MAX)?
+            .unwrap_or(READ_DEFAULT) as usize;
+        let channel_id = self.target_channel(session, request)?;
+        let channel = self.channel(&channel_id)?;
+        let api = &self.shared.api;
+        let list = match (before, after) {
+            (Some(post), _) => api.posts_before(&channel_id, post, 0, limit),
+            (_, Some(post)) => api.posts_after(&channel_id, post, 0, limit),
+            _ => api.posts_page(&channel_id, 0, limit),
+        }
+        .map_err(|e| api_error(&e))?;
+        let mut messages = Vec::with_capacity(list.order.len().min(limit));
+        for id in list.order.iter().take(limit) {
+            let Some(post) = list.posts.get(id) else {
+                return Err(RpcError::new(
+                    code::MATTERMOST_REFUSED,
+                    format!("unexpected answer from the server: post {id} is listed but missing"),
+                    None,
+                ));
+            };
+            if post.channel_id == channel_id {
+                messages.push(json!({
+                    "id": post.id, "createAt": post.create_at, "updateAt": post.update_at,
+                    "editAt": post.edit_at, "userId": post.user_id, "rootId": post.root_id,
+                    "type": post.kind, "message": post.message, "fileIds": post.file_ids,
+                }));
+            }
+        }
+        let more = if after.is_some() {
+            &list.next_post_id
+        } else {
+            &list.prev_post_id
+        };
+        Ok(json!({
+            "channelId": channel_id,
+            "channelType": ChannelType::from_code(&channel.kind).map_or("", ChannelType::as_str),
+            "messages": messages,
+            "hasMore": !more.is_empty(),
+        }))
     }
 
     fn allow(&self, session: &Session, request: &Request) -> Result<Value, RpcError> {
