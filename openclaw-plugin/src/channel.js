@@ -1,4 +1,5 @@
 // The OpenClaw ChannelPlugin object for `mattermost`, backed by the openclaw-mattermost bridge.
+import { createActions } from "./actions.js";
 import { BridgeSupervisor } from "./bridge.js";
 import {
   bridgeConfig,
@@ -240,22 +241,7 @@ export const outbound = {
   },
 };
 
-export const actions = {
-  describeMessageTool: () => ({ actions: ["react"] }),
-  supportsAction: ({ action }) => action === "react",
-  // The bridge runs in the gateway: CLI invocations must be forwarded there.
-  resolveExecutionMode: () => "gateway",
-  async handleAction({ action, params, accountId }) {
-    if (action !== "react") throw new Error(`mattermost: action ${action} is not supported`);
-    const postId = String(params.messageId ?? params.postId ?? "");
-    const emoji = String(params.emoji ?? "").replace(/^:|:$/g, "");
-    if (!postId || !emoji) throw new Error("mattermost: react needs messageId and emoji");
-    const { bridge } = runningBridge(accountId);
-    await bridge.request("react", { postId, emoji, ...(params.remove === true ? { remove: true } : {}) });
-    const text = `${params.remove === true ? "removed" : "added"} :${emoji}: on ${postId}`;
-    return { content: [{ type: "text", text }], details: { ok: true, postId, emoji } };
-  },
-};
+export const actions = createActions((accountId) => runningBridge(accountId).bridge);
 
 export const mattermostPlugin = {
   id: CHANNEL_ID,

@@ -11,7 +11,7 @@ export const DEFAULT_ACCOUNT_ID = "default";
 export const BINARY_NAME = "openclaw-mattermost";
 
 /** Keys only this plugin reads; they are not passed to the bridge. */
-const PLUGIN_KEYS = new Set(["binaryPath", "streaming", "replyToMode", "accounts", "defaultAccount", "name"]);
+const PLUGIN_KEYS = new Set(["binaryPath", "streaming", "replyToMode", "actions", "accounts", "defaultAccount", "name"]);
 
 function section(cfg) {
   const s = cfg?.channels?.[CHANNEL_ID];
@@ -50,6 +50,16 @@ export function resolveAccount(cfg, accountId) {
     replyToMode: ["off", "first", "all"].includes(config.replyToMode) ? config.replyToMode : "off",
     textChunkLimit: Number.isFinite(config.textChunkLimit) && config.textChunkLimit > 0 ? config.textChunkLimit : 4000,
   };
+}
+
+/**
+ * A message tool action gate (`actions.reactions`, `actions.messages`) as @openclaw/mattermost
+ * reads it: the account's value, else the top level's, else `fallback`.
+ */
+export function actionGate(cfg, accountId, key, fallback) {
+  const s = section(cfg);
+  const id = accountId || s.defaultAccount || DEFAULT_ACCOUNT_ID;
+  return Boolean(s.accounts?.[id]?.actions?.[key] ?? s.actions?.[key] ?? fallback);
 }
 
 function normalizeStreaming(value) {

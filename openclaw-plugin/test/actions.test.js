@@ -2,6 +2,7 @@
 // them, against the real bridge binary and the fake Mattermost server.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { actions } from "../src/channel.js";
 import { handleReaction } from "../src/inbound.js";
 import { eventually, recordingRuntime, sleep, startFake, startRunningAccount } from "./helpers.js";
 
@@ -82,5 +83,120 @@ describe("reaction events", () => {
       events.map((e) => e.text),
       [`Mattermost reaction added: :tada: by @alice on post ${post} in channel ${info.townSquare}`],
     );
+  });
+});
+
+describe("message tool actions", () => {
+  let fake;
+  let account;
+
+  before(async () => {
+    fake = await startFake();
+    account = await startRunningAccount(fake, { rt: recordingRuntime().rt });
+  });
+
+  after(async () => {
+    await account?.stop();
+    await fake?.stop();
+  });
+
+  /** The running account's config with `extra` keys on top (the gates are read from it). */
+  const withKeys = (extra) => ({ channels: { mattermost: { ...account.cfg.channels.mattermost, ...extra } } });
+  const inConversation = (to) => ({
+    requesterAccountId: "default",
+    toolContext: { currentChannelProvider: "mattermost", currentChannelId: to },
+  });
+
+  test("the tool offers send and react by default, read only with actions.messages", () => {
+    const offered = (cfg, accountId) => actions.describeMessageTool({ cfg, accountId }).actions;
+    assert.deepEqual(offered(account.cfg), ["send", "react"]);
+    assert.deepEqual(offered(withKeys({ actions: { messages: true } })), ["send", "react", "read"]);
+    assert.deepEqual(offered(withKeys({ actions: { reactions: false } })), ["send"]);
+    // An account's own gate wins over the top level's.
+    const perAccount = withKeys({ actions: { reactions: false }, accounts: { default: { actions: { reactions: true } } } });
+    assert.deepEqual(offered(perAccount, "default"), ["send", "react"]);
+    assert.deepEqual(offered({ channels: {} }), []);
+    assert.equal(actions.supportsAction({ action: "read" }), true);
+    assert.equal(actions.supportsAction({ action: "pin" }), false);
+  });
+
+  test("react: gated, bound to the agent's conversation, with the JS plugin's texts", async () => {
+    const { info } = fake;
+    const post = await fake.post(info.aliceId, info.townSquare, "react to me");
+    const react = (params, extra = {}) =>
+      actions.handleAction({ action: "react", params: { messageId: post, ...params }, cfg: account.cfg, accountId: "default", ...extra });
+    await assert.rejects(
+      actions.handleAction({ action: "react", params: { messageId: post, emoji: "x", to: `channel:${info.townSquare}` }, cfg: withKeys({ actions: { reactions: false } }) }),
+      /Mattermost reactions are disabled in config/,
+    );
+    await assert.rejects(react({ emoji: "eyes" }), /canonical authorized conversation target/);
+    await assert.rejects(react({ emoji: "eyes", to: `channel:${info.offTopic}` }), /Mattermost add reaction failed: .*not allowed/);
+    await assert.rejects(react({ emoji: "eyes", to: `user:${info.aliceId}` }), /Mattermost add reaction failed/);
+    await assert.rejects(react({ to: `channel:${info.townSquare}` }), /requires emoji/);
+    const added = await react({ emoji: ":eyes:", to: `channel:${info.townSquare}` });
+    assert.deepEqual(added, { content: [{ type: "text", text: `Reacted with :eyes: on ${post}` }], details: {} });
+    // An operator's own call is not bound to a conversation.
+    const removed = await react({ emoji: "eyes", remove: true }, { conversationReadOrigin: "direct-operator" });
+    assert.equal(removed.content[0].text, `Removed reaction :eyes: from ${post}`);
+    const reactions = (await fake.cmd({ cmd: "reactions" })).reactions.filter((r) => r.post_id === post);
+    assert.deepEqual(reactions, []);
+  });
+
+  test("read: gated; the current conversation, with Mattermost's post fields and timestamps", async () => {
+    const { info } = fake;
+    const first = await fake.post(info.aliceId, info.townSquare, "first");
+    const second = await fake.post(info.bobId, info.townSquare, "second");
+    const cfg = withKeys({ actions: { messages: true } });
+    const read = (params, extra = inConversation(`channel:${info.townSquare}`)) =>
+      actions.handleAction({ action: "read", params, cfg, accountId: "default", ...extra });
+    await assert.rejects(
+      actions.handleAction({ action: "read", params: { to: `channel:${info.townSquare}` }, cfg: account.cfg, accountId: "default" }),
+      /Mattermost message reads are disabled in config/,
+    );
+    const result = await read({ to: `channel:${info.townSquare}`, limit: 2 });
+    const details = result.details;
+    assert.equal(details.ok, true);
+    assert.equal(details.channelId, info.townSquare);
+    assert.equal(details.hasMore, false);
+    assert.deepEqual(details.messages.map((m) => m.id), [second, first]);
+    const newest = details.messages[0];
+    assert.equal(newest.message, "second");
+    assert.equal(newest.user_id, info.bobId);
+    assert.equal(newest.channel_id, info.townSquare);
+    assert.equal(newest.timestampMs, newest.create_at);
+    assert.equal(newest.timestampUtc, new Date(newest.create_at).toISOString());
+    assert.equal(result.content[0].text, JSON.stringify(details, null, 2));
+    const older = await read({ channelId: info.townSquare, before: second });
+    assert.ok(older.details.messages.every((m) => m.id !== second));
+    assert.ok(older.details.messages.some((m) => m.id === first));
+    await assert.rejects(read({ to: `channel:${info.townSquare}`, before: first, after: first }), /either before or after/);
+    await assert.rejects(read({ to: `channel:${info.townSquare}`, limit: 0 }), /limit must be a positive integer/);
+    await assert.rejects(read({ to: "team:town-square" }), /requires a channel target/);
+    await assert.rejects(read({}), /requires target, to, or channelId/);
+  });
+
+  test("read: another conversation only where groups or groupPolicy allow, DMs only as the current one", async () => {
+    const { info } = fake;
+    const elsewhere = await fake.post(info.aliceId, info.offTopic, "off topic");
+    const here = inConversation(`channel:${info.townSquare}`);
+    const read = (cfg, params, extra = here) => actions.handleAction({ action: "read", params, cfg, accountId: "default", ...extra });
+    const gated = withKeys({ actions: { messages: true } });
+    await assert.rejects(read(gated, { to: `channel:${info.offTopic}` }), /target channel is not allowed/);
+    await assert.rejects(read(gated, { to: `channel:${info.offTopic}` }, { requesterAccountId: "other", toolContext: here.toolContext }), /require the current Mattermost account/);
+    const listed = withKeys({ actions: { messages: true }, groups: { [info.offTopic]: { requireMention: false } } });
+    assert.deepEqual((await read(listed, { to: `channel:${info.offTopic}` })).details.messages.map((m) => m.id), [elsewhere]);
+    const open = withKeys({ actions: { messages: true }, groupPolicy: "open" });
+    assert.equal((await read(open, { to: info.offTopic })).details.channelId, info.offTopic);
+    // A DM: readable as the current conversation (the JS plugin refuses it: its bug 4) …
+    const dmPost = await fake.post(info.aliceId, info.dmAlice, "in the DM");
+    const dm = await read(gated, { to: `user:${info.aliceId}` }, inConversation(`user:${info.aliceId}`));
+    assert.equal(dm.details.channelId, info.dmAlice);
+    assert.ok(dm.details.messages.some((m) => m.id === dmPost));
+    // … never from another conversation, not even with groupPolicy open.
+    await assert.rejects(read(open, { to: `user:${info.aliceId}` }), /target channel is not allowed/);
+    await assert.rejects(read(open, { to: info.dmAlice }), /target channel is not allowed/);
+    // The operator's own call.
+    const operator = await read(gated, { to: info.dmAlice }, { conversationReadOrigin: "direct-operator" });
+    assert.equal(operator.details.channelId, info.dmAlice);
   });
 });
