@@ -177,3 +177,80 @@ fn react_bound_to_a_conversation_refuses_posts_elsewhere() {
     }
     assert_eq!(fake.reactions().len(), 2);
 }
+
+#[test]
+fn send_resolves_usernames_and_bare_ids_user_first() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, &format!("allowChannels: ['{TOWN_SQUARE}']"));
+    let to_alice = bridge.call("send", json!({"username": "@Alice", "text": "by name"}));
+    assert_eq!(to_alice["channelId"], DM_ALICE);
+    let by_peer = bridge.call("send", json!({"peerId": ALICE_ID, "text": "by user id"}));
+    assert_eq!(by_peer["channelId"], DM_ALICE);
+    let in_town = bridge.call(
+        "send",
+        json!({"peerId": TOWN_SQUARE, "text": "by channel id"}),
+    );
+    assert_eq!(in_town["channelId"], TOWN_SQUARE);
+    bridge.call("send", json!({"peerId": TOWN_SQUARE, "text": "again"}));
+    let user_lookups = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == format!("/api/v4/users/{TOWN_SQUARE}"))
+        .count();
+    assert_eq!(user_lookups, 1, "a channel id is looked up as a user once");
+    let texts: Vec<(String, String)> = fake
+        .posts()
+        .iter()
+        .map(|p| {
+            (
+                p["channel_id"].as_str().unwrap().into(),
+                p["message"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for (channel, text) in [
+        (DM_ALICE, "by name"),
+        (DM_ALICE, "by user id"),
+        (TOWN_SQUARE, "by channel id"),
+        (TOWN_SQUARE, "again"),
+    ] {
+        assert!(
+            texts.contains(&(channel.into(), text.into())),
+            "{text}: {texts:?}"
+        );
+    }
+    // The policy still applies: a channel outside allowChannels, a DM outside allowFrom.
+    let outside = bridge.call_err("send", json!({"peerId": OFFTOPIC, "text": "x"}));
+    assert_eq!(outside["code"], NOT_ALLOWED);
+    let bob = bridge.call_err("send", json!({"username": "bob", "text": "x"}));
+    assert_eq!(bob["code"], NOT_ALLOWED);
+    let nobody = bridge.call_err("send", json!({"username": "nobody", "text": "x"}));
+    assert_eq!(nobody["code"], REFUSED);
+    assert_eq!(nobody["data"]["status"], 404);
+    for bad in ["../users/me", "a b", ""] {
+        let error = bridge.call_err("send", json!({"username": bad, "text": "x"}));
+        assert_eq!(error["code"], INVALID_PARAMS, "{bad}");
+    }
+}
+
+#[test]
+fn send_finds_channels_by_name_in_the_team() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, &format!("allowChannels: ['{TOWN_SQUARE}']"));
+    for name in ["town-square", "#Town-Square"] {
+        let sent = bridge.call("send", json!({"channelName": name, "text": name}));
+        assert_eq!(sent["channelId"], TOWN_SQUARE, "{name}");
+    }
+    let path = format!("/api/v4/teams/{TEAM_ID}/channels/name/town-square");
+    assert!(fake.requests().iter().any(|r| r.path == path));
+    let outside = bridge.call_err("send", json!({"channelName": "off-topic", "text": "x"}));
+    assert_eq!(outside["code"], NOT_ALLOWED);
+    let missing = bridge.call_err("send", json!({"channelName": "nowhere", "text": "x"}));
+    assert_eq!(missing["code"], REFUSED);
+    assert_eq!(missing["data"]["channelName"], "nowhere");
+    let bad = bridge.call_err(
+        "send",
+        json!({"channelName": "../../users/me", "text": "x"}),
+    );
+    assert_eq!(bad["code"], INVALID_PARAMS);
+}

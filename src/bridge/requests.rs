@@ -7,7 +7,7 @@ use super::shares::StdinShare;
 use crate::chunk;
 use crate::mattermost::api::ApiError;
 use crate::mattermost::model::{Channel, NewPost};
-use crate::mattermost::{is_valid_emoji_name, is_valid_id};
+use crate::mattermost::{is_valid_emoji_name, is_valid_id, is_valid_name};
 use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, Target};
 use crate::protocol::{code, Request, RpcError};
@@ -259,18 +259,38 @@ impl Requests {
         Ok(json!({}))
     }
 
-    /// The channel a `send` goes to: `channelId`, or the DM with `userId`, if the policy allows.
+    /// The channel a `send` (or `read`) goes to, if the policy allows: `channelId`, or the
+    /// channel called `channelName` in the bridge's team (else the bot's teams); the DM with
+    /// `userId`, or with the user called `username`; or `peerId`, an id that may be either, as
+    /// @openclaw/mattermost resolves a bare id: a user's when the server knows such a user,
+    /// else a channel's.
     fn target_channel(&self, session: &Session, request: &Request) -> Result<String, RpcError> {
         if let Some(channel_id) = optional_id(request, "channelId")? {
             self.check_channel(session, channel_id)?;
             return Ok(channel_id.to_string());
         }
-        let Some(user_id) = optional_id(request, "userId")? else {
+        if let Some(name) = request.str_param("channelName")? {
+            let channel_id = self.channel_named(session, name)?;
+            self.check_channel(session, &channel_id)?;
+            return Ok(channel_id);
+        }
+        let user_id = if let Some(id) = optional_id(request, "userId")? {
+            id.to_string()
+        } else if let Some(name) = request.str_param("username")? {
+            self.user_named(name)?
+        } else if let Some(id) = optional_id(request, "peerId")? {
+            if !self.is_user(id) {
+                self.check_channel(session, id)?;
+                return Ok(id.to_string());
+            }
+            id.to_string()
+        } else {
             return Err(RpcError::invalid_params(
                 "channelId",
-                "channelId or userId is required",
+                "channelId, channelName, userId, username or peerId is required",
             ));
         };
+        let user_id = user_id.as_str();
         if !session.policy.may_dm(user_id) {
             return Err(RpcError::not_allowed("userId", user_id));
         }
@@ -286,6 +306,78 @@ impl Requests {
         let id = channel.id.clone();
         lock(&self.channels).insert(id.clone(), channel);
         Ok(id)
+    }
+
+    /// The id of the user called `name` (a leading `@` is dropped).
+    fn user_named(&self, name: &str) -> Result<String, RpcError> {
+        let name = name.trim().trim_start_matches('@').to_lowercase();
+        if !is_valid_name(&name) {
+            return Err(RpcError::invalid_params(
+                "username",
+                "username must be a Mattermost username (lowercase letters, digits, . - _)",
+            ));
+        }
+        let user = self
+            .shared
+            .api
+            .user_by_name(&name)
+            .map_err(|e| api_error(&e))?;
+        if !is_valid_id(&user.id) {
+            return Err(RpcError::new(
+                code::MATTERMOST_REFUSED,
+                format!("the server answered user @{name} with an invalid id"),
+                None,
+            ));
+        }
+        Ok(user.id)
+    }
+
+    /// The id of the channel called `name` (a leading `#` is dropped): in the bridge's team,
+    /// or, without one, in the first of the bot's teams that has it.
+    fn channel_named(&self, session: &Session, name: &str) -> Result<String, RpcError> {
+        let name = name.trim().trim_start_matches('#').to_lowercase();
+        if !is_valid_name(&name) {
+            return Err(RpcError::invalid_params(
+                "channelName",
+                "channelName must be a Mattermost channel name (lowercase letters, digits, . - _)",
+            ));
+        }
+        let api = &self.shared.api;
+        let teams = match &session.team_id {
+            Some(team) => vec![team.clone()],
+            None => api
+                .my_teams()
+                .map_err(|e| api_error(&e))?
+                .into_iter()
+                .map(|t| t.id)
+                .collect(),
+        };
+        for team in teams.iter().filter(|t| is_valid_id(t)) {
+            match api.channel_by_name(team, &name) {
+                Ok(channel) if is_valid_id(&channel.id) => {
+                    let id = channel.id.clone();
+                    lock(&self.channels).insert(id.clone(), channel);
+                    return Ok(id);
+                }
+                Ok(_) => {}
+                Err(e) if e.status() == Some(404) => {}
+                Err(e) => return Err(api_error(&e)),
+            }
+        }
+        Err(RpcError::new(
+            code::MATTERMOST_REFUSED,
+            format!("no channel called {name} in the bot's team"),
+            Some(json!({ "channelName": name })),
+        ))
+    }
+
+    /// Whether `id` is a user's: a known channel or DM is not; else the server is asked, and
+    /// anything but a user found (404, other errors) counts as a channel, as in the JS plugin.
+    fn is_user(&self, id: &str) -> bool {
+        if lock(&self.channels).contains_key(id) {
+            return false;
+        }
+        lock(&self.direct).contains_key(id) || self.shared.api.user(id).is_ok()
     }
 
     /// Refuses (-32001) a channel outside the policy.

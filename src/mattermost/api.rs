@@ -183,6 +183,11 @@ impl Api {
         self.with_retries(|| self.send("POST", "/users/usernames", &json!(names)))
     }
 
+    /// `name` must be checked (`is_valid_name`) first: it goes into the path.
+    pub fn channel_by_name(&self, team_id: &str, name: &str) -> Result<Channel, ApiError> {
+        self.with_retries(|| self.get(&format!("/teams/{team_id}/channels/name/{name}")))
+    }
+
     pub fn channel(&self, id: &str) -> Result<Channel, ApiError> {
         self.with_retries(|| self.get(&format!("/channels/{id}")))
     }
@@ -275,6 +280,11 @@ impl Api {
 
     pub fn post(&self, post_id: &str) -> Result<Post, ApiError> {
         self.with_retries(|| self.get(&format!("/posts/{post_id}")))
+    }
+
+    /// `name` must be checked (`is_valid_name`) first: it goes into the path.
+    pub fn user_by_name(&self, name: &str) -> Result<User, ApiError> {
+        self.with_retries(|| self.get(&format!("/users/username/{name}")))
     }
 
     pub fn user(&self, user_id: &str) -> Result<User, ApiError> {

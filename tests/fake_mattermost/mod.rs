@@ -1946,6 +1946,7 @@ fn route(shared: &Shared, req: &Request) -> Reply {
         }
         ("POST", ["channels", "direct"]) => create_direct(shared, req),
         ("GET", ["channels", id]) => get_channel(shared, id),
+        ("GET", ["teams", team, "channels", "name", name]) => channel_by_name(shared, team, name),
         ("GET", ["channels", id, "posts"]) => channel_posts(shared, req, id),
         ("GET", ["channels", id, "members", "me"]) => my_channel_member(shared, id),
         ("POST", ["roles", "names"]) => roles_by_name(shared, req),
@@ -3068,8 +3069,28 @@ impl WsConn {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reactions by users (issue 15). One block, so it can move with the fake as a whole.
+// Issue 15: reactions by users, channels by name. One block, so it can move with the fake as a
+// whole (plus its one line in `route`).
 // ---------------------------------------------------------------------------------------------
+
+/// GET /teams/{team}/channels/name/{name}: like `GET /channels/{id}`, found by team and name.
+fn channel_by_name(shared: &Shared, team: &str, name: &str) -> Reply {
+    let id = {
+        let st = shared.lock();
+        st.channels
+            .iter()
+            .find(|c| c.team_id == team && c.name == name)
+            .map(|c| c.id.clone())
+    };
+    match id {
+        Some(id) => get_channel(shared, &id),
+        None => Reply::error(
+            404,
+            "app.channel.get_by_name.missing.app_error",
+            "Channel does not exist.",
+        ),
+    }
+}
 
 impl FakeMattermost {
     /// A user adds (`add`) or removes a reaction on a stored post, as the web app would: the
