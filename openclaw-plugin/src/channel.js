@@ -306,10 +306,23 @@ export const mattermostPlugin = {
   },
   messaging: {
     normalizeTarget,
-    inferTargetChatType: ({ to }) => (parseTarget(to).userId ? "direct" : "channel"),
+    inferTargetChatType: ({ to }) => {
+      let t;
+      try {
+        t = parseTarget(to);
+      } catch {
+        return undefined;
+      }
+      if (t.peerId) return undefined; // a user's or a channel's: the bridge finds out
+      return t.userId || t.username ? "direct" : "channel";
+    },
     targetResolver: {
-      looksLikeId: (raw) => /^(user:|channel:|mattermost:)?[a-z0-9]{26}$/i.test(String(raw).trim()),
-      hint: "<channel:ID|user:ID>",
+      // @openclaw/mattermost's test (looksLikeMattermostTargetId)
+      looksLikeId: (raw) => {
+        const s = String(raw ?? "").trim();
+        return /^(user|channel|group|mattermost):/i.test(s) || s.startsWith("@") || /^[a-z0-9]{26}(__[a-z0-9]{26})?$/i.test(s);
+      },
+      hint: "<channelId|user:ID|channel:ID>",
     },
   },
   threading: {

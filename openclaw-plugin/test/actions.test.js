@@ -2,7 +2,8 @@
 // them, against the real bridge binary and the fake Mattermost server.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { actions } from "../src/channel.js";
+import { actions, mattermostPlugin, outbound } from "../src/channel.js";
+import { normalizeTarget, parseTarget } from "../src/outbound.js";
 import { handleReaction } from "../src/inbound.js";
 import { eventually, recordingRuntime, sleep, startFake, startRunningAccount } from "./helpers.js";
 
@@ -198,5 +199,69 @@ describe("message tool actions", () => {
     // The operator's own call.
     const operator = await read(gated, { to: info.dmAlice }, { conversationReadOrigin: "direct-operator" });
     assert.equal(operator.details.channelId, info.dmAlice);
+  });
+});
+
+test("targets parse as @openclaw/mattermost reads them", () => {
+  const id = "abcdefghijklmnopqrstuvwxyz";
+  const cases = [
+    [`channel:${id}`, { channelId: id }],
+    [`group:${id}`, { channelId: id }],
+    ["channel:town-square", { channelName: "town-square" }],
+    ["channel:#town-square", { channelName: "town-square" }],
+    ["#town-square", { channelName: "town-square" }],
+    ["town-square", { channelName: "town-square" }],
+    [`user:${id}`, { userId: id }],
+    [`mattermost:${id}`, { userId: id }],
+    ["@alice", { username: "alice" }],
+    [id, { peerId: id }],
+  ];
+  for (const [raw, parsed] of cases) assert.deepEqual(parseTarget(raw), parsed, raw);
+  for (const raw of ["@", "#", "channel:", "user: ", "channel:#"]) assert.throws(() => parseTarget(raw), /names no/, raw);
+  assert.equal(normalizeTarget("@alice"), "@alice");
+  assert.equal(normalizeTarget("#town-square"), "channel:#town-square");
+  assert.equal(normalizeTarget(id), id);
+  const { messaging } = mattermostPlugin;
+  assert.equal(messaging.inferTargetChatType({ to: "@alice" }), "direct");
+  assert.equal(messaging.inferTargetChatType({ to: "#town-square" }), "channel");
+  assert.equal(messaging.inferTargetChatType({ to: id }), undefined);
+  assert.equal(messaging.targetResolver.looksLikeId("@alice"), true);
+  assert.equal(messaging.targetResolver.looksLikeId("town-square"), false);
+});
+
+describe("outbound targets", () => {
+  let fake;
+  let account;
+
+  before(async () => {
+    fake = await startFake();
+    account = await startRunningAccount(fake, { rt: recordingRuntime().rt });
+  });
+
+  after(async () => {
+    await account?.stop();
+    await fake?.stop();
+  });
+
+  test("every target form reaches the channel the JS plugin would post in", async () => {
+    const { info } = fake;
+    const cases = [
+      [`channel:${info.townSquare}`, info.townSquare],
+      [`user:${info.aliceId}`, info.dmAlice],
+      ["@alice", info.dmAlice],
+      [info.aliceId, info.dmAlice], // a bare id: a user's first
+      [info.townSquare, info.townSquare], // … else a channel's
+      ["#town-square", info.townSquare],
+      ["channel:town-square", info.townSquare],
+      ["town-square", info.townSquare],
+    ];
+    for (const [to, channelId] of cases) {
+      const text = `to ${to}`;
+      const result = await outbound.sendText({ to, text, accountId: "default" });
+      assert.equal(result.meta.channelId, channelId, to);
+      const post = await eventually(async () => (await fake.botPosts()).find((p) => p.message === text), { what: text });
+      assert.equal(post.channel_id, channelId, to);
+    }
+    await assert.rejects(outbound.sendText({ to: "@nobody", text: "x", accountId: "default" }), /Unable to find the user|404|refused/);
   });
 });
