@@ -4,6 +4,54 @@
 // Both go through the account's bridge (`react` and `read` requests).
 import { actionGate, listAccountIds, resolveAccount } from "./config.js";
 
+// @openclaw/mattermost's emoji table (emoji.ts): the Unicode emoji an agent is likely to use,
+// by Mattermost name; five of them take a skin tone suffix.
+const EMOJI_NAMES = {
+  "✅": "white_check_mark",
+  "❌": "x",
+  "👍": "thumbsup",
+  "👎": "thumbsdown",
+  "🎉": "tada",
+  "❤": "heart",
+  "😄": "smile",
+  "😂": "joy",
+  "🚀": "rocket",
+  "👀": "eyes",
+  "🙏": "pray",
+  "🔥": "fire",
+  "💯": "100",
+  "⚠": "warning",
+  "➕": "heavy_plus_sign",
+  "➖": "heavy_minus_sign",
+  "🤔": "thinking_face",
+  "⚡": "zap",
+  "🌐": "globe_with_meridians",
+  "😱": "scream",
+  "🧠": "brain",
+  "💻": "computer",
+  "👋": "wave",
+  "🙌": "raised_hands",
+};
+const TONED = new Set(["thumbsup", "thumbsdown", "pray", "wave", "raised_hands"]);
+const TONES = new Map([
+  ["🏻", "light_skin_tone"],
+  ["🏼", "medium_light_skin_tone"],
+  ["🏽", "medium_skin_tone"],
+  ["🏾", "medium_dark_skin_tone"],
+  ["🏿", "dark_skin_tone"],
+]);
+
+/** An emoji as the agent wrote it (`:name:`, `name`, 👍, 👍🏽) → Mattermost's name, as the JS plugin maps it. */
+export function emojiName(raw) {
+  const bare = String(raw ?? "").trim().replace(/^:+|:+$/g, "");
+  if (!bare) return undefined;
+  const tone = bare.match(/[\u{1F3FB}-\u{1F3FF}]/u)?.[0];
+  const glyph = bare.replace(/[\u{1F3FB}-\u{1F3FF}]/gu, "").replace(/[\u{FE00}-\u{FE0F}]/gu, "");
+  const name = Object.hasOwn(EMOJI_NAMES, glyph) ? EMOJI_NAMES[glyph] : undefined;
+  if (name === undefined) return bare;
+  return tone && TONED.has(name) ? `${name}_${TONES.get(tone)}` : name;
+}
+
 const str = (value) => (typeof value === "string" && value.trim() ? value.trim() : undefined);
 
 /**
@@ -116,7 +164,7 @@ export function createActions(bridgeOf) {
     if (!actionGate(cfg, account.accountId, "reactions", true)) throw new Error("Mattermost reactions are disabled in config");
     const postId = str(params.messageId) ?? str(params.postId);
     if (!postId) throw new Error("Mattermost react requires messageId (post id)");
-    const emoji = str(params.emoji)?.replace(/^:+|:+$/g, "");
+    const emoji = emojiName(params.emoji);
     if (!emoji) throw new Error("Mattermost react requires emoji");
     const remove = params.remove === true;
     const binding = conversationReadOrigin === "direct-operator" ? {} : reactionBinding(params.to);

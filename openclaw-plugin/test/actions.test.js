@@ -2,6 +2,7 @@
 // them, against the real bridge binary and the fake Mattermost server.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { emojiName } from "../src/actions.js";
 import { actions, mattermostPlugin, outbound } from "../src/channel.js";
 import { normalizeTarget, parseTarget } from "../src/outbound.js";
 import { handleReaction } from "../src/inbound.js";
@@ -134,7 +135,7 @@ describe("message tool actions", () => {
     await assert.rejects(react({ emoji: "eyes", to: `channel:${info.offTopic}` }), /Mattermost add reaction failed: .*not allowed/);
     await assert.rejects(react({ emoji: "eyes", to: `user:${info.aliceId}` }), /Mattermost add reaction failed/);
     await assert.rejects(react({ to: `channel:${info.townSquare}` }), /requires emoji/);
-    const added = await react({ emoji: ":eyes:", to: `channel:${info.townSquare}` });
+    const added = await react({ emoji: "👀", to: `channel:${info.townSquare}` });
     assert.deepEqual(added, { content: [{ type: "text", text: `Reacted with :eyes: on ${post}` }], details: {} });
     // An operator's own call is not bound to a conversation.
     const removed = await react({ emoji: "eyes", remove: true }, { conversationReadOrigin: "direct-operator" });
@@ -200,6 +201,20 @@ describe("message tool actions", () => {
     const operator = await read(gated, { to: info.dmAlice }, { conversationReadOrigin: "direct-operator" });
     assert.equal(operator.details.channelId, info.dmAlice);
   });
+});
+
+test("emoji map to Mattermost names as in the JS plugin", () => {
+  const cases = [
+    [":thumbsup:", "thumbsup"],
+    ["+1", "+1"],
+    ["👍", "thumbsup"],
+    ["👍🏽", "thumbsup_medium_skin_tone"],
+    ["🔥🏽", "fire"],
+    ["❤️", "heart"],
+    ["✅", "white_check_mark"],
+    ["  ", undefined],
+  ];
+  for (const [raw, name] of cases) assert.equal(emojiName(raw), name, raw);
 });
 
 test("targets parse as @openclaw/mattermost reads them", () => {
