@@ -354,11 +354,20 @@ impl Api {
         &self,
         mut call: impl FnMut() -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        let mut value = None;
+        self.retry(&mut || call().map(|v| value = Some(v)))?;
+        value.ok_or_else(|| ApiError::Network("no answer".into()))
+    }
+
+    /// The retry loop of `with_retries`, once for every call site: each of its generic copies
+    /// was about a kilobyte of the binary.
+    #[inline(never)]
+    fn retry(&self, call: &mut dyn FnMut() -> Result<(), ApiError>) -> Result<(), ApiError> {
         let started = Instant::now();
         let mut backoff = Backoff::new(FIRST_RETRY);
         loop {
             let error = match call() {
-                Ok(value) => return Ok(value),
+                Ok(()) => return Ok(()),
                 Err(e) if !e.is_transient() => return Err(e),
                 Err(e) => e,
             };
