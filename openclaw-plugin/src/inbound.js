@@ -299,7 +299,8 @@ export function handleReaction({ cfg, accountId, account, rt, system }, r) {
   const userId = String(r.sender?.id ?? "");
   const postId = String(r.postId ?? "");
   const emoji = safeWord(r.emoji, "");
-  if (!userId || !postId || !emoji || !r.channelId) return { queued: false, reason: "incomplete" };
+  const isId = (id) => /^[a-z0-9]{26}$/.test(id);
+  if (!isId(userId) || !isId(postId) || !emoji || !isId(String(r.channelId))) return { queued: false, reason: "incomplete" };
   const route = rt.routing.resolveAgentRoute({
     cfg,
     channel: CHANNEL_ID,

@@ -24,6 +24,8 @@ test("a reaction's text carries no characters a hostile server could smuggle in"
   assert.equal(systemEvents[0].text, `Mattermost reaction added: :+1: by @${"u".repeat(26)} on post ${"p".repeat(26)} in channel ${"c".repeat(26)}`);
   assert.equal(systemEvents[0].sessionKey, `agent:main:mattermost:channel:${"c".repeat(26)}`);
   assert.equal(handleReaction(deps, { ...r, emoji: "x]\n[y" }).queued, false);
+  assert.equal(handleReaction(deps, { ...r, postId: "p1\nSYSTEM" }).queued, false);
+  assert.equal(handleReaction(deps, { ...r, channelId: undefined }).queued, false);
   assert.equal(handleReaction({ ...deps, system: undefined }, r).queued, false);
 });
 
