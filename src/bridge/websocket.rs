@@ -1,9 +1,11 @@
 //! The WebSocket transport: keeps a connection open (reconnecting with backoff), checks the
-//! event sequence, keeps the connection alive, and hands `posted` events to `Delivery`.
+//! event sequence, keeps the connection alive, and hands `posted` events to `Delivery` and
+//! reactions to `Reactions`.
 
 use super::announce;
 use super::catch_up::{self, UserNames};
 use super::deliver::Delivery;
+use super::reactions::Reactions;
 use super::shares::EventsShare;
 use crate::backoff::{Backoff, UNAUTHORIZED_RETRY};
 use crate::keepalive::{Due, Keepalive};
@@ -35,6 +37,7 @@ const RESUME_PROBATION: Duration = Duration::from_secs(5);
 pub fn run(shared: Arc<EventsShare>, session: Arc<Session>, login_api: Api, delivery: Delivery) {
     let mut stream = EventStream {
         backoff: Backoff::new(shared.config.reconnect_interval),
+        reactions: Reactions::start(shared.clone(), session.clone()),
         shared,
         session,
         login_api,
@@ -62,6 +65,7 @@ struct EventStream {
     login_api: Api,
     backoff: Backoff,
     delivery: Delivery,
+    reactions: Reactions,
     ready_sent: bool,
     /// Where the last connection left off, to resume it.
     resume: Option<Resume>,
@@ -345,6 +349,7 @@ impl EventStream {
         }
         match parsed.frame {
             Frame::Posted(posted) => self.delivery.offer(posted, false),
+            Frame::Reaction(reaction) => self.reactions.offer(reaction),
             Frame::Reply {
                 ok: false,
                 seq_reply,

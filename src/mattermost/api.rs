@@ -226,6 +226,11 @@ impl Api {
         self.with_retries(|| self.send("POST", "/users/usernames", &json!(names)))
     }
 
+    /// `name` must be checked (`is_valid_name`) first: it goes into the path.
+    pub fn channel_by_name(&self, team_id: &str, name: &str) -> Result<Channel, ApiError> {
+        self.with_retries(|| self.get(&format!("/teams/{team_id}/channels/name/{name}")))
+    }
+
     pub fn channel(&self, id: &str) -> Result<Channel, ApiError> {
         self.with_retries(|| self.get(&format!("/channels/{id}")))
     }
@@ -316,6 +321,15 @@ impl Api {
         self.with_retries(|| self.get(&path))
     }
 
+    pub fn post(&self, post_id: &str) -> Result<Post, ApiError> {
+        self.with_retries(|| self.get(&format!("/posts/{post_id}")))
+    }
+
+    /// `name` must be checked (`is_valid_name`) first: it goes into the path.
+    pub fn user_by_name(&self, name: &str) -> Result<User, ApiError> {
+        self.with_retries(|| self.get(&format!("/users/username/{name}")))
+    }
+
     pub fn user(&self, user_id: &str) -> Result<User, ApiError> {
         self.with_retries(|| self.get(&format!("/users/{user_id}")))
     }
@@ -383,11 +397,20 @@ impl Api {
         &self,
         mut call: impl FnMut() -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        let mut value = None;
+        self.retry(&mut || call().map(|v| value = Some(v)))?;
+        value.ok_or_else(|| ApiError::Network("no answer".into()))
+    }
+
+    /// The retry loop of `with_retries`, once for every call site: each of its generic copies
+    /// was about a kilobyte of the binary.
+    #[inline(never)]
+    fn retry(&self, call: &mut dyn FnMut() -> Result<(), ApiError>) -> Result<(), ApiError> {
         let started = Instant::now();
         let mut backoff = Backoff::new(FIRST_RETRY);
         loop {
             let error = match call() {
-                Ok(value) => return Ok(value),
+                Ok(()) => return Ok(()),
                 Err(e) if !e.is_transient() => return Err(e),
                 Err(e) => e,
             };

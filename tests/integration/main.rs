@@ -10,6 +10,7 @@
 
 mod support;
 
+mod actions;
 mod bad_input;
 mod catch_up;
 mod chaos;
@@ -23,6 +24,7 @@ mod js_plugin_config;
 mod lifecycle;
 mod local_users;
 mod polling;
+mod reactions;
 mod reconnect;
 mod requests;
 mod resume;

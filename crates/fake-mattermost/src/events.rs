@@ -1,11 +1,12 @@
 //! What a test makes happen on the server: posts written, edited and deleted by users,
+//! reactions added and removed by users,
 //! events and raw frames broadcast, WebSockets dropped or their sessions forgotten, and the
 //! WebSocket settings (ping interval, poll period, send-queue limit).
 
 use crate::new_post::NewPost;
 use crate::server::FakeMattermost;
 use crate::ws::broadcast::{event_frame, Outgoing};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::net::Shutdown;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -34,6 +35,45 @@ impl FakeMattermost {
     /// Deletes a stored post, sending `post_deleted`; returns the deleted Post.
     pub fn delete_post(&self, post_id: &str) -> Option<Value> {
         self.shared.lock().delete_post(post_id)
+    }
+
+    /// A user adds (`add`) or removes a reaction on a stored post, as the web app would: the
+    /// reaction is stored or removed and `reaction_added`/`reaction_removed` goes to the
+    /// channel's sockets, the Reaction as JSON text in `data.reaction`. Panics on an unknown
+    /// post.
+    pub fn user_react(&self, user_id: &str, post_id: &str, emoji: &str, add: bool) {
+        let mut st = self.shared.lock();
+        let index = st
+            .post_index(post_id)
+            .unwrap_or_else(|| panic!("fake.user_react: unknown post {post_id}"));
+        let channel_id = st.posts[index]["channel_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let same = |r: &Value| {
+            r["user_id"] == user_id && r["post_id"] == post_id && r["emoji_name"] == emoji
+        };
+        let reaction = if add {
+            let now = st.tick();
+            let reaction = json!({
+                "user_id": user_id, "post_id": post_id, "emoji_name": emoji, "create_at": now,
+                "update_at": now, "delete_at": 0, "remote_id": "", "channel_id": channel_id,
+            });
+            st.reactions.push(reaction.clone());
+            reaction
+        } else {
+            match st.reactions.iter().position(same) {
+                Some(i) => st.reactions.remove(i),
+                None => return,
+            }
+        };
+        let event = if add {
+            "reaction_added"
+        } else {
+            "reaction_removed"
+        };
+        let data = json!({"reaction": reaction.to_string()});
+        st.broadcast(Outgoing::Event(event_frame(event, data, &channel_id)));
     }
 
     /// Sends any event (with seq bookkeeping) to every authenticated WebSocket.

@@ -1,4 +1,4 @@
-//! Channels: the bot's channels in a team, one channel, the bot's membership, direct
+//! Channels: the bot's channels in a team, one channel (by id or by name), the bot's membership, direct
 //! channels created on demand, and a channel's posts (`since`, `before`/`after`, pages).
 
 use crate::http::reply::Reply;
@@ -36,6 +36,25 @@ pub(crate) fn get_channel(shared: &Shared, id: &str) -> Reply {
         // Open channels are readable by team members; the others only by their members.
         Some(c) if !c.bot_member && c.kind != "O" => Reply::forbidden(),
         Some(c) => Reply::json(200, &channel_json(c)),
+    }
+}
+
+/// GET /teams/{team}/channels/name/{name}: like `GET /channels/{id}`, found by team and name.
+pub(crate) fn channel_by_name(shared: &Shared, team: &str, name: &str) -> Reply {
+    let id = {
+        let st = shared.lock();
+        st.channels
+            .iter()
+            .find(|c| c.team_id == team && c.name == name)
+            .map(|c| c.id.clone())
+    };
+    match id {
+        Some(id) => get_channel(shared, &id),
+        None => Reply::error(
+            404,
+            "app.channel.get_by_name.missing.app_error",
+            "Channel does not exist.",
+        ),
     }
 }
 

@@ -12,7 +12,7 @@ mod users;
 use crate::http::reply::Reply;
 use crate::request::Request;
 use crate::routes::channels::{
-    channel_posts, create_direct, get_channel, my_channel_member, my_team_channels,
+    channel_by_name, channel_posts, create_direct, get_channel, my_channel_member, my_team_channels,
 };
 use crate::routes::files::{get_file, get_file_info, upload_files};
 use crate::routes::posts::{create_post, delete_post, get_post, patch_post, typing};
@@ -55,6 +55,7 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Reply {
         }
         ("POST", ["channels", "direct"]) => create_direct(shared, req),
         ("GET", ["channels", id]) => get_channel(shared, id),
+        ("GET", ["teams", team, "channels", "name", name]) => channel_by_name(shared, team, name),
         ("GET", ["channels", id, "posts"]) => channel_posts(shared, req, id),
         ("GET", ["channels", id, "members", "me"]) => my_channel_member(shared, id),
         ("POST", ["roles", "names"]) => roles_by_name(shared, req),
