@@ -24,6 +24,7 @@ mod polling;
 mod progress;
 mod requests;
 mod shares;
+mod threads;
 mod websocket;
 
 use crate::config::Config;

@@ -94,10 +94,10 @@ impl<'a> Section<'a> {
             ca_file: self.path(keys::CA_FILE)?,
             state_file: self.state_file()?,
             catch_up_max_age: self.millis(keys::CATCH_UP_MAX_AGE)?,
-            group_policy: self.optional_choice(keys::GROUP_POLICY)?,
-            group_allow_from: self
-                .string_list(keys::GROUP_ALLOW_FROM)?
-                .unwrap_or_default(),
+            group_policy: self.choice(keys::GROUP_POLICY)?,
+            group_allow_from: self.group_allow_from()?,
+            groups_require_mention: self.groups()?,
+            implicit_mentions: self.implicit_mentions()?,
             history_limit: self.count(keys::HISTORY_LIMIT)?,
             not_active,
             warnings,
@@ -148,6 +148,67 @@ impl<'a> Section<'a> {
         };
         self.note(keys::CHATMODE, json!(mode.to_string()));
         Ok(mode)
+    }
+
+    fn group_allow_from(&self) -> Result<Vec<String>, ConfigError> {
+        let list = self
+            .string_list(keys::GROUP_ALLOW_FROM)?
+            .unwrap_or_default();
+        self.note(keys::GROUP_ALLOW_FROM, json!(list));
+        Ok(list)
+    }
+
+    /// `groups`: each channel id (or `*`) whose entry sets `requireMention`.
+    fn groups(&self) -> Result<Vec<(String, bool)>, ConfigError> {
+        let key = keys::GROUPS;
+        let Some(value) = self.value(key.name) else {
+            self.note(key, json!({}));
+            return Ok(Vec::new());
+        };
+        shape::check(key.name, value, &key.kind)?;
+        let entries: Vec<(String, bool)> = value
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(id, entry)| {
+                let flag = entry.get("requireMention")?.as_bool()?;
+                Some((id.trim().to_string(), flag))
+            })
+            .collect();
+        let shown: Map<String, Value> = entries
+            .iter()
+            .map(|(id, flag)| (id.clone(), json!({ "requireMention": flag })))
+            .collect();
+        self.note(key, Value::Object(shown));
+        Ok(entries)
+    }
+
+    fn implicit_mentions(&self) -> Result<super::ImplicitMentions, ConfigError> {
+        let key = keys::IMPLICIT_MENTIONS;
+        let value = self.value(key.name);
+        if let Some(value) = value {
+            shape::check(key.name, value, &key.kind)?;
+        }
+        let flag = |name: &str| {
+            value
+                .and_then(|v| v.get(name))
+                .and_then(Value::as_bool)
+                .unwrap_or(true)
+        };
+        let implicit = super::ImplicitMentions {
+            reply_to_bot: flag("replyToBot"),
+            quoted_bot: flag("quotedBot"),
+            thread_participation: flag("threadParticipation"),
+        };
+        self.note(
+            key,
+            json!({
+                "replyToBot": implicit.reply_to_bot,
+                "quotedBot": implicit.quoted_bot,
+                "threadParticipation": implicit.thread_participation,
+            }),
+        );
+        Ok(implicit)
     }
 
     /// Records the value in effect of `key` for `--print-config`.
