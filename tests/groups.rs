@@ -280,3 +280,41 @@ fn implicit_mentions_cost_no_rest_calls() {
         .collect();
     assert!(lookups.is_empty(), "{lookups:?}");
 }
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The threads the bot took part in are kept in `stateFile`: after a restart a follow-up still
+/// needs no mention, without the bot's reply being caught up again and without a REST lookup.
+#[test]
+fn thread_participation_survives_a_restart_through_the_state_file() {
+    let fake = FakeMattermost::start();
+    let dir = TempDir::new();
+    let state = dir.0.join("state.json");
+    let mut bridge = stateful_bridge(&fake, &state, "");
+    let now = now_ms();
+    let root = fake
+        .post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw question").create_at(now - 60_000));
+    assert_eq!(bridge.next_message()["id"], root.as_str());
+    // The bot's reply, as the server shows it on the socket, well before the restart.
+    fake.post(
+        NewPost::new(BOT_ID, TOWN_SQUARE, "answer")
+            .root(&root)
+            .create_at(now - 50_000),
+    );
+    // A later post, so catch-up after the restart starts after the reply.
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "later").create_at(now - 10_000));
+    assert_eq!(next_text(&mut bridge), "later");
+    stop(bridge);
+
+    let mut bridge = stateful_bridge(&fake, &state, "");
+    fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "follow-up").root(&root));
+    let m = bridge.next_message();
+    assert_eq!(m["text"], "follow-up");
+    assert_eq!(m["implicitMention"], "threadParticipation");
+    stop(bridge);
+}

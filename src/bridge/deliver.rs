@@ -11,7 +11,6 @@
 use super::attachments;
 use super::output::Written;
 use super::shares::EventsShare;
-use super::threads::Threads;
 use crate::dedup::RecentIds;
 use crate::mattermost::event::Posted;
 use crate::policy::{ChannelType, ImplicitMention, Incoming, Verdict};
@@ -33,8 +32,6 @@ pub struct Delivery {
     shared: Arc<EventsShare>,
     session: Arc<Session>,
     seen: RecentIds,
-    /// Threads the bot wrote or replied in, for implicit mentions.
-    threads: Threads,
     lanes: Arc<Lanes>,
     jobs: SyncSender<Job>,
 }
@@ -79,7 +76,6 @@ impl Delivery {
             shared,
             session,
             seen: RecentIds::new(DEDUP_CAPACITY),
-            threads: Threads::default(),
             lanes,
             jobs,
         }
@@ -95,7 +91,7 @@ impl Delivery {
         let post = &posted.post;
         if post.user_id == self.session.bot.id && post.kind.is_empty() && posted.channel_type != "D"
         {
-            self.threads.own_post(post);
+            self.shared.progress.own_post(post);
         }
         let Some(accepted) = self.decide(&posted) else {
             // Posts that will not be delivered count as seen now; delivered ones count once
@@ -162,7 +158,7 @@ impl Delivery {
             implicit: crate::policy::Implicit {
                 quoted_bot: (post.metadata.quoted_authors.iter())
                     .any(|id| *id == self.session.bot.id),
-                ..self.threads.facts(post)
+                ..self.shared.progress.thread_facts(post)
             },
         };
         match self.session.policy.decide(&incoming) {

@@ -1,53 +1,54 @@
 //! Threads the bot is part of, for `implicitMentions`: the thread roots it wrote and the
 //! threads it replied in (with the time of its last reply). Learned from the bot's own posts as
 //! they pass through `Delivery` (WebSocket, polling and catch-up alike), so it costs no REST
-//! call; bounded, the least recently touched thread is forgotten first.
+//! call; kept in `stateFile` with the rest of `Progress`, so a restart remembers them (as
+//! OpenClaw's own plugin keeps its thread participation); bounded, the thread the bot was
+//! least recently active in is forgotten first.
 
 use crate::mattermost::model::Post;
 use crate::policy::Implicit;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// A thread counts as one the bot takes part in for this long after its last reply there
 /// (OpenClaw's own Mattermost plugin: 7 days).
 pub const PARTICIPATION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
-/// Threads remembered at most.
-const CAPACITY: usize = 5000;
+/// Threads remembered at most (what OpenClaw's own plugin persists).
+const CAPACITY: usize = 1000;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Thread {
     /// The bot wrote the root post.
+    #[serde(default)]
     root_by_bot: bool,
-    /// When the bot last replied in the thread (ms); 0: never.
+    /// When the bot last replied in the thread (server ms); 0: never.
+    #[serde(default)]
     last_reply: i64,
-    /// Touch counter, for forgetting the oldest.
-    touched: u64,
+    /// When the bot last posted in the thread (server ms), for forgetting the oldest.
+    #[serde(default)]
+    active: i64,
 }
 
-#[derive(Debug)]
+/// Thread root id → the bot's part in that thread.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Threads {
     threads: HashMap<String, Thread>,
-    clock: u64,
-    capacity: usize,
-}
-
-impl Default for Threads {
-    fn default() -> Self {
-        Threads::with_capacity(CAPACITY)
-    }
 }
 
 impl Threads {
-    fn with_capacity(capacity: usize) -> Threads {
-        Threads {
-            threads: HashMap::new(),
-            clock: 0,
-            capacity,
-        }
+    pub fn is_empty(&self) -> bool {
+        self.threads.is_empty()
     }
 
     /// Notes one of the bot's own posts: a top-level post is a root the bot wrote, a reply
     /// marks its thread as one the bot replied in.
     pub fn own_post(&mut self, post: &Post) {
+        self.own_post_within(post, CAPACITY);
+    }
+
+    fn own_post_within(&mut self, post: &Post, capacity: usize) {
         let (root, is_root) = match post.root_id.as_str() {
             "" => (post.id.as_str(), true),
             root => (root, false),
@@ -55,17 +56,37 @@ impl Threads {
         if root.is_empty() {
             return;
         }
-        self.clock += 1;
-        if !self.threads.contains_key(root) && self.threads.len() >= self.capacity {
-            self.forget_oldest();
+        if !self.threads.contains_key(root) {
+            self.trim(capacity.saturating_sub(1));
         }
         let thread = self.threads.entry(root.to_string()).or_default();
-        thread.touched = self.clock;
+        thread.active = thread.active.max(post.create_at);
         if is_root {
             thread.root_by_bot = true;
         } else {
             thread.last_reply = thread.last_reply.max(post.create_at);
         }
+    }
+
+    /// Keeps at most `capacity` threads (also for a state file that holds more).
+    pub fn trim(&mut self, capacity: usize) {
+        while self.threads.len() > capacity {
+            let oldest = self
+                .threads
+                .iter()
+                .min_by_key(|(_, t)| t.active)
+                .map(|(root, _)| root.clone());
+            match oldest {
+                Some(root) => self.threads.remove(&root),
+                None => return,
+            };
+        }
+    }
+
+    /// At most the capacity, after loading.
+    pub fn bounded(mut self) -> Threads {
+        self.trim(CAPACITY);
+        self
     }
 
     /// What the bot's part in `post`'s thread makes of it (nothing for a top-level post).
@@ -81,17 +102,6 @@ impl Threads {
             quoted_bot: false,
             thread_participant: thread.last_reply > 0
                 && post.create_at - thread.last_reply <= PARTICIPATION_MS,
-        }
-    }
-
-    fn forget_oldest(&mut self) {
-        let oldest = self
-            .threads
-            .iter()
-            .min_by_key(|(_, t)| t.touched)
-            .map(|(root, _)| root.clone());
-        if let Some(root) = oldest {
-            self.threads.remove(&root);
         }
     }
 }
@@ -145,15 +155,31 @@ mod tests {
     }
 
     #[test]
-    fn memory_is_bounded_and_the_least_recently_touched_goes_first() {
-        let mut threads = Threads::with_capacity(2);
-        threads.own_post(&post("a", "", 1));
-        threads.own_post(&post("b", "", 2));
-        threads.own_post(&post("a2", "a", 3)); // touches a
-        threads.own_post(&post("c", "", 4)); // forgets b
+    fn memory_is_bounded_and_the_least_recently_active_goes_first() {
+        let mut threads = Threads::default();
+        threads.own_post_within(&post("a", "", 1), 2);
+        threads.own_post_within(&post("b", "", 2), 2);
+        threads.own_post_within(&post("a2", "a", 3), 2); // the bot is active in a again
+        threads.own_post_within(&post("c", "", 4), 2); // forgets b
         assert_eq!(threads.threads.len(), 2);
         assert!(threads.facts(&post("x", "a", 5)).reply_to_bot);
         assert!(!threads.facts(&post("x", "b", 5)).reply_to_bot);
         assert!(threads.facts(&post("x", "c", 5)).reply_to_bot);
+        threads.trim(1);
+        assert!(threads.facts(&post("x", "c", 5)).reply_to_bot);
+        assert!(!threads.facts(&post("x", "a", 5)).reply_to_bot);
+    }
+
+    #[test]
+    fn kept_as_a_map_by_root_id() {
+        let mut threads = Threads::default();
+        threads.own_post(&post("r", "root", 7));
+        let text = serde_json::to_string(&threads).unwrap();
+        assert_eq!(
+            text,
+            r#"{"root":{"rootByBot":false,"lastReply":7,"active":7}}"#
+        );
+        let back: Threads = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, threads);
     }
 }
