@@ -160,55 +160,36 @@ impl<'a> Section<'a> {
 
     /// `groups`: each channel id (or `*`) whose entry sets `requireMention`.
     fn groups(&self) -> Result<Vec<(String, bool)>, ConfigError> {
-        let key = keys::GROUPS;
-        let Some(value) = self.value(key.name) else {
-            self.note(key, json!({}));
-            return Ok(Vec::new());
-        };
-        shape::check(key.name, value, &key.kind)?;
-        let entries: Vec<(String, bool)> = value
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(id, entry)| {
-                let flag = entry.get("requireMention")?.as_bool()?;
-                Some((id.trim().to_string(), flag))
-            })
-            .collect();
-        let shown: Map<String, Value> = entries
-            .iter()
-            .map(|(id, flag)| (id.clone(), json!({ "requireMention": flag })))
-            .collect();
-        self.note(key, Value::Object(shown));
+        let mut entries = Vec::new();
+        if let Some(Value::Object(map)) = self.checked(keys::GROUPS)? {
+            for (id, entry) in map {
+                if let Some(flag) = entry.get("requireMention").and_then(Value::as_bool) {
+                    entries.push((id.trim().to_string(), flag));
+                }
+            }
+        }
         Ok(entries)
     }
 
+    /// `implicitMentions`: each kind on unless set to `false`.
     fn implicit_mentions(&self) -> Result<super::ImplicitMentions, ConfigError> {
-        let key = keys::IMPLICIT_MENTIONS;
+        let value = self.checked(keys::IMPLICIT_MENTIONS)?;
+        let on = |name: &str| value.and_then(|v| v.get(name)) != Some(&Value::Bool(false));
+        Ok(super::ImplicitMentions {
+            reply_to_bot: on("replyToBot"),
+            quoted_bot: on("quotedBot"),
+            thread_participation: on("threadParticipation"),
+        })
+    }
+
+    /// An object key's value, checked against its kind and noted as written.
+    fn checked(&self, key: &Key) -> Result<Option<&Value>, ConfigError> {
         let value = self.value(key.name);
         if let Some(value) = value {
             shape::check(key.name, value, &key.kind)?;
         }
-        let flag = |name: &str| {
-            value
-                .and_then(|v| v.get(name))
-                .and_then(Value::as_bool)
-                .unwrap_or(true)
-        };
-        let implicit = super::ImplicitMentions {
-            reply_to_bot: flag("replyToBot"),
-            quoted_bot: flag("quotedBot"),
-            thread_participation: flag("threadParticipation"),
-        };
-        self.note(
-            key,
-            json!({
-                "replyToBot": implicit.reply_to_bot,
-                "quotedBot": implicit.quoted_bot,
-                "threadParticipation": implicit.thread_participation,
-            }),
-        );
-        Ok(implicit)
+        self.note(key, value.cloned().unwrap_or(Value::Null));
+        Ok(value)
     }
 
     /// Records the value in effect of `key` for `--print-config`.
