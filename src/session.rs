@@ -97,14 +97,14 @@ fn choose_team(config: &Config, teams: &[Team]) -> Result<Option<String>, LoginE
 /// Turns the `@username` entries of `allowFrom` and `groupAllowFrom` into user ids (one
 /// lookup for both); unknown names are warned about and dropped.
 fn resolve_names(lists: [&[String]; 2], api: &Api) -> Result<[Vec<String>; 2], LoginError> {
-    let mut names: Vec<String> = lists
-        .iter()
-        .flat_map(|list| list.iter())
-        .filter_map(|e| e.strip_prefix('@'))
-        .map(str::to_lowercase)
-        .collect();
-    names.sort();
-    names.dedup();
+    let mut names: Vec<String> = Vec::new();
+    for name in lists.iter().flat_map(|list| list.iter()) {
+        if let Some(name) = name.strip_prefix('@').map(str::to_lowercase) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
     let users = if names.is_empty() {
         Vec::new()
     } else {

@@ -8,7 +8,6 @@
 use crate::mattermost::model::Post;
 use crate::policy::Implicit;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// A thread counts as one the bot takes part in for this long after its last reply there
 /// (OpenClaw's own Mattermost plugin: 7 days).
@@ -16,25 +15,12 @@ pub const PARTICIPATION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// Threads remembered at most (what OpenClaw's own plugin persists).
 const CAPACITY: usize = 1000;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Thread {
-    /// The bot wrote the root post.
-    #[serde(default)]
-    root_by_bot: bool,
-    /// When the bot last replied in the thread (server ms); 0: never.
-    #[serde(default)]
-    last_reply: i64,
-    /// When the bot last posted in the thread (server ms), for forgetting the oldest.
-    #[serde(default)]
-    active: i64,
-}
-
-/// Thread root id → the bot's part in that thread.
+/// Per thread: `(root id, when the bot wrote the root, when it last replied)`, server ms, 0 for
+/// never. A list rather than a map: a thousand short entries, and a smaller binary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Threads {
-    threads: HashMap<String, Thread>,
+    threads: Vec<(String, i64, i64)>,
 }
 
 impl Threads {
@@ -56,30 +42,32 @@ impl Threads {
         if root.is_empty() {
             return;
         }
-        if !self.threads.contains_key(root) {
-            self.trim(capacity.saturating_sub(1));
-        }
-        let thread = self.threads.entry(root.to_string()).or_default();
-        thread.active = thread.active.max(post.create_at);
-        if is_root {
-            thread.root_by_bot = true;
-        } else {
-            thread.last_reply = thread.last_reply.max(post.create_at);
-        }
+        let at = post.create_at.max(1);
+        let index = match self.threads.iter().position(|(id, _, _)| id == root) {
+            Some(index) => index,
+            None => {
+                self.trim(capacity.saturating_sub(1));
+                self.threads.push((root.to_string(), 0, 0));
+                self.threads.len() - 1
+            }
+        };
+        let (_, root_at, reply_at) = &mut self.threads[index];
+        let mark = if is_root { root_at } else { reply_at };
+        *mark = (*mark).max(at);
     }
 
-    /// Keeps at most `capacity` threads (also for a state file that holds more).
+    /// Keeps at most `capacity` threads, forgetting those the bot was least recently active
+    /// in (also for a state file that holds more).
     pub fn trim(&mut self, capacity: usize) {
+        // No sort: rarely more than one to go, and sorting code is large in the binary.
         while self.threads.len() > capacity {
-            let oldest = self
-                .threads
-                .iter()
-                .min_by_key(|(_, t)| t.active)
-                .map(|(root, _)| root.clone());
-            match oldest {
-                Some(root) => self.threads.remove(&root),
-                None => return,
-            };
+            let oldest = (0..self.threads.len()).min_by_key(|&i| {
+                let (_, root_at, reply_at) = &self.threads[i];
+                (*root_at).max(*reply_at)
+            });
+            if let Some(i) = oldest {
+                self.threads.swap_remove(i);
+            }
         }
     }
 
@@ -91,17 +79,16 @@ impl Threads {
 
     /// What the bot's part in `post`'s thread makes of it (nothing for a top-level post).
     pub fn facts(&self, post: &Post) -> Implicit {
-        let Some(thread) = (!post.root_id.is_empty())
-            .then(|| self.threads.get(&post.root_id))
-            .flatten()
-        else {
+        let thread = (!post.root_id.is_empty())
+            .then(|| self.threads.iter().find(|(id, _, _)| *id == post.root_id))
+            .flatten();
+        let Some((_, root_at, reply_at)) = thread else {
             return Implicit::default();
         };
         Implicit {
-            reply_to_bot: thread.root_by_bot,
+            reply_to_bot: *root_at > 0,
             quoted_bot: false,
-            thread_participant: thread.last_reply > 0
-                && post.create_at - thread.last_reply <= PARTICIPATION_MS,
+            thread_participant: *reply_at > 0 && post.create_at - reply_at <= PARTICIPATION_MS,
         }
     }
 }
@@ -162,6 +149,7 @@ mod tests {
         threads.own_post_within(&post("a2", "a", 3), 2); // the bot is active in a again
         threads.own_post_within(&post("c", "", 4), 2); // forgets b
         assert_eq!(threads.threads.len(), 2);
+        assert!(threads.facts(&post("x", "a", 5)).thread_participant);
         assert!(threads.facts(&post("x", "a", 5)).reply_to_bot);
         assert!(!threads.facts(&post("x", "b", 5)).reply_to_bot);
         assert!(threads.facts(&post("x", "c", 5)).reply_to_bot);
@@ -171,14 +159,11 @@ mod tests {
     }
 
     #[test]
-    fn kept_as_a_map_by_root_id() {
+    fn kept_as_a_list_of_root_id_and_times() {
         let mut threads = Threads::default();
         threads.own_post(&post("r", "root", 7));
         let text = serde_json::to_string(&threads).unwrap();
-        assert_eq!(
-            text,
-            r#"{"root":{"rootByBot":false,"lastReply":7,"active":7}}"#
-        );
+        assert_eq!(text, r#"[["root",0,7]]"#);
         let back: Threads = serde_json::from_str(&text).unwrap();
         assert_eq!(back, threads);
     }
