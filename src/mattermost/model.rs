@@ -161,7 +161,7 @@ fn permalink_authors<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<S
     Ok(embeds
         .iter()
         .filter(|embed| embed.get("type").and_then(|t| t.as_str()) == Some("permalink"))
-        .filter_map(|embed| embed.pointer("/data/post/user_id")?.as_str())
+        .filter_map(|embed| embed.get("data")?.get("post")?.get("user_id")?.as_str())
         .map(str::to_string)
         .collect())
 }
