@@ -278,18 +278,48 @@ impl Policy {
         .next()
     }
 
-    fn decide_channel<'a>(&self, post: &Incoming<'a>, mentioned: bool) -> Verdict<'a> {
-        if let Err(reason) = self.group_sender(post.user_id) {
-            return Verdict::Drop(reason);
+    /// Whether a reaction reaches the host: the sender rules of posts (its own, other bots,
+    /// `dmPolicy`/`allowFrom`, `groupPolicy`/`groupAllowFrom`, `teamId`, `allowChannels`)
+    /// without the mention gate, as OpenClaw's own plugin checks reactions. There is no
+    /// pairing for reactions: under `pairing` a sender not approved yet is dropped. `message`
+    /// and `post_type` of `reaction` are not looked at.
+    pub fn decide_reaction(&self, reaction: &Incoming) -> Result<(), DropReason> {
+        if reaction.user_id == self.bot_id {
+            return Err(DropReason::OwnPost);
         }
+        if reaction.from_bot && !self.allow_bots {
+            return Err(DropReason::BotPost);
+        }
+        match reaction.channel_type {
+            ChannelType::Direct => match self.decide_dm(reaction, false) {
+                Verdict::Accept {
+                    authorized: true, ..
+                } => Ok(()),
+                Verdict::Accept { .. } => Err(DropReason::SenderNotAllowed),
+                Verdict::Drop(reason) => Err(reason),
+            },
+            _ => self.channel_sender(reaction),
+        }
+    }
+
+    /// The sender and channel rules of a channel or group DM post.
+    fn channel_sender(&self, post: &Incoming) -> Result<(), DropReason> {
+        self.group_sender(post.user_id)?;
         // Group DMs have no team and need no allowChannels entry.
         if post.channel_type != ChannelType::Group {
             if self.team_id.as_deref().is_some_and(|t| t != post.team_id) {
-                return Verdict::Drop(DropReason::OtherTeam);
+                return Err(DropReason::OtherTeam);
             }
             if !self.allow_channels.is_empty() && !self.allow_channels.contains(post.channel_id) {
-                return Verdict::Drop(DropReason::ChannelNotAllowed);
+                return Err(DropReason::ChannelNotAllowed);
             }
+        }
+        Ok(())
+    }
+
+    fn decide_channel<'a>(&self, post: &Incoming<'a>, mentioned: bool) -> Verdict<'a> {
+        if let Err(reason) = self.channel_sender(post) {
+            return Verdict::Drop(reason);
         }
         let implicit = self.implicit(post.implicit);
         let addressed = (mentioned || implicit.is_some()) && self.respond_to_mentions;
@@ -916,6 +946,68 @@ mod tests {
             pairing.decide(&channel),
             Verdict::Drop(DropReason::SenderNotAllowed)
         );
+    }
+
+    /// Reactions: the sender rules of posts, no mention gate, no pairing.
+    #[test]
+    fn reaction_table() {
+        use ChannelType::*;
+        use DropReason::*;
+        let default = policy_with(|_| {});
+        let pairing = policy_with(|c| c.dm_policy = DmPolicy::Pairing);
+        let open_dms = policy_with(|c| c.dm_policy = DmPolicy::Open);
+        let disabled = policy_with(|c| c.dm_policy = DmPolicy::Disabled);
+        let bots_ok = policy_with(|c| c.allow_bots = true);
+        let groups_open = policy_with(|c| c.group_policy = GroupPolicy::Open);
+        let groups_off = policy_with(|c| c.group_policy = GroupPolicy::Disabled);
+        let bob_in_groups = policy_with(|c| c.group_allow_from = vec![BOB.into()]);
+        // A reaction has no text: "" would fail every mention gate.
+        let by = |kind, channel, user| post(kind, channel, user, "");
+        let bot = |kind, channel| Incoming {
+            from_bot: true,
+            ..by(kind, channel, ALICE)
+        };
+        let other_team = Incoming {
+            team_id: "other",
+            ..by(Open, "chan-ok", ALICE)
+        };
+        let cases: Vec<(&Policy, Incoming, Result<(), DropReason>)> = vec![
+            (&default, by(Open, "chan-ok", ALICE), Ok(())),
+            (&default, by(Group, "group", ALICE), Ok(())),
+            (&default, by(Direct, "dm", ALICE), Ok(())),
+            (&default, by(Open, "chan-ok", BOT), Err(OwnPost)),
+            (&default, by(Open, "chan-ok", EVE), Err(SenderNotAllowed)),
+            (
+                &default,
+                by(Open, "chan-other", ALICE),
+                Err(ChannelNotAllowed),
+            ),
+            (&default, other_team, Err(OtherTeam)),
+            (&default, by(Direct, "dm", EVE), Err(SenderNotAllowed)),
+            (&pairing, by(Direct, "dm", EVE), Err(SenderNotAllowed)),
+            (&pairing, by(Direct, "dm", ALICE), Ok(())),
+            (&open_dms, by(Direct, "dm", EVE), Ok(())),
+            (&disabled, by(Direct, "dm", ALICE), Err(DmsDisabled)),
+            (&default, bot(Open, "chan-ok"), Err(BotPost)),
+            (&bots_ok, bot(Open, "chan-ok"), Ok(())),
+            // groupPolicy and groupAllowFrom, as for posts.
+            (&groups_open, by(Open, "chan-ok", EVE), Ok(())),
+            (&groups_off, by(Group, "group", ALICE), Err(GroupsDisabled)),
+            (&groups_off, by(Direct, "dm", ALICE), Ok(())),
+            (&bob_in_groups, by(Open, "chan-ok", BOB), Ok(())),
+            (
+                &bob_in_groups,
+                by(Open, "chan-ok", ALICE),
+                Err(SenderNotAllowed),
+            ),
+        ];
+        for (i, (policy, reaction, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                policy.decide_reaction(&reaction),
+                expected,
+                "case {i}: {reaction:?}"
+            );
+        }
     }
 
     #[test]

@@ -945,7 +945,7 @@ mod tests {
         assert_eq!(
             main.warnings[1],
             "channels.mattermost: accepted but not active yet: streaming, replyToMode, \
-             historyLimit, contextVisibility, actions, replyToModeByChatType, responsePrefix, markdown, \
+             historyLimit, contextVisibility, replyToModeByChatType, responsePrefix, markdown, \
              dmChannelRetry, network, capabilities, dangerouslyAllowNameMatching \
              (issue 15); commands, interactions (issue 16)"
         );
