@@ -41,6 +41,12 @@ export function resolveAccount(cfg, accountId) {
   const own = s.accounts?.[id] ?? {};
   const { accounts: _a, defaultAccount: _d, ...base } = s;
   const config = { ...base, ...own };
+  // As OpenClaw resolves them: implicitMentions entry by entry (account, section,
+  // channels.defaults), groupPolicy from channels.defaults when neither sets it.
+  const defaults = cfg?.channels?.defaults ?? {};
+  const implicit = [defaults.implicitMentions, base.implicitMentions, own.implicitMentions].filter(isObject);
+  if (implicit.length > 0) config.implicitMentions = Object.assign({}, ...implicit);
+  if (config.groupPolicy === undefined && typeof defaults.groupPolicy === "string") config.groupPolicy = defaults.groupPolicy;
   const serverUrl = config.serverUrl ?? config.baseUrl ?? (id === DEFAULT_ACCOUNT_ID ? process.env.MATTERMOST_URL : undefined);
   const hasToken = Boolean(config.botToken) || (id === DEFAULT_ACCOUNT_ID && Boolean(process.env.MATTERMOST_BOT_TOKEN));
   return {
@@ -57,6 +63,10 @@ export function resolveAccount(cfg, accountId) {
     replyToMode: ["off", "first", "all"].includes(config.replyToMode) ? config.replyToMode : "off",
     textChunkLimit: Number.isFinite(config.textChunkLimit) && config.textChunkLimit > 0 ? config.textChunkLimit : 4000,
   };
+}
+
+function isObject(value) {
+  return Boolean(value) && typeof value === "object" && !Array.isArray(value);
 }
 
 /**

@@ -3,10 +3,14 @@
 import { CHANNEL_ID } from "./config.js";
 import { defaultMediaRoots, payloadMedia, sendThroughBridge } from "./outbound.js";
 
-/** Bridge channelType → OpenClaw ChatType. */
+/**
+ * Bridge channelType → OpenClaw ChatType, as OpenClaw's own Mattermost plugin maps them: group
+ * DMs and private channels are "group" (so a private channel keeps its session key when a
+ * user switches plugins), open channels "channel".
+ */
 export function chatKind(channelType) {
   if (channelType === "direct") return "direct";
-  if (channelType === "group") return "group";
+  if (channelType === "group" || channelType === "private") return "group";
   return "channel";
 }
 
@@ -84,7 +88,9 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
     MessageThreadId: thread.replyToId,
     NativeChannelId: msg.channelId,
     Timestamp: typeof msg.createAt === "number" ? msg.createAt : undefined,
-    WasMentioned: kind !== "direct" ? Boolean(msg.mentioned) : undefined,
+    // An implicit mention (a thread the bot is in, a quote of it) counts, as in OpenClaw's own
+    // plugin.
+    WasMentioned: kind !== "direct" ? Boolean(msg.mentioned || msg.implicitMention) : undefined,
     CommandAuthorized: msg.authorized !== false,
     InboundAccessAuthorized: msg.authorized !== false,
     OriginatingChannel: CHANNEL_ID,

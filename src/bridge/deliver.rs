@@ -13,7 +13,7 @@ use super::output::Written;
 use super::shares::EventsShare;
 use crate::dedup::RecentIds;
 use crate::mattermost::event::Posted;
-use crate::policy::{ChannelType, Incoming, Verdict};
+use crate::policy::{ChannelType, ImplicitMention, Incoming, Verdict};
 use crate::protocol::{FileEntry, Message, Notification, Sender};
 use crate::session::Session;
 use crate::sync::lock;
@@ -36,6 +36,14 @@ pub struct Delivery {
     jobs: SyncSender<Job>,
 }
 
+/// The policy's verdict on a post that is delivered.
+struct Accepted<'p> {
+    text: &'p str,
+    mentioned: bool,
+    authorized: bool,
+    implicit: Option<ImplicitMention>,
+}
+
 /// A post whose attachments are being fetched.
 struct Job {
     ticket: u64,
@@ -43,6 +51,7 @@ struct Job {
     text: String,
     mentioned: bool,
     authorized: bool,
+    implicit: Option<ImplicitMention>,
     catch_up: bool,
 }
 
@@ -80,7 +89,11 @@ impl Delivery {
             return;
         }
         let post = &posted.post;
-        let Some((text, mentioned, authorized)) = self.decide(&posted) else {
+        if post.user_id == self.session.bot.id && post.kind.is_empty() && posted.channel_type != "D"
+        {
+            self.shared.progress.own_post(post);
+        }
+        let Some(accepted) = self.decide(&posted) else {
             // Posts that will not be delivered count as seen now; delivered ones count once
             // their line is written, so a stop in between cannot mark an undelivered post as
             // handled.
@@ -92,11 +105,11 @@ impl Delivery {
             return;
         }
         let no_files = post.file_ids.is_empty() && post.metadata.files.is_empty();
-        if no_files || !authorized {
+        if no_files || !accepted.authorized {
             // A sender not approved yet (pairing) cannot make us fill the disk: the host
             // fetches the files once it allowed them.
             let files = attachments::not_downloaded(post, NOT_APPROVED);
-            let line = message_line(&posted, text, mentioned, authorized, catch_up, &files);
+            let line = message_line(&posted, &accepted, catch_up, &files);
             self.lanes.deliver(&post.channel_id, line);
             return;
         }
@@ -105,9 +118,10 @@ impl Delivery {
         self.shared.output.release();
         let job = Job {
             ticket: self.lanes.reserve(&post.channel_id),
-            text: text.to_string(),
-            mentioned,
-            authorized,
+            text: accepted.text.to_string(),
+            mentioned: accepted.mentioned,
+            authorized: accepted.authorized,
+            implicit: accepted.implicit,
             catch_up,
             posted,
         };
@@ -120,9 +134,8 @@ impl Delivery {
         }
     }
 
-    /// The policy's verdict on a post: its text to forward, whether the bot was mentioned and
-    /// whether the sender is authorized; `None` when it is not delivered.
-    fn decide<'p>(&self, posted: &'p Posted) -> Option<(&'p str, bool, bool)> {
+    /// The policy's verdict on a post; `None` when it is not delivered.
+    fn decide<'p>(&self, posted: &'p Posted) -> Option<Accepted<'p>> {
         let post = &posted.post;
         let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
             log::debug!(
@@ -142,13 +155,24 @@ impl Delivery {
             from_webhook: post.props.from_webhook,
             message: &post.message,
             server_mentioned: posted.mentions.iter().any(|id| *id == self.session.bot.id),
+            implicit: crate::policy::Implicit {
+                quoted_bot: (post.metadata.quoted_authors.iter())
+                    .any(|id| *id == self.session.bot.id),
+                ..self.shared.progress.thread_facts(post)
+            },
         };
         match self.session.policy.decide(&incoming) {
             Verdict::Accept {
                 text,
                 mentioned,
                 authorized,
-            } => Some((text, mentioned, authorized)),
+                implicit,
+            } => Some(Accepted {
+                text,
+                mentioned,
+                authorized,
+                implicit,
+            }),
             Verdict::Drop(reason) => {
                 log::debug!("dropped post {} ({reason:?})", post.id);
                 None
@@ -159,14 +183,13 @@ impl Delivery {
 
 impl Job {
     fn line(&self, files: &[FileEntry]) -> Ready {
-        message_line(
-            &self.posted,
-            &self.text,
-            self.mentioned,
-            self.authorized,
-            self.catch_up,
-            files,
-        )
+        let accepted = Accepted {
+            text: &self.text,
+            mentioned: self.mentioned,
+            authorized: self.authorized,
+            implicit: self.implicit,
+        };
+        message_line(&self.posted, &accepted, self.catch_up, files)
     }
 }
 
@@ -287,9 +310,7 @@ impl Pending {
 
 fn message_line(
     posted: &Posted,
-    text: &str,
-    mentioned: bool,
-    authorized: bool,
+    accepted: &Accepted,
     catch_up: bool,
     files: &[FileEntry],
 ) -> Ready {
@@ -309,12 +330,13 @@ fn message_line(
             id: &post.user_id,
             username: posted.sender_name.trim_start_matches('@'),
         },
-        text,
-        mentioned,
+        text: accepted.text,
+        mentioned: accepted.mentioned,
+        implicit_mention: accepted.implicit.map(ImplicitMention::as_str),
         create_at: post.create_at,
         files,
         catch_up,
-        authorized,
+        authorized: accepted.authorized,
     };
     Ready {
         line: Notification::Message(message).line(),

@@ -272,14 +272,14 @@ keys! {
         "`\"default\"`", "the account used when none is named";
     ACCOUNTS "accounts": Kind::Accounts, None, Bridge, Status::Active,
         "none", "`{ id: { … } }`: each account's keys over the section's; the plugin runs one bridge per account";
-    GROUP_POLICY "groupPolicy": choice(GroupPolicy::NAMES, None), None, Bridge, PARITY,
-        "", "channels: `open`, `allowlist` (only `groupAllowFrom`), `disabled`";
-    GROUP_ALLOW_FROM "groupAllowFrom": Kind::Ids, None, Bridge, PARITY,
-        "", "user ids or `@usernames` who may address the bot in channels";
-    GROUPS "groups": Kind::Map(&Kind::Object(&[("requireMention", FLAG)])), None, Bridge, PARITY,
-        "", "per channel id (or `*`): `{ requireMention }`";
-    IMPLICIT_MENTIONS "implicitMentions": Kind::Object(&[("replyToBot", FLAG), ("quotedBot", FLAG), ("threadParticipation", FLAG)]), None, Bridge, PARITY,
-        "", "a reply to the bot, a quote of it, or a thread it took part in counts as a mention";
+    GROUP_POLICY "groupPolicy": choice(GroupPolicy::NAMES, Some("allowlist")), None, Bridge, Status::Active,
+        "", "senders in channels, private channels and group DMs: `allowlist` (only `groupAllowFrom`, or `allowFrom` when `groupAllowFrom` is empty; nobody when both are), `open` (anyone), `disabled` (nobody); pairing approvals count for DMs only";
+    GROUP_ALLOW_FROM "groupAllowFrom": Kind::Ids, None, Bridge, Status::Active,
+        "`[]` (then `allowFrom`)", "user ids (or `@usernames`) who may address the bot in channels under `groupPolicy: \"allowlist\"`; `\"*\"` allows everyone";
+    GROUPS "groups": Kind::Map(&Kind::Object(&[("requireMention", FLAG)])), None, Bridge, Status::Active,
+        "none", "per channel id (or `\"*\"` for the others): `{ requireMention }`, which wins over `chatmode`/`requireMention` for that channel (`onchar` still needs its prefix or a mention)";
+    IMPLICIT_MENTIONS "implicitMentions": Kind::Object(&[("replyToBot", FLAG), ("quotedBot", FLAG), ("threadParticipation", FLAG)]), None, Bridge, Status::Active,
+        "each `true`", "what counts as a mention besides `@bot`: `replyToBot` (a reply in a thread the bot started), `quotedBot` (a post embedding a permalink to a bot post), `threadParticipation` (a post in a thread the bot replied in, for 7 days); an account's entries override the section's one by one";
     HISTORY_LIMIT "historyLimit": Kind::Count { min: 0, max: WHOLE }, None, Bridge, PARITY,
         "", "how many earlier posts of the channel or thread the agent receives with a mention";
     CONTEXT_VISIBILITY_KEY "contextVisibility": choice(CONTEXT_VISIBILITY, None), None, Bridge, PARITY,

@@ -94,10 +94,10 @@ impl<'a> Section<'a> {
             ca_file: self.path(keys::CA_FILE)?,
             state_file: self.state_file()?,
             catch_up_max_age: self.millis(keys::CATCH_UP_MAX_AGE)?,
-            group_policy: self.optional_choice(keys::GROUP_POLICY)?,
-            group_allow_from: self
-                .string_list(keys::GROUP_ALLOW_FROM)?
-                .unwrap_or_default(),
+            group_policy: self.choice(keys::GROUP_POLICY)?,
+            group_allow_from: self.group_allow_from()?,
+            groups_require_mention: self.groups()?,
+            implicit_mentions: self.implicit_mentions()?,
             history_limit: self.count(keys::HISTORY_LIMIT)?,
             not_active,
             warnings,
@@ -148,6 +148,48 @@ impl<'a> Section<'a> {
         };
         self.note(keys::CHATMODE, json!(mode.to_string()));
         Ok(mode)
+    }
+
+    fn group_allow_from(&self) -> Result<Vec<String>, ConfigError> {
+        let list = self
+            .string_list(keys::GROUP_ALLOW_FROM)?
+            .unwrap_or_default();
+        self.note(keys::GROUP_ALLOW_FROM, json!(list));
+        Ok(list)
+    }
+
+    /// `groups`: each channel id (or `*`) whose entry sets `requireMention`.
+    fn groups(&self) -> Result<Vec<(String, bool)>, ConfigError> {
+        let mut entries = Vec::new();
+        if let Some(Value::Object(map)) = self.checked(keys::GROUPS)? {
+            for (id, entry) in map {
+                if let Some(flag) = entry.get("requireMention").and_then(Value::as_bool) {
+                    entries.push((id.trim().to_string(), flag));
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    /// `implicitMentions`: each kind on unless set to `false`.
+    fn implicit_mentions(&self) -> Result<super::ImplicitMentions, ConfigError> {
+        let value = self.checked(keys::IMPLICIT_MENTIONS)?;
+        let on = |name: &str| value.and_then(|v| v.get(name)) != Some(&Value::Bool(false));
+        Ok(super::ImplicitMentions {
+            reply_to_bot: on("replyToBot"),
+            quoted_bot: on("quotedBot"),
+            thread_participation: on("threadParticipation"),
+        })
+    }
+
+    /// An object key's value, checked against its kind and noted as written.
+    fn checked(&self, key: &Key) -> Result<Option<&Value>, ConfigError> {
+        let value = self.value(key.name);
+        if let Some(value) = value {
+            shape::check(key.name, value, &key.kind)?;
+        }
+        self.note(key, value.cloned().unwrap_or(Value::Null));
+        Ok(value)
     }
 
     /// Records the value in effect of `key` for `--print-config`.
