@@ -417,6 +417,7 @@ fn check_team(report: &mut Report, config: &Config, teams: &[Team]) {
     let names = || {
         teams
             .iter()
+            .take(MAX_TEAMS)
             .map(|t| format!("{} ({})", t.display_name, t.id))
             .collect::<Vec<_>>()
             .join(", ")
