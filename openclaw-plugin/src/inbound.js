@@ -118,11 +118,13 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
 /** The most a preview post shows (OpenClaw's Mattermost plugin's draft limit). */
 export const PREVIEW_MAX_CHARS = 4000;
 
-/** A preview's text: trimmed, and cut with `...` above `PREVIEW_MAX_CHARS`. */
-export function previewText(text) {
+/** A preview's text: trimmed, and cut with `...` above `max` characters (`PREVIEW_MAX_CHARS`;
+ * less when `textChunkLimit` is lower, since the bridge splits a longer post and refuses a
+ * longer edit). */
+export function previewText(text, max = PREVIEW_MAX_CHARS) {
   const trimmed = text.trim();
-  if (trimmed.length <= PREVIEW_MAX_CHARS) return trimmed;
-  let cut = PREVIEW_MAX_CHARS - 3;
+  if (trimmed.length <= max) return trimmed;
+  let cut = Math.max(0, max - 3);
   const code = trimmed.charCodeAt(cut - 1);
   if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // never half a surrogate pair
   return `${trimmed.slice(0, cut).trimEnd()}...`;
@@ -171,7 +173,7 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log }) {
     return chain;
   };
   const show = (text) => {
-    const normalized = previewText(text);
+    const normalized = previewText(text, Math.min(PREVIEW_MAX_CHARS, plan.limit));
     if (!normalized || consumed) return;
     wanted = normalized;
     flush();
