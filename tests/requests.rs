@@ -251,6 +251,27 @@ fn text_chunk_limit_lowers_the_part_size() {
     assert_eq!(words, 100);
 }
 
+/// `delete` removes one of the bot's posts (a streamed preview); the server's refusal of another
+/// user's post comes back as an error.
+#[test]
+fn delete_removes_a_bot_post() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "");
+    let sent = bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": "preview"}));
+    let post_id = sent["postIds"][0].as_str().unwrap().to_string();
+    assert_eq!(bridge.call("delete", json!({"postId": post_id})), json!({}));
+    let gone = fake
+        .posts()
+        .into_iter()
+        .find(|p| p["id"] == post_id.as_str());
+    assert!(gone.is_some_and(|p| p["delete_at"].as_i64() > Some(0)));
+    let theirs = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "mine"));
+    let e = bridge.call_err("delete", json!({"postId": theirs}));
+    assert_eq!(e["code"], -32000, "{e}");
+    let e = bridge.call_err("delete", json!({"postId": "../users/me"}));
+    assert_eq!(e["code"], -32602, "{e}");
+}
+
 #[test]
 fn edit_typing_and_react() {
     let fake = FakeMattermost::start();

@@ -136,7 +136,7 @@ export function previewText(text, max = PREVIEW_MAX_CHARS) {
  * wins); a partial that only shrinks the shown text is ignored; the first partial of the
  * answer gets the response `prefix` (when one is configured). `finish(text)` turns the preview
  * into the final answer when that is one post (`plan.chunks`); otherwise the caller sends the
- * answer normally.
+ * answer normally and then `discard()`s the preview.
  */
 export function createPreview({ bridge, target, rootId, plan, prefix, log }) {
   let postId = null;
@@ -193,6 +193,19 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log }) {
       lastPartial = cleaned;
       if (usePrefix === undefined) usePrefix = Boolean(prefix);
       show(usePrefix && !cleaned.startsWith(prefix) ? `${prefix} ${cleaned}` : cleaned);
+    },
+    /** Removes the preview post (the answer went out on its own), once; a failure is logged. */
+    async discard() {
+      await chain;
+      const id = postId;
+      dead = true;
+      if (!id || consumed) return;
+      consumed = true;
+      try {
+        await bridge.request("delete", { postId: id });
+      } catch (err) {
+        log?.(`mattermost: removing the preview failed: ${err.message}`);
+      }
     },
     /** true when the preview post now shows `text` (so nothing else needs to be sent). */
     async finish(text) {
@@ -290,6 +303,7 @@ export async function handleInboundMessage(deps, msg) {
         const res = await sendThroughBridge(bridge, { target, text: chunk, rootId });
         messageIds.push(...(res.postIds ?? []));
       }
+      if (isFinal) await preview?.discard();
       return { messageIds, visibleReplySent: messageIds.length > 0, content: text, replyToId: rootId };
     }
     // With files, the text is their caption (tables converted; the bridge splits a long one),
@@ -307,6 +321,7 @@ export async function handleInboundMessage(deps, msg) {
       if (!body.trim()) return { messageIds: before, visibleReplySent: before.length > 0, content: text };
       res = await sendThroughBridge(bridge, { target, text: body, rootId });
     }
+    if (isFinal && !shownInPreview) await preview?.discard();
     return { messageIds: [...before, ...(res.postIds ?? [])], visibleReplySent: true, content: text, replyToId: rootId };
   };
   const typing = () => bridge.request("typing", { channelId: msg.channelId, ...(thread.replyToId ? { rootId: thread.replyToId } : {}) });

@@ -282,6 +282,26 @@ describe("replies against the fake server", () => {
     assert.equal(sent.at(-1)[1], "[bot] Hello there");
   });
 
+  test("a streamed answer longer than one post: its parts are posted and the preview removed", async () => {
+    const { info } = fake;
+    const first = "[bot] The first paragraph of a long answer.";
+    const second = "And the second paragraph of it.";
+    replies.set("@openclaw long", async (call) => {
+      await call.replyOptions.onPartialReply({ text: "The first" });
+      await call.delivery.deliver({ text: `${first}\n\n${second}` }, { kind: "final" });
+    });
+    const id = await fake.post(info.aliceId, info.townSquare, "@openclaw long");
+    await dispatchFor("@openclaw long");
+    const posts = await eventually(async () => {
+      const mine = (await fake.botPosts()).filter((p) => p.root_id === id);
+      const live = mine.filter((p) => !p.delete_at);
+      return live.length === 2 && mine.length === 3 && live;
+    });
+    assert.deepEqual(posts.map((p) => p.message), [first, second]);
+    const deletes = (await fake.requests()).filter((r) => r.method === "DELETE" && /^\/api\/v4\/posts\/[a-z0-9]{26}$/.test(r.path));
+    assert.equal(deletes.length, 1, "the preview post is deleted");
+  });
+
   test("outbound sendText converts tables per markdown.tables", async () => {
     const { info } = fake;
     const prev = (await import("../src/config.js")).runtimeStore.runtime;

@@ -42,6 +42,7 @@ impl Requests {
         match request.method.as_str() {
             "send" => self.send(session, request),
             "edit" => self.edit(session, request),
+            "delete" => self.delete(request),
             "typing" => self.typing(session, request),
             "react" => self.react(session, request),
             "allow" => self.allow(session, request),
@@ -158,6 +159,16 @@ impl Requests {
         Ok(Answer::Edited(Edited {
             post_id: post_id.to_string(),
         }))
+    }
+
+    /// Removes one of the bot's posts (a streamed preview the answer replaced).
+    fn delete(&self, request: &Request) -> Result<Answer, RpcError> {
+        let post_id = required_id(request, "postId")?;
+        self.shared
+            .api
+            .delete_post(post_id)
+            .map_err(|e| api_error(&e))?;
+        Ok(Answer::done())
     }
 
     fn typing(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {

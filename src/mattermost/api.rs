@@ -273,6 +273,10 @@ impl Api {
         self.with_retries(|| self.send("PUT", &format!("/posts/{post_id}/patch"), &body))
     }
 
+    pub fn delete_post(&self, post_id: &str) -> Result<(), ApiError> {
+        self.with_retries(|| self.delete(&format!("/posts/{post_id}")))
+    }
+
     pub fn typing(&self, channel_id: &str, parent_id: &str) -> Result<(), ApiError> {
         let body = json!({ "channel_id": channel_id, "parent_id": parent_id });
         self.with_retries(|| self.send::<Value>("POST", "/users/me/typing", &body))
