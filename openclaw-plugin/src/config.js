@@ -173,11 +173,12 @@ export function bridgeConfig(account, { env = process.env, paths = {} } = {}) {
     childEnv[TOKEN_ENV] = block.botToken;
     block.botToken = { source: "env", id: TOKEN_ENV };
   } else if (block.botToken && typeof block.botToken === "object") {
-    // An OpenClaw SecretRef OpenClaw left unresolved: the bridge reads env refs itself.
+    // A SecretRef OpenClaw left unresolved (it resolves every source through this plugin's
+    // secret-contract-api.js; an older OpenClaw may not): the bridge reads env refs itself.
     const { source, id } = block.botToken;
     if (source !== "env" || typeof id !== "string") {
       throw new Error(
-        `mattermost: botToken from a "${source}" secret is not supported by the bridge; use a string, "\${VAR}" or { source: "env", id: "VAR" }`,
+        `mattermost: botToken from a "${source}" secret is not supported by the bridge and OpenClaw did not resolve it (does this OpenClaw load the plugin's secret-contract-api.js?); use a string, "\${VAR}" or { source: "env", id: "VAR" }`,
       );
     }
     block.botToken = { source, id };

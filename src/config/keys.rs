@@ -215,7 +215,7 @@ keys! {
     BASE_URL "baseUrl": Kind::Text, None, Bridge, Status::Active,
         "", "the name OpenClaw's own Mattermost plugin uses for `serverUrl` (`serverUrl` wins when both are set)";
     BOT_TOKEN "botToken": Kind::Secret, Some("MATTERMOST_BOT_TOKEN"), Bridge, Status::Active,
-        "required", "the bot's access token: a string (may be `\"${VAR}\"`) or a SecretRef `{ source: \"env\", provider: \"default\", id: \"VAR\" }`; the sources `file`, `exec` and `store` are not supported yet (a config error names them)";
+        "required", "the bot's access token: a string (may be `\"${VAR}\"`) or a SecretRef `{ source: \"env\", provider: \"default\", id: \"VAR\" }`; under OpenClaw every source (`env`, `file`, `exec`, `store`) is resolved by OpenClaw before the plugin starts the bridge; the bridge alone reads `env` refs and refuses the others with an error naming the source";
     ALLOW_FROM "allowFrom": Kind::Ids, None, Bridge, Status::Active,
         "`[]`", "user ids (or `@usernames`) who may talk to the bot; `\"*\"` allows everyone. Empty means nobody, unless `dmPolicy` is `pairing` or `open`";
     TEAM_ID "teamId": Kind::Text, Some("MATTERMOST_TEAM_ID"), Bridge, Status::Active,
