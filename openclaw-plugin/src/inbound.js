@@ -115,6 +115,9 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
   return { kind, to, fields };
 }
 
+/** The least time between two updates of a preview post (OpenClaw's Mattermost plugin's). */
+export const PREVIEW_THROTTLE_MS = 1200;
+
 /** The most a preview post shows (OpenClaw's Mattermost plugin's draft limit). */
 export const PREVIEW_MAX_CHARS = 4000;
 
@@ -132,13 +135,13 @@ export function previewText(text, max = PREVIEW_MAX_CHARS) {
 
 /**
  * A streaming preview, as OpenClaw's Mattermost plugin draws it: the first partial text is
- * posted (`send`), later ones edit that post (`edit`, at most one in flight, the newest text
- * wins); a partial that only shrinks the shown text is ignored; the first partial of the
+ * posted (`send`), later ones edit that post (`edit`, at most one in flight and one per
+ * `throttleMs`, the newest text wins); a partial that only shrinks the shown text is ignored; the first partial of the
  * answer gets the response `prefix` (when one is configured). `finish(text)` turns the preview
  * into the final answer when that is one post (`plan.chunks`); otherwise the caller sends the
  * answer normally and then `discard()`s the preview.
  */
-export function createPreview({ bridge, target, rootId, plan, prefix, log }) {
+export function createPreview({ bridge, target, rootId, plan, prefix, log, throttleMs = PREVIEW_THROTTLE_MS }) {
   let postId = null;
   let shown = "";
   let wanted = "";
@@ -148,13 +151,32 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log }) {
   let pending = false;
   let dead = false;
   let consumed = false;
+  let lastSentAt = 0;
+  let timer = null;
+  const stopTimer = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  // The next update waits until `throttleMs` after the last one.
+  const schedule = () => {
+    if (timer || dead || consumed) return;
+    timer = setTimeout(
+      () => {
+        timer = null;
+        flush();
+      },
+      Math.max(0, lastSentAt + throttleMs - Date.now()),
+    );
+    timer.unref?.();
+  };
   const flush = () => {
     if (pending || dead) return chain;
     pending = true;
     chain = chain.then(async () => {
       pending = false;
       const text = wanted;
-      if (!text || text === shown || dead) return;
+      if (!text || text === shown || dead || consumed) return;
+      if (Date.now() - lastSentAt < throttleMs) return schedule(); // an update just went out
       try {
         if (!postId) {
           const params = { ...target, text };
@@ -165,6 +187,7 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log }) {
           await bridge.request("edit", { postId, text });
         }
         shown = text;
+        lastSentAt = Date.now();
       } catch (err) {
         dead = true; // a preview that cannot be shown is given up; the final answer still goes out
         log?.(`mattermost: preview update failed: ${err.message}`);
@@ -176,7 +199,8 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log }) {
     const normalized = previewText(text, Math.min(PREVIEW_MAX_CHARS, plan.limit));
     if (!normalized || consumed) return;
     wanted = normalized;
-    flush();
+    if (!timer && Date.now() - lastSentAt >= throttleMs) flush();
+    else schedule();
   };
   return {
     get postId() {
@@ -196,6 +220,7 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log }) {
     },
     /** Removes the preview post (the answer went out on its own), once; a failure is logged. */
     async discard() {
+      stopTimer();
       await chain;
       const id = postId;
       dead = true;
@@ -209,6 +234,7 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log }) {
     },
     /** true when the preview post now shows `text` (so nothing else needs to be sent). */
     async finish(text) {
+      stopTimer();
       await chain;
       if (!postId || dead || consumed || typeof text !== "string") return false;
       const chunks = plan.chunks(text);
@@ -246,7 +272,8 @@ export function previewPrefix(rt, cfg, agentId, accountId) {
 
 /**
  * Handles one bridge `message`: pairing for unauthorized DMs, else context + dispatch.
- * `deps`: { cfg, accountId, account, rt (OpenClaw channel runtime), bridge, botUsername, log }.
+ * `deps`: { cfg, accountId, account, rt (OpenClaw channel runtime), bridge, botUsername, log,
+ * previewThrottleMs (tests; default `PREVIEW_THROTTLE_MS`) }.
  */
 export async function handleInboundMessage(deps, msg) {
   const { cfg, accountId, account, rt, bridge, log } = deps;
@@ -279,6 +306,7 @@ export async function handleInboundMessage(deps, msg) {
           plan,
           prefix: previewPrefix(rt, cfg, route.agentId, route.accountId ?? accountId),
           log,
+          throttleMs: deps.previewThrottleMs,
         })
       : null;
   const maxBytes = (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024;

@@ -144,7 +144,7 @@ function recordingBridge() {
   };
 }
 
-test("progress mode posts no partial answer text; off with block.enabled lets OpenClaw send blocks", async () => {
+test("preview modes: progress posts no partial text, partial is throttled, off with block.enabled lets OpenClaw send blocks", async () => {
   const msg = { id: "P", channelId: "D", channelType: "direct", sender: { id: "U", username: "u" }, text: "hi" };
   for (const [streaming, check] of [
     [
@@ -160,6 +160,7 @@ test("progress mode posts no partial answer text; off with block.enabled lets Op
     [
       { mode: "partial" },
       async (call, bridge) => {
+        // no throttle here (previewThrottleMs 0): every partial is shown
         call.replyOptions.onReasoningStream({ text: "hmm" });
         await eventually(() => bridge.requests.length === 1, { what: "the thinking line" });
         call.replyOptions.onPartialReply({ text: "Ans" });
@@ -175,6 +176,24 @@ test("progress mode posts no partial answer text; off with block.enabled lets Op
       },
     ],
     [
+      { mode: "partial", throttled: true },
+      async (call, bridge) => {
+        // a partial within the throttle (1.2 s; here a minute) of the last update waits, and
+        // the final answer replaces it before it is shown
+        call.replyOptions.onPartialReply({ text: "Ans" });
+        await eventually(() => bridge.requests.length === 1, { what: "the first preview" });
+        call.replyOptions.onPartialReply({ text: "Answ" });
+        await call.delivery.deliver({ text: "Answer" }, { kind: "final" });
+        assert.deepEqual(
+          bridge.requests.map(([m, p]) => [m, p.text]),
+          [
+            ["send", "Ans"],
+            ["edit", "Answer"],
+          ],
+        );
+      },
+    ],
+    [
       { mode: "off", block: { enabled: true } },
       async (call) => assert.deepEqual(call.replyOptions, { disableBlockStreaming: false }),
     ],
@@ -182,9 +201,11 @@ test("progress mode posts no partial answer text; off with block.enabled lets Op
   ]) {
     const { rt, dispatches } = runtimeWithText();
     const bridge = recordingBridge();
-    const cfg = { channels: { mattermost: { streaming } } };
+    const { throttled, ...setting } = streaming;
+    const cfg = { channels: { mattermost: { streaming: setting } } };
     const account = resolveAccount(cfg);
-    const res = await handleInboundMessage({ cfg, accountId: "default", account, rt, bridge, log: () => {} }, msg);
+    const deps = { cfg, accountId: "default", account, rt, bridge, log: () => {}, previewThrottleMs: throttled ? 60_000 : 0 };
+    const res = await handleInboundMessage(deps, msg);
     await res.done;
     await check(dispatches[0], bridge);
   }
