@@ -16,6 +16,7 @@
 //! | `fileText` | `id` | `text`: a stored file's content (lossy UTF-8) |
 //! | `addUser` | `id`, `username`, optional `isBot` | — |
 //! | `addChannel` | `id`, `kind` (O, P, D, G), `name`, `displayName`, optional `teamId` | — |
+//! | `react` | `userId`, `postId`, `emoji`, optional `remove: true` | — (sent as `reaction_added`/`reaction_removed`) |
 //! | `requests` | — | `requests`: `[{method, path}]` of every REST call so far |
 //! | `dropWebsockets` | — | — |
 //!
@@ -124,6 +125,20 @@ fn run(server: &FakeMattermost, command: &Value) -> Result<Value, String> {
                 field(command, "name")?,
                 field(command, "displayName")?,
                 command["teamId"].as_str().unwrap_or(""),
+            );
+            Ok(ok(json!({})))
+        }
+        "react" => {
+            let post_id = field(command, "postId")?;
+            if !server.posts().iter().any(|p| p["id"] == post_id) {
+                return Err(format!("unknown post {post_id}"));
+            }
+            let add = command["remove"].as_bool() != Some(true);
+            server.user_react(
+                field(command, "userId")?,
+                post_id,
+                field(command, "emoji")?,
+                add,
             );
             Ok(ok(json!({})))
         }

@@ -111,6 +111,42 @@ fn a_rejected_token_is_reported_not_hammered() {
 }
 
 #[test]
+fn a_token_refused_on_the_websocket_upgrade_is_unauthorized_not_hammered() {
+    let fake = FakeMattermost::start();
+    // REST accepts the token (login works); the upgrade answers 401, as Mattermost does when
+    // the token is revoked between the two.
+    fake.inject(
+        "GET",
+        "/api/v4/websocket",
+        Fault::raw(
+            401,
+            "application/json",
+            r#"{"id":"api.context.session_expired.app_error"}"#,
+        ),
+    );
+    let config = config_text(
+        &fake.url(),
+        &format!("teamId: '{TEAM_ID}', reconnectInterval: 100"),
+    );
+    let mut bridge = Bridge::start(config, TOKEN);
+    let status = bridge.status("unauthorized");
+    assert!(status["retryInMs"].as_u64().unwrap() >= 60_000, "{status}");
+    assert_eq!(
+        status["error"],
+        "WebSocket upgrade refused with HTTP 401: the bot token was rejected"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let upgrades = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path_only() == "/api/v4/websocket")
+        .count();
+    assert_eq!(upgrades, 1, "no retry storm");
+    bridge.close_stdin();
+    assert_eq!(bridge.wait_exit(WAIT).expect("exited").code(), Some(0));
+}
+
+#[test]
 fn the_token_never_appears_in_output_or_logs() {
     let fake = FakeMattermost::start();
     let config = config_text(

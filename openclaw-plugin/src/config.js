@@ -58,6 +58,16 @@ export function resolveAccount(cfg, accountId) {
   };
 }
 
+/**
+ * A message tool action gate (`actions.reactions`, `actions.messages`) as @openclaw/mattermost
+ * reads it: the account's value, else the top level's, else `fallback`.
+ */
+export function actionGate(cfg, accountId, key, fallback) {
+  const s = section(cfg);
+  const id = accountId || s.defaultAccount || DEFAULT_ACCOUNT_ID;
+  return Boolean(s.accounts?.[id]?.actions?.[key] ?? s.actions?.[key] ?? fallback);
+}
+
 /** `streaming` → the preview mode: the object form's `mode` as OpenClaw reads it (unset or
  * unknown: `partial`), plus this plugin's scalar forms (`false`/`"off"`, `true`/a mode name). */
 function normalizeStreaming(value) {

@@ -78,19 +78,20 @@ test("reply transport and the message tool's thread follow the chat type's mode"
   });
   assert.deepEqual(resolveReplyTransport({ replyToId: "R" }), { replyToId: "R", threadId: "R" });
 
+  const C = "c".repeat(26);
   const cfg = { channels: { mattermost: { serverUrl: "https://a", botToken: "t", replyToMode: "first" } } };
   const hasRepliedRef = { value: false };
-  const context = { ChatType: "channel", To: "channel:C", ReplyToId: "P", CurrentMessageId: "P" };
+  const context = { ChatType: "channel", To: `channel:${C}`, ReplyToId: "P", CurrentMessageId: "P" };
   const tool = buildToolContext({ cfg, accountId: "default", context, hasRepliedRef });
   assert.equal(tool.replyToMode, "first");
-  assert.equal(tool.currentChannelId, "channel:C");
-  assert.equal(resolveAutoThreadId({ to: "channel:C", toolContext: tool }), "P", "first send of the turn: threaded");
+  assert.equal(tool.currentChannelId, `channel:${C}`);
+  assert.equal(resolveAutoThreadId({ to: `channel:${C}`, toolContext: tool }), "P", "first send of the turn: threaded");
   hasRepliedRef.value = true;
-  assert.equal(resolveAutoThreadId({ to: "channel:C", toolContext: tool }), undefined, "later sends under first: not");
-  assert.equal(resolveAutoThreadId({ to: "channel:OTHER", toolContext: tool }), undefined, "another channel: not");
+  assert.equal(resolveAutoThreadId({ to: `channel:${C}`, toolContext: tool }), undefined, "later sends under first: not");
+  assert.equal(resolveAutoThreadId({ to: `channel:${"o".repeat(26)}`, toolContext: tool }), undefined, "another channel: not");
   const inThread = buildToolContext({ cfg, accountId: "default", context: { ...context, MessageThreadId: "R" }, hasRepliedRef });
   assert.equal(inThread.replyToMode, "all", "inside an existing thread every send stays in it");
-  assert.equal(resolveAutoThreadId({ to: "channel:C", toolContext: inThread }), "R");
+  assert.equal(resolveAutoThreadId({ to: `channel:${C}`, toolContext: inThread }), "R");
 });
 
 test("streaming modes: the object form's mode, the plugin's scalar forms, partial by default", () => {

@@ -919,7 +919,7 @@ mod tests {
             main.warnings[1],
             "channels.mattermost: accepted but not active yet: streaming, \
              groupPolicy, groupAllowFrom, groups, implicitMentions, historyLimit, \
-             contextVisibility, actions, network, capabilities, dangerouslyAllowNameMatching \
+             contextVisibility, network, capabilities, dangerouslyAllowNameMatching \
              (issue 15); commands, interactions (issue 16)"
         );
         assert!(main.not_active.contains(&("commands", 16)));

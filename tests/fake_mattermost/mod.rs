@@ -1946,6 +1946,7 @@ fn route(shared: &Shared, req: &Request) -> Reply {
         }
         ("POST", ["channels", "direct"]) => create_direct(shared, req),
         ("GET", ["channels", id]) => get_channel(shared, id),
+        ("GET", ["teams", team, "channels", "name", name]) => channel_by_name(shared, team, name),
         ("GET", ["channels", id, "posts"]) => channel_posts(shared, req, id),
         ("GET", ["channels", id, "members", "me"]) => my_channel_member(shared, id),
         ("POST", ["roles", "names"]) => roles_by_name(shared, req),
@@ -3064,5 +3065,70 @@ impl WsConn {
         }
         self.authenticate()?;
         self.reply(json!({"status": "OK", "seq_reply": seq}))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 15: reactions by users, channels by name. One block, so it can move with the fake as a
+// whole (plus its one line in `route`).
+// ---------------------------------------------------------------------------------------------
+
+/// GET /teams/{team}/channels/name/{name}: like `GET /channels/{id}`, found by team and name.
+fn channel_by_name(shared: &Shared, team: &str, name: &str) -> Reply {
+    let id = {
+        let st = shared.lock();
+        st.channels
+            .iter()
+            .find(|c| c.team_id == team && c.name == name)
+            .map(|c| c.id.clone())
+    };
+    match id {
+        Some(id) => get_channel(shared, &id),
+        None => Reply::error(
+            404,
+            "app.channel.get_by_name.missing.app_error",
+            "Channel does not exist.",
+        ),
+    }
+}
+
+impl FakeMattermost {
+    /// A user adds (`add`) or removes a reaction on a stored post, as the web app would: the
+    /// reaction is stored or removed and `reaction_added`/`reaction_removed` goes to the
+    /// channel's sockets, the Reaction as JSON text in `data.reaction`. Panics on an unknown
+    /// post.
+    pub fn user_react(&self, user_id: &str, post_id: &str, emoji: &str, add: bool) {
+        let mut st = self.shared.lock();
+        let index = st
+            .post_index(post_id)
+            .unwrap_or_else(|| panic!("fake.user_react: unknown post {post_id}"));
+        let channel_id = st.posts[index]["channel_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let same = |r: &Value| {
+            r["user_id"] == user_id && r["post_id"] == post_id && r["emoji_name"] == emoji
+        };
+        let reaction = if add {
+            let now = st.tick();
+            let reaction = json!({
+                "user_id": user_id, "post_id": post_id, "emoji_name": emoji, "create_at": now,
+                "update_at": now, "delete_at": 0, "remote_id": "", "channel_id": channel_id,
+            });
+            st.reactions.push(reaction.clone());
+            reaction
+        } else {
+            match st.reactions.iter().position(same) {
+                Some(i) => st.reactions.remove(i),
+                None => return,
+            }
+        };
+        let event = if add {
+            "reaction_added"
+        } else {
+            "reaction_removed"
+        };
+        let data = json!({"reaction": reaction.to_string()});
+        st.broadcast(Outgoing::Event(event_frame(event, data, &channel_id)));
     }
 }
