@@ -153,6 +153,7 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log, throt
   let consumed = false;
   let lastSentAt = 0;
   let timer = null;
+  let sealPending = false;
   const stopTimer = () => {
     if (timer) clearTimeout(timer);
     timer = null;
@@ -195,6 +196,24 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log, throt
     });
     return chain;
   };
+  // Block mode: what was waiting goes to the current post, which is then left alone.
+  const sealCurrent = () => {
+    stopTimer();
+    const last = wanted;
+    wanted = "";
+    chain = chain.then(async () => {
+      if (postId && last && last !== shown && !dead) {
+        try {
+          await bridge.request("edit", { postId, text: last });
+        } catch (err) {
+          log?.(`mattermost: preview update failed: ${err.message}`);
+        }
+      }
+      postId = null;
+      shown = "";
+      lastSentAt = 0;
+    });
+  };
   const show = (text) => {
     const normalized = previewText(text, Math.min(PREVIEW_MAX_CHARS, plan.limit));
     if (!normalized || consumed) return;
@@ -210,8 +229,21 @@ export function createPreview({ bridge, target, rootId, plan, prefix, log, throt
     thinking() {
       if (!lastPartial) show("Thinking…");
     },
+    /**
+     * A new assistant message of the same turn begins: its text replaces the preview's. With
+     * `seal` (`block` mode) the current post is kept as it is and the new message's text opens
+     * the next post (unless only `Thinking…` was shown).
+     */
+    newMessage({ seal = false } = {}) {
+      lastPartial = "";
+      sealPending = seal;
+    },
     update(text) {
       const cleaned = typeof text === "string" ? text.trim() : "";
+      if (sealPending && cleaned && !consumed) {
+        sealPending = false;
+        if (postId && shown !== "Thinking…") sealCurrent();
+      }
       if (consumed || !cleaned || cleaned === lastPartial) return;
       if (lastPartial.startsWith(cleaned) && cleaned.length < lastPartial.length) return;
       lastPartial = cleaned;
@@ -365,6 +397,10 @@ export async function handleInboundMessage(deps, msg) {
         },
         onReasoningStream: () => {
           if (mode !== "progress") preview.thinking();
+          return false;
+        },
+        onAssistantMessageStart: () => {
+          preview.newMessage({ seal: mode === "block" });
           return false;
         },
       }

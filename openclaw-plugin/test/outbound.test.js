@@ -195,6 +195,38 @@ test("preview modes: progress posts no partial text, partial is throttled, off w
       },
     ],
     [
+      { mode: "partial" },
+      async (call, bridge) => {
+        // a second assistant message replaces the first one's text, though it is shorter
+        call.replyOptions.onPartialReply({ text: "First message, long" });
+        await eventually(() => bridge.requests.length === 1, { what: "the first preview" });
+        call.replyOptions.onAssistantMessageStart();
+        call.replyOptions.onPartialReply({ text: "Second" });
+        await eventually(() => bridge.requests.length === 2, { what: "the second text" });
+        assert.deepEqual(bridge.requests.at(-1), ["edit", { postId: "post1", text: "Second" }]);
+      },
+    ],
+    [
+      { mode: "block" },
+      async (call, bridge) => {
+        // block: each assistant message gets its own post; the final answer edits the last one
+        call.replyOptions.onReasoningStream({ text: "hmm" });
+        await eventually(() => bridge.requests.length === 1, { what: "the thinking line" });
+        call.replyOptions.onPartialReply({ text: "One" });
+        await eventually(() => bridge.requests.length === 2, { what: "the first text" });
+        call.replyOptions.onAssistantMessageStart();
+        call.replyOptions.onPartialReply({ text: "Two" });
+        await eventually(() => bridge.requests.length === 3, { what: "the second post" });
+        await call.delivery.deliver({ text: "Two!" }, { kind: "final" });
+        assert.deepEqual(bridge.requests, [
+          ["send", { channelId: "D", text: "Thinking…" }],
+          ["edit", { postId: "post1", text: "One" }],
+          ["send", { channelId: "D", text: "Two" }],
+          ["edit", { postId: "post2", text: "Two!" }],
+        ]);
+      },
+    ],
+    [
       { mode: "off", block: { enabled: true } },
       async (call) => assert.deepEqual(call.replyOptions, { disableBlockStreaming: false }),
     ],
