@@ -265,7 +265,7 @@ keys! {
     NAME "name": Kind::Text, None, Plugin, Status::Active,
         "the account id", "the account's display name in OpenClaw";
     STREAMING "streaming": Kind::Either(&[FLAG, choice(StreamingMode::NAMES, None), STREAMING_OBJECT]), None, Plugin, Status::Active,
-        "`\"partial\"`", "`\"partial\"`/`true`: the reply is previewed in one post edited as it grows; `\"off\"`/`false`: one post when done. Object form: `mode` (`off`, `partial`; `progress` shows no partial text; `block` is previewed as `partial`), `chunkMode` (`length`, or `newline`: paragraphs first), `block.enabled` (without a preview: OpenClaw sends finished blocks as posts); `preview`, `progress`, `block.coalesce` and the status post of `progress` are not active yet (issue 15)";
+        "`\"partial\"`", "`\"partial\"`/`true`: the reply is previewed in one post edited as it grows; `\"off\"`/`false`: one post when done. Object form: `mode` (`off`, `partial`; `progress` shows no partial text; `block` keeps one post per assistant message), `chunkMode` (`length`, or `newline`: paragraphs first), `block.enabled` (without a preview: OpenClaw sends finished blocks as posts); `preview`, `progress`, `block.coalesce` and the status post of `progress` are not active yet (issue 15)";
     REPLY_TO_MODE_KEY "replyToMode": REPLY_TO_MODE, None, Plugin, Status::Active,
         "`\"off\"`", "channels and group DMs: `off` answers a post in a thread in that thread, a top-level post at top level; `first`, `all`, `batched` answer a top-level post in a thread under it (each thread its own session); DMs stay flat unless `replyToModeByChatType.direct` is set";
     DEFAULT_ACCOUNT "defaultAccount": Kind::Text, None, Bridge, Status::Active,
