@@ -31,5 +31,6 @@ mod requests;
 mod resume;
 mod scratch;
 mod systemd_unit;
+mod teams;
 mod tls;
 mod trace_log;
