@@ -441,6 +441,42 @@ fn edits_reactions_and_history() {
 }
 
 #[test]
+fn update_replaces_the_whole_post() {
+    let fake = FakeMattermost::start();
+    let id = create_post(
+        &fake,
+        json!({"channel_id": OFFTOPIC, "message": "draft", "props": {"kept": "no"}}),
+    )
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v4/posts/{id}");
+    // The body must name the post it updates.
+    let unnamed = send(&fake, "PUT", &path, json!({"message": "final"}));
+    assert_eq!(unnamed.status, 400);
+    assert_eq!(
+        unnamed.json()["id"],
+        "api.context.invalid_body_param.app_error"
+    );
+    let other = send(&fake, "PUT", &path, json!({"id": "x", "message": "final"}));
+    assert_eq!(other.status, 400);
+    let updated = send(&fake, "PUT", &path, json!({"id": id, "message": "final"}));
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.json()["message"], "final");
+    assert!(updated.json()["edit_at"].as_i64().unwrap() > 0);
+    // Unlike a patch, what the body leaves out is cleared.
+    assert_eq!(updated.json()["props"], json!({}));
+    let missing = send(
+        &fake,
+        "PUT",
+        "/api/v4/posts/missing",
+        json!({"id": "missing", "message": "x"}),
+    );
+    assert_eq!(missing.status, 404);
+}
+
+#[test]
 fn keep_alive_chunked_bodies_and_connection_close() {
     let fake = FakeMattermost::start();
     let mut stream = TcpStream::connect(("127.0.0.1", fake.port())).unwrap();

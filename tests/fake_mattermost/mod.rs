@@ -1952,6 +1952,7 @@ fn route(shared: &Shared, req: &Request) -> Reply {
         ("POST", ["posts"]) => create_post(shared, req),
         ("GET", ["posts", id]) => get_post(shared, id),
         ("DELETE", ["posts", id]) => delete_post(shared, id),
+        ("PUT", ["posts", id]) => update_post(shared, req, id),
         ("PUT", ["posts", id, "patch"]) => patch_post(shared, req, id),
         ("GET", ["posts", id, "reactions"]) => post_reactions(shared, id),
         ("POST", ["reactions"]) => add_reaction(shared, req),
@@ -2356,6 +2357,46 @@ fn patch_post(shared: &Shared, req: &Request, id: &str) -> Reply {
     }
     let props = body.get("props").filter(|p| p.is_object()).cloned();
     match st.edit_post(id, message, props) {
+        Some(post) => Reply::json(200, &post),
+        None => post_not_found(),
+    }
+}
+
+/// PUT /posts/{id}: the whole post is replaced, as on the real server: the body's `id` must be
+/// the URL's, and a field left out (message, props) becomes empty, unlike the patch.
+fn update_post(shared: &Shared, req: &Request, id: &str) -> Reply {
+    let body = req.json();
+    if body["id"].as_str() != Some(id) {
+        return Reply::error(
+            400,
+            "api.context.invalid_body_param.app_error",
+            "Invalid or missing post in request body.",
+        );
+    }
+    let mut st = shared.lock();
+    let Some(index) = st.post_index(id) else {
+        return post_not_found();
+    };
+    if st.posts[index]["user_id"] != BOT_ID {
+        return Reply::forbidden();
+    }
+    let message = body["message"].as_str().unwrap_or("");
+    if message.chars().count() > st.max_post_size {
+        return Reply::error(
+            400,
+            "model.post.is_valid.message_length.app_error",
+            &format!(
+                "Message length is longer than the maximum allowed length ({}).",
+                st.max_post_size
+            ),
+        );
+    }
+    let props = body
+        .get("props")
+        .filter(|p| p.is_object())
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    match st.edit_post(id, Some(message), Some(props)) {
         Some(post) => Reply::json(200, &post),
         None => post_not_found(),
     }
