@@ -477,6 +477,38 @@ fn update_replaces_the_whole_post() {
 }
 
 #[test]
+fn teams_of_a_user_and_channels_by_name() {
+    let fake = FakeMattermost::start();
+    let mine = get(&fake, &format!("/api/v4/users/{BOT_ID}/teams"), TOKEN);
+    assert_eq!(mine.status, 200);
+    assert_eq!(
+        mine.json(),
+        get(&fake, "/api/v4/users/me/teams", TOKEN).json()
+    );
+    assert_eq!(
+        get(&fake, &format!("/api/v4/users/{ALICE_ID}/teams"), TOKEN).status,
+        403
+    );
+    let town = get(
+        &fake,
+        &format!("/api/v4/teams/{TEAM_ID}/channels/name/town-square"),
+        TOKEN,
+    );
+    assert_eq!(town.status, 200, "{:?}", town.json());
+    assert_eq!(town.json()["id"], TOWN_SQUARE);
+    let missing = get(
+        &fake,
+        &format!("/api/v4/teams/{TEAM_ID}/channels/name/nowhere"),
+        TOKEN,
+    );
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.json()["id"],
+        "app.channel.get_by_name.missing.app_error"
+    );
+}
+
+#[test]
 fn keep_alive_chunked_bodies_and_connection_close() {
     let fake = FakeMattermost::start();
     let mut stream = TcpStream::connect(("127.0.0.1", fake.port())).unwrap();

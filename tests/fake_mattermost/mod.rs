@@ -1932,7 +1932,9 @@ fn route(shared: &Shared, req: &Request) -> Reply {
         ("GET", ["system", "ping"]) => Reply::status_ok(),
         ("GET", ["config", "client"]) => client_config(shared, req),
         ("GET", ["users", "me"]) => get_user(shared, BOT_ID),
-        ("GET", ["users", "me", "teams"]) => my_teams(shared),
+        ("GET", ["users", "me" | BOT_ID, "teams"]) => my_teams(shared),
+        // Another user's teams: only a system admin may ask.
+        ("GET", ["users", _, "teams"]) => Reply::forbidden(),
         ("GET", ["users", "me", "teams", team, "channels"]) => my_team_channels(shared, team),
         ("POST", ["users", "me", "typing"]) => typing(shared, req),
         ("POST", ["users", "usernames"]) => {
@@ -1945,6 +1947,7 @@ fn route(shared: &Shared, req: &Request) -> Reply {
             remove_reaction(shared, user, post, emoji)
         }
         ("POST", ["channels", "direct"]) => create_direct(shared, req),
+        ("GET", ["teams", team, "channels", "name", name]) => channel_by_name(shared, team, name),
         ("GET", ["channels", id]) => get_channel(shared, id),
         ("GET", ["channels", id, "posts"]) => channel_posts(shared, req, id),
         ("GET", ["channels", id, "members", "me"]) => my_channel_member(shared, id),
@@ -1959,7 +1962,11 @@ fn route(shared: &Shared, req: &Request) -> Reply {
         ("POST", ["files"]) => upload_files(shared, req),
         ("GET", ["files", id]) => get_file(shared, id),
         ("GET", ["files", id, "info"]) => get_file_info(shared, id),
-        _ => not_found(path),
+        _ => {
+            // Said on stderr too: a client calling what the fake lacks is worth seeing.
+            eprintln!("fake_mattermost: no route for {method} {path}");
+            not_found(path)
+        }
     }
 }
 
@@ -2065,6 +2072,27 @@ fn get_channel(shared: &Shared, id: &str) -> Reply {
             "Unable to find the existing channel.",
         ),
         // Open channels are readable by team members; the others only by their members.
+        Some(c) if !c.bot_member && c.kind != "O" => Reply::forbidden(),
+        Some(c) => Reply::json(200, &channel_json(c)),
+    }
+}
+
+/// GET /teams/{team}/channels/name/{name}: like GET /channels/{id}, found by team and name.
+fn channel_by_name(shared: &Shared, team_id: &str, name: &str) -> Reply {
+    let st = shared.lock();
+    if !st.teams.iter().any(|t| t.id == team_id) {
+        return Reply::forbidden();
+    }
+    match st
+        .channels
+        .iter()
+        .find(|c| c.team_id == team_id && c.name == name)
+    {
+        None => Reply::error(
+            404,
+            "app.channel.get_by_name.missing.app_error",
+            "Unable to find the existing channel.",
+        ),
         Some(c) if !c.bot_member && c.kind != "O" => Reply::forbidden(),
         Some(c) => Reply::json(200, &channel_json(c)),
     }
