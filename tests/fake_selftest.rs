@@ -509,6 +509,53 @@ fn teams_of_a_user_and_channels_by_name() {
 }
 
 #[test]
+fn a_thread_whole_or_by_page() {
+    let fake = FakeMattermost::start();
+    let root = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "root").create_at(1_000));
+    let replies: Vec<String> = (1..=4)
+        .map(|i| {
+            fake.post(
+                NewPost::new(ALICE_ID, TOWN_SQUARE, &format!("reply {i}"))
+                    .root(&root)
+                    .create_at(1_000 + i * 10),
+            )
+        })
+        .collect();
+    fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "elsewhere").create_at(1_005));
+    // Asked through any of its posts: the whole thread, newest first, the root last.
+    let whole = get(
+        &fake,
+        &format!("/api/v4/posts/{}/thread", replies[1]),
+        TOKEN,
+    )
+    .json();
+    let mut expected: Vec<&str> = replies.iter().rev().map(String::as_str).collect();
+    expected.push(&root);
+    assert_eq!(whole["order"], json!(expected));
+    // Two replies older than the third one's time, and the root.
+    let page = get(
+        &fake,
+        &format!(
+            "/api/v4/posts/{root}/thread?perPage=2&direction=up&fromPost={}&fromCreateAt=1030",
+            replies[2]
+        ),
+        TOKEN,
+    )
+    .json();
+    assert_eq!(page["order"], json!([replies[1], replies[0], root]));
+    assert_eq!(page["has_next"], false);
+    let newer = get(
+        &fake,
+        &format!("/api/v4/posts/{root}/thread?perPage=1&direction=down&fromCreateAt=1010"),
+        TOKEN,
+    )
+    .json();
+    assert_eq!(newer["order"], json!([replies[1], root]));
+    assert_eq!(newer["has_next"], true);
+    assert_eq!(get(&fake, "/api/v4/posts/nope/thread", TOKEN).status, 404);
+}
+
+#[test]
 fn keep_alive_chunked_bodies_and_connection_close() {
     let fake = FakeMattermost::start();
     let mut stream = TcpStream::connect(("127.0.0.1", fake.port())).unwrap();

@@ -1958,6 +1958,7 @@ fn route(shared: &Shared, req: &Request) -> Reply {
         ("PUT", ["posts", id]) => update_post(shared, req, id),
         ("PUT", ["posts", id, "patch"]) => patch_post(shared, req, id),
         ("GET", ["posts", id, "reactions"]) => post_reactions(shared, id),
+        ("GET", ["posts", id, "thread"]) => post_thread(shared, req, id),
         ("POST", ["reactions"]) => add_reaction(shared, req),
         ("POST", ["files"]) => upload_files(shared, req),
         ("GET", ["files", id]) => get_file(shared, id),
@@ -2357,6 +2358,65 @@ fn get_post(shared: &Shared, id: &str) -> Reply {
         Some(i) => Reply::json(200, &st.posts[i]),
         None => post_not_found(),
     }
+}
+
+/// GET /posts/{id}/thread: the thread's root and its replies (any post of it names the thread),
+/// newest first. With `perPage`, one page of replies from `fromCreateAt` (exclusive) towards
+/// `direction` (`up`, the default: older; `down`: newer), the root always included, as the real
+/// server pages a thread.
+fn post_thread(shared: &Shared, req: &Request, id: &str) -> Reply {
+    let st = shared.lock();
+    let Some(index) = st.post_index(id).filter(|i| st.posts[*i]["delete_at"] == 0) else {
+        return post_not_found();
+    };
+    let post = &st.posts[index];
+    let root_id = match post["root_id"].as_str() {
+        Some(root) if !root.is_empty() => root,
+        _ => id,
+    };
+    if st
+        .bot_channel(post["channel_id"].as_str().unwrap_or_default())
+        .is_none()
+    {
+        return Reply::forbidden();
+    }
+    let created = |p: &Value| p["create_at"].as_i64().unwrap_or_default();
+    let live = |p: &&Value| p["delete_at"] == 0 && p["original_id"] == "";
+    let root: Vec<&Value> = st
+        .posts
+        .iter()
+        .filter(live)
+        .filter(|p| p["id"] == root_id)
+        .collect();
+    let mut replies: Vec<&Value> = st
+        .posts
+        .iter()
+        .filter(live)
+        .filter(|p| p["root_id"] == root_id)
+        .collect();
+    let mut has_next = false;
+    if let Some(per_page) = req.query("perPage").and_then(|n| n.parse::<usize>().ok()) {
+        let from = req
+            .query("fromCreateAt")
+            .and_then(|n| n.parse::<i64>().ok());
+        let down = req.query("direction").as_deref() == Some("down");
+        replies.retain(|p| match from {
+            None => true,
+            Some(at) if down => created(p) > at,
+            Some(at) => created(p) < at,
+        });
+        // Nearest to the starting point first.
+        if down {
+            replies.sort_by_key(|p| created(p));
+        } else {
+            replies.sort_by_key(|p| std::cmp::Reverse(created(p)));
+        }
+        has_next = replies.len() > per_page;
+        replies.truncate(per_page);
+    }
+    replies.sort_by_key(|p| std::cmp::Reverse(created(p)));
+    replies.extend(root);
+    Reply::json(200, &post_list_json(&replies, has_next))
 }
 
 /// PUT /posts/{id}/patch: only the bot's own posts; `message` and `props` may change.
