@@ -26,8 +26,9 @@ if (!WORK) throw new Error("E2E_DIR is not set: start the differential suite wit
 /** OpenClaw's own Mattermost plugin, the reference. */
 export const JS_PLUGIN = "@openclaw/mattermost@2026.9.5";
 /** How long a scenario waits for a first effect, and how long everything must stay quiet after. */
-const FIRST_EFFECT_MS = { reply: 60_000, none: 8_000 };
-const QUIET_MS = 4_000;
+// (a gateway's first turn is slow: the agent's session and model catalog warm up)
+const FIRST_EFFECT_MS = { reply: 30_000, none: 8_000, firstReply: 60_000 };
+const QUIET_MS = 6_000;
 const BOB_DM = "dmbob000000000000000000001";
 
 function log(m) {
@@ -111,6 +112,8 @@ class Namer {
       .replace(/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}| UTC| GMT[+-]?\d*)?/g, "<time>")
       .replace(/\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) <time>/g, "<time>")
       .replace(/\b1\d{12}\b/g, "<ms>")
+      .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<uuid>")
+      .replace(/\/diff-(js|ours)\//g, "/diff-<plugin>/")
       .replace(/(Pairing code:\s*```\s*)[A-Za-z0-9-]+/g, "$1<code>")
       .replace(/(pairing approve mattermost )[A-Za-z0-9-]+/g, "$1<code>");
   }
@@ -213,6 +216,7 @@ async function runPlugin(kind, scenarios) {
       // (the WebSocket's authentication and the plugin's start-up calls)
       await sleep(2000);
       log(`${kind}: phase ${phase}: gateway up, plugin connected in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      let firstOfPhase = true;
       for (const scenario of scenarios.filter((s) => s.phase === phase)) {
         const names = new Namer(ids);
         const seenBefore = (await echoSeen()).length;
@@ -248,7 +252,8 @@ async function runPlugin(kind, scenarios) {
         ctx.settle = async (expect = "reply") => settle(await signature(), Date.now(), expect);
         const t0 = Date.now();
         await scenario.run(ctx);
-        await settle(start, t0, scenario.expect);
+        await settle(start, t0, scenario.expect === "reply" && firstOfPhase ? "firstReply" : scenario.expect);
+        firstOfPhase = false;
         const agent = (await echoSeen()).slice(seenBefore).map((turn) => turn.map((text) => names.text(readable(text))).join("\n"));
         const posted = (await botPosts()).filter((p) => postsBefore.get(p.id) !== JSON.stringify(p)).map((p) => describePost(p, names));
         results.set(scenario.name, { agent, posted, errors });
@@ -318,6 +323,8 @@ function sideBySide(left, right, width) {
 }
 
 async function main() {
+  const unknown = Object.keys(DIFFERENCES).filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length) throw new Error(`scenarios.mjs DIFFERENCES names no scenario: ${unknown.join(", ")}`);
   const only = process.env.E2E_DIFF_ONLY;
   const scenarios = SCENARIOS.filter((s) => !only || s.name.includes(only));
   const sides = (process.env.E2E_DIFF_PLUGINS ?? "js,ours").split(",");

@@ -182,5 +182,29 @@ export const CONFIG_DIFFERENCES = [
   },
 ];
 
+// Reasons shared by several rows (seen in the suite's first runs, 2026-12-01).
+const CONTEXT =
+  "the inbound context matches the JS plugin's: it names the sender \"@alice\" (ours: \"alice\" plus a username field), strips the bot's @mention from the body (ours keeps it), labels a channel \"Town Square id:<id>\" (ours: \"Town Square\"), gives a DM its group_channel and a thread post its \"Reply target\" block (ours: neither) — openclaw-plugin/src/inbound.js";
+const CHUNKS =
+  "long answers are cut like the JS plugin's (textChunkLimit default 4000, ours: the server's MaxPostSize; the JS plugin deletes the streamed preview and posts the chunks, ours leaves the preview and finishes several seconds later)";
+
 /** Rows where ours may differ, with the reason (see the top of this file). */
-export const DIFFERENCES = {};
+export const DIFFERENCES = {
+  dm: { until: CONTEXT },
+  "channel mention": { until: CONTEXT },
+  "thread reply": { until: CONTEXT },
+  "long reply (default chunk limit)": { until: `${CHUNKS}; and ${CONTEXT}` },
+  "send to @username": { until: "@username targets are resolved (GET /users/username/{name}, then the DM)" },
+  "chatmode onmessage, no mention": { until: CONTEXT },
+  "long reply (textChunkLimit 1500)": { until: `${CHUNKS}; and ${CONTEXT}` },
+  "chatmode onchar, > prefix": { until: CONTEXT },
+  "chatmode onchar, mention": { until: CONTEXT },
+  "groupPolicy open: a stranger's mention": { until: "groupPolicy lands (ours: channel senders must be in allowFrom)" },
+  "groups.<id>.requireMention false: no mention there": { until: "groups.<id>.requireMention lands" },
+  "implicit mention: follow-up in a thread the bot answered": { until: "implicitMentions.threadParticipation lands" },
+  "history: a mention after un-addressed posts": { until: `history context (historyLimit) lands; and ${CONTEXT}` },
+  "replyToMode all: a top-level mention": { until: CONTEXT },
+  "markdown.tables code + responsePrefix": {
+    until: `markdown.tables lands (responsePrefix already matches); and ${CONTEXT}`,
+  },
+};
