@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release --example fake_mattermost` binds 127.0.0.1 on a free port and prints
 //! one JSON line with its URL, the token it accepts and the ids of its seeded world (see
-//! `tests/fake_mattermost/mod.rs`). It then reads one JSON command per line on stdin and answers
-//! each with one JSON line on stdout, `{"ok":true,...}` or `{"ok":false,"error":"..."}`:
+//! `crates/fake-mattermost/src/state/world.rs`). It then reads one JSON command per line on
+//! stdin and answers each with one JSON line on stdout, `{"ok":true,...}` or
+//! `{"ok":false,"error":"..."}`:
 //!
 //! | `cmd` | fields | answer |
 //! |---|---|---|
@@ -16,15 +17,13 @@
 //! | `fileText` | `id` | `text`: a stored file's content (lossy UTF-8) |
 //! | `addUser` | `id`, `username`, optional `isBot` | — |
 //! | `addChannel` | `id`, `kind` (O, P, D, G), `name`, `displayName`, optional `teamId` | — |
+//! | `react` | `userId`, `postId`, `emoji`, optional `remove: true` | — (sent as `reaction_added`/`reaction_removed`) |
 //! | `requests` | — | `requests`: `[{method, path}]` of every REST call so far |
 //! | `dropWebsockets` | — | — |
 //!
 //! stdin EOF stops the server.
 
-#[path = "../tests/fake_mattermost/mod.rs"]
-mod fake;
-
-use fake::*;
+use fake_mattermost::*;
 use serde_json::{json, Value};
 use std::io::{self, BufRead, Write};
 
@@ -124,6 +123,20 @@ fn run(server: &FakeMattermost, command: &Value) -> Result<Value, String> {
                 field(command, "name")?,
                 field(command, "displayName")?,
                 command["teamId"].as_str().unwrap_or(""),
+            );
+            Ok(ok(json!({})))
+        }
+        "react" => {
+            let post_id = field(command, "postId")?;
+            if !server.posts().iter().any(|p| p["id"] == post_id) {
+                return Err(format!("unknown post {post_id}"));
+            }
+            let add = command["remove"].as_bool() != Some(true);
+            server.user_react(
+                field(command, "userId")?,
+                post_id,
+                field(command, "emoji")?,
+                add,
             );
             Ok(ok(json!({})))
         }

@@ -4,6 +4,7 @@
 
 use crate::config::{self, Config, Loaded};
 use crate::mattermost::api::{Api, ApiError};
+use crate::mattermost::connect_error::ConnectError;
 use crate::mattermost::event::{self, Frame};
 use crate::mattermost::model::{Channel, Team};
 use crate::mattermost::net::Link;
@@ -100,7 +101,8 @@ fn check_all(config_path: Option<&Path>, account: Option<&str>) -> Report {
         return report;
     };
     let api = Api::new(&config.server, &config.token, &link, Duration::ZERO);
-    if !check_server(&mut report, &config, &api) || !check_token(&mut report, &api) {
+    let via_proxy = link.proxy.is_some();
+    if !check_server(&mut report, &config, &api, via_proxy) || !check_token(&mut report, &api) {
         return report;
     }
     let channels = check_team_and_channels(&mut report, &config, &api);
@@ -202,8 +204,13 @@ fn check_folders(report: &mut Report, config: &Config) {
 fn check_link(report: &mut Report, config: &Config) -> Option<Link> {
     match Link::new(config) {
         Err(e) => {
-            let fix = "point caFile at a readable PEM file of your CA's certificate, or correct the proxy variable named above";
-            report.add("config", Status::Fail, e, Some(fix));
+            let fix = match e {
+                ConnectError::ProxyVariable { .. } => {
+                    "correct the proxy variable named above (an http:// proxy: http://[user:password@]host[:port])"
+                }
+                _ => "point caFile at a readable PEM file of your CA's certificate",
+            };
+            report.add("config", Status::Fail, e.to_string(), Some(fix));
             None
         }
         Ok(link) => {
@@ -228,7 +235,7 @@ fn check_link(report: &mut Report, config: &Config) -> Option<Link> {
 }
 
 /// 2. The server answers `/system/ping`.
-fn check_server(report: &mut Report, config: &Config, api: &Api) -> bool {
+fn check_server(report: &mut Report, config: &Config, api: &Api, via_proxy: bool) -> bool {
     match api.ping() {
         Ok(()) => {
             report.ok("server", format!("{} answers", config.server));
@@ -246,41 +253,85 @@ fn check_server(report: &mut Report, config: &Config, api: &Api) -> bool {
                 "{} answers, but it is not Mattermost's API: {e}",
                 config.server
             );
-            report.add("server", Status::Fail, message, Some(reach_fix(&e)));
+            report.add(
+                "server",
+                Status::Fail,
+                message,
+                Some(reach_fix(&e, via_proxy)),
+            );
             false
         }
         Err(e) => {
             let message = format!("cannot reach {}: {e}", config.server);
-            report.add("server", Status::Fail, message, Some(reach_fix(&e)));
+            report.add(
+                "server",
+                Status::Fail,
+                message,
+                Some(reach_fix(&e, via_proxy)),
+            );
             false
         }
     }
 }
 
-/// The fix for a server that cannot be reached, from what went wrong.
-fn reach_fix(error: &ApiError) -> &'static str {
-    let text = error.to_string().to_ascii_lowercase();
-    if text.contains("unknownissuer")
-        || text.contains("not trusted")
-        || text.contains("self-signed")
-    {
-        "the server's certificate is not trusted: set channels.mattermost.caFile to your CA's PEM file"
-    } else if text.contains("notvalidforname") || text.contains("name mismatch") {
-        "the certificate is for another name: use the host name the certificate was issued for in serverUrl"
-    } else if text.contains("expired") {
-        "the server's certificate has expired: renew it on the server"
-    } else if text.contains("dns") || text.contains("resolve") || text.contains("lookup") {
-        "the host name does not resolve: check serverUrl's spelling and this machine's DNS"
-    } else if text.contains("refused") || text.contains("timed out") || text.contains("timeout") {
-        "nothing answers there: check serverUrl's host and port, that Mattermost runs, and firewalls in between"
-    } else if text.contains("plain http on that port") {
-        "use http:// in serverUrl, or the port that serves https (usually 443)"
-    } else if error.status().is_some() {
-        "check that serverUrl is the address you open Mattermost at in a browser (not a proxy's page or another site)"
-    } else {
-        "check serverUrl and the network between this machine and the server"
+/// The fix for a server that cannot be reached, from what went wrong. With a proxy, a REST
+/// connection that is refused or times out is one to the proxy (ureq connects there first).
+fn reach_fix(error: &ApiError, via_proxy: bool) -> &'static str {
+    match error {
+        ApiError::Connect(ConnectError::Tcp { .. }) if via_proxy => PROXY_DOWN_FIX,
+        ApiError::Connect(e) => connect_fix(e),
+        ApiError::Status { .. } => "check that serverUrl is the address you open Mattermost at in a browser (not a proxy's page or another site)",
+        ApiError::Network(_) | ApiError::Local(_) | ApiError::TooLarge(_) => NETWORK_FIX,
     }
 }
+
+const NETWORK_FIX: &str = "check serverUrl and the network between this machine and the server";
+const PROXY_FIX: &str = "let the proxy pass WebSocket upgrades for /api/v4/websocket: nginx `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";`, Apache `ProxyPass /api/v4/websocket ws://mattermost:8065/api/v4/websocket` (mod_proxy_wstunnel)";
+const TOKEN_FIX: &str = "create a new token for the bot (Integrations > Bot Accounts > Create New Token) and set channels.mattermost.botToken";
+
+/// The fix for a connection that failed, by what failed (REST and WebSocket alike).
+fn connect_fix(error: &ConnectError) -> &'static str {
+    use rustls::CertificateError as Cert;
+    match error {
+        ConnectError::Tls { error, .. } => match error {
+            rustls::Error::InvalidCertificate(Cert::UnknownIssuer | Cert::BadSignature) => {
+                "the server's certificate is not trusted: set channels.mattermost.caFile to your CA's PEM file"
+            }
+            rustls::Error::InvalidCertificate(
+                Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+            ) => "the certificate is for another name: use the host name the certificate was issued for in serverUrl",
+            rustls::Error::InvalidCertificate(Cert::Expired | Cert::ExpiredContext { .. }) => {
+                "the server's certificate has expired: renew it on the server"
+            }
+            rustls::Error::InvalidMessage(_) => {
+                "use http:// in serverUrl, or the port that serves https (usually 443)"
+            }
+            _ => NETWORK_FIX,
+        },
+        ConnectError::Resolve { .. } | ConnectError::NoAddress { .. } => {
+            "the host name does not resolve: check serverUrl's spelling and this machine's DNS"
+        }
+        ConnectError::Tcp { .. } | ConnectError::UpgradeTimeout => UNREACHABLE_FIX,
+        ConnectError::TlsIo { error, .. } if error.kind() == std::io::ErrorKind::TimedOut => {
+            UNREACHABLE_FIX
+        }
+        ConnectError::ProxyUnreachable { .. } => PROXY_DOWN_FIX,
+        ConnectError::ProxyRefused {
+            status: Some(407), ..
+        } => "the proxy wants credentials: put user:password@ into the proxy variable's URL",
+        ConnectError::ProxyRefused { .. }
+        | ConnectError::ProxyNoAnswer { .. }
+        | ConnectError::RestProxy(_) => {
+            "the proxy does not tunnel to the server: let it allow CONNECT to the server's port, or list the server in NO_PROXY"
+        }
+        e if e.is_unauthorized() => TOKEN_FIX,
+        ConnectError::UpgradeStatus { .. } => PROXY_FIX,
+        _ => NETWORK_FIX,
+    }
+}
+
+const PROXY_DOWN_FIX: &str = "the proxy from the environment cannot be reached: check HTTPS_PROXY/HTTP_PROXY, or list the server in NO_PROXY";
+const UNREACHABLE_FIX: &str = "nothing answers there: check serverUrl's host and port, that Mattermost runs, and firewalls in between";
 
 /// 3. The token is accepted; a bot account is expected.
 fn check_token(report: &mut Report, api: &Api) -> bool {
@@ -303,7 +354,7 @@ fn check_token(report: &mut Report, api: &Api) -> bool {
                 "token",
                 Status::Fail,
                 format!("rejected by Mattermost ({e})"),
-                Some("create a new token for the bot (Integrations > Bot Accounts > Create New Token) and set channels.mattermost.botToken"),
+                Some(TOKEN_FIX),
             );
             false
         }
@@ -521,23 +572,25 @@ fn check_websocket(report: &mut Report, config: &Config, link: &Link) {
         report.ok("websocket", "not used (useWebSocket: false)".into());
         return;
     }
-    const PROXY_FIX: &str = "let the proxy pass WebSocket upgrades for /api/v4/websocket: nginx `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";`, Apache `ProxyPass /api/v4/websocket ws://mattermost:8065/api/v4/websocket` (mod_proxy_wstunnel)";
     let started = Instant::now();
     let read_timeout = Duration::from_millis(250);
     match Connection::open(&config.server, &config.token, link, read_timeout, None) {
         Err(e) => {
-            let fix = e.contains("Upgrade").then_some(PROXY_FIX);
-            report.add("websocket", Status::Fail, e, fix);
+            let fix = connect_fix(&e);
+            report.add("websocket", Status::Fail, e.to_string(), Some(fix));
         }
         Ok(mut conn) => {
             if await_hello(&mut conn) {
                 let ms = started.elapsed().as_millis();
                 report.ok("websocket", format!("upgrade works, hello after {ms} ms"));
             } else {
+                let no_hello = ConnectError::NoHello {
+                    within: HELLO_WITHIN,
+                };
                 report.add(
                     "websocket",
                     Status::Fail,
-                    format!("no hello within {} s after the upgrade", HELLO_WITHIN.as_secs()),
+                    format!("{no_hello} after the upgrade"),
                     Some("the server did not accept the token on the WebSocket; check botToken and that the proxy forwards the Authorization header"),
                 );
             }
@@ -597,5 +650,159 @@ fn check_limits(report: &mut Report, config: &Config, api: &Api) {
             "mediaMaxMb is above the server's MaxFileSize: such files will be refused".into(),
             Some("lower channels.mattermost.mediaMaxMb"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::CertificateError as Cert;
+    use std::io;
+
+    fn tls(error: rustls::Error) -> ConnectError {
+        ConnectError::Tls {
+            host: "mm.example:443".into(),
+            error,
+            ca_file: None,
+        }
+    }
+
+    /// Each kind of failure gets its own fix, decided by its variant (REST and WebSocket alike).
+    #[test]
+    fn each_connection_failure_gets_its_fix() {
+        let cases = [
+            (
+                tls(rustls::Error::InvalidCertificate(Cert::UnknownIssuer)),
+                "set channels.mattermost.caFile",
+            ),
+            (
+                tls(rustls::Error::InvalidCertificate(Cert::BadSignature)),
+                "set channels.mattermost.caFile",
+            ),
+            (
+                tls(rustls::Error::InvalidCertificate(Cert::NotValidForName)),
+                "use the host name the certificate was issued for",
+            ),
+            (
+                tls(rustls::Error::InvalidCertificate(Cert::Expired)),
+                "renew it on the server",
+            ),
+            (
+                tls(rustls::Error::InvalidMessage(
+                    rustls::InvalidMessage::InvalidContentType,
+                )),
+                "use http:// in serverUrl",
+            ),
+            (
+                ConnectError::Resolve {
+                    host: "mm.example".into(),
+                    why: "no such host".into(),
+                    timed_out: false,
+                },
+                "does not resolve",
+            ),
+            (
+                ConnectError::NoAddress {
+                    host: "mm.example".into(),
+                },
+                "does not resolve",
+            ),
+            (
+                ConnectError::Tcp {
+                    addr: Some("127.0.0.1:9".parse().unwrap()),
+                    error: io::ErrorKind::ConnectionRefused.into(),
+                },
+                "nothing answers there",
+            ),
+            (
+                ConnectError::TlsIo {
+                    host: "mm.example:443".into(),
+                    error: io::ErrorKind::TimedOut.into(),
+                },
+                "nothing answers there",
+            ),
+            (
+                ConnectError::ProxyUnreachable {
+                    proxy: "http://proxy.lan:3128".into(),
+                    cause: Box::new(ConnectError::Tcp {
+                        addr: None,
+                        error: io::ErrorKind::ConnectionRefused.into(),
+                    }),
+                },
+                "the proxy from the environment cannot be reached",
+            ),
+            (
+                ConnectError::ProxyRefused {
+                    proxy: "http://proxy.lan:3128".into(),
+                    target: "mm.example:443".into(),
+                    status: Some(407),
+                    status_line: "HTTP/1.1 407 Proxy Authentication Required".into(),
+                },
+                "the proxy wants credentials",
+            ),
+            (
+                ConnectError::ProxyRefused {
+                    proxy: "http://proxy.lan:3128".into(),
+                    target: "mm.example:443".into(),
+                    status: Some(403),
+                    status_line: "HTTP/1.1 403 Forbidden".into(),
+                },
+                "allow CONNECT",
+            ),
+            (
+                ConnectError::UpgradeStatus { status: 200 },
+                "proxy_set_header Upgrade",
+            ),
+            (
+                ConnectError::UpgradeStatus { status: 400 },
+                "proxy_set_header Upgrade",
+            ),
+            (
+                ConnectError::UpgradeStatus { status: 401 },
+                "set channels.mattermost.botToken",
+            ),
+            (
+                ConnectError::RestProxy("proxy server responded 403/Forbidden".into()),
+                "allow CONNECT",
+            ),
+            (ConnectError::ConnectionClosed, NETWORK_FIX),
+        ];
+        for (error, fix) in cases {
+            assert!(
+                connect_fix(&error).contains(fix),
+                "{error:?}: {}",
+                connect_fix(&error)
+            );
+            // REST carries the same error, and gets the same fix.
+            let rest = ApiError::Connect(error);
+            assert!(reach_fix(&rest, false).contains(fix), "{rest:?}");
+        }
+    }
+
+    /// Through a proxy, REST's refused connection is the proxy's (ureq connects there first).
+    #[test]
+    fn a_refused_connection_through_a_proxy_points_at_the_proxy() {
+        let refused = || {
+            ApiError::Connect(ConnectError::Tcp {
+                addr: None,
+                error: io::ErrorKind::ConnectionRefused.into(),
+            })
+        };
+        assert_eq!(reach_fix(&refused(), true), PROXY_DOWN_FIX);
+        assert_eq!(reach_fix(&refused(), false), UNREACHABLE_FIX);
+    }
+
+    #[test]
+    fn answers_that_are_not_mattermost_get_the_server_url_fix() {
+        let page = ApiError::Status {
+            status: 404,
+            id: String::new(),
+            message: "an HTML page".into(),
+            request_id: String::new(),
+            retry_after: None,
+        };
+        assert!(reach_fix(&page, false).contains("open Mattermost at in a browser"));
+        let broken = ApiError::Network("reading the response failed: reset".into());
+        assert_eq!(reach_fix(&broken, false), NETWORK_FIX);
     }
 }

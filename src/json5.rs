@@ -33,6 +33,18 @@
 //! Nesting is limited to [`MAX_DEPTH`] levels so that a hostile or broken
 //! file gives an error instead of overflowing the stack. Errors carry a
 //! 1-based line and column (counted in characters).
+//!
+//! Why not the `json5` crate (1.3.7, weighed for issue 18 with this module's
+//! tests as the conformance suite): it passes 22 of the 46 tests. It reads
+//! `Infinity` (which the plugin passes for "no limit"), `1e999` and a
+//! 400-digit integer as `null` ("not set"), `-0` as `0`, a lone `\uD800` as an
+//! error; end-of-input errors have no position; it has no depth limit
+//! (100,000 `[` abort the process with a stack overflow). It needs Rust 1.88
+//! (let chains), so `cross/build.sh` (Debian's rustc 1.85) cannot build it.
+//! Size, static x86_64, opt-level "s", LTO, one program reading a file into a
+//! `Value`: serde_json alone 1,162,144 bytes, with this module 1,178,144
+//! (+16,000), with the crate 1,205,984 (+43,840): 27,840 bytes more than this
+//! module, when the whole x86_64 binary had under 11 KB left of its 3,000,000.
 
 use serde_json::{Map, Number, Value};
 use std::fmt;

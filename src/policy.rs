@@ -177,18 +177,49 @@ impl Policy {
         }
     }
 
-    fn decide_channel<'a>(&self, post: &Incoming<'a>, mentioned: bool) -> Verdict<'a> {
+    /// Whether a reaction reaches the host: the sender rules of posts (its own, other bots,
+    /// `dmPolicy`/`allowFrom`, `teamId`, `allowChannels`) without the mention gate. There is no
+    /// pairing for reactions: under `pairing` a sender not approved yet is dropped. `message`
+    /// and `post_type` of `reaction` are not looked at.
+    pub fn decide_reaction(&self, reaction: &Incoming) -> Result<(), DropReason> {
+        if reaction.user_id == self.bot_id {
+            return Err(DropReason::OwnPost);
+        }
+        if reaction.from_bot && !self.allow_bots {
+            return Err(DropReason::BotPost);
+        }
+        match reaction.channel_type {
+            ChannelType::Direct => match self.decide_dm(reaction, false) {
+                Verdict::Accept {
+                    authorized: true, ..
+                } => Ok(()),
+                Verdict::Accept { .. } => Err(DropReason::SenderNotAllowed),
+                Verdict::Drop(reason) => Err(reason),
+            },
+            _ => self.channel_sender(reaction),
+        }
+    }
+
+    /// The sender and channel rules of a channel or group DM post.
+    fn channel_sender(&self, post: &Incoming) -> Result<(), DropReason> {
         if !self.is_allowed(post.user_id) {
-            return Verdict::Drop(DropReason::SenderNotAllowed);
+            return Err(DropReason::SenderNotAllowed);
         }
         // Group DMs have no team and need no allowChannels entry.
         if post.channel_type != ChannelType::Group {
             if self.team_id.as_deref().is_some_and(|t| t != post.team_id) {
-                return Verdict::Drop(DropReason::OtherTeam);
+                return Err(DropReason::OtherTeam);
             }
             if !self.allow_channels.is_empty() && !self.allow_channels.contains(post.channel_id) {
-                return Verdict::Drop(DropReason::ChannelNotAllowed);
+                return Err(DropReason::ChannelNotAllowed);
             }
+        }
+        Ok(())
+    }
+
+    fn decide_channel<'a>(&self, post: &Incoming<'a>, mentioned: bool) -> Verdict<'a> {
+        if let Err(reason) = self.channel_sender(post) {
+            return Verdict::Drop(reason);
         }
         let addressed = mentioned && self.respond_to_mentions;
         let text = match self.chatmode {
@@ -514,6 +545,55 @@ mod tests {
                 ),
                 Err(reason) => assert_eq!(verdict, Verdict::Drop(reason), "case {i}: {incoming:?}"),
             }
+        }
+    }
+
+    /// Reactions: the sender rules of posts, no mention gate, no pairing.
+    #[test]
+    fn reaction_table() {
+        use ChannelType::*;
+        use DropReason::*;
+        let default = policy_with(|_| {});
+        let pairing = policy_with(|c| c.dm_policy = DmPolicy::Pairing);
+        let open_dms = policy_with(|c| c.dm_policy = DmPolicy::Open);
+        let disabled = policy_with(|c| c.dm_policy = DmPolicy::Disabled);
+        let bots_ok = policy_with(|c| c.allow_bots = true);
+        // A reaction has no text: "" would fail every mention gate.
+        let by = |kind, channel, user| post(kind, channel, user, "");
+        let bot = |kind, channel| Incoming {
+            from_bot: true,
+            ..by(kind, channel, ALICE)
+        };
+        let other_team = Incoming {
+            team_id: "other",
+            ..by(Open, "chan-ok", ALICE)
+        };
+        let cases: Vec<(&Policy, Incoming, Result<(), DropReason>)> = vec![
+            (&default, by(Open, "chan-ok", ALICE), Ok(())),
+            (&default, by(Group, "group", ALICE), Ok(())),
+            (&default, by(Direct, "dm", ALICE), Ok(())),
+            (&default, by(Open, "chan-ok", BOT), Err(OwnPost)),
+            (&default, by(Open, "chan-ok", EVE), Err(SenderNotAllowed)),
+            (
+                &default,
+                by(Open, "chan-other", ALICE),
+                Err(ChannelNotAllowed),
+            ),
+            (&default, other_team, Err(OtherTeam)),
+            (&default, by(Direct, "dm", EVE), Err(SenderNotAllowed)),
+            (&pairing, by(Direct, "dm", EVE), Err(SenderNotAllowed)),
+            (&pairing, by(Direct, "dm", ALICE), Ok(())),
+            (&open_dms, by(Direct, "dm", EVE), Ok(())),
+            (&disabled, by(Direct, "dm", ALICE), Err(DmsDisabled)),
+            (&default, bot(Open, "chan-ok"), Err(BotPost)),
+            (&bots_ok, bot(Open, "chan-ok"), Ok(())),
+        ];
+        for (i, (policy, reaction, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                policy.decide_reaction(&reaction),
+                expected,
+                "case {i}: {reaction:?}"
+            );
         }
     }
 

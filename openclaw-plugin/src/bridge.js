@@ -155,6 +155,7 @@ export class BridgeSupervisor extends EventEmitter {
         this.emit("ready", this.readyInfo);
         break;
       case "message":
+      case "reaction":
       case "status":
         this.emit(msg.method, msg.params ?? {});
         break;

@@ -1,4 +1,5 @@
 // The OpenClaw ChannelPlugin object for `mattermost`, backed by the openclaw-mattermost bridge.
+import { createActions } from "./actions.js";
 import { BridgeSupervisor } from "./bridge.js";
 import {
   bridgeConfig,
@@ -11,7 +12,7 @@ import {
   resolveStateDir,
   runtimeStore,
 } from "./config.js";
-import { handleInboundMessage } from "./inbound.js";
+import { handleInboundMessage, handleReaction } from "./inbound.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
 
@@ -49,7 +50,8 @@ function logger(ctx) {
  * The config reaches the bridge through an inherited pipe (`--config-fd 3`), never a file.
  * Unless the account sets them, its state file and media folder are under OpenClaw's state dir
  * (see `defaultAccountPaths`), checked to be private first.
- * `options` (tests): `supervisor` timings, `binary`, `env`, `stateDir`.
+ * `options` (tests): `supervisor` timings, `binary`, `env`, `stateDir`, `system` (OpenClaw's
+ * `runtime.system`, for reaction events).
  */
 export async function startAccount(ctx, options = {}) {
   const log = logger(ctx);
@@ -87,7 +89,8 @@ export async function startAccount(ctx, options = {}) {
   // written (e.g. by `openclaw pairing approve`). Its replies go through the account's current
   // bridge.
   const replyBridge = { request: (...args) => (runningAccounts.get(accountId)?.bridge ?? bridge).request(...args) };
-  const deps = { cfg: ctx.cfg, accountId, account, rt, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
+  const system = options.system ?? runtimeStore.runtime?.system;
+  const deps = { cfg: ctx.cfg, accountId, account, rt, system, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
 
   // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
   bridge.on("log", ({ level, text }) =>
@@ -134,6 +137,16 @@ export async function startAccount(ctx, options = {}) {
       .catch(failed);
     lanes.set(key, next);
     next.then(() => lanes.get(key) === next && lanes.delete(key));
+  });
+
+  bridge.on("reaction", (r) => {
+    setStatus({ lastEventAt: Date.now() });
+    try {
+      const result = handleReaction(deps, r);
+      if (result.queued) log.debug(`mattermost: reaction ${r.action} :${r.emoji}: on ${r.postId} → ${result.sessionKey}`);
+    } catch (err) {
+      log.warn(`mattermost: reaction on ${r.postId} failed: ${err?.stack ?? err}`);
+    }
   });
 
   // `openclaw pairing approve` usually runs in another process (the CLI) and only writes
@@ -228,22 +241,7 @@ export const outbound = {
   },
 };
 
-export const actions = {
-  describeMessageTool: () => ({ actions: ["react"] }),
-  supportsAction: ({ action }) => action === "react",
-  // The bridge runs in the gateway: CLI invocations must be forwarded there.
-  resolveExecutionMode: () => "gateway",
-  async handleAction({ action, params, accountId }) {
-    if (action !== "react") throw new Error(`mattermost: action ${action} is not supported`);
-    const postId = String(params.messageId ?? params.postId ?? "");
-    const emoji = String(params.emoji ?? "").replace(/^:|:$/g, "");
-    if (!postId || !emoji) throw new Error("mattermost: react needs messageId and emoji");
-    const { bridge } = runningBridge(accountId);
-    await bridge.request("react", { postId, emoji, ...(params.remove === true ? { remove: true } : {}) });
-    const text = `${params.remove === true ? "removed" : "added"} :${emoji}: on ${postId}`;
-    return { content: [{ type: "text", text }], details: { ok: true, postId, emoji } };
-  },
-};
+export const actions = createActions((accountId) => runningBridge(accountId).bridge);
 
 export const mattermostPlugin = {
   id: CHANNEL_ID,
@@ -308,10 +306,23 @@ export const mattermostPlugin = {
   },
   messaging: {
     normalizeTarget,
-    inferTargetChatType: ({ to }) => (parseTarget(to).userId ? "direct" : "channel"),
+    inferTargetChatType: ({ to }) => {
+      let t;
+      try {
+        t = parseTarget(to);
+      } catch {
+        return undefined;
+      }
+      if (t.peerId) return undefined; // a user's or a channel's: the bridge finds out
+      return t.userId || t.username ? "direct" : "channel";
+    },
     targetResolver: {
-      looksLikeId: (raw) => /^(user:|channel:|mattermost:)?[a-z0-9]{26}$/i.test(String(raw).trim()),
-      hint: "<channel:ID|user:ID>",
+      // @openclaw/mattermost's test (looksLikeMattermostTargetId)
+      looksLikeId: (raw) => {
+        const s = String(raw ?? "").trim();
+        return /^(user|channel|group|mattermost):/i.test(s) || s.startsWith("@") || /^[a-z0-9]{26}(__[a-z0-9]{26})?$/i.test(s);
+      },
+      hint: "<channelId|user:ID|channel:ID>",
     },
   },
   threading: {

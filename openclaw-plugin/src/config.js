@@ -59,6 +59,16 @@ export function resolveAccount(cfg, accountId) {
   };
 }
 
+/**
+ * A message tool action gate (`actions.reactions`, `actions.messages`) as @openclaw/mattermost
+ * reads it: the account's value, else the top level's, else `fallback`.
+ */
+export function actionGate(cfg, accountId, key, fallback) {
+  const s = section(cfg);
+  const id = accountId || s.defaultAccount || DEFAULT_ACCOUNT_ID;
+  return Boolean(s.accounts?.[id]?.actions?.[key] ?? s.actions?.[key] ?? fallback);
+}
+
 function normalizeStreaming(value) {
   if (value === false || value === "off") return "off";
   if (value && typeof value === "object" && value.mode === "off") return "off";

@@ -280,6 +280,44 @@ export async function handleInboundMessage(deps, msg) {
   return { dispatched: true, ctxPayload, route, thread, done: Promise.resolve(done) };
 }
 
+/** A username or emoji name as it may appear in a system event's text: nothing else. */
+const safeWord = (value, fallback) => {
+  const word = typeof value === "string" ? value : "";
+  return /^[A-Za-z0-9._+-]{1,64}$/.test(word) ? word : fallback;
+};
+
+/**
+ * A bridge `reaction` becomes an OpenClaw system event in the session of the conversation it
+ * belongs to, with the JS plugin's text and context key; no agent run is started (the agent
+ * sees it on its next turn). `system` is OpenClaw's `runtime.system`.
+ * Unlike the JS plugin, which always uses the conversation's base session, a reaction on a post
+ * whose conversation lives in a thread session (see `resolveThread`) goes to that session.
+ */
+export function handleReaction({ cfg, accountId, account, rt, system }, r) {
+  if (typeof system?.enqueueSystemEvent !== "function") return { queued: false, reason: "no system runtime" };
+  const kind = chatKind(r.channelType);
+  const userId = String(r.sender?.id ?? "");
+  const postId = String(r.postId ?? "");
+  const emoji = safeWord(r.emoji, "");
+  const isId = (id) => /^[a-z0-9]{26}$/.test(id);
+  if (!isId(userId) || !isId(postId) || !emoji || !isId(String(r.channelId))) return { queued: false, reason: "incomplete" };
+  const route = rt.routing.resolveAgentRoute({
+    cfg,
+    channel: CHANNEL_ID,
+    accountId,
+    teamId: r.teamId ?? undefined,
+    peer: { kind, id: kind === "direct" ? userId : r.channelId },
+  });
+  const msg = { id: postId, rootId: r.rootId };
+  const { sessionKey } = resolveThread({ msg, kind, route, replyToMode: account.replyToMode });
+  const action = r.action === "removed" ? "removed" : "added";
+  const name = safeWord(r.sender?.username, userId);
+  const text = `Mattermost reaction ${action}: :${emoji}: by @${name} on post ${postId} in channel ${r.channelId}`;
+  const contextKey = `mattermost:reaction:${postId}:${emoji}:${userId}:${action}`;
+  system.enqueueSystemEvent(text, { sessionKey, contextKey });
+  return { queued: true, sessionKey, text, contextKey };
+}
+
 /** OpenClaw's pairing flow for a DM from someone outside allowFrom (`authorized: false`). */
 async function issuePairingChallenge({ accountId, rt, bridge, log, pendingPairing }, msg) {
   const senderId = msg.sender?.id ?? "";

@@ -6,35 +6,58 @@ import { fileURLToPath } from "node:url";
 import { resolveStateDir, runtimeStore } from "./config.js";
 import { assertNoOtherUserCanSwap } from "./safe-path.js";
 
+const MATTERMOST_ID = /^[a-z0-9]{26}$/;
+
 /**
- * Parses an OpenClaw target for this channel into bridge `send` params:
- * `channel:<id>` / `#<id>` → `{channelId}`; `user:<id>` / `mattermost:<id>` / `@<id>` →
- * `{userId}` (the bridge opens the DM). A bare id is taken as a channel id (the bridge has no
- * user lookup; use `user:` for DMs). `mattermost:channel:<id>` and `mattermost:group:<id>`
- * (inbound `From` values) are channels too.
+ * Parses an OpenClaw target for this channel into bridge `send` params, as @openclaw/mattermost
+ * reads targets (`parseMattermostTarget`):
+ * - `channel:<id>`, `group:<id>` → `{channelId}`; `channel:<name>`, `channel:#<name>`, `#<name>`
+ *   and a bare word that is not an id → `{channelName}` (found by the bridge in its team);
+ * - `user:<id>`, `dm:<id>`, `mattermost:<id>` → `{userId}`; `@<name>` → `{username}` (the
+ *   bridge opens the DM);
+ * - a bare 26-character id → `{peerId}`: the bridge takes it as a user's when the server knows
+ *   such a user (the DM), else as a channel's;
+ * - `mattermost:channel:<id>` and `mattermost:group:<id>` (inbound `From` values) are channels.
  */
 export function parseTarget(raw) {
   let to = String(raw ?? "").trim();
   if (!to) throw new Error("mattermost: empty target");
   if (/^mattermost:/i.test(to)) {
-    to = to.slice("mattermost:".length);
-    if (!/^(channel|group|user):/i.test(to)) return { userId: to };
+    to = to.slice("mattermost:".length).trim();
+    const from = /^(channel|group):(.*)$/is.exec(to);
+    if (from) return { channelId: nonEmpty(from[2].trim(), "channel id") };
+    if (!/^user:/i.test(to)) return { userId: nonEmpty(to, "user id") };
   }
-  const m = /^(channel|group|user|dm):(.+)$/i.exec(to);
+  const m = /^(channel|group|user|dm):(.*)$/is.exec(to);
   if (m) {
-    const id = m[2].trim();
-    return m[1].toLowerCase() === "user" || m[1].toLowerCase() === "dm" ? { userId: id } : { channelId: id };
+    const kind = m[1].toLowerCase();
+    const id = nonEmpty(m[2].trim(), kind === "user" || kind === "dm" ? "user id" : "channel id");
+    if (kind === "user" || kind === "dm") return { userId: id };
+    if (kind === "channel" && !MATTERMOST_ID.test(id)) return { channelName: nonEmpty(id.replace(/^#/, "").trim(), "channel name") };
+    return { channelId: id };
   }
-  if (to.startsWith("#")) return { channelId: to.slice(1) };
-  if (to.startsWith("@")) return { userId: to.slice(1) };
-  return { channelId: to };
+  if (to.startsWith("@")) return { username: nonEmpty(to.slice(1).trim(), "username") };
+  if (to.startsWith("#")) return { channelName: nonEmpty(to.slice(1).trim(), "channel name") };
+  return MATTERMOST_ID.test(to) ? { peerId: to } : { channelName: to };
 }
 
-/** `user:`/`channel:` form of a target (what inbound contexts use as `To`). */
+function nonEmpty(value, what) {
+  if (!value) throw new Error(`mattermost: the target names no ${what}`);
+  return value;
+}
+
+/**
+ * A target's canonical form (what inbound contexts use as `To`): `user:<id>`, `@<name>`,
+ * `channel:<id>`, `channel:#<name>`; a bare id stays as it is (a user's or a channel's, known
+ * only when sending).
+ */
 export function normalizeTarget(raw) {
   try {
     const t = parseTarget(raw);
-    return t.userId ? `user:${t.userId}` : `channel:${t.channelId}`;
+    if (t.userId) return `user:${t.userId}`;
+    if (t.username) return `@${t.username}`;
+    if (t.channelName) return `channel:#${t.channelName}`;
+    return t.peerId ?? `channel:${t.channelId}`;
   } catch {
     return undefined;
   }

@@ -87,6 +87,7 @@ export async function startFake() {
  */
 export function recordingRuntime({ reply } = {}) {
   const dispatches = [];
+  const systemEvents = [];
   const pairingRequests = [];
   const approved = new Set();
   const rt = {
@@ -123,13 +124,15 @@ export function recordingRuntime({ reply } = {}) {
       readAllowFromStore: async () => [...approved],
     },
   };
-  return { rt, dispatches, pairingRequests, approved };
+  // OpenClaw's runtime.system (not part of the channel runtime): system events, recorded.
+  const system = { enqueueSystemEvent: (text, options) => systemEvents.push({ text, ...options }) };
+  return { rt, system, dispatches, systemEvents, pairingRequests, approved };
 }
 
 /** Starts one account of the plugin against the fake, as the gateway would. */
 export async function startRunningAccount(
   fake,
-  { rt, extra = {}, supervisor = {}, approvalPollMs = 100, stateDir = tempDir("state") } = {},
+  { rt, system, extra = {}, supervisor = {}, approvalPollMs = 100, stateDir = tempDir("state") } = {},
 ) {
   const controller = new AbortController();
   const statuses = [];
@@ -163,6 +166,7 @@ export async function startRunningAccount(
     env: withoutStateDir(process.env),
     supervisor: { initialBackoffMs: 50, stdinGraceMs: 5000, termGraceMs: 1000, ...supervisor },
     approvalPollMs,
+    system,
   });
   running.catch(() => {});
   const { runningAccounts } = await import("../src/channel.js");

@@ -244,8 +244,9 @@ describe("a running account", () => {
   test("the react action adds a reaction through the bridge", async () => {
     const { info } = fake;
     const postId = await fake.post(info.aliceId, info.townSquare, "react to me");
-    const result = await actions.handleAction({ action: "react", params: { messageId: postId, emoji: ":thumbsup:" }, accountId: "default" });
-    assert.equal(result.details.ok, true);
+    const params = { messageId: postId, emoji: ":thumbsup:", to: `channel:${info.townSquare}` };
+    const result = await actions.handleAction({ action: "react", params, accountId: "default" });
+    assert.equal(result.content[0].text, `Reacted with :thumbsup: on ${postId}`);
     const reactions = (await fake.cmd({ cmd: "reactions" })).reactions;
     assert.ok(reactions.some((r) => r.post_id === postId && r.emoji_name === "thumbsup" && r.user_id === info.botId));
   });

@@ -68,13 +68,13 @@ test("the binary: binaryPath, else PATH, else bin/ beside the plugin", () => {
 });
 
 test("targets", () => {
-  assert.deepEqual(parseTarget("channel:abc"), { channelId: "abc" });
+  assert.deepEqual(parseTarget("channel:abc"), { channelName: "abc" });
   assert.deepEqual(parseTarget("user:u1"), { userId: "u1" });
   assert.deepEqual(parseTarget("mattermost:u1"), { userId: "u1" });
   assert.deepEqual(parseTarget("mattermost:channel:c1"), { channelId: "c1" });
   assert.deepEqual(parseTarget("mattermost:group:g1"), { channelId: "g1" });
-  assert.deepEqual(parseTarget("#c2"), { channelId: "c2" });
-  assert.deepEqual(parseTarget("c3"), { channelId: "c3" });
+  assert.deepEqual(parseTarget("#c2"), { channelName: "c2" });
+  assert.deepEqual(parseTarget("c3"), { channelName: "c3" });
   assert.throws(() => parseTarget("  "), /empty target/);
 });
 

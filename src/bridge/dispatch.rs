@@ -117,10 +117,18 @@ fn route(shared: &StdinShare, workers: &[SyncSender<Request>], request: Request)
 
 /// Requests that touch the same channel hash alike and so share a worker (and its order).
 fn route_key(request: &Request) -> u64 {
-    let key = ["channelId", "userId", "postId", "fileId"]
-        .iter()
-        .find_map(|field| request.params.get(*field).and_then(Value::as_str))
-        .unwrap_or("");
+    let key = [
+        "channelId",
+        "channelName",
+        "userId",
+        "peerId",
+        "username",
+        "postId",
+        "fileId",
+    ]
+    .iter()
+    .find_map(|field| request.params.get(*field).and_then(Value::as_str))
+    .unwrap_or("");
     let mut hasher = DefaultHasher::new();
     key.hash(&mut hasher);
     hasher.finish()

@@ -2,6 +2,7 @@
 //!
 //! - `events`: login, then the WebSocket (`websocket`) or polling (`polling`) transport →
 //!   policy and order (`deliver`) → `message` lines; missed posts come back by `catch_up`;
+//!   reactions go their own way (`reactions`) → `reaction` lines;
 //! - `stdin` (`dispatch`): request lines → worker threads (`requests`) → REST → responses;
 //! - `stdout` (`output`): the one writer of protocol lines;
 //! - `signals`: SIGTERM/SIGINT/SIGHUP → stop.
@@ -22,6 +23,7 @@ mod output;
 mod pages;
 mod polling;
 mod progress;
+mod reactions;
 mod requests;
 mod shares;
 mod websocket;

@@ -1,16 +1,16 @@
 //! Carries out the host's requests over the REST API: `send`, `edit`, `typing`, `react`,
-//! `fetchFile` and `allow`. Each method checks its params, applies the policy to its target,
+//! `read`, `fetchFile` and `allow`. Each method checks its params, applies the policy to its target,
 //! and maps failures to the protocol's error codes (`api_error` for Mattermost's).
 
 use super::attachments;
 use super::shares::StdinShare;
 use crate::chunk;
 use crate::mattermost::api::ApiError;
-use crate::mattermost::is_valid_id;
 use crate::mattermost::model::{Channel, NewPost};
+use crate::mattermost::{is_valid_emoji_name, is_valid_id, is_valid_name};
 use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, Target};
-use crate::protocol::{code, Answer, Edited, Fetched, Request, RpcError, Sent};
+use crate::protocol::{code, Answer, Edited, Fetched, Listing, ReadPost, Request, RpcError, Sent};
 use crate::random;
 use crate::session::Session;
 use crate::sync::lock;
@@ -20,6 +20,9 @@ use std::sync::{Arc, Mutex};
 
 /// Mattermost attaches at most this many files to one post.
 const FILES_PER_POST: usize = 10;
+/// `read`: posts per request by default, and at most (the server's own cap).
+const READ_DEFAULT: u64 = 60;
+const READ_MAX: u64 = 200;
 
 pub struct Requests {
     shared: Arc<StdinShare>,
@@ -44,6 +47,7 @@ impl Requests {
             "edit" => self.edit(session, request),
             "typing" => self.typing(session, request),
             "react" => self.react(session, request),
+            "read" => self.read(session, request),
             "allow" => self.allow(session, request),
             "fetchFile" => self.fetch_file(request),
             other => Err(RpcError::new(
@@ -171,10 +175,27 @@ impl Requests {
         Ok(Answer::done())
     }
 
+    /// With `channelId` or `userId`, only on a post in that channel, or in the DM with that
+    /// user (-32001 otherwise): the host passes the conversation the agent is in.
     fn react(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let post_id = required_id(request, "postId")?;
         let emoji = emoji_name(request.required_str("emoji")?)?;
+        let in_channel = optional_id(request, "channelId")?;
+        let with_user = optional_id(request, "userId")?;
         let api = &self.shared.api;
+        if in_channel.is_some() || with_user.is_some() {
+            let post = api.post(post_id).map_err(|e| api_error(&e))?;
+            let in_place = match (in_channel, with_user) {
+                (Some(id), _) => post.channel_id == id,
+                (_, user) => {
+                    let channel = self.channel(&post.channel_id)?;
+                    channel.kind == "D" && channel.dm_partner(&session.bot.id) == user
+                }
+            };
+            if !in_place {
+                return Err(RpcError::not_allowed("postId", post_id));
+            }
+        }
         let result = if request.bool_param("remove")? {
             api.remove_reaction(post_id, emoji)
         } else {
@@ -184,6 +205,66 @@ impl Requests {
         Ok(Answer::done())
     }
 
+    /// A channel's posts, newest first: the newest, or those `before` or `after` a post; at
+    /// most `limit`. The channel (`channelId`, or the DM with `userId`) must be one the bridge
+    /// may post in. Posts the server lists for another channel are left out.
+    fn read(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
+        let before = optional_id(request, "before")?;
+        let after = optional_id(request, "after")?;
+        if before.is_some() && after.is_some() {
+            return Err(RpcError::invalid_params(
+                "before",
+                "give before or after, not both",
+            ));
+        }
+        let limit = request
+            .count_param("limit", READ_MAX)?
+            .unwrap_or(READ_DEFAULT) as usize;
+        let channel_id = self.target_channel(session, request)?;
+        let channel = self.channel(&channel_id)?;
+        let api = &self.shared.api;
+        let list = match (before, after) {
+            (Some(post), _) => api.posts_before(&channel_id, post, 0, limit),
+            (_, Some(post)) => api.posts_after(&channel_id, post, 0, limit),
+            _ => api.posts_page(&channel_id, 0, limit),
+        }
+        .map_err(|e| api_error(&e))?;
+        let mut messages = Vec::with_capacity(list.order.len().min(limit));
+        for id in list.order.iter().take(limit) {
+            let Some(post) = list.posts.get(id) else {
+                return Err(RpcError::new(
+                    code::MATTERMOST_REFUSED,
+                    format!("unexpected answer from the server: post {id} is listed but missing"),
+                    None,
+                ));
+            };
+            if post.channel_id == channel_id {
+                messages.push(ReadPost {
+                    create_at: post.create_at,
+                    edit_at: post.edit_at,
+                    file_ids: post.file_ids.clone(),
+                    id: post.id.clone(),
+                    message: post.message.clone(),
+                    root_id: post.root_id.clone(),
+                    kind: post.kind.clone(),
+                    update_at: post.update_at,
+                    user_id: post.user_id.clone(),
+                });
+            }
+        }
+        let more = if after.is_some() {
+            &list.next_post_id
+        } else {
+            &list.prev_post_id
+        };
+        Ok(Answer::Read(Listing {
+            channel_id: channel_id.to_string(),
+            channel_type: ChannelType::from_code(&channel.kind).map_or("", ChannelType::as_str),
+            has_more: !more.is_empty(),
+            messages,
+        }))
+    }
+
     fn allow(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let user_id = required_id(request, "userId")?;
         session.policy.allow(user_id);
@@ -191,18 +272,38 @@ impl Requests {
         Ok(Answer::done())
     }
 
-    /// The channel a `send` goes to: `channelId`, or the DM with `userId`, if the policy allows.
+    /// The channel a `send` (or `read`) goes to, if the policy allows: `channelId`, or the
+    /// channel called `channelName` in the bridge's team (else the bot's teams); the DM with
+    /// `userId`, or with the user called `username`; or `peerId`, an id that may be either, as
+    /// @openclaw/mattermost resolves a bare id: a user's when the server knows such a user,
+    /// else a channel's.
     fn target_channel(&self, session: &Session, request: &Request) -> Result<String, RpcError> {
         if let Some(channel_id) = optional_id(request, "channelId")? {
             self.check_channel(session, channel_id)?;
             return Ok(channel_id.to_string());
         }
-        let Some(user_id) = optional_id(request, "userId")? else {
+        if let Some(name) = request.str_param("channelName")? {
+            let channel_id = self.channel_named(session, name)?;
+            self.check_channel(session, &channel_id)?;
+            return Ok(channel_id);
+        }
+        let user_id = if let Some(id) = optional_id(request, "userId")? {
+            id.to_string()
+        } else if let Some(name) = request.str_param("username")? {
+            self.user_named(name)?
+        } else if let Some(id) = optional_id(request, "peerId")? {
+            if !self.is_user(id) {
+                self.check_channel(session, id)?;
+                return Ok(id.to_string());
+            }
+            id.to_string()
+        } else {
             return Err(RpcError::invalid_params(
                 "channelId",
-                "channelId or userId is required",
+                "channelId, channelName, userId, username or peerId is required",
             ));
         };
+        let user_id = user_id.as_str();
         if !session.policy.may_dm(user_id) {
             return Err(RpcError::not_allowed("userId", user_id));
         }
@@ -218,6 +319,78 @@ impl Requests {
         let id = channel.id.clone();
         lock(&self.channels).insert(id.clone(), channel);
         Ok(id)
+    }
+
+    /// The id of the user called `name` (a leading `@` is dropped).
+    fn user_named(&self, name: &str) -> Result<String, RpcError> {
+        let name = name.trim().trim_start_matches('@').to_lowercase();
+        if !is_valid_name(&name) {
+            return Err(RpcError::invalid_params(
+                "username",
+                "username must be a Mattermost username (lowercase letters, digits, . - _)",
+            ));
+        }
+        let user = self
+            .shared
+            .api
+            .user_by_name(&name)
+            .map_err(|e| api_error(&e))?;
+        if !is_valid_id(&user.id) {
+            return Err(RpcError::new(
+                code::MATTERMOST_REFUSED,
+                format!("the server answered user @{name} with an invalid id"),
+                None,
+            ));
+        }
+        Ok(user.id)
+    }
+
+    /// The id of the channel called `name` (a leading `#` is dropped): in the bridge's team,
+    /// or, without one, in the first of the bot's teams that has it.
+    fn channel_named(&self, session: &Session, name: &str) -> Result<String, RpcError> {
+        let name = name.trim().trim_start_matches('#').to_lowercase();
+        if !is_valid_name(&name) {
+            return Err(RpcError::invalid_params(
+                "channelName",
+                "channelName must be a Mattermost channel name (lowercase letters, digits, . - _)",
+            ));
+        }
+        let api = &self.shared.api;
+        let teams = match &session.team_id {
+            Some(team) => vec![team.clone()],
+            None => api
+                .my_teams()
+                .map_err(|e| api_error(&e))?
+                .into_iter()
+                .map(|t| t.id)
+                .collect(),
+        };
+        for team in teams.iter().filter(|t| is_valid_id(t)) {
+            match api.channel_by_name(team, &name) {
+                Ok(channel) if is_valid_id(&channel.id) => {
+                    let id = channel.id.clone();
+                    lock(&self.channels).insert(id.clone(), channel);
+                    return Ok(id);
+                }
+                Ok(_) => {}
+                Err(e) if e.status() == Some(404) => {}
+                Err(e) => return Err(api_error(&e)),
+            }
+        }
+        Err(RpcError::new(
+            code::MATTERMOST_REFUSED,
+            format!("no channel called {name} in the bot's team"),
+            Some(json!({ "channelName": name })),
+        ))
+    }
+
+    /// Whether `id` is a user's: a known channel or DM is not; else the server is asked, and
+    /// anything but a user found (404, other errors) counts as a channel, as in the JS plugin.
+    fn is_user(&self, id: &str) -> bool {
+        if lock(&self.channels).contains_key(id) {
+            return false;
+        }
+        lock(&self.direct).contains_key(id) || self.shared.api.user(id).is_ok()
     }
 
     /// Refuses (-32001) a channel outside the policy.
@@ -276,12 +449,7 @@ fn required_id<'r>(request: &'r Request, field: &str) -> Result<&'r str, RpcErro
 /// An emoji name without colons; only characters Mattermost uses, since it goes into a URL path.
 fn emoji_name(raw: &str) -> Result<&str, RpcError> {
     let name = raw.trim().trim_matches(':');
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'));
-    if valid {
+    if is_valid_emoji_name(name) {
         Ok(name)
     } else {
         Err(RpcError::invalid_params(

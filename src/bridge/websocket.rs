@@ -1,13 +1,16 @@
 //! The WebSocket transport: keeps a connection open (reconnecting with backoff), checks the
-//! event sequence, keeps the connection alive, and hands `posted` events to `Delivery`.
+//! event sequence, keeps the connection alive, and hands `posted` events to `Delivery` and
+//! reactions to `Reactions`.
 
 use super::announce;
 use super::catch_up::{self, UserNames};
 use super::deliver::Delivery;
+use super::reactions::Reactions;
 use super::shares::EventsShare;
 use crate::backoff::{Backoff, UNAUTHORIZED_RETRY};
 use crate::keepalive::{Due, Keepalive};
 use crate::mattermost::api::Api;
+use crate::mattermost::connect_error::ConnectError;
 use crate::mattermost::event::{self, Frame, Hello};
 use crate::mattermost::ws::{Connection, Read, Resume};
 use crate::protocol::{Status, Transport, Trouble};
@@ -34,6 +37,7 @@ const RESUME_PROBATION: Duration = Duration::from_secs(5);
 pub fn run(shared: Arc<EventsShare>, session: Arc<Session>, login_api: Api, delivery: Delivery) {
     let mut stream = EventStream {
         backoff: Backoff::new(shared.config.reconnect_interval),
+        reactions: Reactions::start(shared.clone(), session.clone()),
         shared,
         session,
         login_api,
@@ -52,7 +56,7 @@ enum Ended {
     Stopped,
     Lost(String),
     /// Closed or silent before `hello`: perhaps the token.
-    NoHello(String),
+    NoHello(ConnectError),
 }
 
 struct EventStream {
@@ -61,6 +65,7 @@ struct EventStream {
     login_api: Api,
     backoff: Backoff,
     delivery: Delivery,
+    reactions: Reactions,
     ready_sent: bool,
     /// Where the last connection left off, to resume it.
     resume: Option<Resume>,
@@ -92,10 +97,15 @@ impl EventStream {
                     Ended::Lost(e) => (Trouble::Reconnecting, e, Duration::ZERO),
                     Ended::NoHello(e) => self.explain_no_hello(e),
                 },
+                // The token refused on the upgrade: as slow as a refused login.
+                Err(e) if e.is_unauthorized() => {
+                    self.resume = resume;
+                    (Trouble::Unauthorized, e.to_string(), UNAUTHORIZED_RETRY)
+                }
                 Err(e) => {
                     // Not even connected: the next attempt can still resume.
                     self.resume = resume;
-                    (Trouble::Reconnecting, e, Duration::ZERO)
+                    (Trouble::Reconnecting, e.to_string(), Duration::ZERO)
                 }
             };
             if self.shared.stop.is_stopping() {
@@ -111,7 +121,7 @@ impl EventStream {
     }
 
     /// A socket that closes before `hello` usually means a bad token: ask REST to be sure.
-    fn explain_no_hello(&self, error: String) -> (Trouble, String, Duration) {
+    fn explain_no_hello(&self, error: ConnectError) -> (Trouble, String, Duration) {
         match self.login_api.me() {
             Err(e) if e.status() == Some(401) => (
                 Trouble::Unauthorized,
@@ -182,10 +192,9 @@ impl EventStream {
                 Err(e) => return Err(self.ended_by(Ended::NoHello(e))),
             }
             if Instant::now() >= deadline {
-                return Err(Ended::NoHello(format!(
-                    "no hello within {} s",
-                    HELLO_TIMEOUT.as_secs()
-                )));
+                return Err(Ended::NoHello(ConnectError::NoHello {
+                    within: HELLO_TIMEOUT,
+                }));
             }
         }
     }
@@ -269,7 +278,7 @@ impl EventStream {
                 }
                 Ok(Read::Alive) => keepalive.frame_seen(now),
                 Ok(Read::Idle) => {}
-                Err(e) => return self.ended_by(Ended::Lost(e)),
+                Err(e) => return self.ended_by(Ended::Lost(e.to_string())),
             }
             match keepalive.check(now) {
                 Due::Nothing => {}
@@ -277,7 +286,7 @@ impl EventStream {
                     // The write may wait (a full socket); held lines should not.
                     output.release();
                     if let Err(e) = conn.send_action("ping", json!({})) {
-                        return self.ended_by(Ended::Lost(e));
+                        return self.ended_by(Ended::Lost(e.to_string()));
                     }
                 }
                 Due::Dead => {
@@ -340,6 +349,7 @@ impl EventStream {
         }
         match parsed.frame {
             Frame::Posted(posted) => self.delivery.offer(posted, false),
+            Frame::Reaction(reaction) => self.reactions.offer(reaction),
             Frame::Reply {
                 ok: false,
                 seq_reply,

@@ -284,7 +284,7 @@ keys! {
         "", "how many earlier posts of the channel or thread the agent receives with a mention";
     CONTEXT_VISIBILITY_KEY "contextVisibility": choice(CONTEXT_VISIBILITY, None), None, Bridge, PARITY,
         "", "which earlier posts the agent may see: `all`, `allowlist`, `allowlist_quote`";
-    ACTIONS "actions": Kind::Object(&[("messages", FLAG), ("reactions", FLAG)]), None, Bridge, PARITY,
+    ACTIONS "actions": Kind::Object(&[("messages", FLAG), ("reactions", FLAG)]), None, Plugin, Status::Active,
         "", "the agent's message tool: `read` channel history (`messages`), `react` (`reactions`)";
     REPLY_TO_MODE_BY_CHAT_TYPE "replyToModeByChatType": Kind::Object(&[("direct", REPLY_TO_MODE), ("group", REPLY_TO_MODE), ("channel", REPLY_TO_MODE)]), None, Plugin, PARITY,
         "", "`replyToMode` per chat type";

@@ -907,7 +907,7 @@ mod tests {
             main.warnings[1],
             "channels.mattermost: accepted but not active yet: streaming, replyToMode, \
              groupPolicy, groupAllowFrom, groups, implicitMentions, historyLimit, \
-             contextVisibility, actions, replyToModeByChatType, responsePrefix, markdown, \
+             contextVisibility, replyToModeByChatType, responsePrefix, markdown, \
              dmChannelRetry, network, capabilities, dangerouslyAllowNameMatching \
              (issue 15); commands, interactions (issue 16)"
         );

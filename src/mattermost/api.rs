@@ -3,6 +3,7 @@
 //! `with_retries`: network errors, 5xx and 429 are retried until the budget runs out; any other
 //! status is final.
 
+use super::connect_error::ConnectError;
 use super::connector;
 use super::model::{
     Channel, ChannelMember, FileInfo, NewPost, Post, PostList, Role, Team, UploadedFiles, User,
@@ -37,7 +38,7 @@ pub fn transfer_timeout(bytes: u64) -> Duration {
     CALL_TIMEOUT + Duration::from_secs(bytes / TRANSFER_BYTES_PER_SEC)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum ApiError {
     /// The server answered with an error status.
     Status {
@@ -48,7 +49,9 @@ pub enum ApiError {
         /// From `Retry-After` / `X-Ratelimit-Reset` on a 429.
         retry_after: Option<Duration>,
     },
-    /// No usable answer: connection, TLS, timeout, or a body we could not read.
+    /// No connection to the server: resolving, connecting, the proxy or TLS failed.
+    Connect(ConnectError),
+    /// No usable answer over the connection: a timeout, or a body we could not read.
     Network(String),
     /// A problem on our side of the call (a local file that cannot be read); never retried.
     Local(String),
@@ -60,7 +63,7 @@ impl ApiError {
     /// Worth trying again: the server may answer differently in a moment.
     pub fn is_transient(&self) -> bool {
         match self {
-            ApiError::Network(_) => true,
+            ApiError::Connect(_) | ApiError::Network(_) => true,
             ApiError::Local(_) | ApiError::TooLarge(_) => false,
             ApiError::Status { status, .. } => *status == 429 || *status >= 500,
         }
@@ -69,7 +72,10 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Status { status, .. } => Some(*status),
-            ApiError::Network(_) | ApiError::Local(_) | ApiError::TooLarge(_) => None,
+            ApiError::Connect(_)
+            | ApiError::Network(_)
+            | ApiError::Local(_)
+            | ApiError::TooLarge(_) => None,
         }
     }
 }
@@ -89,12 +95,49 @@ impl fmt::Display for ApiError {
                 message,
                 ..
             } => write!(f, "HTTP {status} {id}: {message}"),
+            // Redacted like `Network`'s words: no part of it should ever hold a secret.
+            ApiError::Connect(e) => f.write_str(&redact(&e.to_string())),
             ApiError::Network(e) | ApiError::Local(e) | ApiError::TooLarge(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for ApiError {}
+
+impl ApiError {
+    /// A ureq failure: what our connector and resolver put into it as a `ConnectError` comes
+    /// out as one, and so do ureq's own TCP connector's "refused" or "timed out" and its proxy
+    /// CONNECT's failure; anything
+    /// else is `Network` with ureq's words (redacted: a URL could hold a secret).
+    fn from_ureq(error: ureq::Error) -> ApiError {
+        let tcp = |error| ApiError::Connect(ConnectError::Tcp { addr: None, error });
+        let error = match error {
+            ureq::Error::Io(e) => match ConnectError::from_io(e) {
+                Ok(connect) => return ApiError::Connect(connect),
+                Err(e) if is_connect_failure(e.kind()) => return tcp(e),
+                Err(e) => ureq::Error::Io(e),
+            },
+            ureq::Error::Timeout(ureq::Timeout::Connect) => {
+                return tcp(std::io::ErrorKind::TimedOut.into())
+            }
+            ureq::Error::ConnectProxyFailed(why) => {
+                return ApiError::Connect(ConnectError::RestProxy(why))
+            }
+            other => other,
+        };
+        ApiError::Network(redact(&error.to_string()).into_owned())
+    }
+}
+
+/// The I/O errors that only connecting gives (the ones ureq's TCP connector tries the next
+/// address on).
+fn is_connect_failure(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        kind,
+        ConnectionRefused | HostUnreachable | NetworkUnreachable | NetworkDown | AddrNotAvailable
+    )
+}
 
 /// Mattermost's AppError body.
 #[derive(Deserialize, Default)]
@@ -181,6 +224,11 @@ impl Api {
 
     pub fn users_by_usernames(&self, names: &[String]) -> Result<Vec<User>, ApiError> {
         self.with_retries(|| self.send("POST", "/users/usernames", &json!(names)))
+    }
+
+    /// `name` must be checked (`is_valid_name`) first: it goes into the path.
+    pub fn channel_by_name(&self, team_id: &str, name: &str) -> Result<Channel, ApiError> {
+        self.with_retries(|| self.get(&format!("/teams/{team_id}/channels/name/{name}")))
     }
 
     pub fn channel(&self, id: &str) -> Result<Channel, ApiError> {
@@ -273,6 +321,15 @@ impl Api {
         self.with_retries(|| self.get(&path))
     }
 
+    pub fn post(&self, post_id: &str) -> Result<Post, ApiError> {
+        self.with_retries(|| self.get(&format!("/posts/{post_id}")))
+    }
+
+    /// `name` must be checked (`is_valid_name`) first: it goes into the path.
+    pub fn user_by_name(&self, name: &str) -> Result<User, ApiError> {
+        self.with_retries(|| self.get(&format!("/users/username/{name}")))
+    }
+
     pub fn user(&self, user_id: &str) -> Result<User, ApiError> {
         self.with_retries(|| self.get(&format!("/users/{user_id}")))
     }
@@ -340,11 +397,20 @@ impl Api {
         &self,
         mut call: impl FnMut() -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        let mut value = None;
+        self.retry(&mut || call().map(|v| value = Some(v)))?;
+        value.ok_or_else(|| ApiError::Network("no answer".into()))
+    }
+
+    /// The retry loop of `with_retries`, once for every call site: each of its generic copies
+    /// was about a kilobyte of the binary.
+    #[inline(never)]
+    fn retry(&self, call: &mut dyn FnMut() -> Result<(), ApiError>) -> Result<(), ApiError> {
         let started = Instant::now();
         let mut backoff = Backoff::new(FIRST_RETRY);
         loop {
             let error = match call() {
-                Ok(value) => return Ok(value),
+                Ok(()) => return Ok(()),
                 Err(e) if !e.is_transient() => return Err(e),
                 Err(e) => e,
             };
@@ -425,8 +491,7 @@ fn decode<T: DeserializeOwned>(result: Result<Response<Body>, ureq::Error>) -> R
 
 /// The response when its status is 2xx, else the `ApiError` the server's body describes.
 fn successful(result: Result<Response<Body>, ureq::Error>) -> Result<Response<Body>, ApiError> {
-    let mut response =
-        result.map_err(|e| ApiError::Network(redact(&e.to_string()).into_owned()))?;
+    let mut response = result.map_err(ApiError::from_ureq)?;
     let status = response.status().as_u16();
     if (200..300).contains(&status) {
         return Ok(response);
@@ -493,6 +558,27 @@ fn seconds(value: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_failures_come_out_of_ureq_typed() {
+        let refused = ureq::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
+        assert!(matches!(
+            ApiError::from_ureq(refused),
+            ApiError::Connect(ConnectError::Tcp { addr: None, .. })
+        ));
+        let ours = ConnectError::NoAddress {
+            host: "mm.example".into(),
+        };
+        let error = ApiError::from_ureq(ureq::Error::Io(ours.into_io()));
+        assert!(
+            matches!(&error, ApiError::Connect(ConnectError::NoAddress { .. })),
+            "{error:?}"
+        );
+        assert_eq!(error.to_string(), "mm.example resolved to no address");
+        assert!(error.is_transient());
+        let reset = ureq::Error::Io(std::io::ErrorKind::ConnectionReset.into());
+        assert!(matches!(ApiError::from_ureq(reset), ApiError::Network(_)));
+    }
 
     #[test]
     fn retry_after_seconds_saturate() {

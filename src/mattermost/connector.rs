@@ -3,6 +3,7 @@
 //! ureq's CONNECT-proxy and TCP connectors followed by this TLS step, which wraps the stream
 //! with the same rustls configuration the WebSocket uses.
 
+use super::connect_error::ConnectError;
 use super::tls::Tls;
 use rustls::{ClientConnection, StreamOwned};
 use std::fmt;
@@ -65,17 +66,13 @@ impl<In: Transport> Connector<In> for TlsConnector {
 }
 
 impl TlsConnector {
-    /// Certificate problems become an explanation with the fix; anything else (a timeout, a
-    /// reset) stays the I/O error it is, so it is retried like any network error.
+    /// Certificate problems become a `ConnectError` (inside the `io::Error`, where
+    /// `ApiError::from_ureq` finds it); anything else (a timeout, a reset) stays the I/O error
+    /// it is, so it is retried like any network error.
     fn handshake_error(&self, host: &str, error: std::io::Error) -> ureq::Error {
-        let is_tls = error
-            .get_ref()
-            .is_some_and(|e| e.downcast_ref::<rustls::Error>().is_some());
-        if is_tls {
-            let explained = self.tls.explain_io(host, &error);
-            ureq::Error::Io(std::io::Error::new(error.kind(), explained))
-        } else {
-            ureq::Error::Io(error)
+        match self.tls.handshake_error(host, error) {
+            ConnectError::TlsIo { error, .. } => ureq::Error::Io(error),
+            tls => ureq::Error::Io(tls.into_io()),
         }
     }
 }

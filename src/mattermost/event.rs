@@ -1,7 +1,9 @@
 //! Parsing WebSocket frames from the server. This is the hot path: the outer frame is read into
-//! borrowed types and only `posted` data is decoded further (its post is JSON inside a string).
+//! borrowed types and only `posted` and reaction data are decoded further (the post, and the
+//! reaction, are JSON inside a string).
 
 use super::model::Post;
+use super::{is_valid_emoji_name, is_valid_id};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -11,6 +13,8 @@ use std::borrow::Cow;
 pub enum Frame {
     Hello(Hello),
     Posted(Box<Posted>),
+    /// `reaction_added` or `reaction_removed`.
+    Reaction(Box<Reaction>),
     /// A reply to one of our actions (`ping`), `{"status":"OK","seq_reply":N}`.
     Reply {
         seq_reply: i64,
@@ -48,6 +52,21 @@ pub struct Posted {
     pub post: Post,
 }
 
+/// A reaction added to or removed from a post, its ids and emoji name checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub added: bool,
+    pub user_id: String,
+    pub post_id: String,
+    /// The post's channel: the event's `broadcast.channel_id`, else the reaction's own.
+    pub channel_id: String,
+    pub emoji_name: String,
+    pub create_at: i64,
+}
+
+/// The JSON of one reaction is about 250 bytes; a longer `reaction` string is not one.
+const MAX_REACTION_BYTES: usize = 4096;
+
 /// Why a frame could not be used; logged once per kind, then skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadFrame {
@@ -68,6 +87,14 @@ struct RawFrame<'a> {
     status: Option<Cow<'a, str>>,
     #[serde(default)]
     seq_reply: Option<i64>,
+    #[serde(borrow, default)]
+    broadcast: Option<RawBroadcast<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawBroadcast<'a> {
+    #[serde(borrow, default)]
+    channel_id: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +139,11 @@ pub fn parse(text: &str) -> Result<Sequenced, BadFrame> {
     let frame = match event {
         "hello" => Frame::Hello(parse_hello(raw.data)?),
         "posted" => Frame::Posted(Box::new(parse_posted(raw.data)?)),
+        "reaction_added" | "reaction_removed" => {
+            let channel_id = raw.broadcast.map(|b| b.channel_id).unwrap_or_default();
+            let added = event == "reaction_added";
+            Frame::Reaction(Box::new(parse_reaction(raw.data, added, &channel_id)?))
+        }
         other => Frame::Other {
             event: other.to_string(),
         },
@@ -161,6 +193,71 @@ fn parse_posted(data: Option<&RawValue>) -> Result<Posted, BadFrame> {
     })
 }
 
+/// `data.reaction` is the Reaction as JSON text (an object is taken too, as the JS plugin
+/// does). Everything in it comes from users and the server: ids and the emoji name are checked
+/// here, so nothing else reaches a URL or a line.
+fn parse_reaction(
+    data: Option<&RawValue>,
+    added: bool,
+    broadcast_channel: &str,
+) -> Result<Reaction, BadFrame> {
+    #[derive(Deserialize)]
+    struct RawData<'a> {
+        #[serde(borrow)]
+        reaction: &'a RawValue,
+    }
+    #[derive(Deserialize)]
+    struct RawReaction {
+        #[serde(default)]
+        user_id: String,
+        #[serde(default)]
+        post_id: String,
+        #[serde(default)]
+        emoji_name: String,
+        #[serde(default)]
+        channel_id: String,
+        #[serde(default)]
+        create_at: i64,
+    }
+    let reject = |detail: &str| BadFrame {
+        kind: "reaction",
+        detail: detail.to_string(),
+    };
+    let data = data.ok_or_else(|| reject("reaction event without data"))?;
+    let data: RawData = serde_json::from_str(data.get()).map_err(|e| bad("reaction", e))?;
+    let text = data.reaction.get();
+    if text.len() > MAX_REACTION_BYTES {
+        return Err(reject(&format!("reaction of {} bytes", text.len())));
+    }
+    let inner: Cow<str> = match serde_json::from_str::<Cow<str>>(text) {
+        Ok(json_text) => json_text,
+        Err(_) => Cow::Borrowed(text),
+    };
+    let r: RawReaction = serde_json::from_str(&inner).map_err(|e| bad("reaction", e))?;
+    let channel_id = if broadcast_channel.is_empty() {
+        r.channel_id
+    } else {
+        broadcast_channel.to_string()
+    };
+    if ![&r.user_id, &r.post_id, &channel_id]
+        .iter()
+        .all(|id| is_valid_id(id))
+    {
+        return Err(reject("reaction without valid user, post and channel ids"));
+    }
+    if !is_valid_emoji_name(&r.emoji_name) {
+        return Err(reject("reaction with an invalid emoji name"));
+    }
+    Ok(Reaction {
+        added,
+        user_id: r.user_id,
+        post_id: r.post_id,
+        channel_id,
+        emoji_name: r.emoji_name,
+        create_at: r.create_at,
+    })
+}
+
 fn bad(kind: &'static str, error: serde_json::Error) -> BadFrame {
     BadFrame {
         kind,
@@ -189,6 +286,7 @@ mod tests {
             r#"{"event":"hello","data":{"connection_id":"x","server_version":"10.11.0"},"seq":0}"#
                 .to_string(),
             r#"{"status":"OK","seq_reply":3,"data":{"text":"pong"}}"#.to_string(),
+            r#"{"event":"reaction_added","data":{"reaction":"{\"user_id\":\"u0000000000000000000000000\",\"post_id\":\"p0000000000000000000000000\",\"emoji_name\":\"+1\",\"create_at\":5}"},"broadcast":{"channel_id":"c0000000000000000000000000"},"seq":2}"#.to_string(),
         ];
         let mut rng = crate::random::XorShift(0x5eed_0002);
         for n in 0..4000 {
@@ -253,6 +351,89 @@ mod tests {
             }
         ));
         assert_eq!(reply.seq, None);
+    }
+
+    const ALICE: &str = "alice00000000000000000000a";
+    const POST: &str = "post000000000000000000000p";
+    const CHANNEL: &str = "chan000000000000000000000c";
+
+    fn reaction_frame(event: &str, reaction: serde_json::Value, broadcast_channel: &str) -> String {
+        serde_json::json!({
+            "event": event, "seq": 3, "data": {"reaction": reaction},
+            "broadcast": {"channel_id": broadcast_channel, "user_id": "", "team_id": ""},
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn reaction_events() {
+        let reaction = serde_json::json!({"user_id": ALICE, "post_id": POST, "emoji_name": "+1",
+            "create_at": 17, "channel_id": "ignored-when-broadcast-has-one"});
+        // As the server sends it: the reaction is JSON inside a string.
+        let text = reaction_frame("reaction_added", reaction.to_string().into(), CHANNEL);
+        let parsed = parse(&text).unwrap();
+        assert_eq!(parsed.seq, Some(3));
+        let expected = Reaction {
+            added: true,
+            user_id: ALICE.into(),
+            post_id: POST.into(),
+            channel_id: CHANNEL.into(),
+            emoji_name: "+1".into(),
+            create_at: 17,
+        };
+        match parsed.frame {
+            Frame::Reaction(r) => assert_eq!(*r, expected),
+            other => panic!("{other:?}"),
+        }
+        // An object is taken too; without a broadcast channel, the reaction's own.
+        let object = serde_json::json!({"user_id": ALICE, "post_id": POST, "emoji_name": "+1",
+            "create_at": 17, "channel_id": CHANNEL});
+        match parse(&reaction_frame("reaction_removed", object, ""))
+            .unwrap()
+            .frame
+        {
+            Frame::Reaction(r) => assert_eq!(
+                *r,
+                Reaction {
+                    added: false,
+                    ..expected
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hostile_reactions_are_bad_frames() {
+        let ok = |user: &str, post: &str, emoji: &str| serde_json::json!({"user_id": user, "post_id": post, "emoji_name": emoji});
+        let huge = serde_json::json!({"user_id": ALICE, "post_id": POST, "emoji_name": "x",
+            "padding": "p".repeat(MAX_REACTION_BYTES)});
+        let cases = [
+            (ok(ALICE, POST, "smile").to_string().into(), ""),
+            (
+                ok("../../users/me", POST, "smile").to_string().into(),
+                CHANNEL,
+            ),
+            (ok(ALICE, "", "smile").to_string().into(), CHANNEL),
+            (ok(ALICE, POST, "a/../b").to_string().into(), CHANNEL),
+            (
+                ok(ALICE, POST, "\n{\"jsonrpc\"").to_string().into(),
+                CHANNEL,
+            ),
+            (ok(ALICE, POST, &"x".repeat(65)).to_string().into(), CHANNEL),
+            (ok(ALICE, POST, "smile").to_string().into(), "../c"),
+            (huge.to_string().into(), CHANNEL),
+            (huge, CHANNEL),
+            ("not json".into(), CHANNEL),
+            (serde_json::json!(5), CHANNEL),
+            (serde_json::Value::Null, CHANNEL),
+        ];
+        for (reaction, channel) in cases {
+            let text = reaction_frame("reaction_added", reaction, channel);
+            assert_eq!(parse(&text).unwrap_err().kind, "reaction", "{text}");
+        }
+        let no_data = r#"{"event":"reaction_added","seq":1}"#;
+        assert_eq!(parse(no_data).unwrap_err().kind, "reaction");
     }
 
     #[test]

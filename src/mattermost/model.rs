@@ -73,6 +73,8 @@ pub struct Post {
     #[serde(default)]
     pub update_at: i64,
     #[serde(default)]
+    pub edit_at: i64,
+    #[serde(default)]
     pub delete_at: i64,
     #[serde(default)]
     pub user_id: String,
@@ -128,6 +130,12 @@ pub struct PostList {
     pub order: Vec<String>,
     #[serde(default)]
     pub posts: std::collections::HashMap<String, Post>,
+    /// Set when there are newer posts than those listed (`after` listings).
+    #[serde(default)]
+    pub next_post_id: String,
+    /// Set when there are older posts than those listed (`before` listings).
+    #[serde(default)]
+    pub prev_post_id: String,
 }
 
 /// `POST /files`.

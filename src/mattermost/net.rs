@@ -2,6 +2,7 @@
 //! `https` servers. The WebSocket runs over this; REST goes through ureq, which has its own
 //! connection pool but the same TLS settings and proxy (see `connector`).
 
+use super::connect_error::ConnectError;
 use super::proxy::Proxy;
 use super::tls::Tls;
 use crate::config::Config;
@@ -63,7 +64,7 @@ pub struct Link {
 impl Link {
     /// Reads `caFile` and the proxy variables; the proxy's credentials are registered for
     /// redaction here, once for every caller.
-    pub fn new(config: &Config) -> Result<Link, String> {
+    pub fn new(config: &Config) -> Result<Link, ConnectError> {
         let tls = Tls::new(config.ca_file.as_deref())?;
         let proxy = Proxy::for_server(&config.server, &|name| std::env::var(name).ok())?;
         // Its password must not reach a log line, whoever logs the proxy's errors.
@@ -75,12 +76,16 @@ impl Link {
 
     /// Connects to the server, through the proxy's CONNECT tunnel when there is one, and
     /// completes the TLS handshake for `https` servers.
-    pub fn connect(&self, server: &ServerUrl) -> Result<Stream, String> {
+    pub fn connect(&self, server: &ServerUrl) -> Result<Stream, ConnectError> {
         let tcp = match &self.proxy {
             None => connect_tcp(&server.host, server.port)?,
             Some(proxy) => {
-                let mut tcp = connect_tcp(&proxy.host, proxy.port)
-                    .map_err(|e| format!("proxy {proxy}: {e}"))?;
+                let mut tcp = connect_tcp(&proxy.host, proxy.port).map_err(|cause| {
+                    ConnectError::ProxyUnreachable {
+                        proxy: proxy.to_string(),
+                        cause: Box::new(cause),
+                    }
+                })?;
                 tcp.set_read_timeout(Some(CONNECT_TIMEOUT)).ok();
                 proxy.tunnel(&mut tcp, &server.host, server.port)?;
                 tcp
@@ -93,22 +98,29 @@ impl Link {
         self.start_tls(tcp, &server.host, server.port)
     }
 
-    fn start_tls(&self, mut tcp: TcpStream, host: &str, port: u16) -> Result<Stream, String> {
+    fn start_tls(&self, mut tcp: TcpStream, host: &str, port: u16) -> Result<Stream, ConnectError> {
         let conn = self
             .tls
             .handshake(host, &mut tcp)
-            .map_err(|e| self.tls.explain_io(&format!("{host}:{port}"), &e))?;
+            .map_err(|e| self.tls.handshake_error(&format!("{host}:{port}"), e))?;
         Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
     }
 }
 
-fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, String> {
+fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
     let addrs = crate::resolve::resolve(host, port, CONNECT_TIMEOUT)?;
-    let mut last = format!("{host} resolved to no address");
+    let mut last = ConnectError::NoAddress {
+        host: host.to_string(),
+    };
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
             Ok(stream) => return Ok(stream),
-            Err(e) => last = format!("cannot connect to {addr}: {e}"),
+            Err(error) => {
+                last = ConnectError::Tcp {
+                    addr: Some(addr),
+                    error,
+                }
+            }
         }
     }
     Err(last)

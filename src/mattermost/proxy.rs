@@ -2,8 +2,17 @@
 //! once, for the server's URL, and used by REST and WebSocket alike, so both take the same path:
 //! `HTTPS_PROXY` for an `https` server, `HTTP_PROXY` for an `http` one, `ALL_PROXY` for
 //! either, unless `NO_PROXY` lists the server's host (curl's conventions).
+//!
+//! Why not ureq's `Proxy::try_from_env`: it takes `ALL_PROXY`, then `HTTPS_PROXY`, then
+//! `HTTP_PROXY` whatever the server's scheme, skips a variable it cannot parse without a word,
+//! and its `NO_PROXY` matches neither `example.com` as a domain, nor `host:port`, nor entries
+//! after a space or in brackets (`[::1]`); the tests below pin curl's behaviour, which ours keeps.
+//! What ureq does parse is used: the proxy URL (`ureq::Proxy`, credentials decoded), and ureq's
+//! own CONNECT for REST. Only the WebSocket's tunnel (`tunnel`) is ours.
 
+use super::connect_error::ConnectError;
 use crate::server_url::{split_host_port, ServerUrl};
+use base64::prelude::{Engine, BASE64_STANDARD};
 use std::fmt;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -15,9 +24,10 @@ const MAX_HEAD: usize = 16 * 1024;
 pub struct Proxy {
     pub host: String,
     pub port: u16,
-    /// `user:password`, when the proxy URL carries credentials.
-    credentials: Option<String>,
-    /// The same proxy for ureq (credentials included: never logged).
+    /// `user:password` as the proxy URL writes it (percent-encoded), to keep out of logs.
+    written_credentials: Option<String>,
+    /// The same proxy for ureq (credentials included, decoded: never logged). The tunnel
+    /// takes its credentials from here, so both paths send the same.
     ureq: ureq::Proxy,
 }
 
@@ -39,7 +49,7 @@ impl Proxy {
     pub fn for_server(
         server: &ServerUrl,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Option<Proxy>, String> {
+    ) -> Result<Option<Proxy>, ConnectError> {
         let names: &[&str] = if server.tls {
             &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
         } else {
@@ -58,10 +68,14 @@ impl Proxy {
         }
         Proxy::parse(&url)
             .map(Some)
-            .map_err(|e| format!("{var}: {e}"))
+            .map_err(|problem| ConnectError::ProxyVariable {
+                variable: var,
+                problem,
+            })
     }
 
-    /// `[http://][user:password@]host[:port][/]`; other schemes are refused with a reason.
+    /// `[http://][user:password@]host[:port][/]`; other schemes are refused with a reason (the
+    /// `problem` of `ConnectError::ProxyVariable`).
     fn parse(url: &str) -> Result<Proxy, String> {
         let rest = match url.split_once("://") {
             None => url,
@@ -76,7 +90,7 @@ impl Proxy {
         if authority.contains('/') || authority.is_empty() {
             return Err("expected http://[user:password@]host[:port]".into());
         }
-        let (credentials, hostport) = match authority.rsplit_once('@') {
+        let (written_credentials, hostport) = match authority.rsplit_once('@') {
             Some((creds, hostport)) => (Some(creds.to_string()), hostport),
             None => (None, authority),
         };
@@ -87,20 +101,25 @@ impl Proxy {
         Ok(Proxy {
             host,
             port,
-            credentials,
+            written_credentials,
             ureq,
         })
     }
 
-    /// What of the proxy URL must stay out of logs: `user:password` and the password alone.
+    /// What of the proxy URL must stay out of logs: `user:password` and the password alone, as
+    /// written and (the password) decoded.
     pub fn secrets(&self) -> Vec<&str> {
-        let Some(credentials) = &self.credentials else {
+        let Some(credentials) = &self.written_credentials else {
             return Vec::new();
         };
         let password = credentials.split_once(':').map(|(_, p)| p);
-        std::iter::once(credentials.as_str())
+        let mut secrets: Vec<&str> = std::iter::once(credentials.as_str())
             .chain(password)
-            .collect()
+            .chain(self.ureq.password())
+            .filter(|s| !s.is_empty())
+            .collect();
+        secrets.dedup();
+        secrets
     }
 
     /// The same proxy for ureq (REST).
@@ -110,31 +129,50 @@ impl Proxy {
 
     /// Asks the proxy, over `stream`, for a tunnel to `host:port` (HTTP CONNECT). On success the
     /// stream carries bytes to and from the target.
-    pub fn tunnel(&self, stream: &mut TcpStream, host: &str, port: u16) -> Result<(), String> {
+    pub fn tunnel(
+        &self,
+        stream: &mut TcpStream,
+        host: &str,
+        port: u16,
+    ) -> Result<(), ConnectError> {
         let target = if host.contains(':') {
             format!("[{host}]:{port}")
         } else {
             format!("{host}:{port}")
         };
         let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
-        if let Some(creds) = &self.credentials {
+        // As ureq's CONNECT does it (REST): the decoded `user:password`.
+        let (user, password) = (self.ureq.username(), self.ureq.password());
+        if user.is_some() || password.is_some() {
+            let credentials = format!(
+                "{}:{}",
+                user.unwrap_or_default(),
+                password.unwrap_or_default()
+            );
             request.push_str(&format!(
                 "Proxy-Authorization: Basic {}\r\n",
-                base64(creds.as_bytes())
+                BASE64_STANDARD.encode(credentials)
             ));
         }
         request.push_str("\r\n");
+        let no_answer = |why: String| ConnectError::ProxyNoAnswer {
+            proxy: self.to_string(),
+            why,
+        };
         stream
             .write_all(request.as_bytes())
-            .map_err(|e| format!("proxy {self}: {e}"))?;
-        let head = read_head(stream).map_err(|e| format!("proxy {self}: {e}"))?;
-        let status_line = head.lines().next().unwrap_or_default();
-        match status_line.split_whitespace().nth(1) {
+            .map_err(|e| no_answer(e.to_string()))?;
+        let head = read_head(stream).map_err(no_answer)?;
+        let status_line = head.lines().next().unwrap_or_default().trim();
+        let code = status_line.split_whitespace().nth(1);
+        match code {
             Some(code) if code.starts_with('2') => Ok(()),
-            _ => Err(format!(
-                "proxy {self} refused the tunnel to {target}: {}",
-                status_line.trim()
-            )),
+            _ => Err(ConnectError::ProxyRefused {
+                proxy: self.to_string(),
+                target,
+                status: code.and_then(|c| c.parse().ok()),
+                status_line: status_line.to_string(),
+            }),
         }
     }
 }
@@ -185,26 +223,6 @@ fn bypasses(list: &str, host: &str, port: u16) -> bool {
                     && host[host.len() - name.len()..].eq_ignore_ascii_case(name));
             name_matches && entry_port.is_none_or(|p| p == port)
         })
-}
-
-/// Standard base64 with padding (for Proxy-Authorization).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -276,7 +294,7 @@ mod tests {
             .unwrap();
         assert_eq!(p.to_string(), "http://proxy.lan:3128");
         assert!(!format!("{p:?}").contains("s3cret"));
-        assert_eq!(p.credentials.as_deref(), Some("alice:s3cret"));
+        assert_eq!(p.written_credentials.as_deref(), Some("alice:s3cret"));
         assert_eq!(p.secrets(), ["alice:s3cret", "s3cret"]);
         assert_eq!(p.for_ureq().port(), 3128);
     }
@@ -284,26 +302,78 @@ mod tests {
     #[test]
     fn unsupported_or_broken_proxy_urls_are_errors_naming_the_variable() {
         let socks = [("HTTPS_PROXY", "socks5://p:1080")];
-        let error = Proxy::for_server(&server("https://a"), &lookup(&socks)).unwrap_err();
+        let error = Proxy::for_server(&server("https://a"), &lookup(&socks))
+            .unwrap_err()
+            .to_string();
         assert!(error.starts_with("HTTPS_PROXY: socks5:// proxies are not supported"));
         let port = [("HTTPS_PROXY", "http://p:x")];
         assert!(Proxy::for_server(&server("https://a"), &lookup(&port))
             .unwrap_err()
+            .to_string()
             .contains("bad proxy port"));
     }
 
-    #[test]
-    fn base64_matches_the_rfc_examples() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), encoded);
+    /// Runs `tunnel` through a one-shot proxy on 127.0.0.1 (userinfo `creds`) that answers
+    /// `reply`; returns the CONNECT head it got and the tunnel's result.
+    fn tunnel_through(creds: &str, reply: &'static str) -> (String, Result<(), ConnectError>) {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let env = [("HTTPS_PROXY", format!("http://{creds}127.0.0.1:{port}"))];
+        let lookup = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+        let proxy = Proxy::for_server(&server("https://mm.example"), &lookup)
+            .unwrap()
+            .unwrap();
+        let tunnel = std::thread::spawn(move || {
+            let mut tcp = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+            proxy.tunnel(&mut tcp, "mm.example", 443)
+        });
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            socket.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
         }
+        socket.write_all(reply.as_bytes()).unwrap();
+        (String::from_utf8(head).unwrap(), tunnel.join().unwrap())
+    }
+
+    #[test]
+    fn the_tunnel_sends_basic_credentials_and_reads_the_status() {
+        let ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+        let (head, result) = tunnel_through("alice:s3cret@", ok);
+        result.unwrap();
+        // RFC 7617's encoding of "alice:s3cret".
+        assert!(
+            head.contains("Proxy-Authorization: Basic YWxpY2U6czNjcmV0\r\n"),
+            "{head}"
+        );
+        let (head, _) = tunnel_through("", ok);
+        assert!(!head.contains("Proxy-Authorization"), "{head}");
+        let (_, result) = tunnel_through("alice:wrong@", "HTTP/1.1 407 Who?\r\n\r\n");
+        match result {
+            Err(ConnectError::ProxyRefused { status, .. }) => assert_eq!(status, Some(407)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A password with `@` or `:` must be percent-encoded in the URL; the proxy gets it
+    /// decoded, on the WebSocket's tunnel as on ureq's (REST), and neither form is logged.
+    #[test]
+    fn percent_encoded_credentials_are_sent_decoded() {
+        let ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+        let (head, result) = tunnel_through("alice:p%40ss@", ok);
+        result.unwrap();
+        // base64("alice:p@ss")
+        assert!(
+            head.contains("Proxy-Authorization: Basic YWxpY2U6cEBzcw==\r\n"),
+            "{head}"
+        );
+        let env = [("HTTPS_PROXY", "http://alice:p%40ss@proxy.lan:3128")];
+        let p = Proxy::for_server(&server("https://mm.example"), &lookup(&env))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.secrets(), ["alice:p%40ss", "p%40ss", "p@ss"]);
     }
 }

@@ -3,9 +3,10 @@
 //! operator's `caFile` for self-signed and private-CA servers. There is deliberately no way to
 //! turn verification off.
 
+use super::connect_error::{CaFileProblem, ConnectError};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{CertificateError, ClientConfig, ClientConnection, RootCertStore};
+use rustls::{ClientConfig, ClientConnection, RootCertStore};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,21 +22,22 @@ impl Tls {
     /// Builds the configuration, reading `ca_file` when given. A `caFile` that cannot be read or
     /// holds no certificate is an error: silently ignoring it would make the later "certificate
     /// not trusted" baffling.
-    pub fn new(ca_file: Option<&Path>) -> Result<Tls, String> {
+    pub fn new(ca_file: Option<&Path>) -> Result<Tls, ConnectError> {
         let mut roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
         if let Some(path) = ca_file {
             for cert in read_pem_certificates(path)? {
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("caFile {}: unusable certificate: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| ConnectError::CaFile {
+                    path: path.to_path_buf(),
+                    problem: CaFileProblem::Unusable(e),
+                })?;
             }
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .map_err(ConnectError::TlsSetup)?
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(Tls {
@@ -46,7 +48,8 @@ impl Tls {
 
     /// Starts TLS with `host` (a name or IP literal, brackets allowed) over `io` and finishes
     /// the handshake, so certificate problems surface here rather than on the first request.
-    /// A certificate problem is an `io::Error` wrapping the `rustls::Error`; `explain_io` words it.
+    /// A certificate problem is an `io::Error` wrapping the `rustls::Error`; `handshake_error`
+    /// takes it out.
     pub fn handshake(
         &self,
         host: &str,
@@ -67,101 +70,42 @@ impl Tls {
         Ok(conn)
     }
 
-    /// A handshake failure in words an operator can act on: what is wrong with the
-    /// certificate and what to do about it.
-    pub fn explain(&self, host: &str, error: &rustls::Error) -> String {
-        let problem = match error {
-            rustls::Error::InvalidCertificate(problem) => problem,
-            // The first bytes back were not TLS: most often plain HTTP on that port.
-            rustls::Error::InvalidMessage(_) => {
-                return format!(
-                    "TLS handshake with {host} failed: the server did not answer in TLS \
-                     (plain HTTP on that port?): use http:// in serverUrl, or the port \
-                     that serves https"
-                )
-            }
-            _ => return format!("TLS handshake with {host} failed: {error}"),
-        };
-        let fix = match (problem, &self.ca_file) {
-            (CertificateError::UnknownIssuer | CertificateError::BadSignature, None) => {
-                "if the server uses a self-signed or private-CA certificate, set \
-                 channels.mattermost.caFile to that CA's PEM file"
-                    .to_string()
-            }
-            (CertificateError::UnknownIssuer | CertificateError::BadSignature, Some(path)) => {
-                format!(
-                    "caFile {} does not hold the CA that signed it: point caFile at the PEM of \
-                     the CA that issued the server's certificate",
-                    path.display()
-                )
-            }
-            (
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-                _,
-            ) => "use the host name the certificate was issued for in serverUrl".to_string(),
-            (CertificateError::Expired | CertificateError::ExpiredContext { .. }, _) => {
-                "renew the certificate on the server (or check this machine's clock)".to_string()
-            }
-            (CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. }, _) => {
-                "check this machine's clock".to_string()
-            }
-            _ => "check the server's certificate chain".to_string(),
-        };
-        format!(
-            "TLS handshake with {host} failed: {}: {fix}",
-            describe(problem)
-        )
+    /// A handshake failure as a `ConnectError`: the `rustls::Error` that rustls' stream helpers
+    /// wrap in the `io::Error` when there is one (it is worded with the fix, knowing `caFile`),
+    /// else the I/O error itself.
+    pub fn handshake_error(&self, host: &str, error: io::Error) -> ConnectError {
+        if !error.get_ref().is_some_and(|e| e.is::<rustls::Error>()) {
+            return ConnectError::TlsIo {
+                host: host.to_string(),
+                error,
+            };
+        }
+        let inner = error.into_inner().expect("checked above");
+        let tls = inner.downcast::<rustls::Error>().expect("checked above");
+        self.rejected(host, *tls)
     }
 
-    /// Like `explain`, for the `io::Error` that rustls' stream helpers wrap the error in.
-    pub fn explain_io(&self, host: &str, error: &io::Error) -> String {
-        match error
-            .get_ref()
-            .and_then(|e| e.downcast_ref::<rustls::Error>())
-        {
-            Some(tls) => self.explain(host, tls),
-            None => format!("TLS handshake with {host} failed: {error}"),
+    /// The handshake with `host` failed on `error`.
+    pub fn rejected(&self, host: &str, error: rustls::Error) -> ConnectError {
+        ConnectError::Tls {
+            host: host.to_string(),
+            error,
+            ca_file: self.ca_file.clone(),
         }
     }
 }
 
-/// The certificate problem, named plainly (the words `--check` and the README match on).
-fn describe(problem: &CertificateError) -> String {
-    match problem {
-        CertificateError::UnknownIssuer => {
-            "the server's certificate is not trusted (unknown issuer: self-signed or private CA)"
-                .into()
-        }
-        CertificateError::BadSignature => {
-            "the server's certificate is not trusted (bad signature)".into()
-        }
-        CertificateError::NotValidForName => {
-            "the server's certificate is not valid for this name (name mismatch)".into()
-        }
-        CertificateError::NotValidForNameContext { expected, .. } => {
-            format!("the server's certificate is not valid for {expected:?} (name mismatch)")
-        }
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            "the server's certificate has expired".into()
-        }
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-            "the server's certificate is not valid yet".into()
-        }
-        other => format!("the server's certificate was rejected ({other:?})"),
-    }
-}
-
-fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("caFile {}: cannot read: {e}", path.display()))?;
+fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConnectError> {
+    let problem = |problem| ConnectError::CaFile {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let bytes = std::fs::read(path).map_err(|e| problem(CaFileProblem::Unreadable(e)))?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("caFile {}: not a PEM file: {e:?}", path.display()))?;
+        .map_err(|e| problem(CaFileProblem::NotPem(format!("{e:?}"))))?;
     if certs.is_empty() {
-        return Err(format!(
-            "caFile {}: no certificate in it (expected PEM blocks starting with -----BEGIN CERTIFICATE-----)",
-            path.display()
-        ));
+        return Err(problem(CaFileProblem::NoCertificate));
     }
     Ok(certs)
 }
@@ -169,6 +113,7 @@ fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustls::CertificateError;
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -180,15 +125,19 @@ mod tests {
     fn unusable_ca_files_are_errors_naming_the_file() {
         let missing = Tls::new(Some(Path::new("/nonexistent/ca.pem")))
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(missing.contains("/nonexistent/ca.pem") && missing.contains("cannot read"));
         let dir = std::env::temp_dir().join(format!("ocmm-tls-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let empty = dir.join("empty.pem");
         std::fs::write(&empty, "just text\n").unwrap();
-        let error = Tls::new(Some(&empty)).err().unwrap();
+        let error = Tls::new(Some(&empty)).err().unwrap().to_string();
         assert!(error.contains("no certificate"), "{error}");
-        let key_only = Tls::new(Some(&fixture("server.key"))).err().unwrap();
+        let key_only = Tls::new(Some(&fixture("server.key")))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(key_only.contains("no certificate"), "{key_only}");
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -197,7 +146,7 @@ mod tests {
     fn plain_http_on_a_tls_url_is_named() {
         let tls = Tls::new(None).unwrap();
         let corrupt = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
-        let text = tls.explain("chat", &corrupt);
+        let text = tls.rejected("chat", corrupt).to_string();
         assert!(text.contains("plain HTTP on that port?"), "{text}");
         assert!(text.contains("use http:// in serverUrl"), "{text}");
     }
@@ -205,19 +154,32 @@ mod tests {
     #[test]
     fn an_untrusted_certificate_names_the_problem_and_the_ca_file_fix() {
         let unknown = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
-        let text = Tls::new(None).unwrap().explain("mm.example:443", &unknown);
+        let text = Tls::new(None)
+            .unwrap()
+            .rejected("mm.example:443", unknown.clone())
+            .to_string();
         assert!(text.contains("not trusted"), "{text}");
         assert!(text.contains("caFile"), "{text}");
         let with_ca = Tls::new(Some(&fixture("other-ca.pem"))).unwrap();
-        let text = with_ca.explain("mm.example:443", &unknown);
+        let text = with_ca
+            .rejected("mm.example:443", unknown.clone())
+            .to_string();
         assert!(text.contains("other-ca.pem does not hold the CA"), "{text}");
         let expired = rustls::Error::InvalidCertificate(CertificateError::Expired);
-        let text = with_ca.explain("h", &expired);
+        let text = with_ca.rejected("h", expired).to_string();
         assert!(text.contains("expired") && text.contains("renew"), "{text}");
         let io = io::Error::new(io::ErrorKind::InvalidData, unknown);
-        assert!(Tls::new(None)
-            .unwrap()
-            .explain_io("h", &io)
-            .contains("caFile"));
+        let error = Tls::new(None).unwrap().handshake_error("h", io);
+        assert!(
+            matches!(
+                error,
+                ConnectError::Tls {
+                    error: rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("caFile"));
     }
 }

@@ -2,6 +2,7 @@
 //! It reads frames with a timeout so the caller can keep the connection alive (ping actions)
 //! and notice a silent, dead server.
 
+use super::connect_error::ConnectError;
 use super::net::{self, Link, Stream};
 use crate::server_url::ServerUrl;
 use serde_json::{json, Value};
@@ -69,7 +70,7 @@ impl Connection {
         link: &Link,
         read_timeout: Duration,
         resume: Option<&Resume>,
-    ) -> Result<Connection, String> {
+    ) -> Result<Connection, ConnectError> {
         let stream = link.connect(server)?;
         // Bound the upgrade itself; later reads use `read_timeout`.
         stream
@@ -83,9 +84,9 @@ impl Connection {
         let query = resume.and_then(Resume::query).unwrap_or_default();
         let mut request = format!("{}{query}", server.websocket())
             .into_client_request()
-            .map_err(|e| format!("bad WebSocket URL: {e}"))?;
+            .map_err(|e| ConnectError::BadUrl(e.to_string()))?;
         let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| "the bot token is not a valid header value".to_string())?;
+            .map_err(|_| ConnectError::BadToken)?;
         request.headers_mut().insert("Authorization", bearer);
         // tungstenite's default read buffer is 128 KiB, zero-filled at once: a quarter of the
         // idle bridge's private memory. 32 KiB still takes a burst of ~30 events per read.
@@ -96,7 +97,7 @@ impl Connection {
         };
         let (socket, _response) =
             tungstenite::client::client_with_config(request, wire, Some(config))
-                .map_err(describe_handshake_error)?;
+                .map_err(handshake_error)?;
         socket
             .get_ref()
             .stream
@@ -122,23 +123,23 @@ impl Connection {
 
     /// Waits for the next text frame. Pings are answered (tungstenite queues the pong; we flush
     /// it at once so the server's 100 s pong deadline is never at risk).
-    pub fn read(&mut self) -> Result<Read, String> {
+    pub fn read(&mut self) -> Result<Read, ConnectError> {
         loop {
             match self.socket.read() {
                 Ok(Message::Text(text)) => return Ok(Read::Text(text)),
                 Ok(Message::Ping(_)) => {
-                    self.socket
-                        .flush()
-                        .map_err(|e| format!("sending pong failed: {e}"))?;
+                    self.socket.flush().map_err(|error| ConnectError::Send {
+                        what: "pong".into(),
+                        error,
+                    })?;
                     return Ok(Read::Alive);
                 }
                 Ok(Message::Pong(_)) => return Ok(Read::Alive),
                 Ok(Message::Close(frame)) => {
-                    let why = frame.map_or_else(
-                        || "server closed the connection".to_string(),
-                        |f| format!("server closed the connection ({} {})", f.code, f.reason),
-                    );
-                    return Err(why);
+                    return Err(ConnectError::Closed {
+                        code: frame.as_ref().map(|f| f.code.into()),
+                        reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),
+                    })
                 }
                 Ok(_) => {} // binary and raw frames: nothing for us
                 Err(tungstenite::Error::Io(e))
@@ -150,21 +151,24 @@ impl Connection {
                     return Ok(Read::Idle)
                 }
                 Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
-                    return Err("connection closed".to_string())
+                    return Err(ConnectError::ConnectionClosed)
                 }
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(ConnectError::Socket(e)),
             }
         }
     }
 
     /// Sends an action frame `{"seq":N,"action":…,"data":…}` and returns its seq.
-    pub fn send_action(&mut self, action: &str, data: Value) -> Result<i64, String> {
+    pub fn send_action(&mut self, action: &str, data: Value) -> Result<i64, ConnectError> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let frame = json!({ "seq": seq, "action": action, "data": data }).to_string();
         self.socket
             .send(Message::text(frame))
-            .map_err(|e| format!("sending {action} failed: {e}"))?;
+            .map_err(|error| ConnectError::Send {
+                what: action.to_string(),
+                error,
+            })?;
         Ok(seq)
     }
 
@@ -200,20 +204,16 @@ impl std::io::Write for Wire {
     }
 }
 
-/// Explains a failed upgrade in operator terms (a proxy that drops `Upgrade` answers 200/400).
-fn describe_handshake_error(error: HandshakeError<tungstenite::ClientHandshake<Wire>>) -> String {
+/// A failed upgrade by its cause (a proxy that drops `Upgrade` answers 200/400).
+fn handshake_error(error: HandshakeError<tungstenite::ClientHandshake<Wire>>) -> ConnectError {
     match error {
-        HandshakeError::Interrupted(_) => "the WebSocket upgrade timed out".to_string(),
+        HandshakeError::Interrupted(_) => ConnectError::UpgradeTimeout,
         HandshakeError::Failure(tungstenite::Error::Http(response)) => {
-            let status = response.status().as_u16();
-            match status {
-                401 | 403 => format!("WebSocket upgrade refused with HTTP {status}: the bot token was rejected"),
-                _ => format!(
-                    "WebSocket upgrade answered HTTP {status} instead of 101: a proxy in front of Mattermost may not pass the Upgrade header"
-                ),
+            ConnectError::UpgradeStatus {
+                status: response.status().as_u16(),
             }
         }
-        HandshakeError::Failure(e) => format!("WebSocket upgrade failed: {e}"),
+        HandshakeError::Failure(e) => ConnectError::Upgrade(e),
     }
 }
 

@@ -55,7 +55,7 @@ pub struct LocalFileError {
 }
 
 /// Why an attachment was not saved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum DownloadError {
     /// Above `mediaMaxMb`, declared or found while streaming.
     TooLarge(String),

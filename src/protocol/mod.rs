@@ -15,11 +15,12 @@ mod results;
 
 pub use error::{code, RpcError};
 pub use notification::{
-    Bot, FileEntry, Message, Notification, Ready, Retry, Sender, Status, Transport, Trouble,
+    Bot, FileEntry, Message, Notification, Reaction, Ready, Retry, Sender, Status, Transport,
+    Trouble,
 };
 pub use request::{parse_request, Rejected, Request};
 pub use response::{error_response, response};
-pub use results::{Answer, Done, Edited, Fetched, Report, Sent};
+pub use results::{Answer, Done, Edited, Fetched, Listing, ReadPost, Report, Sent};
 
 use serde::Serialize;
 

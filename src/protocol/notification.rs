@@ -1,5 +1,5 @@
-//! The lines the bridge writes without being asked: `ready`, `message` and `status`. Each has
-//! its params type; `Notification::line` is the only way to render one.
+//! The lines the bridge writes without being asked: `ready`, `message`, `reaction` and
+//! `status`. Each has its params type; `Notification::line` is the only way to render one.
 
 use super::{to_line, PROTOCOL_VERSION};
 use serde::{Serialize, Serializer};
@@ -11,6 +11,8 @@ pub enum Notification<'a> {
     Ready(Ready<'a>),
     /// One accepted post.
     Message(Message<'a>),
+    /// A reaction added to or removed from a post, by a sender the policy accepts.
+    Reaction(Reaction<'a>),
     /// The connection changed state.
     Status(Status<'a>),
 }
@@ -20,6 +22,7 @@ impl Notification<'_> {
         match self {
             Notification::Ready(_) => "ready",
             Notification::Message(_) => "message",
+            Notification::Reaction(_) => "reaction",
             Notification::Status(_) => "status",
         }
     }
@@ -29,6 +32,7 @@ impl Notification<'_> {
         match self {
             Notification::Ready(params) => envelope(self.method(), params),
             Notification::Message(params) => envelope(self.method(), params),
+            Notification::Reaction(params) => envelope(self.method(), params),
             Notification::Status(params) => envelope(self.method(), params),
         }
     }
@@ -132,6 +136,32 @@ pub struct Message<'a> {
     pub files: &'a [FileEntry],
     pub catch_up: bool,
     pub authorized: bool,
+}
+
+/// `reaction` params, in the order of the fields below.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reaction<'a> {
+    /// `added` or `removed`.
+    pub action: &'static str,
+    /// The emoji's name, without colons (`+1`, `white_check_mark`).
+    pub emoji: &'a str,
+    /// The post reacted to.
+    pub post_id: &'a str,
+    /// That post's thread root; `null` for a top-level post (or when the post could not be
+    /// read).
+    pub root_id: Option<&'a str>,
+    pub channel_id: &'a str,
+    /// `direct`, `group`, `open` or `private`.
+    pub channel_type: &'static str,
+    pub channel_name: &'a str,
+    pub channel_display_name: &'a str,
+    /// `null` for DMs and group DMs.
+    pub team_id: Option<&'a str>,
+    /// Who reacted.
+    pub sender: Sender<'a>,
+    /// When the reaction was made (server time, ms).
+    pub create_at: i64,
 }
 
 /// Who wrote a post.
@@ -300,6 +330,35 @@ mod tests {
         assert!(
             line.contains(r#""serverVersion":"","teamId":null,"transport":"polling""#),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn reaction_line() {
+        let reaction = Reaction {
+            action: "removed",
+            emoji: "+1",
+            post_id: "p1",
+            root_id: Some("r1"),
+            channel_id: "c1",
+            channel_type: "direct",
+            channel_name: "a__b",
+            channel_display_name: "",
+            team_id: None,
+            sender: Sender {
+                id: "u1",
+                username: "alice",
+            },
+            create_at: 5,
+        };
+        assert_eq!(
+            Notification::Reaction(reaction).line(),
+            concat!(
+                r#"{"jsonrpc":"2.0","method":"reaction","params":{"action":"removed","emoji":"+1","#,
+                r#""postId":"p1","rootId":"r1","channelId":"c1","channelType":"direct","#,
+                r#""channelName":"a__b","channelDisplayName":"","teamId":null,"#,
+                r#""sender":{"id":"u1","username":"alice"},"createAt":5}}"#
+            )
         );
     }
 

@@ -40,6 +40,20 @@ impl Request {
         }
     }
 
+    /// A whole number from 1 to `max`, or `None` when absent.
+    pub fn count_param(&self, field: &str, max: u64) -> Result<Option<u64>, RpcError> {
+        match self.params.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=max).contains(&n)) => {
+                Ok(n.as_u64())
+            }
+            Some(_) => Err(RpcError::invalid_params(
+                field,
+                format!("{field} must be a whole number from 1 to {max}"),
+            )),
+        }
+    }
+
     pub fn str_list_param(&self, field: &str) -> Result<Vec<String>, RpcError> {
         let bad = || RpcError::invalid_params(field, format!("{field} must be a list of strings"));
         match self.params.get(field) {
@@ -216,5 +230,20 @@ mod tests {
             r.bool_param("remove").unwrap_err().code,
             code::INVALID_PARAMS
         );
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_within_bounds() {
+        let r = parse_request(br#"{"jsonrpc":"2.0","id":1,"method":"read","params":{"a":1,"b":200,"c":0,"d":201,"e":2.5,"f":"3","g":-1}}"#).unwrap();
+        assert_eq!(r.count_param("a", 200).unwrap(), Some(1));
+        assert_eq!(r.count_param("b", 200).unwrap(), Some(200));
+        assert_eq!(r.count_param("none", 200).unwrap(), None);
+        for bad in ["c", "d", "e", "f", "g"] {
+            assert_eq!(
+                r.count_param(bad, 200).unwrap_err().data,
+                Some(json!({ "field": bad })),
+                "{bad}"
+            );
+        }
     }
 }

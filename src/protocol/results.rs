@@ -16,6 +16,8 @@ pub enum Answer {
     Fetched(Fetched),
     /// `status`.
     Status(Report),
+    /// `read`.
+    Read(Listing),
     /// `{}`: `typing`, `react`, `allow`, `shutdown`.
     Done(Done),
 }
@@ -52,6 +54,34 @@ pub struct Fetched {
     pub name: String,
     pub path: Option<String>,
     pub size: i64,
+}
+
+/// A `read` result: a channel's posts, newest first.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listing {
+    pub channel_id: String,
+    /// `direct`, `group`, `channel`… (`policy::ChannelType`), or empty when unknown.
+    pub channel_type: &'static str,
+    /// More posts lie beyond these, in the direction read.
+    pub has_more: bool,
+    pub messages: Vec<ReadPost>,
+}
+
+/// One post of a `read` result, with Mattermost's own field names and timestamps (ms).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadPost {
+    pub create_at: i64,
+    pub edit_at: i64,
+    pub file_ids: Vec<String>,
+    pub id: String,
+    pub message: String,
+    pub root_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub update_at: i64,
+    pub user_id: String,
 }
 
 /// The `status` result: the connection's state and the bridge's counters.

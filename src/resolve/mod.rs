@@ -15,6 +15,7 @@ mod dns;
 mod hosts;
 mod ureq_glue;
 
+use crate::mattermost::connect_error::ConnectError;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,7 @@ pub const BUILTIN: bool = cfg!(target_feature = "crt-static");
 /// The addresses of `host` (a name, or an IP literal with or without brackets) with `port`,
 /// IPv4 first, never empty. Gives up after `timeout`. The error names the host and says what
 /// was tried, in words an operator can act on.
-pub fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, String> {
+pub fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, ConnectError> {
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -49,16 +50,22 @@ pub fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAdd
         .collect())
 }
 
-fn system(host: &str, port: u16) -> Result<Vec<IpAddr>, String> {
+fn system(host: &str, port: u16) -> Result<Vec<IpAddr>, ConnectError> {
     let mut ips: Vec<IpAddr> = (host, port)
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .map_err(|e| ConnectError::Resolve {
+            host: host.to_string(),
+            why: e.to_string(),
+            timed_out: false,
+        })?
         .map(|a| a.ip())
         .collect();
     ips.sort_by_key(|ip| ip.is_ipv6());
     ips.dedup();
     if ips.is_empty() {
-        return Err(format!("{host} resolved to no address"));
+        return Err(ConnectError::NoAddress {
+            host: host.to_string(),
+        });
     }
     Ok(ips)
 }
@@ -78,7 +85,12 @@ impl Files {
     }
 }
 
-fn builtin(host: &str, timeout: Duration, files: &Files) -> Result<Vec<IpAddr>, String> {
+fn builtin(host: &str, timeout: Duration, files: &Files) -> Result<Vec<IpAddr>, ConnectError> {
+    let failed = |why: String, timed_out: bool| ConnectError::Resolve {
+        host: host.to_string(),
+        why,
+        timed_out,
+    };
     let deadline = Instant::now() + timeout;
     let mut ips = files
         .hosts
@@ -103,18 +115,23 @@ fn builtin(host: &str, timeout: Duration, files: &Files) -> Result<Vec<IpAddr>, 
         format!("there is no {HOSTS}")
     };
     let Some(text) = files.resolv_conf.as_deref() else {
-        return Err(format!(
-            "cannot resolve {host}: {hosts_state} and there is no {RESOLV_CONF} to find a name \
-             server in (provide one, add the host to {HOSTS}, or use an IP address in serverUrl)"
+        return Err(failed(
+            format!(
+                "{hosts_state} and there is no {RESOLV_CONF} to find a name server in (provide \
+                 one, add the host to {HOSTS}, or use an IP address in serverUrl)"
+            ),
+            false,
         ));
     };
     let conf = conf::ResolvConf::parse(text);
     if conf.servers.is_empty() {
-        return Err(format!(
-            "cannot resolve {host}: {hosts_state} and {RESOLV_CONF} lists no usable nameserver"
+        return Err(failed(
+            format!("{hosts_state} and {RESOLV_CONF} lists no usable nameserver"),
+            false,
         ));
     }
     let mut problems: Vec<String> = Vec::new();
+    let mut timed_out = false;
     for name in conf.candidates(host) {
         match ask_servers(&conf, &name, deadline) {
             Ok(Some(ips)) => return Ok(ips),
@@ -123,16 +140,18 @@ fn builtin(host: &str, timeout: Duration, files: &Files) -> Result<Vec<IpAddr>, 
         }
         if Instant::now() >= deadline {
             problems.push(format!("gave up after {timeout:?}"));
+            timed_out = true;
             break;
         }
     }
     if problems.is_empty() {
-        Err(format!("cannot resolve {host}: no such host ({hosts_state}; the name servers know no address for it)"))
+        let why = format!("no such host ({hosts_state}; the name servers know no address for it)");
+        Err(failed(why, false))
     } else {
         problems.dedup();
-        Err(format!(
-            "cannot resolve {host}: {hosts_state}; {}",
-            problems.join("; ")
+        Err(failed(
+            format!("{hosts_state}; {}", problems.join("; ")),
+            timed_out,
         ))
     }
 }
@@ -224,7 +243,9 @@ mod tests {
 
     #[test]
     fn clear_errors_without_files_or_servers() {
-        let e = builtin("chat.example.com", SHORT, &files(None, None)).unwrap_err();
+        let e = builtin("chat.example.com", SHORT, &files(None, None))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("cannot resolve chat.example.com: there is no /etc/hosts"),
             "{e}"
@@ -235,7 +256,8 @@ mod tests {
             SHORT,
             &files(Some(""), Some("# empty\n")),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("it is not in /etc/hosts"), "{e}");
         assert!(e.contains("lists no usable nameserver"), "{e}");
     }

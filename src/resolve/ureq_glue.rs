@@ -1,8 +1,10 @@
 //! ureq's name resolution through `resolve`: give `ureq_resolver()` to
 //! `Agent::with_parts(config, connector, resolver)`. Proxy hosts go through it too (ureq asks
-//! the resolver for the proxy's address).
+//! the resolver for the proxy's address). Dynamic builds keep ureq's own resolver (it bounds
+//! the system's lookup with the timeout), with its failures worded as `resolve`'s are, so REST
+//! and the WebSocket report a name that does not resolve with the same `ConnectError`.
 
-use std::io;
+use crate::mattermost::connect_error::ConnectError;
 use std::time::Duration;
 use ureq::config::Config;
 use ureq::http::Uri;
@@ -28,7 +30,9 @@ impl Resolver for BridgeResolver {
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         if !super::BUILTIN {
-            return DefaultResolver::default().resolve(uri, config, timeout);
+            return DefaultResolver::default()
+                .resolve(uri, config, timeout)
+                .map_err(|e| unresolved(uri, e));
         }
         let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
             return Err(ureq::Error::BadUri(format!("{uri} has no scheme or host")));
@@ -42,14 +46,9 @@ impl Resolver for BridgeResolver {
         } else {
             *timeout.after
         };
-        let addrs = super::resolve(authority.host(), port, limit).map_err(|message| {
-            let kind = if message.contains("gave up after") {
-                io::ErrorKind::TimedOut
-            } else {
-                io::ErrorKind::NotFound
-            };
-            ureq::Error::Io(io::Error::new(kind, message))
-        })?;
+        // The error travels inside ureq's as the `ConnectError` it is (`ApiError::from_ureq`).
+        let addrs = super::resolve(authority.host(), port, limit)
+            .map_err(|e| ureq::Error::Io(e.into_io()))?;
         let mut result = self.empty();
         for addr in config.ip_family().keep_wanted(addrs.into_iter()).take(16) {
             result.push(addr);
@@ -59,6 +58,26 @@ impl Resolver for BridgeResolver {
         }
         Ok(result)
     }
+}
+
+/// ureq's resolver failure as the `ConnectError` `resolve` gives (inside ureq's `Io`).
+fn unresolved(uri: &Uri, error: ureq::Error) -> ureq::Error {
+    let host = uri.host().unwrap_or_default().to_string();
+    let error = match error {
+        ureq::Error::HostNotFound => ConnectError::NoAddress { host },
+        ureq::Error::Io(e) => ConnectError::Resolve {
+            host,
+            why: e.to_string(),
+            timed_out: e.kind() == std::io::ErrorKind::TimedOut,
+        },
+        ureq::Error::Timeout(_) => ConnectError::Resolve {
+            host,
+            why: "the system's resolver did not answer in time".into(),
+            timed_out: true,
+        },
+        other => return other,
+    };
+    ureq::Error::Io(error.into_io())
 }
 
 #[cfg(test)]
