@@ -354,7 +354,8 @@ async function main() {
       verdict = "DIFFERS (not listed in DIFFERENCES)";
       failed++;
     }
-    summary.push(`${verdict === "same" ? "  " : verdict.startsWith("DIFFERS") ? "✗ " : "~ "}${s.name}: ${verdict}`);
+    const short = verdict.length > 110 ? `${verdict.slice(0, 109)}…` : verdict;
+    summary.push(`${verdict === "same" ? "  " : verdict.startsWith("DIFFERS") ? "✗ " : "~ "}${s.name}: ${short}`);
     console.log(`\n${"═".repeat(width)}═╪═${"═".repeat(width)}\n${s.name} [${s.phase}] — ${verdict}\n${"─".repeat(width)}─┼─${"─".repeat(width)}`);
     for (const line of sideBySide(sideLines(js), sideLines(ours), width)) console.log(line);
   }

@@ -194,7 +194,6 @@ export const DIFFERENCES = {
   "channel mention": { until: CONTEXT },
   "thread reply": { until: CONTEXT },
   "long reply (default chunk limit)": { until: `${CHUNKS}; and ${CONTEXT}` },
-  "send to @username": { until: "@username targets are resolved (GET /users/username/{name}, then the DM)" },
   "chatmode onmessage, no mention": { until: CONTEXT },
   "long reply (textChunkLimit 1500)": { until: `${CHUNKS}; and ${CONTEXT}` },
   "chatmode onchar, > prefix": { until: CONTEXT },
