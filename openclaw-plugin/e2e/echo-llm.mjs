@@ -1,5 +1,10 @@
 // A tiny OpenAI-compatible chat completions server on 127.0.0.1 for the end-to-end script:
 // it answers every request with "echo: <last user message text>", streamed (SSE) or not.
+// `LONGREPLY:<n>` in the user's text adds n characters of numbered words (to see chunking),
+// `TABLEREPLY` a Markdown table (to see table conversion).
+// GET /v1/_seen lists what it was asked
+// (the differential suite compares what the agent received through each plugin): for each
+// completion, the user messages of its current turn.
 // Usage: node echo-llm.mjs → prints {"url": "http://127.0.0.1:PORT/v1"} on stdout.
 import { createServer } from "node:http";
 
@@ -13,6 +18,16 @@ export function lastUserText(messages = []) {
   return "";
 }
 
+/** The text of the user messages after the last assistant message: what this turn brought. */
+export function currentTurn(messages = []) {
+  const text = (m) => (typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text ?? "").join(""));
+  const lastAssistant = messages.findLastIndex((m) => m.role === "assistant");
+  return messages
+    .slice(lastAssistant + 1)
+    .filter((m) => m.role === "user")
+    .map(text);
+}
+
 // The agent sees the inbound post inside an envelope, next to internal context blocks; the e2e
 // script tags its posts (E2E-...), so answer with the newest tag found in the user messages.
 export function replyFor(messages = []) {
@@ -21,7 +36,20 @@ export function replyFor(messages = []) {
     .map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)))
     .join("\n");
   const tags = userText.match(/E2E-[A-Za-z0-9-]+/g);
-  return `echo: ${tags ? tags.at(-1) : lastUserText(messages).slice(-200)}`;
+  let text = `echo: ${tags ? tags.at(-1) : lastUserText(messages).slice(-200)}`;
+  // (OpenClaw may add its context as a later user message than the post's: the whole turn)
+  const turn = currentTurn(messages).join("\n");
+  const long = /LONGREPLY:(\d{1,6})/.exec(turn);
+  if (long) text += `\n\n${words(Number(long[1]))}`;
+  if (/TABLEREPLY/.test(turn)) text += "\n\n| name | count |\n|---|---|\n| apples | 3 |\n| pears | 12 |";
+  return text;
+}
+
+/** `n` characters of numbered words, a paragraph every 50 words (the same text every time). */
+export function words(n) {
+  let out = "";
+  for (let i = 1; out.length < n; i++) out += `w${i}${i % 50 === 0 ? "\n\n" : " "}`;
+  return out.slice(0, n);
 }
 
 const requests = [];
@@ -29,6 +57,11 @@ const server = createServer((req, res) => {
   let body = "";
   req.on("data", (c) => (body += c));
   req.on("end", async () => {
+    if (req.method === "GET" && req.url.endsWith("/_seen")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(requests.map((r) => ({ stream: Boolean(r.payload.stream), turn: currentTurn(r.payload.messages) }))));
+      return;
+    }
     if (req.method === "GET" && req.url.endsWith("/models")) {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ object: "list", data: [{ id: "echo-1", object: "model" }] }));
@@ -49,7 +82,9 @@ const server = createServer((req, res) => {
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: payload.model ?? "echo-1", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       res.write(chunk({ role: "assistant", content: "" }));
       // In pieces, a little apart, so a streaming channel sees partial replies.
-      const pieces = text.match(/.{1,8}/gs) ?? [text];
+      // (at most ~40 pieces: a long answer still streams in a few seconds)
+      const size = Math.max(8, Math.ceil(text.length / 40));
+      const pieces = text.match(new RegExp(`.{1,${size}}`, "gs")) ?? [text];
       for (const piece of pieces) {
         res.write(chunk({ content: piece }));
         await new Promise((r) => setTimeout(r, 150));

@@ -18,6 +18,7 @@ import { createInterface } from "node:readline";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BRIDGE_BIN, eventually, isAlive, sleep, startFake } from "../test/helpers.js";
+import { openclawCli } from "./gateway.mjs";
 import { freePortWith } from "./ports.mjs";
 import { publish, startRegistry } from "./registry.mjs";
 
@@ -162,16 +163,7 @@ async function main() {
     (await fake.requests()).filter((r) => r.path.startsWith("/api/v4/websocket")).length;
   startGateway();
 
-  const cli = (args) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(NODE24, [OPENCLAW, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      child.stdout.on("data", (d) => (out += d));
-      child.stderr.on("data", (d) => (out += d));
-      child.on("exit", (code) =>
-        code === 0 ? resolve(out) : reject(new Error(`openclaw ${args.join(" ")} exited ${code}:\n${out.slice(-2000)}`)),
-      );
-    });
+  const cli = (args) => openclawCli({ node: NODE24, openclaw: OPENCLAW, env }, args);
 
   const cleanup = async () => {
     if (!exited) {

@@ -9,6 +9,9 @@
 # 127.0.0.1, with the binaries it carries (the arm ones checked under qemu-user, which
 # cross/build.sh installs). About a minute once npm's cache is warm, plus ~150 MB of
 # downloads on a fresh machine.
+# Then the differential suite, e2e/diff.mjs (E2E_DIFF=0 skips it): the scenarios of
+# e2e/scenarios.mjs in a gateway running OpenClaw's own @openclaw/mattermost (installed from
+# npm by `openclaw plugins install`) and in one running ours, compared side by side.
 #
 # Runs at the same time share nothing: by default $E2E_DIR is a fresh private folder
 # (mktemp -d under $TMPDIR), removed at the end (E2E_KEEP=1 keeps it; E2E_DIR=/path uses and
@@ -74,3 +77,10 @@ fi
 
 echo "== running the gateway with the plugin${E2E_PACKAGE:+ installed from $E2E_PACKAGE}"
 node "$here/run.mjs"
+
+if [ "${E2E_DIFF:-1}" != "0" ]; then
+    echo "== the differential suite: @openclaw/mattermost and ours, scenario by scenario (E2E_DIFF=0 skips)"
+    started=$SECONDS
+    E2E_NPM_CACHE="$cache" node "$here/diff.mjs"
+    echo "== the differential suite took $((SECONDS - started)) s"
+fi

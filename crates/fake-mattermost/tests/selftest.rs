@@ -464,6 +464,121 @@ fn edits_reactions_and_history() {
 }
 
 #[test]
+fn update_replaces_the_whole_post() {
+    let fake = FakeMattermost::start();
+    let id = create_post(
+        &fake,
+        json!({"channel_id": OFFTOPIC, "message": "draft", "props": {"kept": "no"}}),
+    )
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v4/posts/{id}");
+    // The body must name the post it updates.
+    let unnamed = send(&fake, "PUT", &path, json!({"message": "final"}));
+    assert_eq!(unnamed.status, 400);
+    assert_eq!(
+        unnamed.json()["id"],
+        "api.context.invalid_body_param.app_error"
+    );
+    let other = send(&fake, "PUT", &path, json!({"id": "x", "message": "final"}));
+    assert_eq!(other.status, 400);
+    let updated = send(&fake, "PUT", &path, json!({"id": id, "message": "final"}));
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.json()["message"], "final");
+    assert!(updated.json()["edit_at"].as_i64().unwrap() > 0);
+    // Unlike a patch, what the body leaves out is cleared.
+    assert_eq!(updated.json()["props"], json!({}));
+    let missing = send(
+        &fake,
+        "PUT",
+        "/api/v4/posts/missing",
+        json!({"id": "missing", "message": "x"}),
+    );
+    assert_eq!(missing.status, 404);
+}
+
+#[test]
+fn teams_of_a_user_and_channels_by_name() {
+    let fake = FakeMattermost::start();
+    let mine = get(&fake, &format!("/api/v4/users/{BOT_ID}/teams"), TOKEN);
+    assert_eq!(mine.status, 200);
+    assert_eq!(
+        mine.json(),
+        get(&fake, "/api/v4/users/me/teams", TOKEN).json()
+    );
+    assert_eq!(
+        get(&fake, &format!("/api/v4/users/{ALICE_ID}/teams"), TOKEN).status,
+        403
+    );
+    let town = get(
+        &fake,
+        &format!("/api/v4/teams/{TEAM_ID}/channels/name/town-square"),
+        TOKEN,
+    );
+    assert_eq!(town.status, 200, "{:?}", town.json());
+    assert_eq!(town.json()["id"], TOWN_SQUARE);
+    let missing = get(
+        &fake,
+        &format!("/api/v4/teams/{TEAM_ID}/channels/name/nowhere"),
+        TOKEN,
+    );
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.json()["id"],
+        "app.channel.get_by_name.missing.app_error"
+    );
+}
+
+#[test]
+fn a_thread_whole_or_by_page() {
+    let fake = FakeMattermost::start();
+    let root = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "root").create_at(1_000));
+    let replies: Vec<String> = (1..=4)
+        .map(|i| {
+            fake.post(
+                NewPost::new(ALICE_ID, TOWN_SQUARE, &format!("reply {i}"))
+                    .root(&root)
+                    .create_at(1_000 + i * 10),
+            )
+        })
+        .collect();
+    fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "elsewhere").create_at(1_005));
+    // Asked through any of its posts: the whole thread, newest first, the root last.
+    let whole = get(
+        &fake,
+        &format!("/api/v4/posts/{}/thread", replies[1]),
+        TOKEN,
+    )
+    .json();
+    let mut expected: Vec<&str> = replies.iter().rev().map(String::as_str).collect();
+    expected.push(&root);
+    assert_eq!(whole["order"], json!(expected));
+    // Two replies older than the third one's time, and the root.
+    let page = get(
+        &fake,
+        &format!(
+            "/api/v4/posts/{root}/thread?perPage=2&direction=up&fromPost={}&fromCreateAt=1030",
+            replies[2]
+        ),
+        TOKEN,
+    )
+    .json();
+    assert_eq!(page["order"], json!([replies[1], replies[0], root]));
+    assert_eq!(page["has_next"], false);
+    let newer = get(
+        &fake,
+        &format!("/api/v4/posts/{root}/thread?perPage=1&direction=down&fromCreateAt=1010"),
+        TOKEN,
+    )
+    .json();
+    assert_eq!(newer["order"], json!([replies[1], root]));
+    assert_eq!(newer["has_next"], true);
+    assert_eq!(get(&fake, "/api/v4/posts/nope/thread", TOKEN).status, 404);
+}
+
+#[test]
 fn keep_alive_chunked_bodies_and_connection_close() {
     let fake = FakeMattermost::start();
     let mut stream = TcpStream::connect(("127.0.0.1", fake.port())).unwrap();

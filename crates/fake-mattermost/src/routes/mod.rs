@@ -7,6 +7,7 @@ mod multipart;
 mod posts;
 mod reactions;
 mod system;
+mod threads;
 mod users;
 
 use crate::http::reply::Reply;
@@ -15,9 +16,10 @@ use crate::routes::channels::{
     channel_by_name, channel_posts, create_direct, get_channel, my_channel_member, my_team_channels,
 };
 use crate::routes::files::{get_file, get_file_info, upload_files};
-use crate::routes::posts::{create_post, delete_post, get_post, patch_post, typing};
+use crate::routes::posts::{create_post, delete_post, get_post, patch_post, typing, update_post};
 use crate::routes::reactions::{add_reaction, post_reactions, remove_reaction};
 use crate::routes::system::{client_config, roles_by_name};
+use crate::routes::threads::post_thread;
 use crate::routes::users::{get_user, get_user_by_name, my_teams, users_by};
 use crate::shared::Shared;
 use crate::state::world::BOT_ID;
@@ -66,13 +68,19 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Reply {
         ("POST", ["posts"]) => create_post(shared, req),
         ("GET", ["posts", id]) => get_post(shared, id),
         ("DELETE", ["posts", id]) => delete_post(shared, id),
+        ("PUT", ["posts", id]) => update_post(shared, req, id),
         ("PUT", ["posts", id, "patch"]) => patch_post(shared, req, id),
         ("GET", ["posts", id, "reactions"]) => post_reactions(shared, id),
+        ("GET", ["posts", id, "thread"]) => post_thread(shared, req, id),
         ("POST", ["reactions"]) => add_reaction(shared, req),
         ("POST", ["files"]) => upload_files(shared, req),
         ("GET", ["files", id]) => get_file(shared, id),
         ("GET", ["files", id, "info"]) => get_file_info(shared, id),
-        _ => not_found(path),
+        _ => {
+            // Said on stderr too: a client calling what the fake lacks is worth seeing.
+            eprintln!("fake_mattermost: no route for {method} {path}");
+            not_found(path)
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Posts: create (validated like the real server, deduplicated by `pending_post_id`), get,
-//! patch, delete, and the typing indicator.
+//! patch, update (PUT, the whole post), delete, and the typing indicator.
 
 use crate::http::reply::Reply;
 use crate::new_post::NewPost;
@@ -8,7 +8,7 @@ use crate::shared::Shared;
 use crate::state::world::BOT_ID;
 use crate::state::State;
 use crate::util::now_ms;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Same-`pending_post_id` posts within this window are the same post.
 const DEDUPE_WINDOW_MS: i64 = 30_000;
@@ -108,7 +108,7 @@ fn post_problem(
     None
 }
 
-fn post_not_found() -> Reply {
+pub(crate) fn post_not_found() -> Reply {
     Reply::error(404, "app.post.get.app_error", "Unable to get the post.")
 }
 
@@ -146,6 +146,46 @@ pub(crate) fn patch_post(shared: &Shared, req: &Request, id: &str) -> Reply {
     }
     let props = body.get("props").filter(|p| p.is_object()).cloned();
     match st.edit_post(id, message, props) {
+        Some(post) => Reply::json(200, &post),
+        None => post_not_found(),
+    }
+}
+
+/// PUT /posts/{id}: the whole post is replaced, as on the real server: the body's `id` must be
+/// the URL's, and a field left out (message, props) becomes empty, unlike the patch.
+pub(crate) fn update_post(shared: &Shared, req: &Request, id: &str) -> Reply {
+    let body = req.json();
+    if body["id"].as_str() != Some(id) {
+        return Reply::error(
+            400,
+            "api.context.invalid_body_param.app_error",
+            "Invalid or missing post in request body.",
+        );
+    }
+    let mut st = shared.lock();
+    let Some(index) = st.post_index(id) else {
+        return post_not_found();
+    };
+    if st.posts[index]["user_id"] != BOT_ID {
+        return Reply::forbidden();
+    }
+    let message = body["message"].as_str().unwrap_or("");
+    if message.chars().count() > st.max_post_size {
+        return Reply::error(
+            400,
+            "model.post.is_valid.message_length.app_error",
+            &format!(
+                "Message length is longer than the maximum allowed length ({}).",
+                st.max_post_size
+            ),
+        );
+    }
+    let props = body
+        .get("props")
+        .filter(|p| p.is_object())
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    match st.edit_post(id, Some(message), Some(props)) {
         Some(post) => Reply::json(200, &post),
         None => post_not_found(),
     }

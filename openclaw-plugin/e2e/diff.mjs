@@ -1,0 +1,377 @@
+// The differential end-to-end suite (issue 15): every scenario of scenarios.mjs runs in a real
+// OpenClaw gateway twice, once with OpenClaw's own plugin @openclaw/mattermost (installed from
+// npm with `openclaw plugins install`) and once with ours (this folder, the release bridge on
+// PATH), each against a fresh fake Mattermost, with the same `channels.mattermost` block. For
+// each scenario it records what the agent received (the last user message the echo model was
+// sent) and what the bot posted (the fake's state), prints both side by side and fails where
+// ours differs, except for the rows scenarios.mjs `DIFFERENCES` lists with a reason.
+//
+// Run through e2e/run.sh (E2E_DIFF=0 skips it), or alone once run.sh has installed OpenClaw:
+// E2E_DIR=<that folder> node e2e/diff.mjs. E2E_DIFF_ONLY=<substring> runs only the matching
+// scenarios; E2E_DIFF_PLUGINS=js or ours runs one side (no comparison).
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { BRIDGE_BIN, eventually, sleep, startFake } from "../test/helpers.js";
+import { openclawCli, openclawPaths, startGateway } from "./gateway.mjs";
+import { freePortWith } from "./ports.mjs";
+import { CONFIG_DIFFERENCES, DIFFERENCES, PHASES, SCENARIOS } from "./scenarios.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PLUGIN_DIR = resolve(HERE, "..");
+const WORK = process.env.E2E_DIR;
+if (!WORK) throw new Error("E2E_DIR is not set: start the differential suite with e2e/run.sh");
+/** OpenClaw's own Mattermost plugin, the reference. */
+export const JS_PLUGIN = "@openclaw/mattermost@2026.9.5";
+/** How long a scenario waits for a first effect, and how long everything must stay quiet after. */
+// (a gateway's first turn is slow: the agent's session and model catalog warm up)
+const FIRST_EFFECT_MS = { reply: 30_000, none: 8_000, firstReply: 60_000 };
+const QUIET_MS = 6_000;
+const BOB_DM = "dmbob000000000000000000001";
+
+function log(m) {
+  console.log(`[diff] ${m}`);
+}
+
+function startEcho() {
+  const child = spawn(process.execPath, [join(HERE, "echo-llm.mjs")], { stdio: ["ignore", "pipe", "ignore"] });
+  return new Promise((resolve) => {
+    createInterface({ input: child.stdout }).once("line", (line) => resolve({ child, url: JSON.parse(line).url }));
+  });
+}
+
+/**
+ * The `channels.mattermost` block both plugins get: only keys of the JS plugin's schema, plus
+ * the scenarios.mjs `CONFIG_DIFFERENCES` of `kind`.
+ */
+function channelConfig(kind, info, phase) {
+  const extra = CONFIG_DIFFERENCES.filter((d) => d.plugin === kind).map((d) => [d.key, d.value(info)]);
+  return {
+    enabled: true,
+    baseUrl: info.url,
+    botToken: "${E2E_MM_TOKEN}",
+    dmPolicy: "pairing",
+    allowFrom: [info.aliceId],
+    // The JS plugin refuses a server on a private address without it; ours ignores it.
+    network: { dangerouslyAllowPrivateNetwork: true },
+    ...PHASES[phase],
+    ...Object.fromEntries(extra),
+  };
+}
+
+function gatewayConfig({ port, echoUrl, plugins, channel, installed }) {
+  return {
+    ...installed,
+    gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
+    models: {
+      mode: "merge",
+      providers: {
+        echo: {
+          baseUrl: echoUrl,
+          apiKey: "not-needed",
+          api: "openai-completions",
+          models: [
+            {
+              id: "echo-1",
+              name: "Echo",
+              reasoning: false,
+              input: ["text"],
+              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+              contextWindow: 128000,
+              maxTokens: 4096,
+            },
+          ],
+        },
+      },
+    },
+    agents: { defaults: { model: { primary: "echo/echo-1" } } },
+    plugins,
+    channels: { mattermost: channel },
+  };
+}
+
+/**
+ * Names for what differs between two runs: the fixture's ids by name, other ids (posts) by
+ * first appearance in the scenario, times and pairing codes by a placeholder.
+ */
+class Namer {
+  constructor(known) {
+    this.known = new Map(Object.entries(known).map(([name, id]) => [id, name]));
+    this.posts = new Map();
+  }
+  id(id) {
+    if (this.known.has(id)) return this.known.get(id);
+    if (!this.posts.has(id)) this.posts.set(id, `post${this.posts.size + 1}`);
+    return this.posts.get(id);
+  }
+  text(s) {
+    return String(s)
+      .replace(/(?<![a-z0-9])[a-z0-9]{26}(?![a-z0-9])/g, (id) => this.id(id))
+      .replace(/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}| UTC| GMT[+-]?\d*)?/g, "<time>")
+      .replace(/\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) <time>/g, "<time>")
+      .replace(/\b1\d{12}\b/g, "<ms>")
+      .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<uuid>")
+      .replace(/\/diff-(js|ours)\//g, "/diff-<plugin>/")
+      .replace(/(Pairing code:\s*```\s*)[A-Za-z0-9-]+/g, "$1<code>")
+      .replace(/(pairing approve mattermost )[A-Za-z0-9-]+/g, "$1<code>");
+  }
+}
+
+/**
+ * OpenClaw's context blocks carry JSON string literals (a line `"..."` holding a JSON block):
+ * shown decoded, one field a line.
+ */
+function readable(text) {
+  return text
+    .split("\n")
+    .map((line) => {
+      if (!/^".*"$/.test(line)) return line;
+      try {
+        return JSON.parse(line).replace(/```json\n(\{.*\})\n```/g, (_, json) => {
+          try {
+            return JSON.stringify(JSON.parse(json), null, 1);
+          } catch {
+            return json;
+          }
+        });
+      } catch {
+        return line;
+      }
+    })
+    .join("\n");
+}
+
+/** A post as the table shows and compares it. */
+function describePost(p, names) {
+  const where = names.id(p.channel_id) + (p.root_id ? ` thread ${names.id(p.root_id)}` : "");
+  const flags = [p.delete_at ? "deleted" : "", p.file_ids?.length ? `${p.file_ids.length} file(s)` : ""].filter(Boolean);
+  return { where, message: names.text(p.message), flags };
+}
+
+async function runPlugin(kind, scenarios) {
+  const dir = join(WORK, `diff-${kind}`);
+  const home = join(dir, "home");
+  const state = join(home, ".openclaw");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(state, { recursive: true, mode: 0o700 });
+  const fake = await startFake();
+  const echo = await startEcho();
+  const { info } = fake;
+  const [a, b] = [info.botId, info.bobId].sort();
+  await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
+  const ids = {
+    bot: info.botId,
+    alice: info.aliceId,
+    bob: info.bobId,
+    team: info.teamId,
+    "town-square": info.townSquare,
+    "off-topic": info.offTopic,
+    "dm-alice": info.dmAlice,
+    "dm-bob": BOB_DM,
+  };
+  const scenarioIds = { ...info, dmBob: BOB_DM };
+  const env = { ...process.env, HOME: home, E2E_MM_TOKEN: info.token, RUST_LOG: process.env.RUST_LOG ?? "info" };
+  for (const name of ["OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME", "OPENCLAW_PROFILE"]) delete env[name];
+  // npm's download cache (run.sh's), for `openclaw plugins install`
+  if (process.env.E2E_NPM_CACHE) env.npm_config_cache = process.env.E2E_NPM_CACHE;
+  if (kind === "ours") env.PATH = `${dirname(BRIDGE_BIN)}${delimiter}${env.PATH ?? ""}`;
+  const oc = { ...openclawPaths(WORK), env };
+  const configPath = join(state, "openclaw.json");
+  let installed = {};
+  let plugins;
+  if (kind === "js") {
+    const t = Date.now();
+    const out = await openclawCli(oc, ["plugins", "install", JS_PLUGIN, "--force"]);
+    if (!/Installed plugin: mattermost/.test(out)) throw new Error(`openclaw plugins install ${JS_PLUGIN} said:\n${out}`);
+    installed = JSON.parse(readFileSync(configPath, "utf8"));
+    plugins = installed.plugins;
+    log(`js: openclaw plugins install ${JS_PLUGIN} (from npm) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  } else {
+    plugins = { load: { paths: [PLUGIN_DIR] }, entries: { "mattermost-bridge": { enabled: true } } };
+  }
+
+  const echoSeen = async () => (await (await fetch(`${echo.url}/_seen`)).json()).map((s) => s.turn);
+  const botPosts = async () => (await fake.posts()).filter((p) => p.user_id === info.botId);
+  const connections = async () => (await fake.requests()).filter((r) => r.path.startsWith("/api/v4/websocket")).length;
+  const results = new Map();
+  const gatewayLog = [];
+  let gateway = null;
+  try {
+    for (const phase of [...new Set(scenarios.map((s) => s.phase))]) {
+      const port = await freePortWith([2]);
+      const channel = channelConfig(kind, info, phase);
+      writeFileSync(configPath, JSON.stringify(gatewayConfig({ port, echoUrl: echo.url, plugins, channel, installed }), null, 2));
+      const before = await connections();
+      const t = Date.now();
+      gateway = startGateway({ ...oc, port, lines: gatewayLog, label: `${kind}-gateway` });
+      await eventually(
+        async () => {
+          if (gateway.exited()) throw new Error(`gateway exited ${JSON.stringify(gateway.exited())}`);
+          return (await connections()) > before;
+        },
+        { timeoutMs: 180_000, what: `the ${kind} plugin connecting to the fake Mattermost` },
+      );
+      // (the WebSocket's authentication and the plugin's start-up calls)
+      await sleep(2000);
+      log(`${kind}: phase ${phase}: gateway up, plugin connected in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      let firstOfPhase = true;
+      for (const scenario of scenarios.filter((s) => s.phase === phase)) {
+        const names = new Namer(ids);
+        const seenBefore = (await echoSeen()).length;
+        const postsBefore = new Map((await botPosts()).map((p) => [p.id, JSON.stringify(p)]));
+        const errors = [];
+        const signature = async () => JSON.stringify([(await echoSeen()).length, await botPosts()]);
+        const start = await signature();
+        const ctx = {
+          ids: scenarioIds,
+          post: async (who, channelId, message, extra = {}) => {
+            const id = await fake.post(ids[who], channelId, message, extra);
+            names.id(id);
+            return id;
+          },
+          send: (target, message) =>
+            openclawCli(oc, ["message", "send", "--channel", "mattermost", "--target", target, "--message", message]).catch((e) =>
+              errors.push(names.text(cliError(e.message))),
+            ),
+        };
+        // Waits for a first effect since `from` (or gives up), then until nothing changes for a while.
+        const settle = async (from, t0, expect) => {
+          let last = await signature();
+          let lastChange = last !== from ? Date.now() : null;
+          for (;;) {
+            if (lastChange ? Date.now() - lastChange >= QUIET_MS : Date.now() - t0 >= FIRST_EFFECT_MS[expect]) return;
+            await sleep(250);
+            const now = await signature();
+            if (now !== last) [last, lastChange] = [now, Date.now()];
+          }
+        };
+        // For a scenario of several steps: the effects of what it did so far, settled.
+        // (called right after a step, before its effects can have come)
+        ctx.settle = async (expect = "reply") => settle(await signature(), Date.now(), expect);
+        const t0 = Date.now();
+        await scenario.run(ctx);
+        await settle(start, t0, scenario.expect === "reply" && firstOfPhase ? "firstReply" : scenario.expect);
+        firstOfPhase = false;
+        const agent = (await echoSeen()).slice(seenBefore).map((turn) => turn.map((text) => names.text(readable(text))).join("\n"));
+        const posted = (await botPosts()).filter((p) => postsBefore.get(p.id) !== JSON.stringify(p)).map((p) => describePost(p, names));
+        results.set(scenario.name, { agent, posted, errors });
+        log(`${kind}: ${scenario.name}: ${agent.length} agent turn(s), ${posted.length} post(s)${errors.length ? `, ${errors.length} error(s)` : ""} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      }
+      await gateway.stop();
+    }
+  } catch (err) {
+    console.error(`[diff] ${kind}: ${err.message}\n[diff] last gateway output:\n${gatewayLog.slice(-40).join("\n")}`);
+    throw err;
+  } finally {
+    await gateway?.stop();
+    echo.child.kill();
+    await fake.stop();
+  }
+  return results;
+}
+
+/** What a failed `openclaw` CLI run said, in short: its last line that names an error. */
+function cliError(message) {
+  const lines = message
+    .split("\n")
+    .slice(1)
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, "").trim())
+    .filter(Boolean);
+  return lines.findLast((l) => /error|fail|not |invalid|unknown|refus/i.test(l)) ?? lines.at(-1) ?? message;
+}
+
+/** The lines one side shows for one scenario. */
+function sideLines(result) {
+  if (!result) return ["(not run)"];
+  const lines = [];
+  if (result.agent.length === 0) lines.push("agent: nothing");
+  for (const [i, text] of result.agent.entries()) {
+    lines.push(`agent turn ${i + 1}:`);
+    for (const l of text.split("\n")) lines.push(`  ${l}`);
+  }
+  if (result.posted.length === 0) lines.push("posted: nothing");
+  for (const p of result.posted) {
+    lines.push(`posted in ${p.where}${p.flags.length ? ` (${p.flags.join(", ")})` : ""}:`);
+    for (const l of abbreviate(p.message).split("\n")) lines.push(`  ${l}`);
+  }
+  for (const e of result.errors) lines.push(`send failed: ${e}`);
+  return lines;
+}
+
+/** A long text as its start, its end and its length. */
+function abbreviate(text) {
+  if (text.length <= 300) return text;
+  return `${text.slice(0, 120)}\n  […]\n${text.slice(-60)}\n  [${text.length} characters]`;
+}
+
+function wrap(line, width) {
+  const out = [];
+  for (let rest = line; ; rest = `    ${rest.slice(width)}`) {
+    out.push(rest.slice(0, width));
+    if (rest.length <= width) return out;
+  }
+}
+
+function sideBySide(left, right, width) {
+  const l = left.flatMap((x) => wrap(x, width));
+  const r = right.flatMap((x) => wrap(x, width));
+  const out = [];
+  for (let i = 0; i < Math.max(l.length, r.length); i++) out.push(`${(l[i] ?? "").padEnd(width)} │ ${r[i] ?? ""}`);
+  return out;
+}
+
+async function main() {
+  const unknown = Object.keys(DIFFERENCES).filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length) throw new Error(`scenarios.mjs DIFFERENCES names no scenario: ${unknown.join(", ")}`);
+  const only = process.env.E2E_DIFF_ONLY;
+  const scenarios = SCENARIOS.filter((s) => !only || s.name.includes(only));
+  const sides = (process.env.E2E_DIFF_PLUGINS ?? "js,ours").split(",");
+  const t = Date.now();
+  const results = {};
+  // Both sides at once, each with its own fake, echo model, gateway and HOME (most of a
+  // scenario's time is waiting: together they take little longer than one).
+  const runs = await Promise.all(sides.map((kind) => runPlugin(kind, scenarios)));
+  sides.forEach((kind, i) => (results[kind] = runs[i]));
+  const width = Number(process.env.E2E_DIFF_WIDTH ?? 78);
+  let failed = 0;
+  const summary = [];
+  for (const d of CONFIG_DIFFERENCES) console.log(`[diff] config: only ${d.plugin} gets ${d.key}: until ${d.until}`);
+  console.log(`\n${"@openclaw/mattermost 2026.9.5".padEnd(width)} │ ours`);
+  for (const s of scenarios) {
+    const js = results.js?.get(s.name);
+    const ours = results.ours?.get(s.name);
+    const same = js && ours && JSON.stringify(js) === JSON.stringify(ours);
+    const known = DIFFERENCES[s.name];
+    let verdict;
+    if (!js || !ours) verdict = "one side only";
+    else if (same && known) verdict = `SAME, but listed in DIFFERENCES (${known.until ? `until ${known.until}` : "deliberate"}): remove the entry`;
+    else if (same) verdict = "same";
+    else if (known?.deliberate) verdict = `differs, deliberately: ${known.deliberate}`;
+    else if (known?.until) verdict = `differs, expected until ${known.until}`;
+    else {
+      verdict = "DIFFERS (not listed in DIFFERENCES)";
+      failed++;
+    }
+    const short = verdict.length > 110 ? `${verdict.slice(0, 109)}…` : verdict;
+    summary.push(`${verdict === "same" ? "  " : verdict.startsWith("DIFFERS") ? "✗ " : "~ "}${s.name}: ${short}`);
+    console.log(`\n${"═".repeat(width)}═╪═${"═".repeat(width)}\n${s.name} [${s.phase}] — ${verdict}\n${"─".repeat(width)}─┼─${"─".repeat(width)}`);
+    for (const line of sideBySide(sideLines(js), sideLines(ours), width)) console.log(line);
+  }
+  console.log(`\n[diff] summary (${scenarios.length} scenarios, ${((Date.now() - t) / 1000).toFixed(0)} s):\n${summary.join("\n")}`);
+  const out = join(WORK, "diff-results.json");
+  writeFileSync(
+    out,
+    JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, m]) => [k, Object.fromEntries(m)])), null, 2),
+  );
+  if (failed) {
+    console.error(`[diff] FAIL: ${failed} scenario(s) differ from ${JS_PLUGIN} without a reason in scenarios.mjs DIFFERENCES`);
+    process.exitCode = 1;
+  } else log("PASS");
+}
+
+main().catch((err) => {
+  console.error(`[diff] FAIL: ${err.stack ?? err.message}`);
+  process.exitCode = 1;
+});
