@@ -415,6 +415,7 @@ mod tests {
             allow_bots: false,
             text_chunk_limit: None,
             retry_budget: Duration::from_secs(60),
+            dm_retry: crate::mattermost::api::DmRetry::default(),
             media_dir: "/tmp".into(),
             media_max_bytes: 1 << 20,
             media_max_total_bytes: u64::MAX,

@@ -84,10 +84,15 @@ test("a DM: From/To by user, label '<sender> id:<id>', the DM channel's name as 
   });
 });
 
-test("a DM thread reply carries ReplyToId/MessageThreadId (the 'Reply target' block) and a thread session", () => {
+test("a DM thread reply: flat with replyToMode off (the DM default), threaded with another mode", () => {
+  // resolveMattermostEffectiveReplyToId: `kind === "direct" && replyToMode === "off"` → none.
   const msg = { ...base, id: "post2", rootId: "root1", channelId: "dm1", channelType: "direct", channelName: "alice1__bot1", channelDisplayName: "", teamId: null, text: "more" };
-  const f = fieldsFor(msg, { sessionKey: "agent:main:mattermost:direct:alice1" });
-  assert.equal(f.ReplyToId, "root1");
+  const flat = fieldsFor(msg, { sessionKey: "agent:main:mattermost:direct:alice1" });
+  assert.equal("ReplyToId" in flat, false);
+  assert.equal("MessageThreadId" in flat, false);
+  assert.equal(flat.SessionKey, "agent:main:mattermost:direct:alice1");
+  const f = fieldsFor(msg, { replyToMode: "all", sessionKey: "agent:main:mattermost:direct:alice1" });
+  assert.equal(f.ReplyToId, "root1", "the 'Reply target' block");
   assert.equal(f.MessageThreadId, "root1");
   assert.equal(f.SessionKey, "agent:main:mattermost:direct:alice1:thread:root1");
   assert.equal(f.ParentSessionKey, undefined, "the JS plugin gives DM threads no parent session");

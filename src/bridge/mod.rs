@@ -100,12 +100,10 @@ fn hand_out(
     } else {
         Transport::Polling
     };
-    let api = Arc::new(Api::new(
-        &config.server,
-        &config.token,
-        &link,
-        config.retry_budget,
-    ));
+    let api = Arc::new(
+        Api::new(&config.server, &config.token, &link, config.retry_budget)
+            .with_dm_retry(config.dm_retry),
+    );
     let stats = Arc::new(Stats::new(transport.as_str()));
     let session = Arc::new(SessionCell::default());
     let stopping = Stopping {

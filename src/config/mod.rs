@@ -15,6 +15,7 @@ mod shape;
 pub use choices::{ChatMode, DmPolicy, GroupPolicy};
 
 use crate::json5;
+use crate::mattermost::api::DmRetry;
 use crate::server_url::ServerUrl;
 use section::Section;
 use serde_json::{Map, Value};
@@ -81,6 +82,8 @@ pub struct Config {
     pub text_chunk_limit: Option<usize>,
     /// How long one REST call is retried (network errors, 5xx, 429) before giving up.
     pub retry_budget: Duration,
+    /// How opening a DM channel is retried (`dmChannelRetry`).
+    pub dm_retry: DmRetry,
     /// Where inbound files are downloaded.
     pub media_dir: PathBuf,
     /// Files above this size are neither downloaded nor sent.
@@ -938,15 +941,23 @@ mod tests {
         assert_eq!(main.group_policy, GroupPolicy::Allowlist);
         assert_eq!(main.history_limit, Some(20));
         assert_eq!(main.text_chunk_limit, Some(3000));
+        assert_eq!(
+            main.dm_retry,
+            DmRetry {
+                max_retries: 3,
+                initial_delay: Duration::from_millis(500),
+                max_delay: Duration::from_millis(5000),
+                timeout: Duration::from_millis(30_000),
+            }
+        );
         assert_eq!(main.media_max_bytes, 5 << 20);
         // No unknown keys; one line says what is accepted but not active yet.
         assert_eq!(main.warnings.len(), 2, "{:?}", main.warnings);
         assert!(main.warnings[0].contains(r#"allowFrom entry "12345" is not a user id"#));
         assert_eq!(
             main.warnings[1],
-            "channels.mattermost: accepted but not active yet: streaming, replyToMode, \
-             historyLimit, contextVisibility, replyToModeByChatType, responsePrefix, markdown, \
-             dmChannelRetry, network, capabilities, dangerouslyAllowNameMatching \
+            "channels.mattermost: accepted but not active yet: streaming, \
+             historyLimit, contextVisibility, network, capabilities, dangerouslyAllowNameMatching \
              (issue 15); commands, interactions (issue 16)"
         );
         assert!(main.not_active.contains(&("commands", 16)));
@@ -1007,6 +1018,7 @@ mod tests {
             ("streaming:5", r#"channels.mattermost.streaming must be true or false or one of "off", "partial", "block", "progress" or an object { mode, chunkMode, preview, progress, block } (got 5)"#),
             ("replyToMode:'never'", r#"channels.mattermost.replyToMode is "never" (use one of "off", "first", "all", "batched")"#),
             ("dmChannelRetry:{maxRetries:11}", "channels.mattermost.dmChannelRetry.maxRetries must be a whole number from 0 to 10 (got 11)"),
+            ("dmChannelRetry:{initialDelayMs:5000, maxDelayMs:1000}", "channels.mattermost.dmChannelRetry.initialDelayMs must be at most maxDelayMs (5000 > 1000) (lower initialDelayMs or raise maxDelayMs)"),
             ("groups:{'*':{requireMention:'yes'}}", r#"channels.mattermost.groups.*.requireMention must be true or false (got "yes")"#),
             ("implicitMentions:{replyTobot:true}", "channels.mattermost.implicitMentions.replyTobot is not a key of implicitMentions (it takes: replyToBot, quotedBot, threadParticipation)"),
             ("commands:{native:'sometimes'}", r#"channels.mattermost.commands.native must be "auto" (got "sometimes")"#),

@@ -7,6 +7,7 @@ use super::keys::{self, Key, Kind, Reader, Status, KEYS};
 use super::{
     saturating_count, shape, Config, ConfigError, Env, MIB, MS_PER_HOUR, NO_LIMIT, SECTION,
 };
+use crate::mattermost::api::DmRetry;
 use crate::server_url::ServerUrl;
 use serde_json::{json, Map, Value};
 use std::cell::RefCell;
@@ -85,6 +86,7 @@ impl<'a> Section<'a> {
             allow_bots: self.bool(keys::ALLOW_BOTS)?,
             text_chunk_limit: self.text_chunk_limit()?,
             retry_budget: self.millis(keys::RETRY_BUDGET)?,
+            dm_retry: self.dm_retry()?,
             media_dir: self.media_dir()?,
             media_max_bytes: self.megabytes(keys::MEDIA_MAX_MB)?,
             media_max_total_bytes: self.media_max_total_bytes()?,
@@ -411,6 +413,50 @@ impl<'a> Section<'a> {
     }
 
     /// A whole number within the key's bounds, when set; `Infinity` saturates at [`NO_LIMIT`].
+    /// `dmChannelRetry`: the fields set over the defaults (`DmRetry::default`); with both set,
+    /// `initialDelayMs` may not exceed `maxDelayMs`.
+    fn dm_retry(&self) -> Result<DmRetry, ConfigError> {
+        let key = keys::DM_CHANNEL_RETRY;
+        let mut retry = DmRetry::default();
+        if let Some(value) = self.value(key.name) {
+            shape::check(key.name, value, &key.kind)?;
+            let field = |name: &str| value.get(name).and_then(Value::as_u64);
+            if let Some(n) = field("maxRetries") {
+                retry.max_retries = u32::try_from(n).unwrap_or(u32::MAX);
+            }
+            let millis = Duration::from_millis;
+            if let Some(n) = field("initialDelayMs") {
+                retry.initial_delay = millis(n);
+            }
+            if let Some(n) = field("maxDelayMs") {
+                retry.max_delay = millis(n);
+            }
+            if let Some(n) = field("timeoutMs") {
+                retry.timeout = millis(n);
+            }
+            if let (Some(initial), Some(max)) = (field("initialDelayMs"), field("maxDelayMs")) {
+                if initial > max {
+                    return Err(self.invalid(
+                        "dmChannelRetry.initialDelayMs",
+                        &format!("must be at most maxDelayMs ({initial} > {max})"),
+                        "lower initialDelayMs or raise maxDelayMs",
+                    ));
+                }
+            }
+        }
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.note(
+            key,
+            json!({
+                "maxRetries": retry.max_retries,
+                "initialDelayMs": ms(retry.initial_delay),
+                "maxDelayMs": ms(retry.max_delay),
+                "timeoutMs": ms(retry.timeout),
+            }),
+        );
+        Ok(retry)
+    }
+
     fn count(&self, key: &Key) -> Result<Option<u64>, ConfigError> {
         let (min, max) = match key.kind {
             Kind::Count { min, max } => (min, max),

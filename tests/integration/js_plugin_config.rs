@@ -70,6 +70,14 @@ fn a_config_for_openclaws_own_plugin_passes_the_check() {
         "{not_active}"
     );
     assert!(!not_active.contains("streaming"), "mode partial is active");
+    for key in [
+        "replyToMode",
+        "responsePrefix",
+        "markdown",
+        "dmChannelRetry",
+    ] {
+        assert!(!not_active.contains(key), "{key} is active: {not_active}");
+    }
     assert!(!out.contains(TOKEN), "the token never appears");
 
     let (code, _, out) = run_to_exit(Some(&config), &env, &["--check", "--json"]);
