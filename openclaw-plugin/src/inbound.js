@@ -202,6 +202,51 @@ function nonEmpty(value) {
   return typeof value === "string" && value.trim() ? value.trim() : undefined;
 }
 
+/** OpenClaw's envelope header parts: one line, no brackets (its sanitizeEnvelopeHeaderPart). */
+const headerPart = (value) =>
+  value.replace(/\r\n|\r|\n/g, " ").replaceAll("[", "(").replaceAll("]", ")").replace(/\s+/g, " ").trim();
+
+/**
+ * `Body` in OpenClaw's envelope, as the JS plugin builds it with OpenClaw's formatInboundEnvelope:
+ * the sender before the text (`@alice: …` in a DM, `@alice (<id>): …` elsewhere), then
+ * `[Mattermost <label> +<since the session's last turn> <time>] …` by the runtime's
+ * formatAgentEnvelope. Without those runtime helpers (older OpenClaw) `Body` stays bare.
+ */
+export function envelopeBody({ rt, cfg, route, thread, fields }) {
+  const format = rt.reply?.formatAgentEnvelope;
+  if (typeof format !== "function") return fields.Body;
+  let previousTimestamp;
+  try {
+    const storePath = rt.session?.resolveStorePath?.(cfg?.session?.store, { agentId: route.agentId });
+    previousTimestamp = storePath ? rt.session.readSessionUpdatedAt?.({ storePath, sessionKey: thread.sessionKey }) : undefined;
+  } catch {
+    previousTimestamp = undefined; // no elapsed time, as for a first turn
+  }
+  let sender;
+  if (fields.ChatType === "direct") {
+    // resolveDirectEnvelopeBodyLabel: the label before " id:", "(sender)" if it has a colon.
+    const label = headerPart(fields.ConversationLabel ?? "");
+    const at = label.search(/\s+id:/i);
+    const shown = at > 0 ? label.slice(0, at).trim() : label;
+    sender = shown.includes(":") ? "(sender)" : shown;
+  } else {
+    // resolveSenderLabel({ name, id }): "name (id)" when they differ.
+    const name = (fields.SenderName ?? "").trim();
+    const id = (fields.SenderId ?? "").trim();
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu.test(id);
+    const label = name && id && name !== id && !uuid ? `${name} (${id})` : name || id;
+    sender = label ? headerPart(label) : "";
+  }
+  return format({
+    channel: "Mattermost",
+    from: fields.ConversationLabel,
+    timestamp: fields.Timestamp,
+    previousTimestamp,
+    envelope: rt.reply.resolveEnvelopeFormatOptions?.(cfg),
+    body: sender ? `${sender}: ${fields.Body}` : fields.Body,
+  });
+}
+
 /** The least time between two updates of a preview post (OpenClaw's Mattermost plugin's). */
 export const PREVIEW_THROTTLE_MS = 1200;
 
@@ -411,6 +456,7 @@ export async function handleInboundMessage(deps, msg) {
   });
   const thread = resolveThread({ msg, kind, route, replyToMode: resolveReplyToMode(account, kind) });
   const { to, fields } = buildInboundFields({ msg, accountId, route, thread, botUsername: deps.botUsername });
+  fields.Body = envelopeBody({ rt, cfg, route, thread, fields });
   const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
   const ctxPayload = finalize(fields);
   const target = { channelId: msg.channelId };

@@ -18,11 +18,11 @@
 //   - formatMattermostInboundMediaText + OpenClaw's formatInboundMediaUnavailableText
 //     (the notice for attachments that could not be had);
 //   - OpenClaw's formatInboundFromLabel (dist/envelope-*.mjs): "<label> id:<id>".
-// Body: the JS plugin wraps textWithId in OpenClaw's envelope (formatInboundEnvelope, which needs
-// the session store); ours is textWithId itself (docs/switching.md).
+// Body: buildInboundFields gives textWithId; handleInboundMessage wraps it in OpenClaw's envelope
+// (envelopeBody, below) as the JS plugin's formatInboundEnvelope call does.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildInboundFields, conversationLabel, resolveThread, stripBotMention, withUnavailableNotice } from "../src/inbound.js";
+import { buildInboundFields, conversationLabel, envelopeBody, resolveThread, stripBotMention, withUnavailableNotice } from "../src/inbound.js";
 
 const BOT = "openclaw";
 
@@ -254,4 +254,34 @@ test("OpenClaw's formatInboundFromLabel", () => {
   assert.equal(conversationLabel({ isGroup: true, groupLabel: "", groupId: "", groupFallback: "" }), "Group");
   assert.equal(conversationLabel({ isGroup: false, directLabel: "@alice", directId: "u1" }), "@alice id:u1");
   assert.equal(conversationLabel({ isGroup: false, directLabel: "u1", directId: "u1" }), "u1");
+});
+
+test("Body in OpenClaw's envelope: the JS plugin's formatInboundEnvelope arguments", () => {
+  const seen = [];
+  const rt = {
+    reply: {
+      formatAgentEnvelope: (p) => (seen.push(p), `[${p.channel} ${p.from}] ${p.body}`),
+      resolveEnvelopeFormatOptions: (cfg) => ({ tz: cfg.tz }),
+    },
+    session: {
+      resolveStorePath: (store, { agentId }) => `${store}/${agentId}`,
+      readSessionUpdatedAt: ({ storePath, sessionKey }) => (storePath === "st/main" && sessionKey === "s" ? 1000 : undefined),
+    },
+  };
+  const cfg = { tz: "UTC", session: { store: "st" } };
+  const route = { agentId: "main", sessionKey: "s" };
+  const dm = fieldsFor({ ...base, channelId: "dm1", channelType: "direct", channelName: "n", channelDisplayName: "", teamId: null, text: "hello" }, { sessionKey: "s" });
+  assert.equal(envelopeBody({ rt, cfg, route, thread: { sessionKey: "s" }, fields: dm }), "[Mattermost @alice id:alice1] @alice: hello\n[mattermost message id: post1 channel: dm1]");
+  assert.deepEqual(seen[0], {
+    channel: "Mattermost",
+    from: "@alice id:alice1",
+    timestamp: 1732400000000,
+    previousTimestamp: 1000,
+    envelope: { tz: "UTC" },
+    body: "@alice: hello\n[mattermost message id: post1 channel: dm1]",
+  });
+  const ch = fieldsFor({ ...base, channelId: "town1", channelType: "open", channelName: "town-square", channelDisplayName: "Town Square", teamId: "t", text: "@openclaw hi", mentioned: true });
+  assert.equal(envelopeBody({ rt, cfg, route, thread: { sessionKey: "other" }, fields: ch }), "[Mattermost Town Square id:town1] @alice (alice1): hi\n[mattermost message id: post1 channel: town1]");
+  assert.equal(seen[1].previousTimestamp, undefined, "a session without a turn yet has no elapsed time");
+  assert.equal(envelopeBody({ rt: {}, cfg, route, thread: { sessionKey: "s" }, fields: ch }), ch.Body, "without the runtime helpers Body stays bare");
 });
