@@ -115,7 +115,11 @@ fn onchar_forwards_prefixed_posts_without_the_prefix() {
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "no prefix"));
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, ">> what's the weather"));
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "!status"));
-    fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw no prefix, a mention"));
+    fake.post(NewPost::new(
+        ALICE_ID,
+        TOWN_SQUARE,
+        "@openclaw no prefix, a mention",
+    ));
     let weather = bridge.next_message();
     assert_eq!(weather["text"], "what's the weather");
     // The host counts a prefix trigger as a mention, as OpenClaw's own plugin does.
