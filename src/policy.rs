@@ -97,6 +97,8 @@ pub enum Verdict<'a> {
         authorized: bool,
         /// Outside DMs: the implicit mention that holds for the post, if any.
         implicit: Option<ImplicitMention>,
+        /// `onchar`: the post starts with a trigger prefix (removed from `text`).
+        onchar: bool,
     },
     Drop(DropReason),
 }
@@ -233,6 +235,7 @@ impl Policy {
             mentioned,
             authorized,
             implicit: None,
+            onchar: false,
         }
     }
 
@@ -323,9 +326,11 @@ impl Policy {
         }
         let implicit = self.implicit(post.implicit);
         let addressed = (mentioned || implicit.is_some()) && self.respond_to_mentions;
+        let stripped = (self.chatmode == ChatMode::Prefix)
+            .then(|| self.strip_prefix(post.message))
+            .flatten();
         let text = if self.chatmode == ChatMode::Prefix {
-            self.strip_prefix(post.message)
-                .or(addressed.then_some(post.message))
+            stripped.or(addressed.then_some(post.message))
         } else if self.requires_mention(post.channel_id) {
             addressed.then_some(post.message)
         } else {
@@ -337,6 +342,7 @@ impl Policy {
                 mentioned,
                 authorized: true,
                 implicit,
+                onchar: stripped.is_some(),
             },
             None => Verdict::Drop(DropReason::NotAddressed),
         }
@@ -474,6 +480,7 @@ mod tests {
                 mentioned,
                 authorized,
                 implicit,
+                ..
             } => Some((text.to_string(), *mentioned, *authorized, *implicit)),
             Verdict::Drop(_) => None,
         }
@@ -660,6 +667,35 @@ mod tests {
                 Err(reason) => assert_eq!(verdict, Verdict::Drop(reason), "case {i}: {incoming:?}"),
             }
         }
+    }
+
+    /// `onchar` says whether a trigger prefix let the post in (the host then counts it as a
+    /// mention, as OpenClaw's own plugin does); a mention without a prefix, a DM and other
+    /// chatmodes do not set it.
+    #[test]
+    fn onchar_flag() {
+        use ChannelType::*;
+        let onchar = policy_with(|c| c.chatmode = ChatMode::Prefix);
+        let onmessage = policy_with(|c| c.chatmode = ChatMode::EveryPost);
+        let flag = |policy: &Policy, incoming: Incoming| match policy.decide(&incoming) {
+            Verdict::Accept { onchar, .. } => Some(onchar),
+            Verdict::Drop(_) => None,
+        };
+        let mut mention = post(Open, "chan-ok", ALICE, "hey @openclaw");
+        mention.server_mentioned = true;
+        assert_eq!(
+            flag(&onchar, post(Open, "chan-ok", ALICE, "> do it")),
+            Some(true)
+        );
+        assert_eq!(flag(&onchar, mention), Some(false));
+        assert_eq!(
+            flag(&onchar, post(Direct, "dm", ALICE, "> quoted")),
+            Some(false)
+        );
+        assert_eq!(
+            flag(&onmessage, post(Open, "chan-ok", ALICE, "> x")),
+            Some(false)
+        );
     }
 
     /// `groupPolicy`/`groupAllowFrom`, `groups.<id>.requireMention` and `implicitMentions`,

@@ -19,11 +19,68 @@ function escapeRegExp(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** The text without `@botname` mentions (what OpenClaw's text commands look at). */
+/** `@name` as a mention of the bot (JS plugin: monitor-helpers.ts buildMattermostBotMentionPattern). */
+function botMentionPattern(botUsername) {
+  return `(?<![a-z0-9_])@${escapeRegExp(botUsername)}(?![a-z0-9_]|[.:-]+[a-z0-9_])`;
+}
+
+/**
+ * The text without `@botname` mentions, lines and Markdown blocks kept, as OpenClaw's own
+ * Mattermost plugin strips them (monitor-helpers.ts `normalizeMention`).
+ */
 export function stripBotMention(text, botUsername) {
   if (!botUsername) return text.trim();
-  const re = new RegExp(`(^|\\s)@${escapeRegExp(botUsername)}\\b[:,]?`, "gi");
-  return text.replace(re, "$1").replace(/\s+/g, " ").trim();
+  const pattern = botMentionPattern(botUsername);
+  const hasMention = new RegExp(pattern, "i");
+  const leading = new RegExp(`^([\\t ]*)${pattern}[\\t ]*`, "i");
+  const trailing = new RegExp(`[\\t ]*${pattern}[\\t ]*$`, "i");
+  const lines = text.split("\n").map((line) => {
+    if (!hasMention.test(line)) return { text: line, mentionOnlyBlank: false };
+    const stripped = line
+      .replace(leading, "$1")
+      .replace(trailing, "")
+      .replace(new RegExp(pattern, "gi"), "")
+      .replace(/(\S)[ \t]{2,}/g, "$1 ");
+    return { text: stripped, mentionOnlyBlank: stripped.trim() === "" };
+  });
+  while (lines[0]?.mentionOnlyBlank) lines.shift();
+  while (lines.at(-1)?.text.trim() === "") lines.pop();
+  return lines.map((line) => line.text).join("\n");
+}
+
+/** A file name fit for the notice about attachments the agent does not get. */
+function noticeName(name) {
+  return typeof name === "string" ? name.replace(/[\p{Cc}\p{Cf}]/gu, "").trim() : "";
+}
+
+/**
+ * The body with the JS plugin's notice about attachments that could not be had
+ * (monitor-resources.ts `formatMattermostInboundMediaText` with OpenClaw's
+ * `formatInboundMediaUnavailableText`).
+ */
+export function withUnavailableNotice(body, missing) {
+  if (missing.length === 0) return body;
+  const names = missing.map((f) => noticeName(f.name)).filter(Boolean).join(", ");
+  const quoted = names ? ` ${JSON.stringify(names.slice(0, 512))}` : "";
+  const what = missing.length > 1 ? `${missing.length} attachments` : "attachment";
+  const notice = `[mattermost ${what} unavailable]${quoted}`;
+  const trimmed = body.trim();
+  return trimmed ? `${trimmed}\n\n${notice}` : notice;
+}
+
+/**
+ * OpenClaw's inbound "from" label (its `formatInboundFromLabel`, as the JS plugin calls it):
+ * `<channel> id:<channel id>` outside DMs, `<sender> id:<sender id>` in DMs.
+ */
+export function conversationLabel({ isGroup, groupLabel, groupId, groupFallback, directLabel, directId }) {
+  if (isGroup) {
+    const label = (groupLabel ?? "").trim() || groupFallback || "Group";
+    const id = groupId?.trim();
+    return id ? `${label} id:${id}` : label;
+  }
+  const label = directLabel.trim();
+  const id = directId?.trim();
+  return !id || id === label ? label : `${label} id:${id}`;
 }
 
 /**
@@ -48,11 +105,17 @@ export function resolveThread({ msg, kind, route, replyToMode = "off" }) {
   };
 }
 
-/** The inbound context fields for one `message` (before OpenClaw's finalizeInboundContext). */
+/**
+ * The inbound context fields for one `message` (before OpenClaw's finalizeInboundContext), the
+ * ones OpenClaw's own Mattermost plugin 2026.9.5 sets, with the same values: its post handler
+ * (dist/.setup/channel.runtime-*.mjs `createMattermostPostHandler`) and event plan
+ * (`buildMattermostEventPlan`, its `finalizeContext`).
+ */
 export function buildInboundFields({ msg, accountId, route, thread, botUsername }) {
   const kind = chatKind(msg.channelType);
   const senderId = msg.sender?.id ?? "";
-  const senderName = msg.sender?.username || senderId;
+  // The event's sender_name ("@alice"), else the username, else the id (the JS plugin's order).
+  const senderName = nonEmpty(msg.senderName) ?? nonEmpty(msg.sender?.username) ?? senderId;
   const to = kind === "direct" ? `user:${senderId}` : `channel:${msg.channelId}`;
   const from =
     kind === "direct"
@@ -60,33 +123,47 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
       : kind === "group"
         ? `${CHANNEL_ID}:group:${msg.channelId}`
         : `${CHANNEL_ID}:channel:${msg.channelId}`;
-  const rawText = typeof msg.text === "string" ? msg.text : "";
-  const commandBody = stripBotMention(rawText, botUsername);
+  // The bridge has already taken an onchar prefix off `text` (the JS plugin's body does the same;
+  // its command body keeps the prefix, see docs/switching.md).
+  const rawText = typeof msg.text === "string" ? msg.text.trim() : "";
+  const commandBody = stripBotMention(rawText, botUsername).trim();
   const files = Array.isArray(msg.files) ? msg.files : [];
   const saved = files.filter((f) => typeof f.path === "string" && f.path);
   const missing = files.filter((f) => !f.path);
-  const channelLabel = msg.channelName ? `#${msg.channelName}` : msg.channelDisplayName || msg.channelId;
-  const notes = missing.map((f) => `[attachment ${f.name ?? f.id} not downloaded: ${f.error ?? "unavailable"}]`);
-  const bodyText = [rawText, ...notes].filter(Boolean).join("\n");
+  const bodyText = stripBotMention(withUnavailableNotice(rawText, missing), botUsername);
+  const channelName = msg.channelName ?? "";
+  const channelDisplay = msg.channelDisplayName ?? channelName;
+  const roomLabel = channelName ? `#${channelName}` : channelDisplay || `#${msg.channelId}`;
+  const label = conversationLabel({
+    isGroup: kind !== "direct",
+    groupLabel: channelDisplay || roomLabel,
+    groupId: msg.channelId,
+    groupFallback: roomLabel || "Channel",
+    directLabel: senderName,
+    directId: senderId,
+  });
   const fields = {
     Body: `${bodyText}\n[mattermost message id: ${msg.id} channel: ${msg.channelId}]`,
-    BodyForAgent: bodyText,
+    BodyForAgent: bodyText || rawText,
     RawBody: commandBody,
     CommandBody: commandBody,
     BodyForCommands: commandBody,
     From: from,
     To: to,
     SessionKey: thread.sessionKey,
+    DmScope: route.dmScope,
     ParentSessionKey: thread.parentSessionKey,
     AccountId: route.accountId ?? accountId,
     ChatType: kind,
-    ConversationLabel: kind === "direct" ? senderName : msg.channelDisplayName || channelLabel,
-    GroupSubject: kind !== "direct" ? msg.channelDisplayName || channelLabel : undefined,
-    GroupChannel: kind !== "direct" && msg.channelName ? `#${msg.channelName}` : undefined,
+    ConversationRouteContextObserved: true,
+    ConversationRoutePeerId: kind === "direct" ? senderId : msg.channelId,
+    ConversationLabel: label,
+    GroupSubject: kind !== "direct" ? channelDisplay || roomLabel : undefined,
+    // Set for DMs too (`#<user id>__<user id>`), as the JS plugin does.
+    GroupChannel: channelName ? `#${channelName}` : undefined,
     GroupSpace: msg.teamId ?? undefined,
     SenderId: senderId,
     SenderName: senderName,
-    SenderUsername: msg.sender?.username,
     Provider: CHANNEL_ID,
     Surface: CHANNEL_ID,
     MessageSid: msg.id,
@@ -94,9 +171,9 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
     MessageThreadId: thread.replyToId,
     NativeChannelId: msg.channelId,
     Timestamp: typeof msg.createAt === "number" ? msg.createAt : undefined,
-    // An implicit mention (a thread the bot is in, a quote of it) counts, as in OpenClaw's own
-    // plugin.
-    WasMentioned: kind !== "direct" ? Boolean(msg.mentioned || msg.implicitMention) : undefined,
+    // A mention, an onchar prefix or an implicit mention (a thread the bot is in, a quote of
+    // it): the JS plugin's effectiveWasMentioned.
+    WasMentioned: kind !== "direct" ? Boolean(msg.mentioned || msg.onchar || msg.implicitMention) : undefined,
     CommandAuthorized: msg.authorized !== false,
     InboundAccessAuthorized: msg.authorized !== false,
     OriginatingChannel: CHANNEL_ID,
@@ -119,6 +196,55 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
   }
   for (const key of Object.keys(fields)) if (fields[key] === undefined) delete fields[key];
   return { kind, to, fields };
+}
+
+function nonEmpty(value) {
+  return typeof value === "string" && value.trim() ? value.trim() : undefined;
+}
+
+/** OpenClaw's envelope header parts: one line, no brackets (its sanitizeEnvelopeHeaderPart). */
+const headerPart = (value) =>
+  value.replace(/\r\n|\r|\n/g, " ").replaceAll("[", "(").replaceAll("]", ")").replace(/\s+/g, " ").trim();
+
+/**
+ * `Body` in OpenClaw's envelope, as the JS plugin builds it with OpenClaw's formatInboundEnvelope:
+ * the sender before the text (`@alice: …` in a DM, `@alice (<id>): …` elsewhere), then
+ * `[Mattermost <label> +<since the session's last turn> <time>] …` by the runtime's
+ * formatAgentEnvelope. Without those runtime helpers (older OpenClaw) `Body` stays bare.
+ */
+export function envelopeBody({ rt, cfg, route, thread, fields }) {
+  const format = rt.reply?.formatAgentEnvelope;
+  if (typeof format !== "function") return fields.Body;
+  let previousTimestamp;
+  try {
+    const storePath = rt.session?.resolveStorePath?.(cfg?.session?.store, { agentId: route.agentId });
+    previousTimestamp = storePath ? rt.session.readSessionUpdatedAt?.({ storePath, sessionKey: thread.sessionKey }) : undefined;
+  } catch {
+    previousTimestamp = undefined; // no elapsed time, as for a first turn
+  }
+  let sender;
+  if (fields.ChatType === "direct") {
+    // resolveDirectEnvelopeBodyLabel: the label before " id:", "(sender)" if it has a colon.
+    const label = headerPart(fields.ConversationLabel ?? "");
+    const at = label.search(/\s+id:/i);
+    const shown = at > 0 ? label.slice(0, at).trim() : label;
+    sender = shown.includes(":") ? "(sender)" : shown;
+  } else {
+    // resolveSenderLabel({ name, id }): "name (id)" when they differ.
+    const name = (fields.SenderName ?? "").trim();
+    const id = (fields.SenderId ?? "").trim();
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu.test(id);
+    const label = name && id && name !== id && !uuid ? `${name} (${id})` : name || id;
+    sender = label ? headerPart(label) : "";
+  }
+  return format({
+    channel: "Mattermost",
+    from: fields.ConversationLabel,
+    timestamp: fields.Timestamp,
+    previousTimestamp,
+    envelope: rt.reply.resolveEnvelopeFormatOptions?.(cfg),
+    body: sender ? `${sender}: ${fields.Body}` : fields.Body,
+  });
 }
 
 /** The least time between two updates of a preview post (OpenClaw's Mattermost plugin's). */
@@ -330,6 +456,7 @@ export async function handleInboundMessage(deps, msg) {
   });
   const thread = resolveThread({ msg, kind, route, replyToMode: resolveReplyToMode(account, kind) });
   const { to, fields } = buildInboundFields({ msg, accountId, route, thread, botUsername: deps.botUsername });
+  fields.Body = envelopeBody({ rt, cfg, route, thread, fields });
   const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
   const ctxPayload = finalize(fields);
   const target = { channelId: msg.channelId };

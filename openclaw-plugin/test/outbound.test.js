@@ -296,12 +296,12 @@ describe("replies against the fake server", () => {
   test("a long answer: tables converted, split by paragraphs at textChunkLimit, each part a post in the thread", async () => {
     const { info } = fake;
     const answer = "[bot] Results:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nThat is all for today, thanks.";
-    replies.set("@openclaw results?", async (call) => {
+    replies.set("results?", async (call) => {
       // no preview: the final text goes out as OpenClaw's Mattermost plugin sends it
       await call.delivery.deliver({ text: answer }, { kind: "final" });
     });
     const id = await fake.post(info.aliceId, info.townSquare, "@openclaw results?");
-    await dispatchFor("@openclaw results?");
+    await dispatchFor("results?");
     const expected = ["[bot] Results:", "[table:code]\n| a | b |\n|---|---|\n| 1 | 2 |", "That is all for today, thanks."];
     const posts = await eventually(async () => {
       const mine = (await fake.botPosts()).filter((p) => p.root_id === id);
@@ -313,7 +313,7 @@ describe("replies against the fake server", () => {
 
   test("the first preview carries the response prefix; the final answer is the preview, edited", async () => {
     const { info } = fake;
-    replies.set("@openclaw stream", async (call) => {
+    replies.set("stream", async (call) => {
       await call.replyOptions.onPartialReply({ text: "Hel" });
       await call.replyOptions.onPartialReply({ text: "Hello" });
       await call.delivery.deliver({ text: "[bot] Hello there" }, { kind: "final" });
@@ -326,7 +326,7 @@ describe("replies against the fake server", () => {
       return request(method, params, opts);
     };
     const id = await fake.post(info.aliceId, info.townSquare, "@openclaw stream");
-    await dispatchFor("@openclaw stream");
+    await dispatchFor("stream");
     const post = await eventually(async () => (await fake.botPosts()).find((p) => p.root_id === id && p.message === "[bot] Hello there"));
     bridge.request = request;
     assert.ok(post.edit_at > 0, "the answer is the edited preview");
@@ -340,12 +340,12 @@ describe("replies against the fake server", () => {
     const { info } = fake;
     const first = "[bot] The first paragraph of a long answer.";
     const second = "And the second paragraph of it.";
-    replies.set("@openclaw long", async (call) => {
+    replies.set("long", async (call) => {
       await call.replyOptions.onPartialReply({ text: "The first" });
       await call.delivery.deliver({ text: `${first}\n\n${second}` }, { kind: "final" });
     });
     const id = await fake.post(info.aliceId, info.townSquare, "@openclaw long");
-    await dispatchFor("@openclaw long");
+    await dispatchFor("long");
     const posts = await eventually(async () => {
       const mine = (await fake.botPosts()).filter((p) => p.root_id === id);
       const live = mine.filter((p) => !p.delete_at);

@@ -51,7 +51,13 @@ describe("a running account", () => {
     assert.equal(ctx.To, `user:${info.aliceId}`);
     assert.equal(ctx.ChatType, "direct");
     assert.equal(ctx.SenderId, info.aliceId);
-    assert.equal(ctx.SenderName, "alice");
+    // The JS plugin's names (channel.runtime `createMattermostPostHandler`): the event's
+    // sender_name, "<sender> id:<sender id>" as label, the DM channel's name as GroupChannel.
+    assert.equal(ctx.SenderName, "@alice");
+    assert.equal(ctx.SenderUsername, undefined, "the JS plugin sets no SenderUsername");
+    assert.equal(ctx.ConversationLabel, `@alice id:${info.aliceId}`);
+    assert.match(ctx.GroupChannel, /^#\S+__\S+$/);
+    assert.equal(ctx.GroupSubject, undefined);
     assert.equal(ctx.MessageSid, id);
     assert.equal(ctx.Provider, "mattermost");
     assert.equal(ctx.OriginatingTo, `user:${info.aliceId}`);
@@ -70,11 +76,11 @@ describe("a running account", () => {
   test("a mention inside a channel thread gets a per-thread session and the reply lands in the thread", async () => {
     const { info } = fake;
     const root = await fake.post(info.aliceId, info.townSquare, "starting a thread");
-    replies.set("@openclaw what now?", async (call) => {
+    replies.set("what now?", async (call) => {
       await call.delivery.deliver({ text: "in the thread" }, { kind: "final" });
     });
     await fake.post(info.aliceId, info.townSquare, "@openclaw what now?", { rootId: root });
-    const ctx = (await dispatchFor("@openclaw what now?")).ctxPayload;
+    const ctx = (await dispatchFor("what now?")).ctxPayload;
     assert.equal(ctx.ChatType, "channel");
     assert.equal(ctx.From, `mattermost:channel:${info.townSquare}`);
     assert.equal(ctx.To, `channel:${info.townSquare}`);
@@ -83,7 +89,12 @@ describe("a running account", () => {
     assert.equal(ctx.SessionKey, `agent:main:mattermost:channel:${info.townSquare}:thread:${root}`);
     assert.equal(ctx.ParentSessionKey, `agent:main:mattermost:channel:${info.townSquare}`);
     assert.equal(ctx.CommandBody, "what now?", "the bot mention is stripped for commands");
+    assert.equal(ctx.BodyForAgent, "what now?", "and for the agent, as the JS plugin does");
+    assert.equal(ctx.SenderName, "@alice");
+    assert.equal(ctx.ConversationLabel, `Town Square id:${info.townSquare}`);
+    assert.equal(ctx.GroupSubject, "Town Square");
     assert.equal(ctx.GroupChannel, "#town-square");
+    assert.equal(ctx.ReplyToId, root);
     const reply = await eventually(async () => (await fake.botPosts()).find((p) => p.message === "in the thread"));
     assert.equal(reply.channel_id, info.townSquare);
     assert.equal(reply.root_id, root);
@@ -91,12 +102,12 @@ describe("a running account", () => {
 
   test("a private channel is chat type group, and a follow-up in a thread the bot answered needs no mention", async () => {
     const { info } = fake;
-    replies.set("@openclaw plans?", async (call) => {
+    replies.set("plans?", async (call) => {
       await call.delivery.deliver({ text: "the plans" }, { kind: "final" });
     });
     const root = await fake.post(info.aliceId, info.privateChannel, "plans thread");
     await fake.post(info.aliceId, info.privateChannel, "@openclaw plans?", { rootId: root });
-    const ctx = (await dispatchFor("@openclaw plans?")).ctxPayload;
+    const ctx = (await dispatchFor("plans?")).ctxPayload;
     assert.equal(ctx.ChatType, "group");
     assert.equal(ctx.From, `mattermost:group:${info.privateChannel}`);
     assert.equal(ctx.SessionKey, `agent:main:mattermost:group:${info.privateChannel}:thread:${root}`);

@@ -42,6 +42,7 @@ struct Accepted<'p> {
     mentioned: bool,
     authorized: bool,
     implicit: Option<ImplicitMention>,
+    onchar: bool,
 }
 
 /// A post whose attachments are being fetched.
@@ -52,6 +53,7 @@ struct Job {
     mentioned: bool,
     authorized: bool,
     implicit: Option<ImplicitMention>,
+    onchar: bool,
     catch_up: bool,
 }
 
@@ -122,6 +124,7 @@ impl Delivery {
             mentioned: accepted.mentioned,
             authorized: accepted.authorized,
             implicit: accepted.implicit,
+            onchar: accepted.onchar,
             catch_up,
             posted,
         };
@@ -167,11 +170,13 @@ impl Delivery {
                 mentioned,
                 authorized,
                 implicit,
+                onchar,
             } => Some(Accepted {
                 text,
                 mentioned,
                 authorized,
                 implicit,
+                onchar,
             }),
             Verdict::Drop(reason) => {
                 log::debug!("dropped post {} ({reason:?})", post.id);
@@ -188,6 +193,7 @@ impl Job {
             mentioned: self.mentioned,
             authorized: self.authorized,
             implicit: self.implicit,
+            onchar: self.onchar,
         };
         message_line(&self.posted, &accepted, self.catch_up, files)
     }
@@ -330,9 +336,11 @@ fn message_line(
             id: &post.user_id,
             username: posted.sender_name.trim_start_matches('@'),
         },
+        sender_name: &posted.sender_name,
         text: accepted.text,
         mentioned: accepted.mentioned,
         implicit_mention: accepted.implicit.map(ImplicitMention::as_str),
+        onchar: accepted.onchar,
         create_at: post.create_at,
         files,
         catch_up,

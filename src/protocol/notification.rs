@@ -137,12 +137,17 @@ pub struct Message<'a> {
     /// Where a reply belongs: `root_id` when set, else the post's own id.
     pub thread_id: &'a str,
     pub sender: Sender<'a>,
+    /// The sender as Mattermost's event names them (`sender_name`: `@alice` with the server's
+    /// default name display), what OpenClaw's own plugin shows the agent.
+    pub sender_name: &'a str,
     pub text: &'a str,
     pub mentioned: bool,
     /// Outside DMs: `replyToBot`, `quotedBot` or `threadParticipation` when the post is
     /// addressed to the bot that way (`implicitMentions`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub implicit_mention: Option<&'static str>,
+    /// `chatmode: onchar`: the post started with a trigger prefix (removed from `text`).
+    pub onchar: bool,
     pub create_at: i64,
     pub files: &'a [FileEntry],
     pub catch_up: bool,
@@ -420,9 +425,11 @@ mod tests {
                 id: "u1",
                 username: "alice",
             },
+            sender_name: "@alice",
             text: "hi\n**bot**",
             mentioned: true,
             implicit_mention: None,
+            onchar: false,
             create_at: 1_700_000_000_000,
             files: &files,
             catch_up: false,
@@ -434,7 +441,8 @@ mod tests {
                 r#"{"jsonrpc":"2.0","method":"message","params":{"id":"p1","channelId":"c1","#,
                 r#""channelType":"open","channelName":"town","channelDisplayName":"Town","#,
                 r#""teamId":"t1","rootId":null,"threadId":"p1","sender":{"id":"u1","username":"alice"},"#,
-                r#""text":"hi\n**bot**","mentioned":true,"createAt":1700000000000,"files":["#,
+                r#""senderName":"@alice","text":"hi\n**bot**","mentioned":true,"onchar":false,"#,
+                r#""createAt":1700000000000,"files":["#,
                 r#"{"id":"f1","name":"a.pdf","size":3,"mimeType":"application/pdf","path":"/m/a.pdf"},"#,
                 r#"{"id":"f2","name":"b","size":9,"mimeType":"","path":null,"error":"too large"}],"#,
                 r#""catchUp":false,"authorized":true}}"#

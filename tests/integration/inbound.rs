@@ -115,8 +115,22 @@ fn onchar_forwards_prefixed_posts_without_the_prefix() {
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "no prefix"));
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, ">> what's the weather"));
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "!status"));
-    assert_eq!(bridge.next_message()["text"], "what's the weather");
+    fake.post(NewPost::new(
+        ALICE_ID,
+        TOWN_SQUARE,
+        "@openclaw no prefix, a mention",
+    ));
+    let weather = bridge.next_message();
+    assert_eq!(weather["text"], "what's the weather");
+    // The host counts a prefix trigger as a mention, as OpenClaw's own plugin does.
+    assert_eq!(weather["onchar"], true);
+    assert_eq!(weather["mentioned"], false);
+    // The event's sender_name, as the JS plugin names the sender to the agent.
+    assert_eq!(weather["senderName"], "@alice");
     assert_eq!(bridge.next_message()["text"], "status");
+    let mention = bridge.next_message();
+    assert_eq!(mention["onchar"], false);
+    assert_eq!(mention["mentioned"], true);
     bridge.no_message(SHORT);
 }
 
