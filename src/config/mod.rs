@@ -12,7 +12,7 @@ pub mod print;
 mod section;
 mod shape;
 
-pub use choices::{ChatMode, DmPolicy, GroupPolicy};
+pub use choices::{ChatMode, ContextVisibility, DmPolicy, GroupPolicy};
 
 use crate::json5;
 use crate::server_url::ServerUrl;
@@ -83,8 +83,10 @@ pub struct Config {
     pub group_policy: Option<GroupPolicy>,
     /// `groupAllowFrom` (accepted, not active yet: issue 15).
     pub group_allow_from: Vec<String>,
-    /// `historyLimit`, when set (accepted, not active yet: issue 15).
-    pub history_limit: Option<u64>,
+    /// `historyLimit`: earlier posts kept per channel or thread for the next addressed post.
+    pub history_limit: usize,
+    /// `contextVisibility`: whether posts of senders outside the allow list are kept.
+    pub context_visibility: ContextVisibility,
     /// The configured keys (or values) that are accepted but have no effect yet, with the issue
     /// each waits on.
     pub not_active: Vec<(&'static str, u16)>,
@@ -897,7 +899,8 @@ mod tests {
         assert_eq!(main.allow_from, vec!["@alice", "12345"]);
         assert_eq!(main.group_allow_from, vec!["@bob", "7"]);
         assert_eq!(main.group_policy, Some(GroupPolicy::Allowlist));
-        assert_eq!(main.history_limit, Some(20));
+        assert_eq!(main.history_limit, 20);
+        assert_eq!(main.context_visibility, super::ContextVisibility::Allowlist);
         assert_eq!(main.text_chunk_limit, Some(3000));
         assert_eq!(main.media_max_bytes, 5 << 20);
         // No unknown keys; one line says what is accepted but not active yet.
@@ -906,8 +909,8 @@ mod tests {
         assert_eq!(
             main.warnings[1],
             "channels.mattermost: accepted but not active yet: streaming, replyToMode, \
-             groupPolicy, groupAllowFrom, groups, implicitMentions, historyLimit, \
-             contextVisibility, replyToModeByChatType, responsePrefix, markdown, \
+             groupPolicy, groupAllowFrom, groups, implicitMentions, \
+             replyToModeByChatType, responsePrefix, markdown, \
              dmChannelRetry, network, capabilities, dangerouslyAllowNameMatching \
              (issue 15); commands, interactions (issue 16)"
         );

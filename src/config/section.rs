@@ -98,7 +98,12 @@ impl<'a> Section<'a> {
             group_allow_from: self
                 .string_list(keys::GROUP_ALLOW_FROM)?
                 .unwrap_or_default(),
-            history_limit: self.count(keys::HISTORY_LIMIT)?,
+            history_limit: self
+                .count(keys::HISTORY_LIMIT)?
+                .map_or(crate::history::DEFAULT_LIMIT, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
+            context_visibility: self.choice(keys::CONTEXT_VISIBILITY_KEY)?,
             not_active,
             warnings,
             values: Map::new(),
