@@ -9,7 +9,6 @@
 
 use crate::config::ContextVisibility as Visibility;
 use crate::policy::{ChannelType, DropReason};
-use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -29,18 +28,7 @@ pub const MAX_THREAD_POSTS: usize = 200;
 const MAX_ATTEMPTS: u8 = 3;
 const ATTEMPT_GAP: Duration = Duration::from_secs(60);
 
-/// One earlier post, as the `message` line's `history` carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Entry {
-    /// The sender's username (a user id when the name is unknown).
-    pub sender: String,
-    /// The text, with `<media:attachment>` for files.
-    pub body: String,
-    /// `create_at` (ms).
-    pub timestamp: i64,
-    pub message_id: String,
-}
+pub use crate::protocol::HistoryEntry as Entry;
 
 impl Entry {
     /// An entry for a post: the text and a placeholder for its files, trimmed and size-capped.
@@ -138,10 +126,6 @@ impl History {
             bytes: 0,
             clock: 0,
         }
-    }
-
-    pub fn limit(&self) -> usize {
-        self.limit
     }
 
     /// Keeps `entry` under `key`; the oldest go beyond `historyLimit`.

@@ -26,6 +26,7 @@ mod progress;
 mod reactions;
 mod requests;
 mod shares;
+mod thread_history;
 mod websocket;
 
 use crate::config::Config;

@@ -1004,7 +1004,9 @@ mod tests {
         assert_eq!(shown["retryBudget"]["value"], 60_000);
         assert_eq!(shown["mediaMaxTotalMb"]["value"], 1024.0);
         assert_eq!(printed["notActiveYet"], serde_json::json!(["groupPolicy"]));
-        assert!(shown.get("groupPolicy").is_none() && shown.get("historyLimit").is_none());
+        assert!(shown.get("groupPolicy").is_none());
+        assert_eq!(shown["historyLimit"]["value"], 50);
+        assert_eq!(shown["contextVisibility"]["value"], "all");
         assert!(!printed.to_string().contains("\"tok\""));
     }
 

@@ -98,11 +98,7 @@ impl<'a> Section<'a> {
             group_allow_from: self
                 .string_list(keys::GROUP_ALLOW_FROM)?
                 .unwrap_or_default(),
-            history_limit: self
-                .count(keys::HISTORY_LIMIT)?
-                .map_or(crate::history::DEFAULT_LIMIT, |n| {
-                    usize::try_from(n).unwrap_or(usize::MAX)
-                }),
+            history_limit: self.history_limit()?,
             context_visibility: self.choice(keys::CONTEXT_VISIBILITY_KEY)?,
             not_active,
             warnings,
@@ -158,6 +154,18 @@ impl<'a> Section<'a> {
     /// Records the value in effect of `key` for `--print-config`.
     fn note(&self, key: &Key, value: Value) {
         self.values.borrow_mut().insert(key.name.to_string(), value);
+    }
+
+    /// `historyLimit`, else OpenClaw's default.
+    fn history_limit(&self) -> Result<usize, ConfigError> {
+        let key = keys::HISTORY_LIMIT;
+        Ok(match self.count(key)? {
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => {
+                self.note(key, json!(crate::history::DEFAULT_LIMIT));
+                crate::history::DEFAULT_LIMIT
+            }
+        })
     }
 
     /// Where each noted key's value comes from, for `--print-config` and `--check`.

@@ -321,6 +321,26 @@ impl Api {
         self.with_retries(|| self.get(&path))
     }
 
+    /// `GET /posts/{root}/thread?{query}` once, within `deadline`: a thread's posts for
+    /// history, which must not hold up the turn (no retries). The ids must be checked
+    /// (`is_valid_id`) first; `query` is `history::thread_query`'s.
+    pub fn thread(
+        &self,
+        root: &str,
+        query: &str,
+        deadline: Duration,
+    ) -> Result<PostList, ApiError> {
+        let result = self
+            .agent
+            .get(format!("{}/posts/{root}/thread?{query}", self.base))
+            .header("Authorization", &self.authorization)
+            .config()
+            .timeout_global(Some(deadline))
+            .build()
+            .call();
+        decode(result)
+    }
+
     pub fn post(&self, post_id: &str) -> Result<Post, ApiError> {
         self.with_retries(|| self.get(&format!("/posts/{post_id}")))
     }
