@@ -1952,6 +1952,7 @@ fn route(shared: &Shared, req: &Request) -> Reply {
         ("POST", ["roles", "names"]) => roles_by_name(shared, req),
         ("POST", ["posts"]) => create_post(shared, req),
         ("GET", ["posts", id]) => get_post(shared, id),
+        ("GET", ["posts", id, "thread"]) => post_thread(shared, req, id),
         ("DELETE", ["posts", id]) => delete_post(shared, id),
         ("PUT", ["posts", id, "patch"]) => patch_post(shared, req, id),
         ("GET", ["posts", id, "reactions"]) => post_reactions(shared, id),
@@ -2329,6 +2330,52 @@ fn get_post(shared: &Shared, id: &str) -> Reply {
         Some(i) => Reply::json(200, &st.posts[i]),
         None => post_not_found(),
     }
+}
+
+/// GET /posts/{id}/thread with `perPage`, `direction=up`, `fromPost` and `fromCreateAt`: the
+/// root (always) and the thread's undeleted replies made before the cursor, the newest
+/// `perPage`, newest first. Without `fromCreateAt` the whole thread, as old servers answer.
+fn post_thread(shared: &Shared, req: &Request, id: &str) -> Reply {
+    let st = shared.lock();
+    let Some(index) = st.post_index(id) else {
+        return post_not_found();
+    };
+    let root = &st.posts[index];
+    if st
+        .bot_channel(root["channel_id"].as_str().unwrap_or_default())
+        .is_none()
+    {
+        return Reply::forbidden();
+    }
+    let per_page = match req.query("perPage").map(|t| t.parse::<usize>()) {
+        None => 1000,
+        Some(Ok(n)) if (1..=1000).contains(&n) => n,
+        Some(_) => {
+            return Reply::error(
+                400,
+                "api.context.invalid_url_param.app_error",
+                "Invalid or missing parameter in request URL.",
+            )
+        }
+    };
+    let created = |p: &Value| p["create_at"].as_i64().unwrap_or_default();
+    let cursor_at = req
+        .query("fromCreateAt")
+        .and_then(|t| t.parse::<i64>().ok());
+    let cursor_id = req.query("fromPost").unwrap_or_default();
+    let before = |p: &Value| match cursor_at {
+        None => true,
+        Some(at) => created(p) < at || (created(p) == at && p["id"].as_str() < Some(&cursor_id)),
+    };
+    let mut replies: Vec<&Value> = st
+        .posts
+        .iter()
+        .filter(|p| p["root_id"] == id && p["delete_at"] == 0 && before(p))
+        .collect();
+    replies.sort_by_key(|p| std::cmp::Reverse(created(p)));
+    replies.truncate(per_page);
+    replies.push(root);
+    Reply::json(200, &post_list_json(&replies, false))
 }
 
 /// PUT /posts/{id}/patch: only the bot's own posts; `message` and `props` may change.
