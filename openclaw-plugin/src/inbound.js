@@ -38,6 +38,49 @@ export function resolveThread({ msg, kind, route, replyToMode = "off" }) {
   };
 }
 
+// OpenClaw's markers around earlier posts in `Body` (its auto-reply history.ts).
+export const HISTORY_CONTEXT_MARKER = "[Chat messages since your last reply - for context]";
+export const CURRENT_MESSAGE_MARKER = "[Current message - respond to this]";
+
+/** A sender name as OpenClaw puts it in an envelope: one line, no square brackets. */
+export function sanitizeSenderLabel(value) {
+  return String(value)
+    .replace(/\r\n|\r|\n/g, " ")
+    .replaceAll("[", "(")
+    .replaceAll("]", ")")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/**
+ * The bridge's `history` (posts since the bot's last turn that were not addressed to it) as
+ * OpenClaw's Mattermost plugin hands them over: `InboundHistory` entries, and `Body` wrapped
+ * in OpenClaw's history markers. `undefined` history for DMs outside a thread, as there.
+ */
+export function historyFields({ msg, kind, body }) {
+  const threaded = Boolean(msg.rootId);
+  if (!Array.isArray(msg.history) || (kind === "direct" && !threaded)) return { Body: body };
+  const entries = msg.history
+    .filter((e) => e && typeof e.body === "string" && e.body.trim())
+    .map((e) => {
+      const entry = {
+        sender: typeof e.sender === "string" && e.sender ? e.sender : "unknown",
+        body: e.body,
+        timestamp: typeof e.timestamp === "number" ? e.timestamp : undefined,
+      };
+      if (typeof e.messageId === "string" && e.messageId) entry.messageId = e.messageId;
+      return entry;
+    });
+  if (entries.length === 0) return { Body: body, InboundHistory: [] };
+  const lines = entries.map(
+    (e) => `${sanitizeSenderLabel(e.sender)}: ${e.body}${e.messageId ? ` [id:${e.messageId} channel:${msg.channelId}]` : ""}`,
+  );
+  return {
+    Body: [HISTORY_CONTEXT_MARKER, ...lines, "", CURRENT_MESSAGE_MARKER, body].join("\n"),
+    InboundHistory: entries,
+  };
+}
+
 /** The inbound context fields for one `message` (before OpenClaw's finalizeInboundContext). */
 export function buildInboundFields({ msg, accountId, route, thread, botUsername }) {
   const kind = chatKind(msg.channelType);
@@ -58,8 +101,14 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
   const channelLabel = msg.channelName ? `#${msg.channelName}` : msg.channelDisplayName || msg.channelId;
   const notes = missing.map((f) => `[attachment ${f.name ?? f.id} not downloaded: ${f.error ?? "unavailable"}]`);
   const bodyText = [rawText, ...notes].filter(Boolean).join("\n");
+  const history = historyFields({
+    msg,
+    kind,
+    body: `${bodyText}\n[mattermost message id: ${msg.id} channel: ${msg.channelId}]`,
+  });
   const fields = {
-    Body: `${bodyText}\n[mattermost message id: ${msg.id} channel: ${msg.channelId}]`,
+    Body: history.Body,
+    InboundHistory: history.InboundHistory,
     BodyForAgent: bodyText,
     RawBody: commandBody,
     CommandBody: commandBody,
