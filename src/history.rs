@@ -237,16 +237,18 @@ pub fn thread_query(limit: usize, id: &str, at: i64) -> String {
 /// Entries from a fetched thread merged with the live ones (which win for the same post),
 /// in time order, the last `limit`.
 pub fn merge(fetched: Vec<Entry>, live: Vec<Entry>, limit: usize) -> Vec<Entry> {
-    let mut all: Vec<Entry> = fetched
+    let fetched: Vec<Entry> = fetched
         .into_iter()
         .filter(|f| !live.iter().any(|l| l.message_id == f.message_id))
         .collect();
-    all.extend(live);
-    all.sort_by(|a, b| {
-        a.timestamp
-            .cmp(&b.timestamp)
-            .then_with(|| a.message_id.cmp(&b.message_id))
-    });
+    // Inserted in place rather than sorted: at most a few hundred entries, and no sort
+    // routine for this type in the binary.
+    let mut all: Vec<Entry> = Vec::new();
+    for entry in fetched.into_iter().chain(live) {
+        let key = (entry.timestamp, &entry.message_id);
+        let at = all.partition_point(|e| (e.timestamp, &e.message_id) <= key);
+        all.insert(at, entry);
+    }
     let skip = all.len().saturating_sub(limit);
     all.drain(..skip);
     all

@@ -16,7 +16,8 @@ use std::time::Duration;
 /// How long the thread may take: the turn waits for it (OpenClaw's plugin waits as long).
 const DEADLINE: Duration = Duration::from_secs(5);
 
-/// The entries of `posted`'s thread before it, oldest first; an error when the server could
+/// The entries of `posted`'s thread before it, in the server's order (`history::merge` puts
+/// them in time order); an error when the server could
 /// not be asked or did not answer in time.
 pub fn fetch(
     shared: &EventsShare,
@@ -36,7 +37,7 @@ pub fn fetch(
         .api
         .thread(root, &query, DEADLINE)
         .map_err(|e| e.to_string())?;
-    let mut kept: Vec<&Post> = list
+    let kept: Vec<&Post> = list
         .order
         .iter()
         .take(history::MAX_THREAD_POSTS)
@@ -63,7 +64,6 @@ pub fn fetch(
             }
         })
         .collect();
-    kept.sort_by(|a, b| a.create_at.cmp(&b.create_at).then_with(|| a.id.cmp(&b.id)));
     let names = usernames(shared, &kept);
     Ok(kept
         .into_iter()
@@ -90,10 +90,12 @@ fn in_thread_before(post: &Post, current: &Posted) -> bool {
 
 /// The senders' usernames in one call; ids stand for names it could not give.
 fn usernames(shared: &EventsShare, posts: &[&Post]) -> HashMap<String, String> {
-    let mut ids: Vec<String> = posts.iter().map(|p| p.user_id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    ids.retain(|id| is_valid_id(id));
+    let mut ids: Vec<String> = Vec::new();
+    for post in posts {
+        if is_valid_id(&post.user_id) && !ids.contains(&post.user_id) {
+            ids.push(post.user_id.clone());
+        }
+    }
     if ids.is_empty() {
         return HashMap::new();
     }

@@ -455,12 +455,29 @@ impl Api {
     }
 
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        let result = self
+        decode(self.call_get(path, None))
+    }
+
+    /// One GET, within `deadline` when given (else the agent's `CALL_TIMEOUT`); not generic,
+    /// so every `get::<T>` shares it.
+    #[inline(never)]
+    fn call_get(
+        &self,
+        path: &str,
+        deadline: Option<Duration>,
+    ) -> Result<Response<Body>, ureq::Error> {
+        let request = self
             .agent
             .get(format!("{}{path}", self.base))
-            .header("Authorization", &self.authorization)
-            .call();
-        decode(result)
+            .header("Authorization", &self.authorization);
+        match deadline {
+            Some(deadline) => request
+                .config()
+                .timeout_global(Some(deadline))
+                .build()
+                .call(),
+            None => request.call(),
+        }
     }
 
     fn send<T: DeserializeOwned>(
