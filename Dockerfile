@@ -3,7 +3,8 @@
 #
 # The release builds this same image without Docker: cross/release.sh (cross/oci-image.sh,
 # with umoci) writes target/release-artifacts/openclaw-mattermost-<version>-oci.tar, an OCI
-# image layout for linux/amd64, arm64 and arm/v7, which CI unpacks and runs (tests/scratch.rs).
+# image layout for linux/amd64, arm64 and arm/v7, which CI unpacks and runs
+# (tests/integration/scratch.rs).
 # Keep the two in step: same file, user, environment, volume and entrypoint. This file is for
 # those who build with Docker themselves:
 #   cross/build.sh x86_64

@@ -6,9 +6,6 @@
 //!
 //! Set `BENCH_IDLE_SECS` to shorten the 60 s idle-CPU measurement while experimenting.
 
-#[path = "../tests/fake_mattermost/mod.rs"]
-mod fake_mattermost;
-
 use fake_mattermost::*;
 use openclaw_mattermost::mattermost::event::{self, Frame};
 use serde::Serialize;
@@ -362,8 +359,8 @@ fn idle(binary: &PathBuf) -> (IdleMemory, f64) {
 fn throughput(binary: &PathBuf) -> (f64, f64) {
     let fake = FakeMattermost::start();
     // The fake sends faster than any client reads: with the real server's queue of 256 it
-    // would close the socket, which is catch-up's business (tests/catch_up.rs), not this
-    // figure's.
+    // would close the socket, which is catch-up's business (tests/integration/catch_up.rs), not
+    // this figure's.
     fake.set_send_queue_limit(usize::MAX);
     let bridge = Bridge::spawn(binary, &fake);
     bridge.wait_for("\"method\":\"ready\"");

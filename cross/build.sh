@@ -201,12 +201,14 @@ for t in "${TRIPLES[@]}"; do
         rustc=$X86_RUSTC cargo=$X86_CARGO sysroot="" dir=$WORK/rustup
     fi
     log "building $t with $("$rustc" --version)"
+    # --package: the workspace's default members include the fake server (crates/), which a
+    # release does not ship.
     start=$(date +%s)
     env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u RUSTC_WRAPPER -u CARGO_BUILD_TARGET \
         -u RUSTUP_TOOLCHAIN -u CARGO_TARGET_DIR \
         RUSTC="$rustc" CARGO_TARGET_DIR="$dir" "${cross_env[@]}" \
         "CARGO_TARGET_${T}_RUSTFLAGS=$sysroot $RUSTFLAGS_STATIC" \
-        "$cargo" build --locked --profile static --target "$t"
+        "$cargo" build --locked --profile static --target "$t" --package openclaw-mattermost
     out=$ROOT/target/$t/release/openclaw-mattermost
     mkdir -p "$(dirname "$out")"
     cp "$dir/$t/static/openclaw-mattermost" "$out.tmp" && mv "$out.tmp" "$out"

@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release --example fake_mattermost` binds 127.0.0.1 on a free port and prints
 //! one JSON line with its URL, the token it accepts and the ids of its seeded world (see
-//! `tests/fake_mattermost/mod.rs`). It then reads one JSON command per line on stdin and answers
-//! each with one JSON line on stdout, `{"ok":true,...}` or `{"ok":false,"error":"..."}`:
+//! `crates/fake-mattermost/src/state/world.rs`). It then reads one JSON command per line on
+//! stdin and answers each with one JSON line on stdout, `{"ok":true,...}` or
+//! `{"ok":false,"error":"..."}`:
 //!
 //! | `cmd` | fields | answer |
 //! |---|---|---|
@@ -22,10 +23,7 @@
 //!
 //! stdin EOF stops the server.
 
-#[path = "../tests/fake_mattermost/mod.rs"]
-mod fake;
-
-use fake::*;
+use fake_mattermost::*;
 use serde_json::{json, Value};
 use std::io::{self, BufRead, Write};
 

@@ -1,0 +1,89 @@
+//! The REST routes: the `/api/v4/` path matched by method and segments, after the bearer
+//! token is checked (only `GET /system/ping` is public); unknown routes get the real 404.
+
+mod channels;
+mod files;
+mod multipart;
+mod posts;
+mod reactions;
+mod system;
+mod users;
+
+use crate::http::reply::Reply;
+use crate::request::Request;
+use crate::routes::channels::{
+    channel_by_name, channel_posts, create_direct, get_channel, my_channel_member, my_team_channels,
+};
+use crate::routes::files::{get_file, get_file_info, upload_files};
+use crate::routes::posts::{create_post, delete_post, get_post, patch_post, post_thread, typing};
+use crate::routes::reactions::{add_reaction, post_reactions, remove_reaction};
+use crate::routes::system::{client_config, roles_by_name};
+use crate::routes::users::{get_user, get_user_by_name, my_teams, users_by};
+use crate::shared::Shared;
+use crate::state::world::BOT_ID;
+
+pub(crate) fn route(shared: &Shared, req: &Request) -> Reply {
+    let path = req.path_only();
+    let Some(rest) = path.strip_prefix("/api/v4/") else {
+        return not_found(path);
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let method = req.method.as_str();
+    let public = method == "GET" && segments == ["system", "ping"];
+    if !public && !authorized(shared, req) {
+        return Reply::error(
+            401,
+            "api.context.session_expired.app_error",
+            "Invalid or expired session, please login again.",
+        );
+    }
+    match (method, segments.as_slice()) {
+        ("GET", ["system", "ping"]) => Reply::status_ok(),
+        ("GET", ["config", "client"]) => client_config(shared, req),
+        ("GET", ["users", "me"]) => get_user(shared, BOT_ID),
+        ("GET", ["users", "me", "teams"]) => my_teams(shared),
+        ("GET", ["users", "me", "teams", team, "channels"]) => my_team_channels(shared, team),
+        ("POST", ["users", "me", "typing"]) => typing(shared, req),
+        ("POST", ["users", "usernames"]) => {
+            users_by(shared, req, |u, names| names.contains(&u.username))
+        }
+        ("POST", ["users", "ids"]) => users_by(shared, req, |u, ids| ids.contains(&u.id)),
+        ("GET", ["users", "username", name]) => get_user_by_name(shared, name),
+        ("GET", ["users", id]) => get_user(shared, id),
+        ("DELETE", ["users", user, "posts", post, "reactions", emoji]) => {
+            remove_reaction(shared, user, post, emoji)
+        }
+        ("POST", ["channels", "direct"]) => create_direct(shared, req),
+        ("GET", ["channels", id]) => get_channel(shared, id),
+        ("GET", ["teams", team, "channels", "name", name]) => channel_by_name(shared, team, name),
+        ("GET", ["channels", id, "posts"]) => channel_posts(shared, req, id),
+        ("GET", ["channels", id, "members", "me"]) => my_channel_member(shared, id),
+        ("POST", ["roles", "names"]) => roles_by_name(shared, req),
+        ("POST", ["posts"]) => create_post(shared, req),
+        ("GET", ["posts", id]) => get_post(shared, id),
+        ("GET", ["posts", id, "thread"]) => post_thread(shared, req, id),
+        ("DELETE", ["posts", id]) => delete_post(shared, id),
+        ("PUT", ["posts", id, "patch"]) => patch_post(shared, req, id),
+        ("GET", ["posts", id, "reactions"]) => post_reactions(shared, id),
+        ("POST", ["reactions"]) => add_reaction(shared, req),
+        ("POST", ["files"]) => upload_files(shared, req),
+        ("GET", ["files", id]) => get_file(shared, id),
+        ("GET", ["files", id, "info"]) => get_file_info(shared, id),
+        _ => not_found(path),
+    }
+}
+
+fn not_found(path: &str) -> Reply {
+    let message = format!("There doesn't appear to be an api call for the url='{path}'.");
+    Reply::error(404, "api.context.404.app_error", &message)
+}
+
+/// `Authorization: Bearer <token>`, the scheme case-insensitive.
+pub(crate) fn authorized(shared: &Shared, req: &Request) -> bool {
+    let token = req
+        .header("authorization")
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    token.is_some_and(|t| shared.lock().token_ok(t))
+}

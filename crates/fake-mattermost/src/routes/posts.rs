@@ -1,0 +1,224 @@
+//! Posts: create (validated like the real server, deduplicated by `pending_post_id`), get,
+//! a thread, patch, delete, and the typing indicator.
+
+use crate::http::reply::Reply;
+use crate::json::post_list_json;
+use crate::new_post::NewPost;
+use crate::request::Request;
+use crate::shared::Shared;
+use crate::state::world::BOT_ID;
+use crate::state::State;
+use crate::util::now_ms;
+use serde_json::Value;
+
+/// Same-`pending_post_id` posts within this window are the same post.
+const DEDUPE_WINDOW_MS: i64 = 30_000;
+
+/// POST /posts: validates like the real server, deduplicates by `pending_post_id`, stores the
+/// post as the bot's and broadcasts `posted` (the bot sees its own posts).
+pub(crate) fn create_post(shared: &Shared, req: &Request) -> Reply {
+    let body = req.json();
+    let Some(channel_id) = body["channel_id"].as_str().filter(|c| !c.is_empty()) else {
+        return Reply::bad_body("channel_id");
+    };
+    let message = body["message"].as_str().unwrap_or_default();
+    let root_id = body["root_id"].as_str().unwrap_or_default();
+    let pending_post_id = body["pending_post_id"].as_str().unwrap_or_default();
+    let file_ids: Vec<String> = match &body["file_ids"] {
+        Value::Null => Vec::new(),
+        ids => match serde_json::from_value(ids.clone()) {
+            Ok(ids) => ids,
+            Err(_) => return Reply::bad_body("file_ids"),
+        },
+    };
+    let mut st = shared.lock();
+    if st.bot_channel(channel_id).is_none() {
+        return Reply::forbidden();
+    }
+    if let Some(existing) = find_pending(&st, pending_post_id) {
+        return Reply::json(201, &existing);
+    }
+    if let Some(problem) = post_problem(&st, message, &file_ids, channel_id, root_id) {
+        return problem;
+    }
+    let mut draft = NewPost::new(BOT_ID, channel_id, message)
+        .root(root_id)
+        .file_ids(file_ids);
+    draft.pending_post_id = pending_post_id.to_string();
+    if let Value::Object(props) = &body["props"] {
+        draft.props = props.clone();
+    }
+    let post = st.store_post(&draft);
+    let mentions = st.mentions_for(&draft);
+    st.broadcast_posted(&post, mentions);
+    Reply::json(201, &post)
+}
+
+/// The bot's post with this `pending_post_id` from the last 30 s, if any.
+fn find_pending(st: &State, pending_post_id: &str) -> Option<Value> {
+    if pending_post_id.is_empty() {
+        return None;
+    }
+    let recent = now_ms() - DEDUPE_WINDOW_MS;
+    st.posts
+        .iter()
+        .find(|p| {
+            p["pending_post_id"] == pending_post_id
+                && p["user_id"] == BOT_ID
+                && p["create_at"].as_i64().unwrap_or_default() >= recent
+        })
+        .cloned()
+}
+
+/// The AppError the real server gives for an invalid new post, if it is invalid.
+fn post_problem(
+    st: &State,
+    message: &str,
+    file_ids: &[String],
+    channel_id: &str,
+    root_id: &str,
+) -> Option<Reply> {
+    if message.chars().count() > st.max_post_size {
+        return Some(Reply::error(
+            400,
+            "model.post.is_valid.message_length.app_error",
+            &format!(
+                "Message length is longer than the maximum allowed length ({}).",
+                st.max_post_size
+            ),
+        ));
+    }
+    if file_ids.len() > 10 {
+        return Some(Reply::error(
+            400,
+            "model.post.is_valid.file_ids.app_error",
+            "Invalid file ids.",
+        ));
+    }
+    let root_ok = root_id.is_empty()
+        || st
+            .post_index(root_id)
+            .is_some_and(|i| st.posts[i]["channel_id"] == channel_id);
+    if !root_ok {
+        return Some(Reply::error(
+            400,
+            "api.post.create_post.root_id.app_error",
+            "Invalid RootId parameter.",
+        ));
+    }
+    None
+}
+
+fn post_not_found() -> Reply {
+    Reply::error(404, "app.post.get.app_error", "Unable to get the post.")
+}
+
+pub(crate) fn get_post(shared: &Shared, id: &str) -> Reply {
+    let st = shared.lock();
+    match st.post_index(id) {
+        Some(i) => Reply::json(200, &st.posts[i]),
+        None => post_not_found(),
+    }
+}
+
+/// GET /posts/{id}/thread with `perPage`, `direction=up`, `fromPost` and `fromCreateAt`: the
+/// root (always) and the thread's undeleted replies made before the cursor, the newest
+/// `perPage`, newest first. Without `fromCreateAt` the whole thread, as old servers answer.
+pub(crate) fn post_thread(shared: &Shared, req: &Request, id: &str) -> Reply {
+    let st = shared.lock();
+    let Some(index) = st.post_index(id) else {
+        return post_not_found();
+    };
+    let root = &st.posts[index];
+    if st
+        .bot_channel(root["channel_id"].as_str().unwrap_or_default())
+        .is_none()
+    {
+        return Reply::forbidden();
+    }
+    let per_page = match req.query("perPage").map(|t| t.parse::<usize>()) {
+        None => 1000,
+        Some(Ok(n)) if (1..=1000).contains(&n) => n,
+        Some(_) => {
+            return Reply::error(
+                400,
+                "api.context.invalid_url_param.app_error",
+                "Invalid or missing parameter in request URL.",
+            )
+        }
+    };
+    let created = |p: &Value| p["create_at"].as_i64().unwrap_or_default();
+    let cursor_at = req
+        .query("fromCreateAt")
+        .and_then(|t| t.parse::<i64>().ok());
+    let cursor_id = req.query("fromPost").unwrap_or_default();
+    let before = |p: &Value| match cursor_at {
+        None => true,
+        Some(at) => {
+            created(p) < at || (created(p) == at && p["id"].as_str() < Some(cursor_id.as_str()))
+        }
+    };
+    let mut replies: Vec<&Value> = st
+        .posts
+        .iter()
+        .filter(|p| p["root_id"] == id && p["delete_at"] == 0 && before(p))
+        .collect();
+    replies.sort_by_key(|p| std::cmp::Reverse(created(p)));
+    replies.truncate(per_page);
+    replies.push(root);
+    Reply::json(200, &post_list_json(&replies, false))
+}
+
+/// PUT /posts/{id}/patch: only the bot's own posts; `message` and `props` may change.
+pub(crate) fn patch_post(shared: &Shared, req: &Request, id: &str) -> Reply {
+    let body = req.json();
+    if !body.is_object() {
+        return Reply::bad_body("patch");
+    }
+    let mut st = shared.lock();
+    let Some(index) = st.post_index(id) else {
+        return post_not_found();
+    };
+    if st.posts[index]["user_id"] != BOT_ID {
+        return Reply::forbidden();
+    }
+    let message = body["message"].as_str();
+    if message.is_some_and(|m| m.chars().count() > st.max_post_size) {
+        return Reply::error(
+            400,
+            "model.post.is_valid.message_length.app_error",
+            &format!(
+                "Message length is longer than the maximum allowed length ({}).",
+                st.max_post_size
+            ),
+        );
+    }
+    let props = body.get("props").filter(|p| p.is_object()).cloned();
+    match st.edit_post(id, message, props) {
+        Some(post) => Reply::json(200, &post),
+        None => post_not_found(),
+    }
+}
+
+pub(crate) fn delete_post(shared: &Shared, id: &str) -> Reply {
+    let mut st = shared.lock();
+    match st.post_index(id) {
+        Some(i) if st.posts[i]["user_id"] != BOT_ID => Reply::forbidden(),
+        Some(_) => {
+            st.delete_post(id);
+            Reply::status_ok()
+        }
+        None => post_not_found(),
+    }
+}
+
+pub(crate) fn typing(shared: &Shared, req: &Request) -> Reply {
+    let body = req.json();
+    let Some(channel_id) = body["channel_id"].as_str() else {
+        return Reply::bad_body("channel_id");
+    };
+    if shared.lock().bot_channel(channel_id).is_none() {
+        return Reply::forbidden();
+    }
+    Reply::status_ok()
+}

@@ -1,0 +1,173 @@
+//! Storing posts as the server does: ids and strictly increasing timestamps, file
+//! attachments, channel counters, edits (with their history rows) and deletes, each broadcast
+//! as its event.
+
+use crate::new_post::NewPost;
+use crate::state::mentions::mentions_username;
+use crate::state::world::{BOT_ID, BOT_USERNAME};
+use crate::state::State;
+use crate::util::new_id;
+use crate::ws::broadcast::{event_frame, Outgoing};
+use serde_json::{json, Map, Value};
+
+impl State {
+    /// Stores a post, as the server does on create; returns the Post JSON.
+    pub(crate) fn store_post(&mut self, draft: &NewPost) -> Value {
+        let now = match draft.create_at {
+            Some(ms) => {
+                self.last_ms = self.last_ms.max(ms);
+                ms
+            }
+            None => self.tick(),
+        };
+        let mut props = draft.props.clone();
+        // The server marks every post of a bot account.
+        if self.user(&draft.user_id).is_some_and(|u| u.is_bot) {
+            props.insert("from_bot".into(), "true".into());
+        }
+        let id = new_id();
+        let files = self.attach_files(&draft.file_ids, &id, &draft.user_id, &draft.channel_id);
+        let mut metadata = Map::new();
+        if !files.is_empty() {
+            metadata.insert("files".into(), Value::Array(files));
+        }
+        let post = json!({
+            "id": id, "create_at": now, "update_at": now, "edit_at": 0, "delete_at": 0,
+            "is_pinned": false, "user_id": draft.user_id, "channel_id": draft.channel_id,
+            "root_id": draft.root_id, "original_id": "", "message": draft.message,
+            "type": draft.kind, "props": props, "hashtags": "", "file_ids": draft.file_ids,
+            "pending_post_id": draft.pending_post_id, "reply_count": 0, "metadata": metadata,
+        });
+        if let Some(channel) = self.channel_mut(&draft.channel_id) {
+            channel.last_post_at = now;
+            channel.total_msg_count += 1;
+        }
+        // A reply moves its thread root's `update_at` (so `since` lists the root again).
+        let root = (!draft.root_id.is_empty()).then(|| self.post_index(&draft.root_id));
+        if let Some(index) = root.flatten() {
+            let root = &mut self.posts[index];
+            let at = root["update_at"].as_i64().unwrap_or_default().max(now);
+            root["update_at"] = at.into();
+        }
+        self.posts.push(post.clone());
+        post
+    }
+
+    /// Links known files to a new post and returns their FileInfos (unknown ids are skipped,
+    /// like the real server does).
+    fn attach_files(
+        &mut self,
+        ids: &[String],
+        post_id: &str,
+        user_id: &str,
+        channel_id: &str,
+    ) -> Vec<Value> {
+        let mut infos = Vec::new();
+        for file in self
+            .files
+            .iter_mut()
+            .filter(|f| ids.iter().any(|id| f.info["id"] == *id))
+        {
+            file.info["post_id"] = post_id.into();
+            file.info["channel_id"] = channel_id.into();
+            if file.info["user_id"] == "" {
+                file.info["user_id"] = user_id.into();
+            }
+            infos.push(file.info.clone());
+        }
+        infos
+    }
+
+    /// `data.mentions` for a post: the override, or the bot when the text @-mentions it
+    /// outside code (the server removes code before looking for mentions; an author is never
+    /// told about their own mention).
+    pub(crate) fn mentions_for(&self, draft: &NewPost) -> Option<Vec<String>> {
+        if let Some(explicit) = &draft.mentions {
+            return explicit.clone();
+        }
+        let addressed = draft.user_id != BOT_ID && mentions_username(&draft.message, BOT_USERNAME);
+        addressed.then(|| vec![BOT_ID.to_string()])
+    }
+
+    pub(crate) fn broadcast_posted(&mut self, post: &Value, mentions: Option<Vec<String>>) {
+        let channel_id = post["channel_id"].as_str().unwrap_or_default();
+        let Some(channel) = self.channel(channel_id) else {
+            return;
+        };
+        let mut data = json!({
+            "channel_display_name": channel.display_name,
+            "channel_name": channel.name,
+            "channel_type": channel.kind,
+            "post": post.to_string(),
+            "sender_name": self.sender_name(post),
+            "set_online": true,
+            "team_id": channel.team_id,
+        });
+        if let Some(ids) = mentions {
+            data["mentions"] = Value::String(Value::from(ids).to_string());
+        }
+        self.broadcast(Outgoing::Event(event_frame("posted", data, channel_id)));
+    }
+
+    /// "@username", or a webhook's override name.
+    fn sender_name(&self, post: &Value) -> String {
+        let props = &post["props"];
+        if props["from_webhook"] == "true" {
+            if let Some(name) = props["override_username"].as_str() {
+                return name.to_string();
+            }
+        }
+        let user_id = post["user_id"].as_str().unwrap_or_default();
+        match self.user(user_id) {
+            Some(user) => format!("@{}", user.username),
+            None => user_id.to_string(),
+        }
+    }
+
+    pub(crate) fn edit_post(
+        &mut self,
+        id: &str,
+        message: Option<&str>,
+        props: Option<Value>,
+    ) -> Option<Value> {
+        let index = self.post_index(id)?;
+        let now = self.tick();
+        // The earlier version stays as an edit-history row: a new id, `original_id` set,
+        // deleted, changed now (so `since` lists it).
+        let mut history = self.posts[index].clone();
+        history["id"] = new_id().into();
+        history["original_id"] = id.into();
+        history["delete_at"] = now.into();
+        history["update_at"] = now.into();
+        self.posts.push(history);
+        let post = &mut self.posts[index];
+        if let Some(message) = message {
+            post["message"] = message.into();
+        }
+        if let Some(props) = props {
+            post["props"] = props;
+        }
+        post["edit_at"] = now.into();
+        post["update_at"] = now.into();
+        let post = post.clone();
+        self.broadcast_post_change("post_edited", &post, json!({"post": post.to_string()}));
+        Some(post)
+    }
+
+    pub(crate) fn delete_post(&mut self, id: &str) -> Option<Value> {
+        let index = self.post_index(id)?;
+        let now = self.tick();
+        let post = &mut self.posts[index];
+        post["delete_at"] = now.into();
+        post["update_at"] = now.into();
+        let post = post.clone();
+        let data = json!({"post": post.to_string(), "delete_by": BOT_ID});
+        self.broadcast_post_change("post_deleted", &post, data);
+        Some(post)
+    }
+
+    fn broadcast_post_change(&mut self, event: &str, post: &Value, data: Value) {
+        let channel_id = post["channel_id"].as_str().unwrap_or_default();
+        self.broadcast(Outgoing::Event(event_frame(event, data, channel_id)));
+    }
+}
