@@ -71,8 +71,12 @@ fn cut(text: &str, chars: usize) -> String {
 
 /// Whether a post the policy dropped for `reason` is kept as context: those that were not
 /// addressed to the bot, and with `all` those of senders outside the allow list. Nothing else
-/// (own, system, bot posts, other teams and channels, DMs) is.
-pub fn keeps(reason: DropReason, visibility: Visibility) -> bool {
+/// (own, system, bot posts, other teams and channels) is, and no DM post at all (their senders
+/// are the DM's own rules; OpenClaw's plugin keeps none either).
+pub fn keeps(reason: DropReason, channel_type: ChannelType, visibility: Visibility) -> bool {
+    if channel_type == ChannelType::Direct {
+        return false;
+    }
     match reason {
         DropReason::NotAddressed => true,
         DropReason::SenderNotAllowed => visibility == Visibility::All,
@@ -348,11 +352,23 @@ mod tests {
 
     #[test]
     fn visibility_decides_for_senders_outside_the_allow_list() {
-        assert!(keeps(DropReason::NotAddressed, Visibility::Allowlist));
-        assert!(keeps(DropReason::SenderNotAllowed, Visibility::All));
+        let open = ChannelType::Open;
+        assert!(keeps(DropReason::NotAddressed, open, Visibility::Allowlist));
+        assert!(keeps(
+            DropReason::SenderNotAllowed,
+            ChannelType::Group,
+            Visibility::All
+        ));
         assert!(!keeps(
             DropReason::SenderNotAllowed,
+            open,
             "allowlist_quote".parse().unwrap()
+        ));
+        // A DM thread's post from someone not allowed is no context.
+        assert!(!keeps(
+            DropReason::SenderNotAllowed,
+            ChannelType::Direct,
+            Visibility::All
         ));
         for reason in [
             DropReason::OwnPost,
@@ -362,7 +378,7 @@ mod tests {
             DropReason::ChannelNotAllowed,
             DropReason::OtherTeam,
         ] {
-            assert!(!keeps(reason, Visibility::All), "{reason:?}");
+            assert!(!keeps(reason, open, Visibility::All), "{reason:?}");
         }
     }
 

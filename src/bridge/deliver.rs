@@ -237,7 +237,7 @@ impl Lanes {
     /// addressed to the bot, when `contextVisibility` wants it (`history::keeps`).
     fn remember(&self, posted: &Posted, channel_type: ChannelType, reason: DropReason) {
         let post = &posted.post;
-        if !history::keeps(reason, self.shared.config.context_visibility) {
+        if !history::keeps(reason, channel_type, self.shared.config.context_visibility) {
             return;
         }
         let Some(key) = history::key(channel_type, &post.channel_id, &post.root_id) else {

@@ -1,6 +1,6 @@
 //! A thread's history from the server, for a thread the bridge has no record of (it started
-//! before the bridge did): one `GET /posts/{root}/thread` with OpenClaw's own query and a 5 s
-//! deadline, and one `POST /users/ids` for the senders' names. The posts are filtered as
+//! before the bridge did): one `GET /posts/{root}/thread` with OpenClaw's own query and one
+//! `POST /users/ids` for the senders' names, both within 5 s and without retries. The posts are filtered as
 //! the live ones are: the policy's verdict, then `history::keeps` for the dropped ones.
 
 use super::shares::EventsShare;
@@ -11,7 +11,7 @@ use crate::mattermost::model::Post;
 use crate::policy::{ChannelType, Incoming, Verdict};
 use crate::session::Session;
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long the thread may take: the turn waits for it (OpenClaw's plugin waits as long).
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -33,6 +33,7 @@ pub fn fetch(
         return Err("the post's ids are not Mattermost ids".into());
     }
     let query = history::thread_query(shared.config.history_limit, &current.id, current.create_at);
+    let started = Instant::now();
     let list = shared
         .api
         .thread(root, &query, DEADLINE)
@@ -58,13 +59,12 @@ pub fn fetch(
             match session.policy.decide(&incoming) {
                 Verdict::Accept { authorized, .. } => authorized,
                 Verdict::Drop(reason) => {
-                    history::keeps(reason, shared.config.context_visibility)
-                        && channel_type != ChannelType::Direct
+                    history::keeps(reason, channel_type, shared.config.context_visibility)
                 }
             }
         })
         .collect();
-    let names = usernames(shared, &kept);
+    let names = usernames(shared, &kept, DEADLINE.saturating_sub(started.elapsed()));
     Ok(kept
         .into_iter()
         .filter_map(|p| {
@@ -88,18 +88,18 @@ fn in_thread_before(post: &Post, current: &Posted) -> bool {
         && (!post.message.trim().is_empty() || !post.file_ids.is_empty())
 }
 
-/// The senders' usernames in one call; ids stand for names it could not give.
-fn usernames(shared: &EventsShare, posts: &[&Post]) -> HashMap<String, String> {
+/// The senders' usernames in one call within `left`; ids stand for names it could not give.
+fn usernames(shared: &EventsShare, posts: &[&Post], left: Duration) -> HashMap<String, String> {
     let mut ids: Vec<String> = Vec::new();
     for post in posts {
         if is_valid_id(&post.user_id) && !ids.contains(&post.user_id) {
             ids.push(post.user_id.clone());
         }
     }
-    if ids.is_empty() {
+    if ids.is_empty() || left.is_zero() {
         return HashMap::new();
     }
-    match shared.api.users_by_ids(&ids) {
+    match shared.api.users_by_ids_within(&ids, left) {
         Ok(users) => users
             .into_iter()
             .filter(|u| ids.contains(&u.id))

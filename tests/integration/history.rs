@@ -188,3 +188,28 @@ fn a_failing_thread_read_does_not_hold_the_turn() {
     assert_eq!(history(&bridge.next_message()), vec![]);
     assert_eq!(thread_reads(&fake).len(), 1);
 }
+
+#[test]
+fn names_that_cannot_be_had_at_once_are_ids() {
+    // The names of a recovered thread are asked for once, without retries: the turn waits
+    // for them, so a failure leaves the user ids.
+    let fake = FakeMattermost::start();
+    let root = fake.post(NewPost::new(BOB_ID, TOWN_SQUARE, "old root"));
+    let mut bridge = start_bridge(&fake, "");
+    fake.inject(
+        "POST",
+        "/api/v4/users/ids",
+        Fault::app_error(500, "boom", "try later"),
+    );
+    fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw who said that?").root(&root));
+    assert_eq!(
+        history(&bridge.next_message()),
+        pairs(&[(BOB_ID, "old root")])
+    );
+    let lookups = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_only() == "/api/v4/users/ids")
+        .count();
+    assert_eq!(lookups, 1);
+}
