@@ -9,7 +9,7 @@
 
 use crate::config::ContextVisibility as Visibility;
 use crate::policy::{ChannelType, DropReason};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// Conversations remembered, as in OpenClaw (its `MAX_HISTORY_KEYS`).
@@ -105,6 +105,7 @@ pub struct Taken {
 
 #[derive(Debug)]
 struct Conversation {
+    key: String,
     entries: VecDeque<Entry>,
     /// Use order, for forgetting the least recent conversation.
     used: u64,
@@ -117,7 +118,9 @@ struct Conversation {
 
 pub struct History {
     limit: usize,
-    conversations: HashMap<String, Conversation>,
+    /// A list, not a map: at most `MAX_KEYS`, scanned once per post, and no hash table code
+    /// for this type in the binary.
+    conversations: Vec<Conversation>,
     bytes: usize,
     clock: u64,
 }
@@ -126,7 +129,7 @@ impl History {
     pub fn new(limit: usize) -> History {
         History {
             limit,
-            conversations: HashMap::new(),
+            conversations: Vec::new(),
             bytes: 0,
             clock: 0,
         }
@@ -182,7 +185,7 @@ impl History {
 
     /// The thread of `key` was fetched: no more fetches for it.
     pub fn recovered(&mut self, key: &str) {
-        if let Some(conversation) = self.conversations.get_mut(key) {
+        if let Some(conversation) = self.conversations.iter_mut().find(|c| c.key == key) {
             conversation.settled = true;
         }
     }
@@ -193,16 +196,21 @@ impl History {
     }
 
     fn conversation(&mut self, key: &str, used: u64) -> &mut Conversation {
-        let conversation = self
-            .conversations
-            .entry(key.to_string())
-            .or_insert_with(|| Conversation {
-                entries: VecDeque::new(),
-                used,
-                attempts: 0,
-                next_attempt: None,
-                settled: false,
-            });
+        let index = match self.conversations.iter().position(|c| c.key == key) {
+            Some(index) => index,
+            None => {
+                self.conversations.push(Conversation {
+                    key: key.to_string(),
+                    entries: VecDeque::new(),
+                    used,
+                    attempts: 0,
+                    next_attempt: None,
+                    settled: false,
+                });
+                self.conversations.len() - 1
+            }
+        };
+        let conversation = &mut self.conversations[index];
         conversation.used = used;
         conversation
     }
@@ -210,18 +218,14 @@ impl History {
     /// Forgets the least recently used conversations (never `keep`) beyond the caps.
     fn forget_beyond_caps(&mut self, keep: &str) {
         while self.conversations.len() > MAX_KEYS || self.bytes > MAX_BYTES {
-            let oldest = self
-                .conversations
-                .iter()
-                .filter(|(k, _)| k.as_str() != keep)
-                .min_by_key(|(_, c)| c.used)
-                .map(|(k, _)| k.clone());
+            let oldest = (0..self.conversations.len())
+                .filter(|&i| self.conversations[i].key != keep)
+                .min_by_key(|&i| self.conversations[i].used);
             let Some(oldest) = oldest else {
                 break;
             };
-            if let Some(gone) = self.conversations.remove(&oldest) {
-                self.bytes -= gone.entries.iter().map(Entry::bytes).sum::<usize>();
-            }
+            let gone = self.conversations.swap_remove(oldest);
+            self.bytes -= gone.entries.iter().map(Entry::bytes).sum::<usize>();
         }
     }
 
@@ -311,8 +315,9 @@ mod tests {
             history.record(&format!("k{n}"), entry("a", 1));
         }
         assert_eq!(history.len(), MAX_KEYS);
-        assert!(!history.conversations.contains_key("k0"));
-        assert!(history.conversations.contains_key(&format!("k{MAX_KEYS}")));
+        let has = |key: &str| history.conversations.iter().any(|c| c.key == key);
+        assert!(!has("k0"));
+        assert!(has(&format!("k{MAX_KEYS}")));
     }
 
     #[test]
