@@ -69,7 +69,7 @@ done
 # The npm package: the plugin's published files (package.json "files") plus the binaries.
 plugin=$stage/plugin
 mkdir -p "$plugin/bin"
-cp -R openclaw-plugin/index.js openclaw-plugin/src openclaw-plugin/openclaw.plugin.json \
+cp -R openclaw-plugin/index.js openclaw-plugin/secret-contract-api.js openclaw-plugin/src openclaw-plugin/openclaw.plugin.json \
     openclaw-plugin/package.json openclaw-plugin/README.md LICENSE "$plugin/"
 for pair in "${TARGETS[@]}"; do
     triple=${pair%%:*} dir=${pair#*:}

@@ -42,6 +42,7 @@ fn main() {
         "offTopic": OFFTOPIC,
         "dmAlice": DM_ALICE,
         "groupChannel": GROUP_CH,
+        "privateChannel": PRIVATE_CH,
     });
     writeln!(out, "{hello}").and_then(|_| out.flush()).ok();
     for line in io::stdin().lock().lines() {

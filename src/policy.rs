@@ -2,7 +2,7 @@
 //! goes through here (the keys: `docs/configuration.md`). Pure decisions over plain data, so the rules are
 //! tested as a table.
 
-use crate::config::{ChatMode, Config, DmPolicy};
+use crate::config::{ChatMode, Config, DmPolicy, GroupPolicy, ImplicitMentions};
 use crate::mention;
 use crate::sync::lock;
 use std::collections::HashSet;
@@ -54,6 +54,37 @@ pub struct Incoming<'a> {
     pub message: &'a str,
     /// The server listed the bot in the event's `mentions`.
     pub server_mentioned: bool,
+    /// What the bridge knows that makes the post addressed to the bot without a mention.
+    pub implicit: Implicit,
+}
+
+/// Facts that count as a mention (`implicitMentions`), each found by the caller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Implicit {
+    /// The post is in a thread whose root the bot wrote.
+    pub reply_to_bot: bool,
+    /// The post embeds a permalink preview of a bot post.
+    pub quoted_bot: bool,
+    /// The post is in a thread the bot replied in (within the last 7 days).
+    pub thread_participant: bool,
+}
+
+/// The implicit mention that applied to an accepted post, as the protocol names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImplicitMention {
+    ReplyToBot,
+    QuotedBot,
+    ThreadParticipation,
+}
+
+impl ImplicitMention {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImplicitMention::ReplyToBot => "replyToBot",
+            ImplicitMention::QuotedBot => "quotedBot",
+            ImplicitMention::ThreadParticipation => "threadParticipation",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +95,8 @@ pub enum Verdict<'a> {
         mentioned: bool,
         /// False only for a pairing DM from someone outside `allowFrom`.
         authorized: bool,
+        /// Outside DMs: the implicit mention that holds for the post, if any.
+        implicit: Option<ImplicitMention>,
     },
     Drop(DropReason),
 }
@@ -75,6 +108,10 @@ pub enum DropReason {
     BotPost,
     DmsDisabled,
     SenderNotAllowed,
+    /// `groupPolicy: "disabled"`.
+    GroupsDisabled,
+    /// `groupPolicy: "allowlist"` with neither `groupAllowFrom` nor `allowFrom`.
+    NoGroupAllowlist,
     ChannelNotAllowed,
     OtherTeam,
     NotAddressed,
@@ -104,18 +141,39 @@ pub struct Policy {
     onchar_prefixes: Vec<String>,
     dm_policy: DmPolicy,
     allow_bots: bool,
+    group_policy: GroupPolicy,
+    /// Channel senders under `allowlist`: `groupAllowFrom`, else `allowFrom` (as configured:
+    /// pairing approvals are for DMs only); `None` when both lists are empty.
+    group_allow: Option<HashSet<String>>,
+    /// `groups.<channel id>.requireMention`; the `*` entry under `"*"`.
+    require_mention: Vec<(String, bool)>,
+    implicit_mentions: ImplicitMentions,
 }
 
 impl Policy {
-    /// `allow_from` is the config's list with `@usernames` already resolved to ids.
+    /// `allow_from` and `group_allow_from` are the config's lists with `@usernames` already
+    /// resolved to ids.
     pub fn new(
         config: &Config,
         bot_id: &str,
         bot_username: &str,
         team_id: Option<&str>,
         allow_from: &[String],
+        group_allow_from: &[String],
     ) -> Policy {
+        // As OpenClaw: the fallback happens when groupAllowFrom is written empty or not at
+        // all, not when its names did not resolve.
+        let group_allow = match (config.group_allow_from.is_empty(), allow_from.is_empty()) {
+            (false, _) => Some(group_allow_from),
+            (true, false) => Some(allow_from),
+            (true, true) if config.allow_from.is_empty() => None,
+            (true, true) => Some(allow_from),
+        };
         Policy {
+            group_policy: config.group_policy,
+            group_allow: group_allow.map(|ids| ids.iter().cloned().collect()),
+            require_mention: config.groups_require_mention.clone(),
+            implicit_mentions: config.implicit_mentions,
             bot_id: bot_id.to_string(),
             bot_username: bot_username.to_string(),
             team_id: team_id.map(str::to_string),
@@ -174,11 +232,55 @@ impl Policy {
             text: post.message,
             mentioned,
             authorized,
+            implicit: None,
         }
     }
 
+    /// `groupPolicy` with its allow list: may this sender address the bot outside DMs?
+    fn group_sender(&self, user_id: &str) -> Result<(), DropReason> {
+        match (self.group_policy, &self.group_allow) {
+            (GroupPolicy::Disabled, _) => Err(DropReason::GroupsDisabled),
+            (GroupPolicy::Open, _) => Ok(()),
+            (GroupPolicy::Allowlist, None) => Err(DropReason::NoGroupAllowlist),
+            (GroupPolicy::Allowlist, Some(ids)) if ids.contains("*") || ids.contains(user_id) => {
+                Ok(())
+            }
+            (GroupPolicy::Allowlist, Some(_)) => Err(DropReason::SenderNotAllowed),
+        }
+    }
+
+    /// Whether a channel's posts need a mention: `groups.<id>`, else `groups["*"]`, else
+    /// `chatmode` (or the legacy `requireMention` it came from); `onchar` always does.
+    fn requires_mention(&self, channel_id: &str) -> bool {
+        let entry = |id: &str| {
+            self.require_mention
+                .iter()
+                .find(|(key, _)| key == id)
+                .map(|(_, flag)| *flag)
+        };
+        self.chatmode == ChatMode::Prefix
+            || entry(channel_id)
+                .or_else(|| entry("*"))
+                .unwrap_or(self.chatmode != ChatMode::EveryPost)
+    }
+
+    /// The first implicit mention that holds and is enabled.
+    fn implicit(&self, facts: Implicit) -> Option<ImplicitMention> {
+        let on = self.implicit_mentions;
+        [
+            (facts.thread_participant && on.thread_participation)
+                .then_some(ImplicitMention::ThreadParticipation),
+            (facts.reply_to_bot && on.reply_to_bot).then_some(ImplicitMention::ReplyToBot),
+            (facts.quoted_bot && on.quoted_bot).then_some(ImplicitMention::QuotedBot),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    }
+
     /// Whether a reaction reaches the host: the sender rules of posts (its own, other bots,
-    /// `dmPolicy`/`allowFrom`, `teamId`, `allowChannels`) without the mention gate. There is no
+    /// `dmPolicy`/`allowFrom`, `groupPolicy`/`groupAllowFrom`, `teamId`, `allowChannels`)
+    /// without the mention gate, as OpenClaw's own plugin checks reactions. There is no
     /// pairing for reactions: under `pairing` a sender not approved yet is dropped. `message`
     /// and `post_type` of `reaction` are not looked at.
     pub fn decide_reaction(&self, reaction: &Incoming) -> Result<(), DropReason> {
@@ -202,9 +304,7 @@ impl Policy {
 
     /// The sender and channel rules of a channel or group DM post.
     fn channel_sender(&self, post: &Incoming) -> Result<(), DropReason> {
-        if !self.is_allowed(post.user_id) {
-            return Err(DropReason::SenderNotAllowed);
-        }
+        self.group_sender(post.user_id)?;
         // Group DMs have no team and need no allowChannels entry.
         if post.channel_type != ChannelType::Group {
             if self.team_id.as_deref().is_some_and(|t| t != post.team_id) {
@@ -221,19 +321,22 @@ impl Policy {
         if let Err(reason) = self.channel_sender(post) {
             return Verdict::Drop(reason);
         }
-        let addressed = mentioned && self.respond_to_mentions;
-        let text = match self.chatmode {
-            ChatMode::EveryPost => Some(post.message),
-            ChatMode::Mention => addressed.then_some(post.message),
-            ChatMode::Prefix => self
-                .strip_prefix(post.message)
-                .or(addressed.then_some(post.message)),
+        let implicit = self.implicit(post.implicit);
+        let addressed = (mentioned || implicit.is_some()) && self.respond_to_mentions;
+        let text = if self.chatmode == ChatMode::Prefix {
+            self.strip_prefix(post.message)
+                .or(addressed.then_some(post.message))
+        } else if self.requires_mention(post.channel_id) {
+            addressed.then_some(post.message)
+        } else {
+            Some(post.message)
         };
         match text {
             Some(text) => Verdict::Accept {
                 text,
                 mentioned,
                 authorized: true,
+                implicit,
             },
             None => Verdict::Drop(DropReason::NotAddressed),
         }
@@ -286,6 +389,7 @@ mod tests {
     const BOT: &str = "bot";
     const ALICE: &str = "alice-id";
     const EVE: &str = "eve-id";
+    const BOB: &str = "bob-id";
     const TEAM: &str = "team";
 
     fn config() -> Config {
@@ -305,6 +409,7 @@ mod tests {
             allow_bots: false,
             text_chunk_limit: None,
             retry_budget: Duration::from_secs(60),
+            dm_retry: crate::mattermost::api::DmRetry::default(),
             media_dir: "/tmp".into(),
             media_max_bytes: 1 << 20,
             media_max_total_bytes: u64::MAX,
@@ -314,8 +419,10 @@ mod tests {
             state_file: None,
             ca_file: None,
             catch_up_max_age: Duration::from_secs(3600),
-            group_policy: None,
+            group_policy: GroupPolicy::Allowlist,
             group_allow_from: vec![],
+            groups_require_mention: vec![],
+            implicit_mentions: ImplicitMentions::default(),
             history_limit: 50,
             context_visibility: crate::config::ContextVisibility::All,
             not_active: vec![],
@@ -328,8 +435,11 @@ mod tests {
     fn policy_with(edit: impl FnOnce(&mut Config)) -> Policy {
         let mut c = config();
         c.allow_channels = vec!["chan-ok".into()];
+        c.allow_from = vec![ALICE.into()];
         edit(&mut c);
-        Policy::new(&c, BOT, "openclaw", Some(TEAM), &[ALICE.to_string()])
+        let group_allow: Vec<String> = c.group_allow_from.clone();
+        let allow: Vec<String> = c.allow_from.clone();
+        Policy::new(&c, BOT, "openclaw", Some(TEAM), &allow, &group_allow)
     }
 
     fn post<'a>(
@@ -352,22 +462,26 @@ mod tests {
             from_webhook: false,
             message,
             server_mentioned: false,
+            implicit: Implicit::default(),
         }
     }
 
-    fn accepted(v: &Verdict) -> Option<(String, bool, bool)> {
+    type Implied = Option<ImplicitMention>;
+
+    fn accepted(v: &Verdict) -> Option<(String, bool, bool, Implied)> {
         match v {
             Verdict::Accept {
                 text,
                 mentioned,
                 authorized,
-            } => Some((text.to_string(), *mentioned, *authorized)),
+                implicit,
+            } => Some((text.to_string(), *mentioned, *authorized, *implicit)),
             Verdict::Drop(_) => None,
         }
     }
 
-    /// Accepted as (text, mentioned, authorized), or dropped for a reason.
-    type Expected = Result<(&'static str, bool, bool), DropReason>;
+    /// Accepted as (text, mentioned, authorized, implicit mention), or dropped for a reason.
+    type Expected = Result<(&'static str, bool, bool, Implied), DropReason>;
 
     #[test]
     fn inbound_table() {
@@ -410,7 +524,7 @@ mod tests {
             (
                 &default,
                 post(Direct, "dm", ALICE, "hello"),
-                Ok(("hello", false, true)),
+                Ok(("hello", false, true, None)),
             ),
             (
                 &default,
@@ -419,7 +533,7 @@ mod tests {
             ),
             (&default, post(Direct, "dm", BOT, "my own"), Err(OwnPost)),
             (&default, from_bot, Err(BotPost)),
-            (&bots_ok, from_bot, Ok(("hi", false, true))),
+            (&bots_ok, from_bot, Ok(("hi", false, true, None))),
             (&default, webhook, Err(BotPost)),
             (&default, system, Err(SystemPost)),
             (
@@ -435,24 +549,24 @@ mod tests {
             (
                 &open_dms,
                 post(Direct, "dm", EVE, "hello"),
-                Ok(("hello", false, true)),
+                Ok(("hello", false, true, None)),
             ),
             (
                 &pairing,
                 post(Direct, "dm", EVE, "hello"),
-                Ok(("hello", false, false)),
+                Ok(("hello", false, false, None)),
             ),
             (
                 &pairing,
                 post(Direct, "dm", ALICE, "hello"),
-                Ok(("hello", false, true)),
+                Ok(("hello", false, true, None)),
             ),
             (
                 &default,
                 post(Open, "chan-ok", ALICE, "@openclaw hi"),
-                Ok(("@openclaw hi", true, true)),
+                Ok(("@openclaw hi", true, true, None)),
             ),
-            (&default, server_mention, Ok(("hi", true, true))),
+            (&default, server_mention, Ok(("hi", true, true, None))),
             (
                 &default,
                 post(Open, "chan-ok", ALICE, "just chatting"),
@@ -476,7 +590,7 @@ mod tests {
             (
                 &any_channel,
                 post(Private, "chan-other", ALICE, "@openclaw hi"),
-                Ok(("@openclaw hi", true, true)),
+                Ok(("@openclaw hi", true, true, None)),
             ),
             (&default, other_team, Err(OtherTeam)),
             (
@@ -487,7 +601,7 @@ mod tests {
             (
                 &onmessage,
                 post(Open, "chan-ok", ALICE, "anything"),
-                Ok(("anything", false, true)),
+                Ok(("anything", false, true, None)),
             ),
             (
                 &onmessage,
@@ -497,12 +611,12 @@ mod tests {
             (
                 &onchar,
                 post(Open, "chan-ok", ALICE, "> do it"),
-                Ok(("do it", false, true)),
+                Ok(("do it", false, true, None)),
             ),
             (
                 &onchar,
                 post(Open, "chan-ok", ALICE, "!status"),
-                Ok(("status", false, true)),
+                Ok(("status", false, true, None)),
             ),
             (
                 &onchar,
@@ -512,18 +626,18 @@ mod tests {
             (
                 &onchar,
                 post(Open, "chan-ok", ALICE, "hey @openclaw"),
-                Ok(("hey @openclaw", true, true)),
+                Ok(("hey @openclaw", true, true, None)),
             ),
             (
                 &onchar,
                 post(Direct, "dm", ALICE, "> quoted"),
-                Ok(("> quoted", false, true)),
+                Ok(("> quoted", false, true, None)),
             ),
             // Group DMs: chatmode applies, no allowChannels entry needed, sender must be allowed.
             (
                 &default,
                 post(Group, "group", ALICE, "@openclaw hi"),
-                Ok(("@openclaw hi", true, true)),
+                Ok(("@openclaw hi", true, true, None)),
             ),
             (
                 &default,
@@ -539,14 +653,301 @@ mod tests {
         for (i, (policy, incoming, expected)) in cases.into_iter().enumerate() {
             let verdict = policy.decide(&incoming);
             match expected {
-                Ok((text, mentioned, authorized)) => assert_eq!(
+                Ok((text, mentioned, authorized, implicit)) => assert_eq!(
                     accepted(&verdict),
-                    Some((text.to_string(), mentioned, authorized)),
+                    Some((text.to_string(), mentioned, authorized, implicit)),
                     "case {i}: {incoming:?}"
                 ),
                 Err(reason) => assert_eq!(verdict, Verdict::Drop(reason), "case {i}: {incoming:?}"),
             }
         }
+    }
+
+    /// `groupPolicy`/`groupAllowFrom`, `groups.<id>.requireMention` and `implicitMentions`,
+    /// as OpenClaw's own Mattermost plugin applies them.
+    #[test]
+    fn channel_table() {
+        use ChannelType::*;
+        use DropReason::*;
+        use ImplicitMention::*;
+        let any = |edit: fn(&mut Config)| {
+            policy_with(|c| {
+                c.allow_channels.clear();
+                edit(c);
+            })
+        };
+        let allowlist = any(|_| {});
+        let open = any(|c| c.group_policy = GroupPolicy::Open);
+        let disabled = any(|c| c.group_policy = GroupPolicy::Disabled);
+        let group_list = any(|c| c.group_allow_from = vec![BOB.into()]);
+        let group_star = any(|c| c.group_allow_from = vec!["*".into()]);
+        let allow_star = any(|c| c.allow_from = vec!["*".into()]);
+        let no_lists = any(|c| {
+            c.allow_from.clear();
+            c.dm_policy = DmPolicy::Pairing;
+        });
+        // A name in groupAllowFrom that did not resolve still counts as configured.
+        let unresolved = {
+            let mut c = config();
+            c.group_allow_from = vec!["@nobody".into()];
+            Policy::new(&c, BOT, "openclaw", Some(TEAM), &[ALICE.into()], &[])
+        };
+        let quiet_here = any(|c| c.groups_require_mention = vec![("chan-1".into(), false)]);
+        let quiet_all =
+            any(|c| c.groups_require_mention = vec![("chan-1".into(), true), ("*".into(), false)]);
+        let onmessage_star_true = any(|c| {
+            c.chatmode = ChatMode::EveryPost;
+            c.groups_require_mention = vec![("*".into(), true)];
+        });
+        let onmessage_here = any(|c| {
+            c.chatmode = ChatMode::EveryPost;
+            c.groups_require_mention = vec![("chan-1".into(), true)];
+        });
+        let onchar_quiet = any(|c| {
+            c.chatmode = ChatMode::Prefix;
+            c.groups_require_mention = vec![("*".into(), false)];
+        });
+        let no_thread = any(|c| c.implicit_mentions.thread_participation = false);
+        let no_reply = any(|c| c.implicit_mentions.reply_to_bot = false);
+        let no_quote = any(|c| c.implicit_mentions.quoted_bot = false);
+        let onmessage = any(|c| c.chatmode = ChatMode::EveryPost);
+        let onchar = any(|c| c.chatmode = ChatMode::Prefix);
+        let no_mentions = any(|c| c.respond_to_mentions = false);
+
+        let with = |implicit: Implicit, incoming: Incoming<'static>| Incoming {
+            implicit,
+            ..incoming
+        };
+        let thread = Implicit {
+            thread_participant: true,
+            ..Implicit::default()
+        };
+        let reply = Implicit {
+            reply_to_bot: true,
+            ..Implicit::default()
+        };
+        let quote = Implicit {
+            quoted_bot: true,
+            ..Implicit::default()
+        };
+        let hi = |kind, channel, user| post(kind, channel, user, "@openclaw hi");
+        let chat = |kind, channel, user| post(kind, channel, user, "just chatting");
+
+        let cases: Vec<(&Policy, Incoming, Expected)> = vec![
+            // groupPolicy allowlist (the default): groupAllowFrom, else allowFrom.
+            (
+                &allowlist,
+                hi(Open, "chan-1", ALICE),
+                Ok(("@openclaw hi", true, true, None)),
+            ),
+            (&allowlist, hi(Open, "chan-1", BOB), Err(SenderNotAllowed)),
+            (
+                &allowlist,
+                hi(Private, "chan-1", BOB),
+                Err(SenderNotAllowed),
+            ),
+            (&allowlist, hi(Group, "gdm", BOB), Err(SenderNotAllowed)),
+            (
+                &group_list,
+                hi(Open, "chan-1", BOB),
+                Ok(("@openclaw hi", true, true, None)),
+            ),
+            (
+                &group_list,
+                hi(Open, "chan-1", ALICE),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &group_list,
+                post(Direct, "dm", ALICE, "hi"),
+                Ok(("hi", false, true, None)),
+            ),
+            (
+                &group_list,
+                post(Direct, "dm", BOB, "hi"),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &group_star,
+                hi(Private, "chan-1", EVE),
+                Ok(("@openclaw hi", true, true, None)),
+            ),
+            (
+                &allow_star,
+                hi(Open, "chan-1", EVE),
+                Ok(("@openclaw hi", true, true, None)),
+            ),
+            (&no_lists, hi(Open, "chan-1", ALICE), Err(NoGroupAllowlist)),
+            (&no_lists, hi(Group, "gdm", ALICE), Err(NoGroupAllowlist)),
+            (
+                &no_lists,
+                post(Direct, "dm", ALICE, "hi"),
+                Ok(("hi", false, false, None)),
+            ),
+            (
+                &unresolved,
+                hi(Open, "chan-1", ALICE),
+                Err(SenderNotAllowed),
+            ),
+            // open: anyone, still mention-gated; disabled: nobody outside DMs.
+            (
+                &open,
+                hi(Open, "chan-1", EVE),
+                Ok(("@openclaw hi", true, true, None)),
+            ),
+            (&open, chat(Open, "chan-1", EVE), Err(NotAddressed)),
+            (&open, post(Direct, "dm", EVE, "hi"), Err(SenderNotAllowed)),
+            (&disabled, hi(Open, "chan-1", ALICE), Err(GroupsDisabled)),
+            (&disabled, hi(Group, "gdm", ALICE), Err(GroupsDisabled)),
+            (
+                &disabled,
+                post(Direct, "dm", ALICE, "hi"),
+                Ok(("hi", false, true, None)),
+            ),
+            // groups.<id>.requireMention, then groups["*"], then chatmode.
+            (
+                &quiet_here,
+                chat(Open, "chan-1", ALICE),
+                Ok(("just chatting", false, true, None)),
+            ),
+            (&quiet_here, chat(Open, "chan-2", ALICE), Err(NotAddressed)),
+            (
+                &quiet_all,
+                chat(Open, "chan-2", ALICE),
+                Ok(("just chatting", false, true, None)),
+            ),
+            (
+                &quiet_all,
+                chat(Group, "gdm", ALICE),
+                Ok(("just chatting", false, true, None)),
+            ),
+            (&quiet_all, chat(Open, "chan-1", ALICE), Err(NotAddressed)),
+            (
+                &quiet_all,
+                hi(Open, "chan-1", ALICE),
+                Ok(("@openclaw hi", true, true, None)),
+            ),
+            (
+                &onmessage_star_true,
+                chat(Open, "chan-2", ALICE),
+                Err(NotAddressed),
+            ),
+            (
+                &onmessage_here,
+                chat(Open, "chan-1", ALICE),
+                Err(NotAddressed),
+            ),
+            (
+                &onmessage_here,
+                chat(Open, "chan-2", ALICE),
+                Ok(("just chatting", false, true, None)),
+            ),
+            // onchar keeps its gate whatever groups say.
+            (
+                &onchar_quiet,
+                chat(Open, "chan-1", ALICE),
+                Err(NotAddressed),
+            ),
+            (
+                &onchar_quiet,
+                post(Open, "chan-1", ALICE, "!go"),
+                Ok(("go", false, true, None)),
+            ),
+            // Implicit mentions, each on by default and off by its own flag.
+            (
+                &allowlist,
+                with(thread, chat(Open, "chan-1", ALICE)),
+                Ok(("just chatting", false, true, Some(ThreadParticipation))),
+            ),
+            (
+                &allowlist,
+                with(reply, chat(Private, "chan-1", ALICE)),
+                Ok(("just chatting", false, true, Some(ReplyToBot))),
+            ),
+            (
+                &allowlist,
+                with(quote, chat(Group, "gdm", ALICE)),
+                Ok(("just chatting", false, true, Some(QuotedBot))),
+            ),
+            (
+                &no_thread,
+                with(thread, chat(Open, "chan-1", ALICE)),
+                Err(NotAddressed),
+            ),
+            (
+                &no_thread,
+                with(reply, chat(Open, "chan-1", ALICE)),
+                Ok(("just chatting", false, true, Some(ReplyToBot))),
+            ),
+            (
+                &no_reply,
+                with(reply, chat(Open, "chan-1", ALICE)),
+                Err(NotAddressed),
+            ),
+            (
+                &no_quote,
+                with(quote, chat(Open, "chan-1", ALICE)),
+                Err(NotAddressed),
+            ),
+            (
+                &onchar,
+                with(thread, chat(Open, "chan-1", ALICE)),
+                Ok(("just chatting", false, true, Some(ThreadParticipation))),
+            ),
+            (
+                &onmessage,
+                with(thread, chat(Open, "chan-1", ALICE)),
+                Ok(("just chatting", false, true, Some(ThreadParticipation))),
+            ),
+            (
+                &no_mentions,
+                with(thread, chat(Open, "chan-1", ALICE)),
+                Err(NotAddressed),
+            ),
+            // An implicit mention does not pass the sender policy, and means nothing in DMs.
+            (
+                &allowlist,
+                with(thread, chat(Open, "chan-1", EVE)),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &allowlist,
+                with(thread, post(Direct, "dm", ALICE, "hi")),
+                Ok(("hi", false, true, None)),
+            ),
+        ];
+        for (i, (policy, incoming, expected)) in cases.into_iter().enumerate() {
+            let verdict = policy.decide(&incoming);
+            match expected {
+                Ok((text, mentioned, authorized, implicit)) => assert_eq!(
+                    accepted(&verdict),
+                    Some((text.to_string(), mentioned, authorized, implicit)),
+                    "case {i}: {incoming:?}"
+                ),
+                Err(reason) => assert_eq!(verdict, Verdict::Drop(reason), "case {i}: {incoming:?}"),
+            }
+        }
+    }
+
+    /// A pairing approval opens DMs only, as in OpenClaw (its pairing store is not read for
+    /// channels).
+    #[test]
+    fn approvals_do_not_open_channels() {
+        let pairing = policy_with(|c| {
+            c.allow_channels.clear();
+            c.dm_policy = DmPolicy::Pairing;
+        });
+        pairing.allow(EVE);
+        let dm = post(ChannelType::Direct, "dm", EVE, "hi");
+        assert_eq!(
+            accepted(&pairing.decide(&dm)),
+            Some(("hi".into(), false, true, None))
+        );
+        let channel = post(ChannelType::Open, "chan-1", EVE, "@openclaw hi");
+        assert_eq!(
+            pairing.decide(&channel),
+            Verdict::Drop(DropReason::SenderNotAllowed)
+        );
     }
 
     /// Reactions: the sender rules of posts, no mention gate, no pairing.
@@ -559,6 +960,9 @@ mod tests {
         let open_dms = policy_with(|c| c.dm_policy = DmPolicy::Open);
         let disabled = policy_with(|c| c.dm_policy = DmPolicy::Disabled);
         let bots_ok = policy_with(|c| c.allow_bots = true);
+        let groups_open = policy_with(|c| c.group_policy = GroupPolicy::Open);
+        let groups_off = policy_with(|c| c.group_policy = GroupPolicy::Disabled);
+        let bob_in_groups = policy_with(|c| c.group_allow_from = vec![BOB.into()]);
         // A reaction has no text: "" would fail every mention gate.
         let by = |kind, channel, user| post(kind, channel, user, "");
         let bot = |kind, channel| Incoming {
@@ -588,6 +992,16 @@ mod tests {
             (&disabled, by(Direct, "dm", ALICE), Err(DmsDisabled)),
             (&default, bot(Open, "chan-ok"), Err(BotPost)),
             (&bots_ok, bot(Open, "chan-ok"), Ok(())),
+            // groupPolicy and groupAllowFrom, as for posts.
+            (&groups_open, by(Open, "chan-ok", EVE), Ok(())),
+            (&groups_off, by(Group, "group", ALICE), Err(GroupsDisabled)),
+            (&groups_off, by(Direct, "dm", ALICE), Ok(())),
+            (&bob_in_groups, by(Open, "chan-ok", BOB), Ok(())),
+            (
+                &bob_in_groups,
+                by(Open, "chan-ok", ALICE),
+                Err(SenderNotAllowed),
+            ),
         ];
         for (i, (policy, reaction, expected)) in cases.into_iter().enumerate() {
             assert_eq!(
@@ -601,9 +1015,9 @@ mod tests {
     #[test]
     fn star_allows_everyone_and_allow_adds() {
         let c = config();
-        let star = Policy::new(&c, BOT, "openclaw", None, &["*".to_string()]);
+        let star = Policy::new(&c, BOT, "openclaw", None, &["*".to_string()], &[]);
         assert!(star.is_allowed(EVE));
-        let p = Policy::new(&c, BOT, "openclaw", None, &[]);
+        let p = Policy::new(&c, BOT, "openclaw", None, &[], &[]);
         assert!(!p.is_allowed(EVE));
         p.allow(EVE);
         assert!(p.is_allowed(EVE));

@@ -36,7 +36,8 @@ pub enum LoginError {
 pub fn establish(config: &Config, api: &Api) -> Result<Session, LoginError> {
     let bot = api.me().map_err(classify)?;
     let team_id = choose_team(config, &api.my_teams().map_err(classify)?)?;
-    let allow_from = resolve_allow_from(&config.allow_from, api)?;
+    let [allow_from, group_allow_from] =
+        resolve_names([&config.allow_from, &config.group_allow_from], api)?;
     let chunk_limit = chunk_limit(config, api);
     let policy = Policy::new(
         config,
@@ -44,6 +45,7 @@ pub fn establish(config: &Config, api: &Api) -> Result<Session, LoginError> {
         &bot.username,
         team_id.as_deref(),
         &allow_from,
+        &group_allow_from,
     );
     Ok(Session {
         bot,
@@ -92,31 +94,42 @@ fn choose_team(config: &Config, teams: &[Team]) -> Result<Option<String>, LoginE
     }
 }
 
-/// Turns `@username` entries into user ids; unknown names are warned about and dropped.
-fn resolve_allow_from(entries: &[String], api: &Api) -> Result<Vec<String>, LoginError> {
-    let names: Vec<String> = entries
-        .iter()
-        .filter_map(|e| e.strip_prefix('@'))
-        .map(str::to_lowercase)
-        .collect();
-    let mut ids: Vec<String> = entries
-        .iter()
-        .filter(|e| !e.starts_with('@'))
-        .cloned()
-        .collect();
-    if names.is_empty() {
-        return Ok(ids);
-    }
-    let users = api.users_by_usernames(&names).map_err(classify)?;
-    for name in &names {
-        match users.iter().find(|u| u.username.eq_ignore_ascii_case(name)) {
-            Some(user) => ids.push(user.id.clone()),
-            None => log::warn!(
-                "channels.mattermost.allowFrom: no Mattermost user is called @{name}; entry ignored"
-            ),
+/// Turns the `@username` entries of `allowFrom` and `groupAllowFrom` into user ids (one
+/// lookup for both); unknown names are warned about and dropped.
+fn resolve_names(lists: [&[String]; 2], api: &Api) -> Result<[Vec<String>; 2], LoginError> {
+    let mut names: Vec<String> = Vec::new();
+    for name in lists.iter().flat_map(|list| list.iter()) {
+        if let Some(name) = name.strip_prefix('@').map(str::to_lowercase) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
         }
     }
-    Ok(ids)
+    let users = if names.is_empty() {
+        Vec::new()
+    } else {
+        api.users_by_usernames(&names).map_err(classify)?
+    };
+    let resolve = |list: &[String], key: &str| -> Vec<String> {
+        let mut ids = Vec::with_capacity(list.len());
+        for entry in list {
+            let Some(name) = entry.strip_prefix('@') else {
+                ids.push(entry.clone());
+                continue;
+            };
+            match users.iter().find(|u| u.username.eq_ignore_ascii_case(name)) {
+                Some(user) => ids.push(user.id.clone()),
+                None => log::warn!(
+                    "channels.mattermost.{key}: no Mattermost user is called @{name}; entry ignored"
+                ),
+            }
+        }
+        ids
+    };
+    Ok([
+        resolve(lists[0], "allowFrom"),
+        resolve(lists[1], "groupAllowFrom"),
+    ])
 }
 
 /// `textChunkLimit`, never above the server's `MaxPostSize`.

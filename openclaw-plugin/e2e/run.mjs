@@ -58,7 +58,14 @@ async function main() {
   await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
   // A port the OS says is free, with port + 2 (OpenClaw's browser control) free too.
   const port = await freePortWith([2]);
+  // The token comes from a file SecretRef, which OpenClaw's secrets runtime resolves for the
+  // plugin because it declares a secret contract (secret-contract-api.js), as
+  // @openclaw/mattermost does; the plugin never sees the ref. The string form is the plugin
+  // tests' business.
+  const tokenFile = join(state, "mattermost-token");
+  writeFileSync(tokenFile, info.token, { mode: 0o600 });
   const config = {
+    secrets: { providers: { e2efile: { source: "file", path: tokenFile, mode: "singleValue" } } },
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
     models: {
       mode: "merge",
@@ -89,7 +96,7 @@ async function main() {
       mattermost: {
         enabled: true,
         serverUrl: info.url,
-        botToken: "${E2E_MM_TOKEN}",
+        botToken: { source: "file", provider: "e2efile", id: "value" },
         teamId: info.teamId,
         allowFrom: [info.aliceId],
         dmPolicy: "pairing",
@@ -101,7 +108,7 @@ async function main() {
   const configPath = join(state, "openclaw.json");
   writeFileSync(configPath, JSON.stringify(config, null, 2));
 
-  const env = { ...process.env, HOME: home, E2E_MM_TOKEN: info.token, RUST_LOG: process.env.RUST_LOG ?? "info" };
+  const env = { ...process.env, HOME: home, RUST_LOG: process.env.RUST_LOG ?? "info" };
   for (const name of ["OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME", "OPENCLAW_PROFILE"]) delete env[name];
   // The installed package must bring its own bridge: no openclaw-mattermost on PATH.
   if (PACKAGE) env.PATH = (env.PATH ?? "").split(delimiter).filter((d) => d && !executable(join(d, "openclaw-mattermost"))).join(delimiter);

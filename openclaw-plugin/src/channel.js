@@ -9,10 +9,12 @@ import {
   listAccountIds,
   resolveAccount,
   resolveBinary,
+  resolveReplyToMode,
   resolveStateDir,
   runtimeStore,
 } from "./config.js";
 import { handleInboundMessage, handleReaction } from "./inbound.js";
+import { DEFAULT_TABLE_MODE, textPlan } from "./text.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
 
@@ -214,13 +216,81 @@ function sendResult(res) {
   };
 }
 
+/**
+ * The message tool's thread context for a turn (OpenClaw's Mattermost plugin's
+ * `buildMattermostThreadingToolContext`): inside an existing thread every send goes to it
+ * (`all`), else the chat type's `replyToMode` decides.
+ */
+export function buildToolContext({ cfg, accountId, context, hasRepliedRef }) {
+  const account = resolveAccount(cfg, accountId);
+  const chatType = ["direct", "group", "channel"].includes(context.ChatType) ? context.ChatType : "channel";
+  const id = (v) => (typeof v === "number" ? String(v) : typeof v === "string" && v.trim() ? v.trim() : undefined);
+  const currentThreadTs = id(context.MessageThreadId) ?? id(context.TransportThreadId) ?? id(context.ReplyToId);
+  const currentMessageId = id(context.CurrentMessageId);
+  const hasExistingThread = Boolean(currentThreadTs) && (!currentMessageId || currentThreadTs !== currentMessageId);
+  return {
+    currentChannelId: context.To ? normalizeTarget(context.To) : undefined,
+    currentThreadTs,
+    currentMessageId: context.CurrentMessageId,
+    replyToMode: hasExistingThread ? "all" : resolveReplyToMode(account, chatType),
+    hasRepliedRef,
+    sameChannelThreadRequired: Boolean(currentThreadTs),
+  };
+}
+
+/** The thread a message-tool send to `to` lands in when the agent names none: the current
+ * thread under `all`, and under `first` only until the turn has replied. */
+export function resolveAutoThreadId({ to, replyToId, toolContext }) {
+  const id = (v) => (typeof v === "number" ? String(v) : typeof v === "string" && v.trim() ? v.trim() : undefined);
+  const explicit = id(replyToId);
+  const currentThreadId = id(toolContext?.currentThreadTs);
+  const currentMessageId = id(toolContext?.currentMessageId);
+  const sameTarget = (a, b) => Boolean(a) && Boolean(b) && sameConversation(a, b);
+  if (currentThreadId && sameTarget(toolContext?.currentChannelId, to)) {
+    if (explicit === currentMessageId) return currentThreadId;
+    if (!explicit) {
+      const mode = toolContext?.replyToMode;
+      return mode === "all" || (mode === "first" && toolContext?.hasRepliedRef?.value !== true) ? currentThreadId : undefined;
+    }
+  }
+  return explicit;
+}
+
+function sameConversation(a, b) {
+  const norm = (raw) => normalizeTarget(raw);
+  return norm(a) !== undefined && norm(a) === norm(b);
+}
+
+/** A reply's thread: none in a flat DM (`replyToMode` `off`), else the explicit reply target
+ * or the ambient thread (OpenClaw's Mattermost plugin's rule). */
+export function resolveReplyTransport({ threadId, replyToId, replyToIsExplicit, replyDelivery }) {
+  const ambient = threadId != null ? String(threadId) : undefined;
+  const isFlatDirect = replyDelivery?.chatType === "direct" && replyDelivery.replyToMode === "off";
+  const resolved = isFlatDirect
+    ? undefined
+    : replyDelivery
+      ? replyToIsExplicit
+        ? (replyToId ?? ambient)
+        : (ambient ?? replyToId ?? undefined)
+      : (ambient ?? replyToId);
+  return { replyToId: isFlatDirect ? null : resolved, threadId: resolved ?? null };
+}
+
+/** OpenClaw's channel runtime's text helpers, once the plugin is registered. */
+const hostText = () => runtimeStore.runtime?.channel?.text;
+
 export const outbound = {
   deliveryMode: "gateway",
+  // As OpenClaw's Mattermost plugin: OpenClaw splits a message at `textChunkLimit` (default
+  // 4000; `streaming.chunkMode: "newline"` by paragraphs first) before it reaches sendText,
+  // with its own splitter; the bridge still splits anything above the server's limit.
   textChunkLimit: 4000,
-  chunker: null, // the bridge splits long text itself, at the server's limit
-  async sendText({ to, text, replyToId, threadId, accountId }) {
-    const { bridge } = runningBridge(accountId);
-    const res = await sendThroughBridge(bridge, { target: parseTarget(to), text, rootId: replyToId ?? threadId });
+  chunkerMode: "markdown",
+  chunker: (text, limit) => hostText()?.chunkText?.(text, limit) ?? [text],
+  async sendText({ cfg, to, text, replyToId, threadId, accountId }) {
+    const { bridge, account } = runningBridge(accountId);
+    const { format } = textPlan({ text: hostText() }, cfg, account);
+    const res = await sendThroughBridge(bridge, { target: parseTarget(to), text: format(text), rootId: replyToId ?? threadId });
     return sendResult(res);
   },
   async sendMedia({ cfg, to, text, mediaUrl, mediaAccess, mediaLocalRoots, mediaReadFile, replyToId, threadId, accountId }) {
@@ -228,9 +298,10 @@ export const outbound = {
     // OpenClaw's media access policy: its reader when given, else its roots, else ours.
     const readFile = mediaReadFile ?? mediaAccess?.readFile;
     const roots = mediaLocalRoots ?? mediaAccess?.localRoots ?? defaultMediaRoots(cfg);
+    const { format } = textPlan({ text: hostText() }, cfg, account);
     const res = await sendThroughBridge(bridge, {
       target: parseTarget(to),
-      text,
+      text: format(text),
       media: payloadMedia({ mediaUrl }),
       rootId: replyToId ?? threadId,
       maxBytes: (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024,
@@ -305,6 +376,8 @@ export const mattermostPlugin = {
     },
   },
   messaging: {
+    // OpenClaw's resolveMarkdownTableMode reads this when markdown.tables is unset.
+    defaultMarkdownTableMode: DEFAULT_TABLE_MODE,
     normalizeTarget,
     inferTargetChatType: ({ to }) => {
       let t;
@@ -326,7 +399,15 @@ export const mattermostPlugin = {
     },
   },
   threading: {
-    resolveReplyTransport: ({ replyToId, threadId }) => ({ replyToId: replyToId ?? (threadId ? String(threadId) : null) }),
+    buildToolContext,
+    // OpenClaw asks for the mode of the chat type when it threads the message tool's sends.
+    scopedAccountReplyToMode: {
+      resolveAccount: (cfg, accountId) => resolveAccount(cfg, accountId),
+      resolveReplyToMode: (account, chatType) =>
+        resolveReplyToMode(account, chatType === "direct" || chatType === "group" ? chatType : "channel"),
+    },
+    resolveAutoThreadId,
+    resolveReplyTransport,
   },
   outbound,
   actions,

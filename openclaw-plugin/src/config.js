@@ -41,6 +41,12 @@ export function resolveAccount(cfg, accountId) {
   const own = s.accounts?.[id] ?? {};
   const { accounts: _a, defaultAccount: _d, ...base } = s;
   const config = { ...base, ...own };
+  // As OpenClaw resolves them: implicitMentions entry by entry (account, section,
+  // channels.defaults), groupPolicy from channels.defaults when neither sets it.
+  const defaults = cfg?.channels?.defaults ?? {};
+  const implicit = [defaults.implicitMentions, base.implicitMentions, own.implicitMentions].filter(isObject);
+  if (implicit.length > 0) config.implicitMentions = Object.assign({}, ...implicit);
+  if (config.groupPolicy === undefined && typeof defaults.groupPolicy === "string") config.groupPolicy = defaults.groupPolicy;
   const serverUrl = config.serverUrl ?? config.baseUrl ?? (id === DEFAULT_ACCOUNT_ID ? process.env.MATTERMOST_URL : undefined);
   const hasToken = Boolean(config.botToken) || (id === DEFAULT_ACCOUNT_ID && Boolean(process.env.MATTERMOST_BOT_TOKEN));
   return {
@@ -54,9 +60,12 @@ export function resolveAccount(cfg, accountId) {
     dmPolicy: config.dmPolicy ?? DEFAULT_DM_POLICY,
     allowFrom: Array.isArray(config.allowFrom) ? config.allowFrom.map(String) : [],
     streaming: normalizeStreaming(config.streaming),
-    replyToMode: ["off", "first", "all"].includes(config.replyToMode) ? config.replyToMode : "off",
     textChunkLimit: Number.isFinite(config.textChunkLimit) && config.textChunkLimit > 0 ? config.textChunkLimit : 4000,
   };
+}
+
+function isObject(value) {
+  return Boolean(value) && typeof value === "object" && !Array.isArray(value);
 }
 
 /**
@@ -69,10 +78,26 @@ export function actionGate(cfg, accountId, key, fallback) {
   return Boolean(s.accounts?.[id]?.actions?.[key] ?? s.actions?.[key] ?? fallback);
 }
 
+/** `streaming` → the preview mode: the object form's `mode` as OpenClaw reads it (unset or
+ * unknown: `partial`), plus this plugin's scalar forms (`false`/`"off"`, `true`/a mode name). */
 function normalizeStreaming(value) {
-  if (value === false || value === "off") return "off";
-  if (value && typeof value === "object" && value.mode === "off") return "off";
-  return "partial";
+  const MODES = ["off", "partial", "block", "progress"];
+  if (value === false) return "off";
+  const mode = value && typeof value === "object" ? value.mode : value;
+  const word = typeof mode === "string" ? mode.trim().toLowerCase() : "";
+  return MODES.includes(word) ? word : "partial";
+}
+
+/**
+ * The `replyToMode` for a conversation of chat type `kind` (`direct`, `group`, `channel`), as
+ * OpenClaw's Mattermost plugin decides it: `replyToModeByChatType.<kind>` when set, else `off`
+ * for DMs, else `replyToMode` (default `off`).
+ */
+export function resolveReplyToMode(account, kind) {
+  const scoped = account.config?.replyToModeByChatType?.[kind];
+  if (scoped !== undefined) return scoped;
+  if (kind === "direct") return "off";
+  return account.config?.replyToMode ?? "off";
 }
 
 function isExecutable(path) {
@@ -168,11 +193,12 @@ export function bridgeConfig(account, { env = process.env, paths = {} } = {}) {
     childEnv[TOKEN_ENV] = block.botToken;
     block.botToken = { source: "env", id: TOKEN_ENV };
   } else if (block.botToken && typeof block.botToken === "object") {
-    // An OpenClaw SecretRef OpenClaw left unresolved: the bridge reads env refs itself.
+    // A SecretRef OpenClaw left unresolved (it resolves every source through this plugin's
+    // secret-contract-api.js; an older OpenClaw may not): the bridge reads env refs itself.
     const { source, id } = block.botToken;
     if (source !== "env" || typeof id !== "string") {
       throw new Error(
-        `mattermost: botToken from a "${source}" secret is not supported by the bridge; use a string, "\${VAR}" or { source: "env", id: "VAR" }`,
+        `mattermost: botToken from a "${source}" secret is not supported by the bridge and OpenClaw did not resolve it (does this OpenClaw load the plugin's secret-contract-api.js?); use a string, "\${VAR}" or { source: "env", id: "VAR" }`,
       );
     }
     block.botToken = { source, id };

@@ -1,12 +1,17 @@
 // Inbound: a bridge `message` becomes OpenClaw's inbound context (the fields OpenClaw's own
 // Mattermost plugin fills) and is dispatched; the agent's reply goes back through the bridge.
-import { CHANNEL_ID } from "./config.js";
+import { CHANNEL_ID, resolveReplyToMode } from "./config.js";
 import { defaultMediaRoots, payloadMedia, sendThroughBridge } from "./outbound.js";
+import { textPlan } from "./text.js";
 
-/** Bridge channelType → OpenClaw ChatType. */
+/**
+ * Bridge channelType → OpenClaw ChatType, as OpenClaw's own Mattermost plugin maps them: group
+ * DMs and private channels are "group" (so a private channel keeps its session key when a
+ * user switches plugins), open channels "channel".
+ */
 export function chatKind(channelType) {
   if (channelType === "direct") return "direct";
-  if (channelType === "group") return "group";
+  if (channelType === "group" || channelType === "private") return "group";
   return "channel";
 }
 
@@ -22,14 +27,19 @@ export function stripBotMention(text, botUsername) {
 }
 
 /**
- * Where a reply to `msg` goes and which session it belongs to. `route` comes from OpenClaw's
- * `resolveAgentRoute` (one session per DM peer or per channel). A post inside a thread, or a
- * top-level channel post with `replyToMode` other than "off", gets its own thread session
- * (`<channel session>:thread:<root id>`) and the reply goes into that thread.
+ * Where a reply to `msg` goes and which session it belongs to, as OpenClaw's Mattermost plugin
+ * decides (`resolveMattermostThreadSessionContext`). `route` comes from OpenClaw's
+ * `resolveAgentRoute` (one session per DM peer or per channel); `replyToMode` is the mode for
+ * the conversation's chat type (`resolveReplyToMode`). A DM whose mode is `off` is answered flat
+ * in its session, even when the post is in a thread. Otherwise a post in a thread is answered in
+ * that thread, and a top-level post with `first`, `all` or `batched` starts a thread under it;
+ * either way the turn gets the thread's session (`<session>:thread:<root id>`, whose parent is
+ * the channel's session; a DM thread has no parent).
  */
 export function resolveThread({ msg, kind, route, replyToMode = "off" }) {
-  const rootId = msg.rootId || undefined;
-  const replyToId = rootId ?? (kind !== "direct" && replyToMode !== "off" ? msg.id : undefined);
+  const threaded = ["first", "all", "batched"].includes(replyToMode);
+  const replyToId =
+    kind === "direct" && replyToMode === "off" ? undefined : msg.rootId || (threaded ? msg.id : undefined) || undefined;
   if (!replyToId) return { replyToId: undefined, sessionKey: route.sessionKey, parentSessionKey: undefined };
   return {
     replyToId,
@@ -133,7 +143,9 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
     MessageThreadId: thread.replyToId,
     NativeChannelId: msg.channelId,
     Timestamp: typeof msg.createAt === "number" ? msg.createAt : undefined,
-    WasMentioned: kind !== "direct" ? Boolean(msg.mentioned) : undefined,
+    // An implicit mention (a thread the bot is in, a quote of it) counts, as in OpenClaw's own
+    // plugin.
+    WasMentioned: kind !== "direct" ? Boolean(msg.mentioned || msg.implicitMention) : undefined,
     CommandAuthorized: msg.authorized !== false,
     InboundAccessAuthorized: msg.authorized !== false,
     OriginatingChannel: CHANNEL_ID,
@@ -158,26 +170,69 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
   return { kind, to, fields };
 }
 
+/** The least time between two updates of a preview post (OpenClaw's Mattermost plugin's). */
+export const PREVIEW_THROTTLE_MS = 1200;
+
+/** The most a preview post shows (OpenClaw's Mattermost plugin's draft limit). */
+export const PREVIEW_MAX_CHARS = 4000;
+
+/** A preview's text: trimmed, and cut with `...` above `max` characters (`PREVIEW_MAX_CHARS`;
+ * less when `textChunkLimit` is lower, since the bridge splits a longer post and refuses a
+ * longer edit). */
+export function previewText(text, max = PREVIEW_MAX_CHARS) {
+  const trimmed = text.trim();
+  if (trimmed.length <= max) return trimmed;
+  let cut = Math.max(0, max - 3);
+  const code = trimmed.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // never half a surrogate pair
+  return `${trimmed.slice(0, cut).trimEnd()}...`;
+}
+
 /**
- * A streaming preview: the first partial text is posted (`send`), later ones edit that post
- * (`edit`, at most one in flight, the newest text wins). `finish(text)` turns the preview into
- * the final answer when it fits in one post; otherwise the caller sends the answer normally.
+ * A streaming preview, as OpenClaw's Mattermost plugin draws it: the first partial text is
+ * posted (`send`), later ones edit that post (`edit`, at most one in flight and one per
+ * `throttleMs`, the newest text wins); a partial that only shrinks the shown text is ignored; the first partial of the
+ * answer gets the response `prefix` (when one is configured). `finish(text)` turns the preview
+ * into the final answer when that is one post (`plan.chunks`); otherwise the caller sends the
+ * answer normally and then `discard()`s the preview.
  */
-export function createPreview({ bridge, target, rootId, limit, log }) {
+export function createPreview({ bridge, target, rootId, plan, prefix, log, throttleMs = PREVIEW_THROTTLE_MS }) {
   let postId = null;
   let shown = "";
   let wanted = "";
+  let lastPartial = "";
+  let usePrefix;
   let chain = Promise.resolve();
   let pending = false;
   let dead = false;
   let consumed = false;
+  let lastSentAt = 0;
+  let timer = null;
+  let sealPending = false;
+  const stopTimer = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  // The next update waits until `throttleMs` after the last one.
+  const schedule = () => {
+    if (timer || dead || consumed) return;
+    timer = setTimeout(
+      () => {
+        timer = null;
+        flush();
+      },
+      Math.max(0, lastSentAt + throttleMs - Date.now()),
+    );
+    timer.unref?.();
+  };
   const flush = () => {
     if (pending || dead) return chain;
     pending = true;
     chain = chain.then(async () => {
       pending = false;
       const text = wanted;
-      if (!text.trim() || text === shown || dead) return;
+      if (!text || text === shown || dead || consumed) return;
+      if (Date.now() - lastSentAt < throttleMs) return schedule(); // an update just went out
       try {
         if (!postId) {
           const params = { ...target, text };
@@ -188,6 +243,7 @@ export function createPreview({ bridge, target, rootId, limit, log }) {
           await bridge.request("edit", { postId, text });
         }
         shown = text;
+        lastSentAt = Date.now();
       } catch (err) {
         dead = true; // a preview that cannot be shown is given up; the final answer still goes out
         log?.(`mattermost: preview update failed: ${err.message}`);
@@ -195,27 +251,91 @@ export function createPreview({ bridge, target, rootId, limit, log }) {
     });
     return chain;
   };
+  // Block mode: what was waiting goes to the current post, which is then left alone.
+  const sealCurrent = () => {
+    stopTimer();
+    const last = wanted;
+    wanted = "";
+    chain = chain.then(async () => {
+      if (postId && last && last !== shown && !dead) {
+        try {
+          await bridge.request("edit", { postId, text: last });
+        } catch (err) {
+          log?.(`mattermost: preview update failed: ${err.message}`);
+        }
+      }
+      postId = null;
+      shown = "";
+      lastSentAt = 0;
+    });
+  };
+  const show = (text) => {
+    const normalized = previewText(text, Math.min(PREVIEW_MAX_CHARS, plan.limit));
+    if (!normalized || consumed) return;
+    wanted = normalized;
+    if (!timer && Date.now() - lastSentAt >= throttleMs) flush();
+    else schedule();
+  };
   return {
     get postId() {
       return postId;
     },
+    /** A status line while the model reasons and no answer text is shown yet. */
+    thinking() {
+      if (!lastPartial) show("Thinking…");
+    },
+    /**
+     * A new assistant message of the same turn begins: its text replaces the preview's. With
+     * `seal` (`block` mode) the current post is kept as it is and the new message's text opens
+     * the next post (unless only `Thinking…` was shown).
+     */
+    newMessage({ seal = false } = {}) {
+      lastPartial = "";
+      sealPending = seal;
+    },
     update(text) {
-      if (consumed || typeof text !== "string" || text.length > limit) return;
-      wanted = text;
-      flush();
+      const cleaned = typeof text === "string" ? text.trim() : "";
+      if (sealPending && cleaned && !consumed) {
+        sealPending = false;
+        if (postId && shown !== "Thinking…") sealCurrent();
+      }
+      if (consumed || !cleaned || cleaned === lastPartial) return;
+      if (lastPartial.startsWith(cleaned) && cleaned.length < lastPartial.length) return;
+      lastPartial = cleaned;
+      if (usePrefix === undefined) usePrefix = Boolean(prefix);
+      show(usePrefix && !cleaned.startsWith(prefix) ? `${prefix} ${cleaned}` : cleaned);
+    },
+    /** Removes the preview post (the answer went out on its own), once; a failure is logged. */
+    async discard() {
+      stopTimer();
+      await chain;
+      const id = postId;
+      dead = true;
+      if (!id || consumed) return;
+      consumed = true;
+      try {
+        await bridge.request("delete", { postId: id });
+      } catch (err) {
+        log?.(`mattermost: removing the preview failed: ${err.message}`);
+      }
     },
     /** true when the preview post now shows `text` (so nothing else needs to be sent). */
     async finish(text) {
+      stopTimer();
       await chain;
-      if (!postId || dead || consumed || typeof text !== "string" || !text.trim() || text.length > limit) return false;
-      if (text !== shown) {
+      if (!postId || dead || consumed || typeof text !== "string") return false;
+      const chunks = plan.chunks(text);
+      if (chunks.length !== 1) return false;
+      const final = chunks[0].trim();
+      if (!final || (lastPartial.startsWith(final) && final.length < lastPartial.length)) return false;
+      if (final !== shown) {
         try {
-          await bridge.request("edit", { postId, text });
+          await bridge.request("edit", { postId, text: final });
         } catch {
           return false;
         }
       }
-      shown = text;
+      shown = final;
       consumed = true; // later payloads of the same reply are posted on their own
       return true;
     },
@@ -223,8 +343,24 @@ export function createPreview({ bridge, target, rootId, limit, log }) {
 }
 
 /**
+ * The response prefix OpenClaw puts before each reply of this turn (`responsePrefix` of the
+ * account, else the channel, else `messages.responsePrefix`; `"auto"` is the agent's name),
+ * as OpenClaw's runtime resolves it, for the first preview. OpenClaw adds it to the final
+ * replies itself. A prefix with template variables (`{model}`…) is filled by OpenClaw only
+ * once the model is chosen, which this plugin cannot see: the preview then goes without it.
+ */
+export function previewPrefix(rt, cfg, agentId, accountId) {
+  const resolve = rt.reply?.resolveEffectiveMessagesConfig;
+  if (typeof resolve !== "function") return undefined;
+  const prefix = resolve(cfg, agentId, { channel: CHANNEL_ID, accountId })?.responsePrefix;
+  if (typeof prefix !== "string" || !prefix || /\{[a-zA-Z][a-zA-Z0-9.]*\}/.test(prefix)) return undefined;
+  return prefix;
+}
+
+/**
  * Handles one bridge `message`: pairing for unauthorized DMs, else context + dispatch.
- * `deps`: { cfg, accountId, account, rt (OpenClaw channel runtime), bridge, botUsername, log }.
+ * `deps`: { cfg, accountId, account, rt (OpenClaw channel runtime), bridge, botUsername, log,
+ * previewThrottleMs (tests; default `PREVIEW_THROTTLE_MS`) }.
  */
 export async function handleInboundMessage(deps, msg) {
   const { cfg, accountId, account, rt, bridge, log } = deps;
@@ -241,14 +377,25 @@ export async function handleInboundMessage(deps, msg) {
     teamId: msg.teamId ?? undefined,
     peer: { kind, id: kind === "direct" ? senderId : msg.channelId },
   });
-  const thread = resolveThread({ msg, kind, route, replyToMode: account.replyToMode });
+  const thread = resolveThread({ msg, kind, route, replyToMode: resolveReplyToMode(account, kind) });
   const { to, fields } = buildInboundFields({ msg, accountId, route, thread, botUsername: deps.botUsername });
   const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
   const ctxPayload = finalize(fields);
   const target = { channelId: msg.channelId };
-  const limit = account.textChunkLimit;
+  const plan = textPlan(rt, cfg, account);
+  const mode = account.streaming;
   const preview =
-    account.streaming !== "off" ? createPreview({ bridge, target, rootId: thread.replyToId, limit, log }) : null;
+    mode !== "off"
+      ? createPreview({
+          bridge,
+          target,
+          rootId: thread.replyToId,
+          plan,
+          prefix: previewPrefix(rt, cfg, route.agentId, route.accountId ?? accountId),
+          log,
+          throttleMs: deps.previewThrottleMs,
+        })
+      : null;
   const maxBytes = (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024;
 
   const deliver = async (payload, info) => {
@@ -263,31 +410,58 @@ export async function handleInboundMessage(deps, msg) {
     if (!text.trim() && media.length === 0) {
       return { visibleReplySent: false, suppression: { reason: "no_visible_result" } };
     }
+    const rootId = thread.replyToId;
+    if (media.length === 0) {
+      // Text alone: tables converted, split into posts as OpenClaw's Mattermost plugin does.
+      const messageIds = [];
+      for (const chunk of plan.chunks(text)) {
+        const res = await sendThroughBridge(bridge, { target, text: chunk, rootId });
+        messageIds.push(...(res.postIds ?? []));
+      }
+      if (isFinal) await preview?.discard();
+      return { messageIds, visibleReplySent: messageIds.length > 0, content: text, replyToId: rootId };
+    }
+    // With files, the text is their caption (tables converted; the bridge splits a long one),
+    // unless the preview already shows it.
     const roots = defaultMediaRoots(cfg);
-    const body = shownInPreview ? "" : text;
+    const body = shownInPreview ? "" : plan.format(text);
     const before = shownInPreview ? [preview.postId] : [];
     let res;
     try {
-      res = await sendThroughBridge(bridge, { target, text: body, media, rootId: thread.replyToId, maxBytes, roots });
+      res = await sendThroughBridge(bridge, { target, text: body, media, rootId, maxBytes, roots });
     } catch (err) {
-      if (media.length === 0 || !/outside the folders/.test(err.message)) throw err;
+      if (!/outside the folders/.test(err.message)) throw err;
       // A refused attachment does not swallow the answer: the text goes out, the refusal is logged.
       log?.(err.message);
       if (!body.trim()) return { messageIds: before, visibleReplySent: before.length > 0, content: text };
-      res = await sendThroughBridge(bridge, { target, text: body, rootId: thread.replyToId });
+      res = await sendThroughBridge(bridge, { target, text: body, rootId });
     }
-    const messageIds = [...before, ...(res.postIds ?? [])];
-    return { messageIds, visibleReplySent: true, content: text, replyToId: thread.replyToId };
+    if (isFinal && !shownInPreview) await preview?.discard();
+    return { messageIds: [...before, ...(res.postIds ?? [])], visibleReplySent: true, content: text, replyToId: rootId };
   };
   const typing = () => bridge.request("typing", { channelId: msg.channelId, ...(thread.replyToId ? { rootId: thread.replyToId } : {}) });
+  // As OpenClaw's Mattermost plugin: with a preview OpenClaw's block streaming is off; without
+  // one, `streaming.block.enabled` decides. `progress` shows no answer text while it grows.
+  const blockEnabled = account.config.streaming?.block?.enabled;
   const replyOptions = preview
     ? {
         disableBlockStreaming: true,
         onPartialReply: (partial) => {
+          if (mode === "progress") return false;
           preview.update(partial?.text);
         },
+        onReasoningStream: () => {
+          if (mode !== "progress") preview.thinking();
+          return false;
+        },
+        onAssistantMessageStart: () => {
+          preview.newMessage({ seal: mode === "block" });
+          return false;
+        },
       }
-    : {};
+    : typeof blockEnabled === "boolean"
+      ? { disableBlockStreaming: !blockEnabled }
+      : {};
   const onError = (err, info) => log?.(`mattermost ${info?.kind ?? "reply"} failed: ${String(err)}`);
 
   // The dispatch is started here but not awaited: the caller keeps posts of a channel in
@@ -358,7 +532,7 @@ export function handleReaction({ cfg, accountId, account, rt, system }, r) {
     peer: { kind, id: kind === "direct" ? userId : r.channelId },
   });
   const msg = { id: postId, rootId: r.rootId };
-  const { sessionKey } = resolveThread({ msg, kind, route, replyToMode: account.replyToMode });
+  const { sessionKey } = resolveThread({ msg, kind, route, replyToMode: resolveReplyToMode(account, kind) });
   const action = r.action === "removed" ? "removed" : "added";
   const name = safeWord(r.sender?.username, userId);
   const text = `Mattermost reaction ${action}: :${emoji}: by @${name} on post ${postId} in channel ${r.channelId}`;

@@ -10,7 +10,7 @@ import { eventually, recordingRuntime, sleep, startFake, startRunningAccount } f
 
 test("a reaction's text carries no characters a hostile server could smuggle in", () => {
   const { rt, system, systemEvents } = recordingRuntime();
-  const deps = { cfg: {}, accountId: "default", account: { replyToMode: "off" }, rt, system };
+  const deps = { cfg: {}, accountId: "default", account: { config: { replyToMode: "off" } }, rt, system };
   const r = {
     action: "added",
     emoji: "+1",

@@ -85,6 +85,48 @@ export async function startFake() {
  * A stand-in for OpenClaw's channel runtime that records what the plugin asks of it.
  * `reply(call)` plays the agent: it gets each dispatch call and may deliver through it.
  */
+/**
+ * A stand-in for OpenClaw's text helpers (`runtime.channel.text`) that records each call. It
+ * reads the settings where OpenClaw does (the channel's top-level keys; `defaultTableMode` is
+ * what the plugin declares), marks each converted table (`[table:<mode>]` before its rows),
+ * and splits by length, or with `newline` at blank lines first.
+ */
+export function recordingText({ defaultTableMode }) {
+  const calls = [];
+  const section = (cfg, channel) => cfg?.channels?.[channel] ?? {};
+  const byLength = (text, limit) => {
+    const out = [];
+    for (let i = 0; i < text.length; i += limit) out.push(text.slice(i, i + limit));
+    return out;
+  };
+  return {
+    calls,
+    text: {
+      resolveTextChunkLimit: (cfg, channel, accountId, opts) => {
+        calls.push(["resolveTextChunkLimit", channel, accountId, opts]);
+        return section(cfg, channel).textChunkLimit ?? opts.fallbackLimit;
+      },
+      resolveMarkdownTableMode: ({ cfg, channel, accountId }) => {
+        calls.push(["resolveMarkdownTableMode", channel, accountId]);
+        const mode = section(cfg, channel).markdown?.tables ?? defaultTableMode;
+        return mode === "block" ? "code" : mode;
+      },
+      resolveChunkMode: (cfg, channel, accountId) => {
+        calls.push(["resolveChunkMode", channel, accountId]);
+        return section(cfg, channel).streaming?.chunkMode ?? "length";
+      },
+      convertMarkdownTables: (text, mode) =>
+        mode === "off" ? text : text.replace(/((?:^\|.*\|$\n?)+)/gm, (rows) => `[table:${mode}]\n${rows}`),
+      chunkMarkdownTextWithMode: (text, limit, mode) => {
+        calls.push(["chunkMarkdownTextWithMode", limit, mode]);
+        const blocks = mode === "newline" ? text.split(/\n\n+/) : [text];
+        return blocks.flatMap((block) => byLength(block, limit));
+      },
+      chunkText: (text, limit) => byLength(text, limit),
+    },
+  };
+}
+
 export function recordingRuntime({ reply } = {}) {
   const dispatches = [];
   const systemEvents = [];

@@ -120,6 +120,24 @@ describe("a running account", () => {
     assert.doesNotMatch(next.Body, /Chat messages since/);
   });
 
+  test("a private channel is chat type group, and a follow-up in a thread the bot answered needs no mention", async () => {
+    const { info } = fake;
+    replies.set("@openclaw plans?", async (call) => {
+      await call.delivery.deliver({ text: "the plans" }, { kind: "final" });
+    });
+    const root = await fake.post(info.aliceId, info.privateChannel, "plans thread");
+    await fake.post(info.aliceId, info.privateChannel, "@openclaw plans?", { rootId: root });
+    const ctx = (await dispatchFor("@openclaw plans?")).ctxPayload;
+    assert.equal(ctx.ChatType, "group");
+    assert.equal(ctx.From, `mattermost:group:${info.privateChannel}`);
+    assert.equal(ctx.SessionKey, `agent:main:mattermost:group:${info.privateChannel}:thread:${root}`);
+    await eventually(async () => (await fake.botPosts()).find((p) => p.message === "the plans"));
+    await fake.post(info.aliceId, info.privateChannel, "and the budget", { rootId: root });
+    const followUp = (await dispatchFor("and the budget")).ctxPayload;
+    assert.equal(followUp.WasMentioned, true, "thread participation counts as a mention");
+    assert.equal(followUp.SessionKey, ctx.SessionKey);
+  });
+
   test("an attachment arrives as MediaPaths/MediaTypes pointing at the downloaded file", async () => {
     const { info } = fake;
     await fake.cmd({ cmd: "addFile", id: "notesfile00000000000000001", name: "notes.txt", text: "file body" });

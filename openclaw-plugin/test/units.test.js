@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import entry from "../index.js";
 import { DEFAULT_DM_POLICY, listAccountIds, resolveAccount, resolveBinary } from "../src/config.js";
-import { buildInboundFields, historyFields, resolveThread, stripBotMention } from "../src/inbound.js";
+import { buildInboundFields, chatKind, historyFields, resolveThread, stripBotMention } from "../src/inbound.js";
 import { parseTarget } from "../src/outbound.js";
 import { tempDir } from "./tmp.js";
 
@@ -100,6 +100,24 @@ test("accounts: top-level keys with per-account overrides", () => {
   assert.equal(resolveAccount({ channels: { mattermost: { serverUrl: "https://a" } } }).configured, Boolean(process.env.MATTERMOST_BOT_TOKEN));
 });
 
+test("implicitMentions merge entry by entry and channels.defaults fill groupPolicy", () => {
+  const cfg = {
+    channels: {
+      defaults: { groupPolicy: "open", implicitMentions: { quotedBot: false, replyToBot: false } },
+      mattermost: {
+        implicitMentions: { replyToBot: true, threadParticipation: false },
+        accounts: { work: { implicitMentions: { threadParticipation: true }, groupPolicy: "disabled" } },
+      },
+    },
+  };
+  assert.deepEqual(resolveAccount(cfg).config.implicitMentions, { quotedBot: false, replyToBot: true, threadParticipation: false });
+  assert.equal(resolveAccount(cfg).config.groupPolicy, "open");
+  const work = resolveAccount(cfg, "work").config;
+  assert.deepEqual(work.implicitMentions, { quotedBot: false, replyToBot: true, threadParticipation: true });
+  assert.equal(work.groupPolicy, "disabled");
+  assert.equal(resolveAccount({ channels: { mattermost: {} } }).config.implicitMentions, undefined);
+});
+
 test("threads and group fields", () => {
   const route = { sessionKey: "s", accountId: "default" };
   const top = { id: "P1", rootId: null, channelType: "open" };
@@ -123,6 +141,15 @@ test("threads and group fields", () => {
   assert.equal(fields.WasMentioned, false);
   assert.equal(fields.MediaPaths, undefined, "an undownloaded file is not a media path");
   assert.match(fields.BodyForAgent, /x\.pdf not downloaded: over mediaMaxMb/);
+  for (const [channelType, kind] of [["direct", "direct"], ["group", "group"], ["private", "group"], ["open", "channel"]]) {
+    assert.equal(chatKind(channelType), kind, channelType);
+  }
+  const priv = { ...msg, channelType: "private", channelId: "PRIV", mentioned: false, implicitMention: "threadParticipation" };
+  const privFields = buildInboundFields({ msg: priv, accountId: "default", route, thread: { sessionKey: "s" }, botUsername: "openclaw" }).fields;
+  assert.equal(privFields.ChatType, "group");
+  assert.equal(privFields.From, "mattermost:group:PRIV");
+  assert.equal(privFields.To, "channel:PRIV");
+  assert.equal(privFields.WasMentioned, true, "an implicit mention counts as a mention");
   assert.equal(stripBotMention("@openclaw: do it", "openclaw"), "do it");
   assert.equal(stripBotMention("mail me@openclaw.dev", "openclaw"), "mail me@openclaw.dev");
 });

@@ -135,6 +135,7 @@ mod tests {
                     size: 3,
                     mime_type: "application/pdf".into(),
                 }],
+                ..PostMetadata::default()
             },
             ..Post::default()
         };

@@ -15,7 +15,7 @@ use super::thread_history;
 use crate::dedup::RecentIds;
 use crate::history::{self, Entry, History};
 use crate::mattermost::event::Posted;
-use crate::policy::{ChannelType, DropReason, Incoming, Verdict};
+use crate::policy::{ChannelType, DropReason, ImplicitMention, Incoming, Verdict};
 use crate::protocol::{FileEntry, Message, Notification, Sender};
 use crate::session::Session;
 use crate::sync::lock;
@@ -39,6 +39,14 @@ pub struct Delivery {
     jobs: SyncSender<Job>,
 }
 
+/// The policy's verdict on a post that is delivered.
+struct Accepted<'p> {
+    text: &'p str,
+    mentioned: bool,
+    authorized: bool,
+    implicit: Option<ImplicitMention>,
+}
+
 /// A post whose attachments (or thread history) are being fetched.
 struct Job {
     ticket: u64,
@@ -46,6 +54,7 @@ struct Job {
     text: String,
     mentioned: bool,
     authorized: bool,
+    implicit: Option<ImplicitMention>,
     catch_up: bool,
     history: Vec<Entry>,
     /// The history key of a thread to recover from the server first.
@@ -88,7 +97,11 @@ impl Delivery {
             return;
         }
         let post = &posted.post;
-        let Some((text, mentioned, authorized)) = self.decide(&posted) else {
+        if post.user_id == self.session.bot.id && post.kind.is_empty() && posted.channel_type != "D"
+        {
+            self.shared.progress.own_post(post);
+        }
+        let Some(accepted) = self.decide(&posted) else {
             // Posts that will not be delivered count as seen now; delivered ones count once
             // their line is written, so a stop in between cannot mark an undelivered post as
             // handled.
@@ -99,15 +112,13 @@ impl Delivery {
             log::debug!("post {} already delivered", post.id);
             return;
         }
-        let (history, recover) = self.lanes.take_history(&posted, authorized);
+        let (history, recover) = self.lanes.take_history(&posted, accepted.authorized);
         let no_files = post.file_ids.is_empty() && post.metadata.files.is_empty();
-        if (no_files || !authorized) && recover.is_none() {
+        if (no_files || !accepted.authorized) && recover.is_none() {
             // A sender not approved yet (pairing) cannot make us fill the disk: the host
             // fetches the files once it allowed them.
             let files = attachments::not_downloaded(post, NOT_APPROVED);
-            let line = message_line(
-                &posted, text, mentioned, authorized, catch_up, &files, &history,
-            );
+            let line = message_line(&posted, &accepted, catch_up, &files, &history);
             self.lanes.deliver(&post.channel_id, line);
             return;
         }
@@ -116,9 +127,10 @@ impl Delivery {
         self.shared.output.release();
         let job = Job {
             ticket: self.lanes.reserve(&post.channel_id),
-            text: text.to_string(),
-            mentioned,
-            authorized,
+            text: accepted.text.to_string(),
+            mentioned: accepted.mentioned,
+            authorized: accepted.authorized,
+            implicit: accepted.implicit,
             catch_up,
             posted,
             history,
@@ -133,9 +145,8 @@ impl Delivery {
         }
     }
 
-    /// The policy's verdict on a post: its text to forward, whether the bot was mentioned and
-    /// whether the sender is authorized; `None` when it is not delivered.
-    fn decide<'p>(&self, posted: &'p Posted) -> Option<(&'p str, bool, bool)> {
+    /// The policy's verdict on a post; `None` when it is not delivered.
+    fn decide<'p>(&self, posted: &'p Posted) -> Option<Accepted<'p>> {
         let post = &posted.post;
         let Some(channel_type) = ChannelType::from_code(&posted.channel_type) else {
             log::debug!(
@@ -155,13 +166,24 @@ impl Delivery {
             from_webhook: post.props.from_webhook,
             message: &post.message,
             server_mentioned: posted.mentions.iter().any(|id| *id == self.session.bot.id),
+            implicit: crate::policy::Implicit {
+                quoted_bot: (post.metadata.quoted_authors.iter())
+                    .any(|id| *id == self.session.bot.id),
+                ..self.shared.progress.thread_facts(post)
+            },
         };
         match self.session.policy.decide(&incoming) {
             Verdict::Accept {
                 text,
                 mentioned,
                 authorized,
-            } => Some((text, mentioned, authorized)),
+                implicit,
+            } => Some(Accepted {
+                text,
+                mentioned,
+                authorized,
+                implicit,
+            }),
             Verdict::Drop(reason) => {
                 log::debug!("dropped post {} ({reason:?})", post.id);
                 self.lanes.remember(posted, channel_type, reason);
@@ -173,15 +195,13 @@ impl Delivery {
 
 impl Job {
     fn line(&self, files: &[FileEntry], history: &[Entry]) -> Ready {
-        message_line(
-            &self.posted,
-            &self.text,
-            self.mentioned,
-            self.authorized,
-            self.catch_up,
-            files,
-            history,
-        )
+        let accepted = Accepted {
+            text: &self.text,
+            mentioned: self.mentioned,
+            authorized: self.authorized,
+            implicit: self.implicit,
+        };
+        message_line(&self.posted, &accepted, self.catch_up, files, history)
     }
 }
 
@@ -366,9 +386,7 @@ impl Pending {
 
 fn message_line(
     posted: &Posted,
-    text: &str,
-    mentioned: bool,
-    authorized: bool,
+    accepted: &Accepted,
     catch_up: bool,
     files: &[FileEntry],
     history: &[Entry],
@@ -389,12 +407,13 @@ fn message_line(
             id: &post.user_id,
             username: posted.sender_name.trim_start_matches('@'),
         },
-        text,
-        mentioned,
+        text: accepted.text,
+        mentioned: accepted.mentioned,
+        implicit_mention: accepted.implicit.map(ImplicitMention::as_str),
         create_at: post.create_at,
         files,
         catch_up,
-        authorized,
+        authorized: accepted.authorized,
         history,
     };
     Ready {

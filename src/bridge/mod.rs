@@ -27,6 +27,7 @@ mod reactions;
 mod requests;
 mod shares;
 mod thread_history;
+mod threads;
 mod websocket;
 
 use crate::config::Config;
@@ -100,12 +101,10 @@ fn hand_out(
     } else {
         Transport::Polling
     };
-    let api = Arc::new(Api::new(
-        &config.server,
-        &config.token,
-        &link,
-        config.retry_budget,
-    ));
+    let api = Arc::new(
+        Api::new(&config.server, &config.token, &link, config.retry_budget)
+            .with_dm_retry(config.dm_retry),
+    );
     let stats = Arc::new(Stats::new(transport.as_str()));
     let session = Arc::new(SessionCell::default());
     let stopping = Stopping {

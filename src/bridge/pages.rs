@@ -19,6 +19,9 @@ use std::collections::HashSet;
 const SINCE_LIMIT: usize = 1000;
 /// The server's largest `per_page`.
 const PER_PAGE: usize = 200;
+/// Pages read backwards from the last delivered post for a start before the gap (its overlap
+/// and the posts of the same seconds), before looking from the channel's newest post instead.
+const BACK_PAGES: usize = 25;
 
 /// Reads `channel`'s undeleted posts created at or after `since`, and hands each to `deliver`
 /// in creation order, until `deliver` answers false (the bridge is stopping). `last` is the
@@ -237,26 +240,31 @@ impl Walker<'_> {
         Ok(None)
     }
 
-    /// A post created before the gap, looked for just before `last` (a post of the gap); when
-    /// the channel has none, its oldest post (delivered here with the others of its
-    /// millisecond). None: not found this way.
+    /// A post created before the gap, looked for backwards from `last` (a post of the gap; in
+    /// a busy channel more than a page of posts may lie between the two); when the channel has
+    /// none, its oldest post (delivered here with the others of its millisecond). None: not
+    /// found within `BACK_PAGES` pages this way.
     fn anchor_before(&mut self, last: &str) -> Result<Option<String>, ApiError> {
-        let posts = match self.api.posts_before(self.channel, last, 0, PER_PAGE) {
-            Ok(list) => ordered(list),
-            Err(ApiError::TooLarge(_)) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        if let Some(older) = posts.iter().rev().find(|p| p.create_at < self.since) {
-            return Ok(Some(older.id.clone()));
+        let mut before = last.to_string();
+        for _ in 0..BACK_PAGES {
+            let posts = match self.api.posts_before(self.channel, &before, 0, PER_PAGE) {
+                Ok(list) => ordered(list),
+                Err(ApiError::TooLarge(_)) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            if let Some(older) = posts.iter().rev().find(|p| p.create_at < self.since) {
+                return Ok(Some(older.id.clone()));
+            }
+            if posts.is_empty() {
+                // `before` is the channel's oldest post.
+                return Ok(Some(before));
+            }
+            if posts.len() < PER_PAGE {
+                return Ok(Some(self.start_at_oldest(posts)));
+            }
+            before = posts[0].id.clone();
         }
-        if posts.len() == PER_PAGE {
-            return Ok(None);
-        }
-        if posts.is_empty() {
-            // `last` is the channel's oldest post.
-            return Ok(Some(last.to_string()));
-        }
-        Ok(Some(self.start_at_oldest(posts)))
+        Ok(None)
     }
 
     /// A post created before the gap to page forward from; when the channel has none, its

@@ -9,8 +9,11 @@
 //! per channel, the last delivered post and the ids delivered just before it are kept, because
 //! posts of the same moment can arrive in any order.
 
+use super::threads::Threads;
 use crate::config::Config;
 use crate::fsutil::Dir;
+use crate::mattermost::model::Post;
+use crate::policy::Implicit;
 use crate::stop::Stop;
 use crate::sync::lock;
 use serde::{Deserialize, Serialize};
@@ -41,6 +44,9 @@ pub struct Snapshot {
     /// Channel id → what was delivered there last.
     #[serde(default)]
     pub channels: HashMap<String, ChannelProgress>,
+    /// The threads the bot wrote or replied in (implicit mentions).
+    #[serde(default, skip_serializing_if = "Threads::is_empty")]
+    pub threads: Threads,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,8 +108,9 @@ impl Snapshot {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
-        let progress: Snapshot = serde_json::from_str(&text)
+        let mut progress: Snapshot = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a valid state file: {e}", path.display()))?;
+        progress.threads = std::mem::take(&mut progress.threads).bounded();
         if progress.version != FORMAT_VERSION {
             return Err(format!(
                 "{} has format version {}, this bridge writes {FORMAT_VERSION}",
@@ -195,6 +202,17 @@ impl Progress {
     pub fn delivered(&self, channel_id: &str, post_id: &str, create_at: i64) {
         lock(&self.current).delivered(channel_id, post_id, create_at);
         self.changed.store(true, Ordering::Relaxed);
+    }
+
+    /// One of the bot's own posts went by: it may start or join a thread.
+    pub fn own_post(&self, post: &Post) {
+        lock(&self.current).threads.own_post(post);
+        self.changed.store(true, Ordering::Relaxed);
+    }
+
+    /// What the bot's part in the post's thread makes of the post.
+    pub fn thread_facts(&self, post: &Post) -> Implicit {
+        lock(&self.current).threads.facts(post)
     }
 
     pub fn snapshot(&self) -> Snapshot {

@@ -98,6 +98,7 @@ impl Worker {
             from_webhook: false,
             message: "",
             server_mentioned: false,
+            implicit: Default::default(),
         };
         if let Err(reason) = self.session.policy.decide_reaction(&facts) {
             log::debug!("dropped a reaction on post {} ({reason:?})", r.post_id);

@@ -45,6 +45,7 @@ impl Requests {
         match request.method.as_str() {
             "send" => self.send(session, request),
             "edit" => self.edit(session, request),
+            "delete" => self.delete(request),
             "typing" => self.typing(session, request),
             "react" => self.react(session, request),
             "read" => self.read(session, request),
@@ -162,6 +163,16 @@ impl Requests {
         Ok(Answer::Edited(Edited {
             post_id: post_id.to_string(),
         }))
+    }
+
+    /// Removes one of the bot's posts (a streamed preview the answer replaced).
+    fn delete(&self, request: &Request) -> Result<Answer, RpcError> {
+        let post_id = required_id(request, "postId")?;
+        self.shared
+            .api
+            .delete_post(post_id)
+            .map_err(|e| api_error(&e))?;
+        Ok(Answer::done())
     }
 
     fn typing(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {

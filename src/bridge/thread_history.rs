@@ -8,7 +8,7 @@ use crate::history::{self, Entry};
 use crate::mattermost::event::Posted;
 use crate::mattermost::is_valid_id;
 use crate::mattermost::model::Post;
-use crate::policy::{ChannelType, Incoming, Verdict};
+use crate::policy::{ChannelType, Implicit, Incoming, Verdict};
 use crate::session::Session;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -55,6 +55,8 @@ pub fn fetch(
                 from_webhook: p.props.from_webhook,
                 message: &p.message,
                 server_mentioned: false,
+                // Addressed or not, an allowed sender's post is context: no need to know.
+                implicit: Implicit::default(),
             };
             match session.policy.decide(&incoming) {
                 Verdict::Accept { authorized, .. } => authorized,

@@ -215,7 +215,7 @@ keys! {
     BASE_URL "baseUrl": Kind::Text, None, Bridge, Status::Active,
         "", "the name OpenClaw's own Mattermost plugin uses for `serverUrl` (`serverUrl` wins when both are set)";
     BOT_TOKEN "botToken": Kind::Secret, Some("MATTERMOST_BOT_TOKEN"), Bridge, Status::Active,
-        "required", "the bot's access token: a string (may be `\"${VAR}\"`) or a SecretRef `{ source: \"env\", provider: \"default\", id: \"VAR\" }`; the sources `file`, `exec` and `store` are not supported yet (a config error names them)";
+        "required", "the bot's access token: a string (may be `\"${VAR}\"`) or a SecretRef `{ source: \"env\", provider: \"default\", id: \"VAR\" }`; under OpenClaw every source (`env`, `file`, `exec`, `store`) is resolved by OpenClaw before the plugin starts the bridge; the bridge alone reads `env` refs and refuses the others with an error naming the source";
     ALLOW_FROM "allowFrom": Kind::Ids, None, Bridge, Status::Active,
         "`[]`", "user ids (or `@usernames`) who may talk to the bot; `\"*\"` allows everyone. Empty means nobody, unless `dmPolicy` is `pairing` or `open`";
     TEAM_ID "teamId": Kind::Text, Some("MATTERMOST_TEAM_ID"), Bridge, Status::Active,
@@ -243,7 +243,7 @@ keys! {
     ALLOW_BOTS "allowBots": Kind::Bool(Some(false)), None, Bridge, Status::Active,
         "", "forward posts by other bots and webhooks (off prevents bot loops)";
     TEXT_CHUNK_LIMIT "textChunkLimit": Kind::Count { min: 16, max: WHOLE }, None, Bridge, Status::Active,
-        "the server's `MaxPostSize`", "split outgoing text above this many characters; never above the server's limit";
+        "the plugin: 4000; the bridge alone: the server's `MaxPostSize`", "split outgoing text above this many characters (the plugin splits replies with OpenClaw's Markdown-aware splitter, by `streaming.chunkMode`); never above the server's limit";
     RETRY_BUDGET "retryBudget": Kind::Millis { default: 60_000, min: 0 }, None, Bridge, Status::Active,
         "", "how long one REST call is retried (network errors, 5xx, 429) before the request fails";
     MEDIA_DIR "mediaDir": Kind::Text, None, Bridge, Status::Active,
@@ -265,35 +265,35 @@ keys! {
     NAME "name": Kind::Text, None, Plugin, Status::Active,
         "the account id", "the account's display name in OpenClaw";
     STREAMING "streaming": Kind::Either(&[FLAG, choice(StreamingMode::NAMES, None), STREAMING_OBJECT]), None, Plugin, Status::Active,
-        "`\"partial\"`", "`\"partial\"`/`true`: the reply is previewed in one post edited as it grows; `\"off\"`/`false`: one post when done; the object form `{ mode, chunkMode, preview, progress, block }` is accepted, but only `mode` `off`/`partial` with `chunkMode` `length` is active yet (issue 15)";
+        "`\"partial\"`", "`\"partial\"`/`true`: the reply is previewed in one post edited as it grows; `\"off\"`/`false`: one post when done. Object form: `mode` (`off`, `partial`; `progress` shows no partial text; `block` keeps one post per assistant message), `chunkMode` (`length`, or `newline`: paragraphs first), `block.enabled` (without a preview: OpenClaw sends finished blocks as posts); `preview`, `progress`, `block.coalesce` and the status post of `progress` are not active yet (issue 15)";
     REPLY_TO_MODE_KEY "replyToMode": REPLY_TO_MODE, None, Plugin, Status::Active,
-        "`\"off\"`", "channels: `off` threads a reply only under a post in a thread; `first`/`all` always thread under the post; `batched` is accepted, not active yet (issue 15)";
+        "`\"off\"`", "channels and group DMs: `off` answers a post in a thread in that thread, a top-level post at top level; `first`, `all`, `batched` answer a top-level post in a thread under it (each thread its own session); DMs stay flat unless `replyToModeByChatType.direct` is set";
     DEFAULT_ACCOUNT "defaultAccount": Kind::Text, None, Bridge, Status::Active,
         "`\"default\"`", "the account used when none is named";
     ACCOUNTS "accounts": Kind::Accounts, None, Bridge, Status::Active,
         "none", "`{ id: { … } }`: each account's keys over the section's; the plugin runs one bridge per account";
-    GROUP_POLICY "groupPolicy": choice(GroupPolicy::NAMES, None), None, Bridge, PARITY,
-        "", "channels: `open`, `allowlist` (only `groupAllowFrom`), `disabled`";
-    GROUP_ALLOW_FROM "groupAllowFrom": Kind::Ids, None, Bridge, PARITY,
-        "", "user ids or `@usernames` who may address the bot in channels";
-    GROUPS "groups": Kind::Map(&Kind::Object(&[("requireMention", FLAG)])), None, Bridge, PARITY,
-        "", "per channel id (or `*`): `{ requireMention }`";
-    IMPLICIT_MENTIONS "implicitMentions": Kind::Object(&[("replyToBot", FLAG), ("quotedBot", FLAG), ("threadParticipation", FLAG)]), None, Bridge, PARITY,
-        "", "a reply to the bot, a quote of it, or a thread it took part in counts as a mention";
+    GROUP_POLICY "groupPolicy": choice(GroupPolicy::NAMES, Some("allowlist")), None, Bridge, Status::Active,
+        "", "senders in channels, private channels and group DMs: `allowlist` (only `groupAllowFrom`, or `allowFrom` when `groupAllowFrom` is empty; nobody when both are), `open` (anyone), `disabled` (nobody); pairing approvals count for DMs only";
+    GROUP_ALLOW_FROM "groupAllowFrom": Kind::Ids, None, Bridge, Status::Active,
+        "`[]` (then `allowFrom`)", "user ids (or `@usernames`) who may address the bot in channels under `groupPolicy: \"allowlist\"`; `\"*\"` allows everyone";
+    GROUPS "groups": Kind::Map(&Kind::Object(&[("requireMention", FLAG)])), None, Bridge, Status::Active,
+        "none", "per channel id (or `\"*\"` for the others): `{ requireMention }`, which wins over `chatmode`/`requireMention` for that channel (`onchar` still needs its prefix or a mention)";
+    IMPLICIT_MENTIONS "implicitMentions": Kind::Object(&[("replyToBot", FLAG), ("quotedBot", FLAG), ("threadParticipation", FLAG)]), None, Bridge, Status::Active,
+        "each `true`", "what counts as a mention besides `@bot`: `replyToBot` (a reply in a thread the bot started), `quotedBot` (a post embedding a permalink to a bot post), `threadParticipation` (a post in a thread the bot replied in, for 7 days); an account's entries override the section's one by one";
     HISTORY_LIMIT "historyLimit": Kind::Count { min: 0, max: WHOLE }, None, Bridge, Status::Active,
         "`50`", "channels and threads: at most this many earlier posts not addressed to the bot reach the agent with the next post that is (`0`: none)";
     CONTEXT_VISIBILITY_KEY "contextVisibility": choice(ContextVisibility::NAMES, Some("all")), None, Bridge, Status::Active,
         "", "which posts are history context (`historyLimit`): `all`, or with `allowlist`/`allowlist_quote` only those of senders the channel rules allow";
     ACTIONS "actions": Kind::Object(&[("messages", FLAG), ("reactions", FLAG)]), None, Plugin, Status::Active,
         "", "the agent's message tool: `read` channel history (`messages`), `react` (`reactions`)";
-    REPLY_TO_MODE_BY_CHAT_TYPE "replyToModeByChatType": Kind::Object(&[("direct", REPLY_TO_MODE), ("group", REPLY_TO_MODE), ("channel", REPLY_TO_MODE)]), None, Plugin, PARITY,
-        "", "`replyToMode` per chat type";
-    RESPONSE_PREFIX "responsePrefix": Kind::Text, None, Plugin, PARITY,
-        "", "text put before every reply";
-    MARKDOWN "markdown": Kind::Object(&[("tables", choice(TABLE_MODES, None))]), None, Plugin, PARITY,
-        "", "`{ tables }`: how Markdown tables are posted: `off`, `bullets`, `code`, `block`";
-    DM_CHANNEL_RETRY "dmChannelRetry": Kind::Object(&[("maxRetries", Kind::Count { min: 0, max: 10 }), ("initialDelayMs", Kind::Count { min: 100, max: 60_000 }), ("maxDelayMs", Kind::Count { min: 1000, max: 60_000 }), ("timeoutMs", Kind::Count { min: 5000, max: 120_000 })]), None, Bridge, PARITY,
-        "", "retries when opening a DM channel fails (today `retryBudget` applies)";
+    REPLY_TO_MODE_BY_CHAT_TYPE "replyToModeByChatType": Kind::Object(&[("direct", REPLY_TO_MODE), ("group", REPLY_TO_MODE), ("channel", REPLY_TO_MODE)]), None, Plugin, Status::Active,
+        "", "`replyToMode` per chat type (`direct`, `group`: group DMs and private channels, `channel`), over `replyToMode`";
+    RESPONSE_PREFIX "responsePrefix": Kind::Text, None, Plugin, Status::Active,
+        "`messages.responsePrefix`", "text OpenClaw puts (with a space) before every reply and the first streamed preview; `\"auto\"`: the agent's name; `{model}`, `{provider}`, `{identity.name}` are filled (not in the preview)";
+    MARKDOWN "markdown": Kind::Object(&[("tables", choice(TABLE_MODES, None))]), None, Plugin, Status::Active,
+        "`{ tables: \"off\" }`", "`{ tables }`: how Markdown tables are posted: `off` (as written), `code` or `block` (an aligned table in a code block), `bullets` (a list per row)";
+    DM_CHANNEL_RETRY "dmChannelRetry": Kind::Object(&[("maxRetries", Kind::Count { min: 0, max: 10 }), ("initialDelayMs", Kind::Count { min: 100, max: 60_000 }), ("maxDelayMs", Kind::Count { min: 1000, max: 60_000 }), ("timeoutMs", Kind::Count { min: 5000, max: 120_000 })]), None, Bridge, Status::Active,
+        "`{ maxRetries: 3, initialDelayMs: 1000, maxDelayMs: 10000, timeoutMs: 30000 }`", "how opening a DM channel is retried (instead of `retryBudget`): up to `maxRetries` more attempts on network errors, 5xx and 429, waiting `initialDelayMs` doubled per attempt (up to twice that, random) up to `maxDelayMs`; each attempt is cut off after `timeoutMs`";
     NETWORK "network": Kind::Object(&[("dangerouslyAllowPrivateNetwork", FLAG)]), None, Bridge, PARITY,
         "", "`{ dangerouslyAllowPrivateNetwork }` (this bridge does not block private addresses)";
     CAPABILITIES "capabilities": Kind::List, None, Plugin, PARITY,

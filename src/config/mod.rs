@@ -15,6 +15,7 @@ mod shape;
 pub use choices::{ChatMode, ContextVisibility, DmPolicy, GroupPolicy};
 
 use crate::json5;
+use crate::mattermost::api::DmRetry;
 use crate::server_url::ServerUrl;
 use section::Section;
 use serde_json::{Map, Value};
@@ -42,6 +43,25 @@ pub fn saturating_count(n: f64, unit: f64) -> u64 {
 /// gaps.
 const DEFAULT_ACCOUNT: &str = "default";
 
+/// `implicitMentions`: what else counts as addressing the bot in a channel (each on unless
+/// set to `false`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImplicitMentions {
+    pub reply_to_bot: bool,
+    pub quoted_bot: bool,
+    pub thread_participation: bool,
+}
+
+impl Default for ImplicitMentions {
+    fn default() -> Self {
+        ImplicitMentions {
+            reply_to_bot: true,
+            quoted_bot: true,
+            thread_participation: true,
+        }
+    }
+}
+
 /// The checked configuration. `Debug` is implemented by hand so the token can never be printed.
 #[derive(Clone)]
 pub struct Config {
@@ -62,6 +82,8 @@ pub struct Config {
     pub text_chunk_limit: Option<usize>,
     /// How long one REST call is retried (network errors, 5xx, 429) before giving up.
     pub retry_budget: Duration,
+    /// How opening a DM channel is retried (`dmChannelRetry`).
+    pub dm_retry: DmRetry,
     /// Where inbound files are downloaded.
     pub media_dir: PathBuf,
     /// Files above this size are neither downloaded nor sent.
@@ -79,10 +101,13 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// Missed posts older than this are not replayed after a reconnect or restart.
     pub catch_up_max_age: Duration,
-    /// `groupPolicy`, when set (accepted, not active yet: issue 15).
-    pub group_policy: Option<GroupPolicy>,
-    /// `groupAllowFrom` (accepted, not active yet: issue 15).
+    /// Who may address the bot outside DMs.
+    pub group_policy: GroupPolicy,
+    /// `groupAllowFrom` as written (ids, `@usernames`, `*`); empty: `allowFrom` applies.
     pub group_allow_from: Vec<String>,
+    /// `groups.<channel id or *>.requireMention`, for the entries that set it.
+    pub groups_require_mention: Vec<(String, bool)>,
+    pub implicit_mentions: ImplicitMentions,
     /// `historyLimit`: earlier posts kept per channel or thread for the next addressed post.
     pub history_limit: usize,
     /// `contextVisibility`: whether posts of senders outside the allow list are kept.
@@ -117,7 +142,9 @@ impl Config {
     /// Why no post can ever reach the host, when that is so: the operator's most common silent
     /// failure (an empty or misspelled `allowFrom` with the default `dmPolicy`).
     pub fn nobody_can_talk(&self) -> Option<String> {
-        if !self.allow_from.is_empty() {
+        let channels_open =
+            self.group_policy == GroupPolicy::Open || !self.group_allow_from.is_empty();
+        if !self.allow_from.is_empty() || channels_open {
             return None;
         }
         let dms_open =
@@ -207,7 +234,19 @@ fn account_section(
     };
     let id = account.map_or(default_id.clone(), str::to_string);
     match accounts.get(&id) {
-        Some(Value::Object(own)) => section.extend(own.clone()),
+        Some(Value::Object(own)) => {
+            let mut own = own.clone();
+            // OpenClaw resolves `implicitMentions` entry by entry (account, then section).
+            if let (Some(Value::Object(mine)), Some(Value::Object(base))) = (
+                own.get_mut("implicitMentions"),
+                section.get("implicitMentions"),
+            ) {
+                for (name, value) in base {
+                    mine.entry(name.clone()).or_insert_with(|| value.clone());
+                }
+            }
+            section.extend(own)
+        }
         Some(_) => {
             return Err(ConfigError(format!(
                 "{SECTION}.accounts.{id} must be an object {{ … }}"
@@ -648,6 +687,8 @@ mod tests {
             "allowFrom:['*']",
             "dmPolicy:'pairing'",
             "dmPolicy:'open'",
+            "groupPolicy:'open'",
+            "groupAllowFrom:['@bob']",
         ] {
             let c = config(
                 &format!("{{channels:{{mattermost:{{{base}, {talkative}}}}}}}"),
@@ -656,7 +697,7 @@ mod tests {
             assert_eq!(c.nobody_can_talk(), None, "{talkative}");
         }
         let no_dms = config(
-            &format!("{{channels:{{mattermost:{{{base}, dmPolicy:'open', respondToDMs:false}}}}}}"),
+            &format!("{{channels:{{mattermost:{{{base}, dmPolicy:'open', respondToDMs:false, groupPolicy:'disabled'}}}}}}"),
             &[],
         );
         assert!(no_dms.nobody_can_talk().is_some());
@@ -870,7 +911,8 @@ mod tests {
         defaultAccount: "work",
         accounts: { work: { name: "Work", baseUrl: "https://work.example.com",
           botToken: { source: "env", provider: "default", id: "WORK_TOKEN" },
-          dmPolicy: "allowlist", groupPolicy: "open", groups: { "*": { requireMention: false } } } },
+          dmPolicy: "allowlist", groupPolicy: "open", groups: { "*": { requireMention: false } },
+          implicitMentions: { replyToBot: false } } },
     } } }"#;
 
     #[test]
@@ -890,7 +932,7 @@ mod tests {
         assert_eq!(work.server.to_string(), "https://work.example.com");
         assert_eq!(work.token, "work-token");
         assert_eq!(work.dm_policy, DmPolicy::Allowlist);
-        assert_eq!(work.group_policy, Some(GroupPolicy::Open));
+        assert_eq!(work.group_policy, GroupPolicy::Open);
         let main = load_enabled(Some("default"));
         assert_eq!(main.server.to_string(), "https://chat.example.com");
         assert_eq!(main.token, "main-token");
@@ -898,23 +940,75 @@ mod tests {
         assert_eq!(main.chatmode, ChatMode::Prefix);
         assert_eq!(main.allow_from, vec!["@alice", "12345"]);
         assert_eq!(main.group_allow_from, vec!["@bob", "7"]);
-        assert_eq!(main.group_policy, Some(GroupPolicy::Allowlist));
+        assert_eq!(main.group_policy, GroupPolicy::Allowlist);
         assert_eq!(main.history_limit, 20);
         assert_eq!(main.context_visibility, super::ContextVisibility::Allowlist);
         assert_eq!(main.text_chunk_limit, Some(3000));
+        assert_eq!(
+            main.dm_retry,
+            DmRetry {
+                max_retries: 3,
+                initial_delay: Duration::from_millis(500),
+                max_delay: Duration::from_millis(5000),
+                timeout: Duration::from_millis(30_000),
+            }
+        );
         assert_eq!(main.media_max_bytes, 5 << 20);
         // No unknown keys; one line says what is accepted but not active yet.
         assert_eq!(main.warnings.len(), 2, "{:?}", main.warnings);
         assert!(main.warnings[0].contains(r#"allowFrom entry "12345" is not a user id"#));
         assert_eq!(
             main.warnings[1],
-            "channels.mattermost: accepted but not active yet: streaming, replyToMode, \
-             groupPolicy, groupAllowFrom, groups, implicitMentions, \
-             replyToModeByChatType, responsePrefix, markdown, \
-             dmChannelRetry, network, capabilities, dangerouslyAllowNameMatching \
+            "channels.mattermost: accepted but not active yet: streaming, \
+             network, capabilities, dangerouslyAllowNameMatching \
              (issue 15); commands, interactions (issue 16)"
         );
         assert!(main.not_active.contains(&("commands", 16)));
+        assert_eq!(
+            main.groups_require_mention,
+            vec![
+                ("*".to_string(), true),
+                ("abcdefghijklmnopqrstuvwxyz".to_string(), false)
+            ]
+        );
+        assert_eq!(
+            main.implicit_mentions,
+            ImplicitMentions {
+                reply_to_bot: true,
+                quoted_bot: false,
+                thread_participation: true
+            }
+        );
+        // The account's groups replace the section's; its implicitMentions entries override
+        // the section's one by one.
+        assert_eq!(work.groups_require_mention, vec![("*".to_string(), false)]);
+        assert_eq!(
+            work.implicit_mentions,
+            ImplicitMentions {
+                reply_to_bot: false,
+                quoted_bot: false,
+                thread_participation: true
+            }
+        );
+    }
+
+    #[test]
+    fn group_keys_have_the_js_plugins_defaults() {
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok'}}}",
+            &[],
+        );
+        assert_eq!(c.group_policy, GroupPolicy::Allowlist);
+        assert!(c.group_allow_from.is_empty() && c.groups_require_mention.is_empty());
+        assert_eq!(c.implicit_mentions, ImplicitMentions::default());
+        let err = error(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'tok', groups:{c1:{requireMention:1}}}}}",
+            &[],
+        );
+        assert!(
+            err.contains("channels.mattermost.groups.c1.requireMention must be true or false"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -927,10 +1021,11 @@ mod tests {
             ("streaming:5", r#"channels.mattermost.streaming must be true or false or one of "off", "partial", "block", "progress" or an object { mode, chunkMode, preview, progress, block } (got 5)"#),
             ("replyToMode:'never'", r#"channels.mattermost.replyToMode is "never" (use one of "off", "first", "all", "batched")"#),
             ("dmChannelRetry:{maxRetries:11}", "channels.mattermost.dmChannelRetry.maxRetries must be a whole number from 0 to 10 (got 11)"),
+            ("dmChannelRetry:{initialDelayMs:5000, maxDelayMs:1000}", "channels.mattermost.dmChannelRetry.initialDelayMs must be at most maxDelayMs (5000 > 1000) (lower initialDelayMs or raise maxDelayMs)"),
             ("groups:{'*':{requireMention:'yes'}}", r#"channels.mattermost.groups.*.requireMention must be true or false (got "yes")"#),
             ("implicitMentions:{replyTobot:true}", "channels.mattermost.implicitMentions.replyTobot is not a key of implicitMentions (it takes: replyToBot, quotedBot, threadParticipation)"),
             ("commands:{native:'sometimes'}", r#"channels.mattermost.commands.native must be "auto" (got "sometimes")"#),
-            ("groupAllowFrom:[true]", "channels.mattermost.groupAllowFrom[0] must be a string (got true)"),
+            ("groupAllowFrom:[true]", "channels.mattermost.groupAllowFrom[0] must be a string (quote it)"),
             ("binaryPath:7", "channels.mattermost.binaryPath must be a string (got 7)"),
         ];
         for (extra, expected) in cases {
@@ -1003,8 +1098,9 @@ mod tests {
         assert_eq!(shown["botToken"]["value"], "[redacted]");
         assert_eq!(shown["retryBudget"]["value"], 60_000);
         assert_eq!(shown["mediaMaxTotalMb"]["value"], 1024.0);
-        assert_eq!(printed["notActiveYet"], serde_json::json!(["groupPolicy"]));
-        assert!(shown.get("groupPolicy").is_none());
+        assert_eq!(shown["groupPolicy"]["value"], "open");
+        assert!(shown.get("implicitMentions").is_some());
+        assert_eq!(printed["notActiveYet"], serde_json::json!([]));
         assert_eq!(shown["historyLimit"]["value"], 50);
         assert_eq!(shown["contextVisibility"]["value"], "all");
         assert!(!printed.to_string().contains("\"tok\""));

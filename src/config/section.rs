@@ -7,6 +7,7 @@ use super::keys::{self, Key, Kind, Reader, Status, KEYS};
 use super::{
     saturating_count, shape, Config, ConfigError, Env, MIB, MS_PER_HOUR, NO_LIMIT, SECTION,
 };
+use crate::mattermost::api::DmRetry;
 use crate::server_url::ServerUrl;
 use serde_json::{json, Map, Value};
 use std::cell::RefCell;
@@ -85,6 +86,7 @@ impl<'a> Section<'a> {
             allow_bots: self.bool(keys::ALLOW_BOTS)?,
             text_chunk_limit: self.text_chunk_limit()?,
             retry_budget: self.millis(keys::RETRY_BUDGET)?,
+            dm_retry: self.dm_retry()?,
             media_dir: self.media_dir()?,
             media_max_bytes: self.megabytes(keys::MEDIA_MAX_MB)?,
             media_max_total_bytes: self.media_max_total_bytes()?,
@@ -94,10 +96,10 @@ impl<'a> Section<'a> {
             ca_file: self.path(keys::CA_FILE)?,
             state_file: self.state_file()?,
             catch_up_max_age: self.millis(keys::CATCH_UP_MAX_AGE)?,
-            group_policy: self.optional_choice(keys::GROUP_POLICY)?,
-            group_allow_from: self
-                .string_list(keys::GROUP_ALLOW_FROM)?
-                .unwrap_or_default(),
+            group_policy: self.choice(keys::GROUP_POLICY)?,
+            group_allow_from: self.group_allow_from()?,
+            groups_require_mention: self.groups()?,
+            implicit_mentions: self.implicit_mentions()?,
             history_limit: self.history_limit()?,
             context_visibility: self.choice(keys::CONTEXT_VISIBILITY_KEY)?,
             not_active,
@@ -149,6 +151,48 @@ impl<'a> Section<'a> {
         };
         self.note(keys::CHATMODE, json!(mode.to_string()));
         Ok(mode)
+    }
+
+    fn group_allow_from(&self) -> Result<Vec<String>, ConfigError> {
+        let list = self
+            .string_list(keys::GROUP_ALLOW_FROM)?
+            .unwrap_or_default();
+        self.note(keys::GROUP_ALLOW_FROM, json!(list));
+        Ok(list)
+    }
+
+    /// `groups`: each channel id (or `*`) whose entry sets `requireMention`.
+    fn groups(&self) -> Result<Vec<(String, bool)>, ConfigError> {
+        let mut entries = Vec::new();
+        if let Some(Value::Object(map)) = self.checked(keys::GROUPS)? {
+            for (id, entry) in map {
+                if let Some(flag) = entry.get("requireMention").and_then(Value::as_bool) {
+                    entries.push((id.trim().to_string(), flag));
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    /// `implicitMentions`: each kind on unless set to `false`.
+    fn implicit_mentions(&self) -> Result<super::ImplicitMentions, ConfigError> {
+        let value = self.checked(keys::IMPLICIT_MENTIONS)?;
+        let on = |name: &str| value.and_then(|v| v.get(name)) != Some(&Value::Bool(false));
+        Ok(super::ImplicitMentions {
+            reply_to_bot: on("replyToBot"),
+            quoted_bot: on("quotedBot"),
+            thread_participation: on("threadParticipation"),
+        })
+    }
+
+    /// An object key's value, checked against its kind and noted as written.
+    fn checked(&self, key: &Key) -> Result<Option<&Value>, ConfigError> {
+        let value = self.value(key.name);
+        if let Some(value) = value {
+            shape::check(key.name, value, &key.kind)?;
+        }
+        self.note(key, value.cloned().unwrap_or(Value::Null));
+        Ok(value)
     }
 
     /// Records the value in effect of `key` for `--print-config`.
@@ -382,6 +426,50 @@ impl<'a> Section<'a> {
     }
 
     /// A whole number within the key's bounds, when set; `Infinity` saturates at [`NO_LIMIT`].
+    /// `dmChannelRetry`: the fields set over the defaults (`DmRetry::default`); with both set,
+    /// `initialDelayMs` may not exceed `maxDelayMs`.
+    fn dm_retry(&self) -> Result<DmRetry, ConfigError> {
+        let key = keys::DM_CHANNEL_RETRY;
+        let mut retry = DmRetry::default();
+        if let Some(value) = self.value(key.name) {
+            shape::check(key.name, value, &key.kind)?;
+            let field = |name: &str| value.get(name).and_then(Value::as_u64);
+            if let Some(n) = field("maxRetries") {
+                retry.max_retries = u32::try_from(n).unwrap_or(u32::MAX);
+            }
+            let millis = Duration::from_millis;
+            if let Some(n) = field("initialDelayMs") {
+                retry.initial_delay = millis(n);
+            }
+            if let Some(n) = field("maxDelayMs") {
+                retry.max_delay = millis(n);
+            }
+            if let Some(n) = field("timeoutMs") {
+                retry.timeout = millis(n);
+            }
+            if let (Some(initial), Some(max)) = (field("initialDelayMs"), field("maxDelayMs")) {
+                if initial > max {
+                    return Err(self.invalid(
+                        "dmChannelRetry.initialDelayMs",
+                        &format!("must be at most maxDelayMs ({initial} > {max})"),
+                        "lower initialDelayMs or raise maxDelayMs",
+                    ));
+                }
+            }
+        }
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.note(
+            key,
+            json!({
+                "maxRetries": retry.max_retries,
+                "initialDelayMs": ms(retry.initial_delay),
+                "maxDelayMs": ms(retry.max_delay),
+                "timeoutMs": ms(retry.timeout),
+            }),
+        );
+        Ok(retry)
+    }
+
     fn count(&self, key: &Key) -> Result<Option<u64>, ConfigError> {
         let (min, max) = match key.kind {
             Kind::Count { min, max } => (min, max),

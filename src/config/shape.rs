@@ -79,15 +79,16 @@ pub fn check(path: &str, value: &Value, kind: &Kind) -> Result<(), ConfigError> 
     }
 }
 
-/// Values of active keys whose meaning is not implemented yet: `replyToMode: "batched"` and
-/// the `streaming` modes and settings beyond off/partial split by length.
+/// Values of active keys whose meaning is not implemented yet: the `streaming` modes `block`
+/// and `progress` (previewed as `partial` / not at all), the `preview` and `progress` settings
+/// and `block.coalesce`.
 pub fn waits_anyway(key: &str, value: &Value) -> bool {
     let later_mode = |v: &Value| matches!(v.as_str(), Some("block" | "progress"));
     match (key, value) {
-        ("replyToMode", v) => v == "batched",
         ("streaming", Value::Object(map)) => map.iter().any(|(name, v)| match name.as_str() {
             "mode" => later_mode(v),
-            "chunkMode" => v != "length",
+            "chunkMode" => false,
+            "block" => v.get("coalesce").is_some(),
             _ => true,
         }),
         ("streaming", v) => later_mode(v),

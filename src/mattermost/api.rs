@@ -161,6 +161,42 @@ pub struct Api {
     base: String,
     authorization: String,
     retry_budget: Duration,
+    dm_retry: DmRetry,
+}
+
+/// How opening a DM channel is retried (`dmChannelRetry`), by the rule of OpenClaw's Mattermost
+/// plugin rather than `retryBudget`: up to `max_retries` more attempts on a network error, a 5xx
+/// or a 429 (`Retry-After` is not consulted), each attempt cut off after `timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DmRetry {
+    pub max_retries: u32,
+    pub initial_delay: Duration,
+    pub max_delay: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for DmRetry {
+    fn default() -> DmRetry {
+        DmRetry {
+            max_retries: 3,
+            initial_delay: Duration::from_millis(1000),
+            max_delay: Duration::from_millis(10_000),
+            timeout: Duration::from_millis(30_000),
+        }
+    }
+}
+
+impl DmRetry {
+    /// The wait after failed attempt `attempt` (1 for the first): `initial_delay` doubled per
+    /// attempt up to `max_delay`, stretched by up to twice by `unit` (a random number in
+    /// [0, 1): "full" jitter), kept within `initial_delay..=max_delay`.
+    pub fn delay(&self, attempt: u32, unit: f64) -> Duration {
+        let floor = self.initial_delay.min(self.max_delay);
+        let doublings = attempt.saturating_sub(1).min(31);
+        let base = floor.saturating_mul(1 << doublings).min(self.max_delay);
+        base.mul_f64(1.0 + unit.clamp(0.0, 1.0))
+            .clamp(floor, self.max_delay)
+    }
 }
 
 impl Api {
@@ -187,7 +223,14 @@ impl Api {
             base: server.api_base(),
             authorization: format!("Bearer {token}"),
             retry_budget,
+            dm_retry: DmRetry::default(),
         }
+    }
+
+    /// The same client, opening DM channels with `dm_retry`.
+    pub fn with_dm_retry(mut self, dm_retry: DmRetry) -> Api {
+        self.dm_retry = dm_retry;
+        self
     }
 
     /// `GET /system/ping`: the server answers at all (no token needed).
@@ -252,9 +295,35 @@ impl Api {
         self.with_retries(|| self.get(&format!("/channels/{id}")))
     }
 
-    /// Finds or creates the DM channel between the bot and `user_id`.
+    /// Finds or creates the DM channel between the bot and `user_id`, retried by `DmRetry`.
     pub fn direct_channel(&self, bot_id: &str, user_id: &str) -> Result<Channel, ApiError> {
-        self.with_retries(|| self.send("POST", "/channels/direct", &json!([bot_id, user_id])))
+        let body = json!([bot_id, user_id]);
+        let retry = self.dm_retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let url = format!("{}/channels/direct", self.base);
+            let result = self
+                .agent
+                .post(url)
+                .config()
+                .timeout_global(Some(retry.timeout))
+                .build()
+                .header("Authorization", &self.authorization)
+                .send_json(&body);
+            let error = match decode(result) {
+                Ok(channel) => return Ok(channel),
+                Err(e) if !e.is_transient() || attempt > retry.max_retries => return Err(e),
+                Err(e) => e,
+            };
+            let wait = retry.delay(attempt, random::unit());
+            log::warn!(
+                "Opening a DM channel failed ({error}); retry {attempt} of {} in {} ms",
+                retry.max_retries,
+                wait.as_millis()
+            );
+            std::thread::sleep(wait);
+        }
     }
 
     /// Creates a post; retries reuse the same body and so the same `pending_post_id`, which
@@ -267,6 +336,10 @@ impl Api {
     pub fn patch_post(&self, post_id: &str, message: &str) -> Result<Post, ApiError> {
         let body = json!({ "message": message });
         self.with_retries(|| self.send("PUT", &format!("/posts/{post_id}/patch"), &body))
+    }
+
+    pub fn delete_post(&self, post_id: &str) -> Result<(), ApiError> {
+        self.with_retries(|| self.delete(&format!("/posts/{post_id}")))
     }
 
     pub fn typing(&self, channel_id: &str, parent_id: &str) -> Result<(), ApiError> {
@@ -642,5 +715,29 @@ mod tests {
         assert_eq!(seconds("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(seconds("-1"), None);
         assert_eq!(seconds(""), None);
+    }
+
+    #[test]
+    fn dm_retry_delays_double_from_initial_up_to_max_with_full_jitter() {
+        let ms = Duration::from_millis;
+        let retry = DmRetry::default();
+        let waits: Vec<Duration> = (1..=5).map(|a| retry.delay(a, 0.0)).collect();
+        assert_eq!(waits, [ms(1000), ms(2000), ms(4000), ms(8000), ms(10_000)]);
+        assert_eq!(
+            retry.delay(1, 0.5),
+            ms(1500),
+            "drawn between the base and twice it"
+        );
+        assert_eq!(retry.delay(4, 0.99), ms(10_000), "never above maxDelayMs");
+        assert_eq!(retry.delay(u32::MAX, 0.5), ms(10_000), "no overflow");
+        let inverted = DmRetry {
+            initial_delay: ms(20_000),
+            ..DmRetry::default()
+        };
+        assert_eq!(
+            inverted.delay(1, 0.0),
+            ms(10_000),
+            "the floor is min(initial, max)"
+        );
     }
 }

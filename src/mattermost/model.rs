@@ -110,6 +110,10 @@ pub struct PostProps {
 pub struct PostMetadata {
     #[serde(default)]
     pub files: Vec<FileInfo>,
+    /// Who wrote the posts this one embeds as permalink previews (Mattermost's way of quoting
+    /// a post); the other embeds, and any odd shape, are ignored.
+    #[serde(default, rename = "embeds", deserialize_with = "permalink_authors")]
+    pub quoted_authors: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -158,6 +162,18 @@ pub struct NewPost<'a> {
     pub pending_post_id: &'a str,
 }
 
+/// The `data.post.user_id` of each `{"type":"permalink"}` embed.
+fn permalink_authors<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    let embeds = value.as_array().map_or(&[][..], Vec::as_slice);
+    Ok(embeds
+        .iter()
+        .filter(|embed| embed.get("type").and_then(|t| t.as_str()) == Some("permalink"))
+        .filter_map(|embed| embed.get("data")?.get("post")?.get("user_id")?.as_str())
+        .map(str::to_string)
+        .collect())
+}
+
 /// Accepts `"true"`, `true` and anything else as false.
 fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     let value = serde_json::Value::deserialize(deserializer)?;
@@ -187,6 +203,23 @@ mod tests {
             serde_json::from_str(r#"{"id":"p","props":{"from_webhook":true}}"#).unwrap();
         assert!(bare.props.from_webhook);
         assert_eq!(bare.kind, "");
+    }
+
+    #[test]
+    fn permalink_embeds_name_the_quoted_author_and_odd_embeds_are_ignored() {
+        let post: Post = serde_json::from_str(
+            r#"{"id":"p","metadata":{"embeds":[
+                {"type":"opengraph","url":"https://x","data":{"post":{"user_id":"not-a-quote"}}},
+                {"type":"permalink","data":{"post_id":"q","post":{"id":"q","user_id":"bot-id"}}},
+                {"type":"permalink","data":"junk"},
+                7
+            ]}}"#,
+        )
+        .unwrap();
+        assert_eq!(post.metadata.quoted_authors, vec!["bot-id"]);
+        let odd: Post =
+            serde_json::from_str(r#"{"id":"p","metadata":{"embeds":{"a":1}}}"#).unwrap();
+        assert!(odd.metadata.quoted_authors.is_empty());
     }
 
     #[test]

@@ -132,6 +132,10 @@ pub struct Message<'a> {
     pub sender: Sender<'a>,
     pub text: &'a str,
     pub mentioned: bool,
+    /// Outside DMs: `replyToBot`, `quotedBot` or `threadParticipation` when the post is
+    /// addressed to the bot that way (`implicitMentions`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implicit_mention: Option<&'static str>,
     pub create_at: i64,
     pub files: &'a [FileEntry],
     pub catch_up: bool,
@@ -413,6 +417,7 @@ mod tests {
             },
             text: "hi\n**bot**",
             mentioned: true,
+            implicit_mention: None,
             create_at: 1_700_000_000_000,
             files: &files,
             catch_up: false,

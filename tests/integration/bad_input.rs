@@ -162,7 +162,7 @@ fn a_stalled_host_keeps_memory_flat_and_loses_nothing() {
     );
     bridge.resume_stdout();
     for n in 0..POSTS {
-        let m = bridge.next_message();
+        let m = bridge.next_message_within(FLOOD_WAIT);
         let text = m["text"].as_str().unwrap();
         assert!(
             text.starts_with(&format!("{n} ")),

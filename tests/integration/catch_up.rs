@@ -172,10 +172,52 @@ fn a_stalled_host_loses_nothing_when_the_server_closes_the_full_socket() {
         "the server closed the stalled socket"
     );
     bridge.resume_stdout();
-    expect_exactly(&mut bridge, &expected);
+    expect_exactly_within(&mut bridge, &expected, FLOOD_WAIT);
     assert!(
         bridge.stderr().contains("page by page"),
         "{}",
         bridge.stderr()
+    );
+}
+
+/// A busy channel: more than a page of posts lies between the last delivered post and the
+/// start of the gap (the overlap before it). Paging starts from there, backwards from the last
+/// delivered post, not from the channel's newest post through the whole backlog.
+#[test]
+fn paging_finds_its_start_near_the_last_delivered_post() {
+    // More than a page, fewer than the 256 recent ids a channel remembers (more than that
+    // within the overlap come again after a restart: docs/mattermost.md).
+    const BEFORE: usize = 240;
+    let fake = FakeMattermost::start();
+    let dir = TempDir::new();
+    let state = dir.0.join("state.json");
+    let base = now_ms() - 120_000;
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "long before").create_at(base - 10_000));
+    let mut bridge = stateful_bridge(&fake, &state, "");
+    // Posts within the last second before the bridge stops: all inside the overlap.
+    let delivered: Vec<String> = (0..BEFORE)
+        .map(|n| {
+            let at = base + (n as i64 * 1_000 / BEFORE as i64);
+            fake.post(NewPost::new(ALICE_ID, DM_ALICE, &format!("before {n}")).create_at(at))
+        })
+        .collect();
+    for id in &delivered {
+        assert_eq!(bridge.next_message()["id"], id.as_str());
+    }
+    stop(bridge);
+
+    let expected = post_burst(&fake, base + 5_000);
+    let mut bridge = stateful_bridge(&fake, &state, "");
+    expect_exactly(&mut bridge, &expected);
+    stop(bridge);
+    let from_the_newest: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/posts?page="))
+        .map(|r| r.path)
+        .collect();
+    assert!(
+        from_the_newest.is_empty(),
+        "paged from the newest post: {from_the_newest:?}"
     );
 }

@@ -1,7 +1,8 @@
 //! A config written for OpenClaw's own Mattermost plugin (`@openclaw/mattermost` 2026.9.5)
 //! passes `--check` against a working server: every key of its schema is accepted (top level
 //! and under `accounts`), the SecretRef token is read, and the keys the bridge does not act on
-//! yet are listed in one warning with the issue they wait on, never silently ignored.
+//! yet are listed in one warning with the issue they wait on, never silently ignored (the
+//! channel keys `groupPolicy`, `groupAllowFrom`, `groups`, `implicitMentions` are active).
 
 use crate::support::*;
 use fake_mattermost::*;
@@ -55,15 +56,28 @@ fn a_config_for_openclaws_own_plugin_passes_the_check() {
         .find(|l| l.contains("accepted but not active yet"))
         .unwrap_or_else(|| panic!("no not-active line in:\n{out}"));
     assert!(not_active.starts_with("! config: "), "{not_active}");
-    for key in ["groupPolicy", "groups", "implicitMentions"] {
-        assert!(not_active.contains(key), "{key}: {not_active}");
-    }
     assert!(!not_active.contains("historyLimit"), "history is active");
+    for key in [
+        "groupPolicy",
+        "groupAllowFrom",
+        "groups",
+        "implicitMentions",
+    ] {
+        assert!(!not_active.contains(key), "{key} is active: {not_active}");
+    }
     assert!(
         not_active.ends_with("(issue 15); commands, interactions (issue 16)"),
         "{not_active}"
     );
     assert!(!not_active.contains("streaming"), "mode partial is active");
+    for key in [
+        "replyToMode",
+        "responsePrefix",
+        "markdown",
+        "dmChannelRetry",
+    ] {
+        assert!(!not_active.contains(key), "{key} is active: {not_active}");
+    }
     assert!(!out.contains(TOKEN), "the token never appears");
 
     let (code, _, out) = run_to_exit(Some(&config), &env, &["--check", "--json"]);

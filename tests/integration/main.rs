@@ -19,6 +19,7 @@ mod config_fd;
 mod config_numbers;
 mod container_wrapper;
 mod files;
+mod groups;
 mod history;
 mod inbound;
 mod js_plugin_config;

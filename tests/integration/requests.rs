@@ -73,6 +73,82 @@ fn send_to_a_user_opens_the_direct_channel() {
     );
 }
 
+fn direct_requests(fake: &FakeMattermost) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.path_only() == "/api/v4/channels/direct")
+        .count()
+}
+
+/// `dmChannelRetry`, as OpenClaw's Mattermost plugin: transient failures are retried up to
+/// `maxRetries` times.
+#[test]
+fn dm_channel_creation_is_retried_by_dm_channel_retry() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(
+        &fake,
+        "dmChannelRetry: { maxRetries: 2, initialDelayMs: 100, maxDelayMs: 1000 }",
+    );
+    fake.inject(
+        "POST",
+        "/api/v4/channels/direct",
+        Fault::app_error(503, "api.server.unavailable", "busy").times(2),
+    );
+    let result = bridge.call("send", json!({"userId": ALICE_ID, "text": "third time"}));
+    assert_eq!(result["channelId"], DM_ALICE);
+    assert_eq!(direct_requests(&fake), 3);
+    assert!(bridge.stderr_shows("retry 2 of 2"), "{}", bridge.stderr());
+}
+
+/// Past `maxRetries` the send fails, even with `retryBudget` left (checked against the old
+/// code, which retried the 503s within the 60 s budget and posted on the third attempt).
+#[test]
+fn dm_channel_creation_gives_up_after_max_retries() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(
+        &fake,
+        "dmChannelRetry: { maxRetries: 1, initialDelayMs: 100, maxDelayMs: 1000 }",
+    );
+    fake.inject(
+        "POST",
+        "/api/v4/channels/direct",
+        Fault::app_error(503, "api.server.unavailable", "busy").times(2),
+    );
+    let e = bridge.call_err("send", json!({"userId": ALICE_ID, "text": "lost"}));
+    assert!(e["message"].as_str().unwrap().contains("busy"), "{e}");
+    assert_eq!(direct_requests(&fake), 2);
+    fake.inject(
+        "POST",
+        "/api/v4/channels/direct",
+        Fault::app_error(403, "api.context.permissions", "no").times(1),
+    );
+    bridge.call_err("send", json!({"userId": ALICE_ID, "text": "refused"}));
+    assert_eq!(
+        direct_requests(&fake),
+        3,
+        "a 4xx other than 429 is not retried"
+    );
+    assert!(fake.posts().iter().all(|p| p["message"] != "lost"));
+}
+
+/// Each attempt is cut off after `timeoutMs`, and the next one is made.
+#[test]
+fn a_stalled_dm_channel_attempt_is_cut_off_by_timeout_ms() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(
+        &fake,
+        "dmChannelRetry: { maxRetries: 1, initialDelayMs: 100, maxDelayMs: 1000, timeoutMs: 5000 }",
+    );
+    fake.inject(
+        "POST",
+        "/api/v4/channels/direct",
+        Fault::pass().delayed(Duration::from_secs(20)),
+    );
+    let result = bridge.call("send", json!({"userId": ALICE_ID, "text": "after a stall"}));
+    assert_eq!(result["channelId"], DM_ALICE);
+    assert_eq!(direct_requests(&fake), 2);
+}
+
 /// A 40,000-character reply with a long code block: split at the server's limit, in order,
 /// each part under the limit, the code fence closed and reopened with its language.
 #[test]
@@ -170,6 +246,27 @@ fn text_chunk_limit_lowers_the_part_size() {
         })
         .sum();
     assert_eq!(words, 100);
+}
+
+/// `delete` removes one of the bot's posts (a streamed preview); the server's refusal of another
+/// user's post comes back as an error.
+#[test]
+fn delete_removes_a_bot_post() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "");
+    let sent = bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": "preview"}));
+    let post_id = sent["postIds"][0].as_str().unwrap().to_string();
+    assert_eq!(bridge.call("delete", json!({"postId": post_id})), json!({}));
+    let gone = fake
+        .posts()
+        .into_iter()
+        .find(|p| p["id"] == post_id.as_str());
+    assert!(gone.is_some_and(|p| p["delete_at"].as_i64() > Some(0)));
+    let theirs = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "mine"));
+    let e = bridge.call_err("delete", json!({"postId": theirs}));
+    assert_eq!(e["code"], -32000, "{e}");
+    let e = bridge.call_err("delete", json!({"postId": "../users/me"}));
+    assert_eq!(e["code"], -32602, "{e}");
 }
 
 #[test]

@@ -13,6 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const WAIT: Duration = Duration::from_secs(10);
+/// How long the floods of 20,000 posts may go without a message: catching them up reads
+/// dozens of pages of 200, which under a loaded machine (two cores, a debug build, the fake
+/// beside it) takes far longer than `WAIT` before the first of them is handed over. These
+/// tests are about losing nothing and bounded memory, not speed (that is the benchmark's).
+pub const FLOOD_WAIT: Duration = Duration::from_secs(60);
 
 /// The binary under test: `OPENCLAW_MATTERMOST_BIN` (e.g. a cross build) or cargo's own build.
 pub fn binary() -> PathBuf {
@@ -305,6 +310,14 @@ impl Bridge {
     /// The next `message` notification.
     pub fn next_message(&mut self) -> Value {
         self.expect("a message", |v| v["method"] == "message")["params"].clone()
+    }
+
+    /// The next `message` notification, waiting up to `wait`.
+    pub fn next_message_within(&mut self, wait: Duration) -> Value {
+        match self.wait_for(wait, |v| v["method"] == "message") {
+            Some(v) => v["params"].clone(),
+            None => panic!("no message within {wait:?}\nstderr:\n{}", self.stderr()),
+        }
     }
 
     /// Asserts no `message` arrives within `wait`.

@@ -31,6 +31,10 @@ impl State {
         if !files.is_empty() {
             metadata.insert("files".into(), Value::Array(files));
         }
+        let embeds = self.permalink_embeds(&draft.message);
+        if !embeds.is_empty() {
+            metadata.insert("embeds".into(), Value::Array(embeds));
+        }
         let post = json!({
             "id": id, "create_at": now, "update_at": now, "edit_at": 0, "delete_at": 0,
             "is_pinned": false, "user_id": draft.user_id, "channel_id": draft.channel_id,
@@ -51,6 +55,30 @@ impl State {
         }
         self.posts.push(post.clone());
         post
+    }
+
+    /// What the server embeds for each permalink (`…/<team>/pl/<post id>`) in a message: a
+    /// preview of that post, the way Mattermost shows a quoted message.
+    fn permalink_embeds(&self, message: &str) -> Vec<Value> {
+        message
+            .split("/pl/")
+            .skip(1)
+            .filter_map(|rest| rest.get(..26))
+            .filter_map(|id| self.post_index(id).map(|at| self.posts[at].clone()))
+            .map(|post| {
+                let channel_id = post["channel_id"].as_str().unwrap_or_default().to_string();
+                let channel = self.channel(&channel_id);
+                json!({
+                    "type": "permalink", "url": "",
+                    "data": {
+                        "post_id": post["id"], "post": post, "team_name": "acme",
+                        "channel_display_name": channel.map(|c| c.display_name.clone()),
+                        "channel_type": channel.map(|c| c.kind.clone()),
+                        "channel_id": channel_id,
+                    },
+                })
+            })
+            .collect()
     }
 
     /// Links known files to a new post and returns their FileInfos (unknown ids are skipped,
