@@ -195,10 +195,17 @@ for t in "${TRIPLES[@]}"; do
     if [ -n "$prefix" ]; then
         cross_env=("CARGO_TARGET_${T}_LINKER=${prefix}gcc" "CC_${u}=${prefix}gcc" "AR_${u}=${prefix}ar")
     fi
-    rustc=$RUSTC_BIN cargo=$CARGO_BIN sysroot="--sysroot $SYSROOT" dir=$WORK
+    rustc=$RUSTC_BIN cargo=$CARGO_BIN flags="--sysroot $SYSROOT" dir=$WORK
     if [ "$t" = x86_64-unknown-linux-gnu ] && [ "$X86_RUSTC" != "$RUSTC_BIN" ]; then
         # Its own target folder: the two compilers would otherwise rebuild each other's output.
-        rustc=$X86_RUSTC cargo=$X86_CARGO sysroot="" dir=$WORK/rustup
+        rustc=$X86_RUSTC cargo=$X86_CARGO flags="" dir=$WORK/rustup
+        # Since 1.90 this target links with rustup's own LLD, which can fold identical
+        # functions (`--icf=all`: −23,616 bytes, 2026-12-01). Only this build: Debian's rustc
+        # links with GNU ld, which has no ICF. Nothing here compares function addresses (Rust
+        # does not promise they are unique; the integration suites run against this binary).
+        if [ "$(printf '1.90\n%s\n' "$(rust_version "$rustc")" | sort -V | head -n1)" = 1.90 ]; then
+            flags="-C link-arg=-Wl,--icf=all"
+        fi
     fi
     log "building $t with $("$rustc" --version)"
     # --package: the workspace's default members include the fake server (crates/), which a
@@ -207,7 +214,7 @@ for t in "${TRIPLES[@]}"; do
     env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u RUSTC_WRAPPER -u CARGO_BUILD_TARGET \
         -u RUSTUP_TOOLCHAIN -u CARGO_TARGET_DIR \
         RUSTC="$rustc" CARGO_TARGET_DIR="$dir" "${cross_env[@]}" \
-        "CARGO_TARGET_${T}_RUSTFLAGS=$sysroot $RUSTFLAGS_STATIC" \
+        "CARGO_TARGET_${T}_RUSTFLAGS=$flags $RUSTFLAGS_STATIC" \
         "$cargo" build --locked --profile static --target "$t" --package openclaw-mattermost
     out=$ROOT/target/$t/release/openclaw-mattermost
     mkdir -p "$(dirname "$out")"

@@ -10,6 +10,7 @@ use crate::mattermost::model::{Channel, Team};
 use crate::mattermost::net::Link;
 use crate::mattermost::ws::{Connection, Read};
 use crate::redact;
+use crate::session::MAX_TEAMS;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -416,6 +417,7 @@ fn check_team(report: &mut Report, config: &Config, teams: &[Team]) {
     let names = || {
         teams
             .iter()
+            .take(MAX_TEAMS)
             .map(|t| format!("{} ({})", t.display_name, t.id))
             .collect::<Vec<_>>()
             .join(", ")
@@ -440,11 +442,18 @@ fn check_team(report: &mut Report, config: &Config, teams: &[Team]) {
             "the bot is in no team".into(),
             Some("add the bot to a team (Main Menu > Invite People)"),
         ),
-        (None, _) => report.add(
+        (None, _) if teams.len() > MAX_TEAMS => report.add(
             "team",
-            Status::Fail,
-            format!("the bot is in several teams: {}", names()),
-            Some("set channels.mattermost.teamId to one of them"),
+            Status::Warn,
+            format!(
+                "the bot is in {} teams; catch-up and polling list the first {MAX_TEAMS} only",
+                teams.len()
+            ),
+            Some("set channels.mattermost.teamId to the one team to serve"),
+        ),
+        (None, _) => report.ok(
+            "team",
+            format!("all the bot's {} teams: {}", teams.len(), names()),
         ),
     }
 }

@@ -1,8 +1,9 @@
 //! Logging in and learning what the bridge needs before it can serve: who the bot is, which
-//! team it works in, who `@name` entries in `allowFrom` are, and how long a post may be.
+//! teams it serves, who `@name` entries in `allowFrom` are, and how long a post may be.
 
 use crate::config::Config;
 use crate::mattermost::api::{Api, ApiError};
+use crate::mattermost::is_valid_id;
 use crate::mattermost::model::{Team, User};
 use crate::policy::Policy;
 use crate::sync::lock;
@@ -12,9 +13,17 @@ use std::time::Duration;
 /// Post length when the server does not say (older schemas).
 const FALLBACK_MAX_POST: usize = 4000;
 
+/// At most this many teams are listed (catch-up, polling, channel names): a server that
+/// claims thousands cannot make every listing cost thousands of requests.
+pub const MAX_TEAMS: usize = 100;
+
 pub struct Session {
     pub bot: User,
+    /// `teamId`: channel posts from other teams are ignored. `None`: every team is served.
     pub team_id: Option<String>,
+    /// The teams whose channels catch-up and polling list: `teamId`, else the bot's teams at
+    /// login (at most `MAX_TEAMS`). Empty when the bot is in no team.
+    pub teams: Vec<String>,
     /// Outgoing text is split above this many characters.
     pub chunk_limit: usize,
     pub policy: Policy,
@@ -27,15 +36,16 @@ pub enum LoginError {
     Unauthorized(String),
     /// Network trouble or a server error: retry with backoff.
     Transient(String),
-    /// The server's answer makes the config unusable (e.g. which team?): exit 2.
-    Config(String),
 }
 
 /// Logs in and builds the session. Each REST call is retried inside `Api`; what still fails
 /// comes back classified.
 pub fn establish(config: &Config, api: &Api) -> Result<Session, LoginError> {
     let bot = api.me().map_err(classify)?;
-    let team_id = choose_team(config, &api.my_teams().map_err(classify)?)?;
+    let teams = served_teams(
+        config.team_id.as_deref(),
+        &api.my_teams().map_err(classify)?,
+    );
     let [allow_from, group_allow_from] =
         resolve_names([&config.allow_from, &config.group_allow_from], api)?;
     let chunk_limit = chunk_limit(config, api);
@@ -43,13 +53,14 @@ pub fn establish(config: &Config, api: &Api) -> Result<Session, LoginError> {
         config,
         &bot.id,
         &bot.username,
-        team_id.as_deref(),
+        config.team_id.as_deref(),
         &allow_from,
         &group_allow_from,
     );
     Ok(Session {
         bot,
-        team_id,
+        team_id: config.team_id.clone(),
+        teams,
         chunk_limit,
         policy,
     })
@@ -64,34 +75,33 @@ fn classify(error: ApiError) -> LoginError {
     }
 }
 
-/// `teamId` when set (a warning when the bot is not in it), else the bot's only team.
-fn choose_team(config: &Config, teams: &[Team]) -> Result<Option<String>, LoginError> {
-    if let Some(id) = &config.team_id {
-        if !teams.iter().any(|t| &t.id == id) {
+/// `teamId` when set (a warning when the bot is not in it), else all the bot's teams, as
+/// @openclaw/mattermost serves them (at most `MAX_TEAMS`, with a warning).
+fn served_teams(team_id: Option<&str>, teams: &[Team]) -> Vec<String> {
+    if let Some(id) = team_id {
+        if !teams.iter().any(|t| t.id == id) {
             log::warn!(
                 "channels.mattermost.teamId {id} is not one of the bot's teams; add the bot to that team"
             );
         }
-        return Ok(Some(id.clone()));
+        return vec![id.to_string()];
     }
-    match teams {
-        [only] => Ok(Some(only.id.clone())),
-        [] => {
-            log::warn!("the bot is in no team: it will only see direct and group messages");
-            Ok(None)
-        }
-        many => {
-            let list = many
-                .iter()
-                .map(|t| format!("{} ({})", t.id, t.name))
-                .collect::<Vec<_>>()
-                .join(", ");
-            Err(LoginError::Config(format!(
-                "config: channels.mattermost.teamId is missing and the bot is in {} teams: {list} (set teamId to one of them)",
-                many.len()
-            )))
-        }
+    if teams.is_empty() {
+        log::warn!("the bot is in no team: it will only see direct and group messages");
     }
+    if teams.len() > MAX_TEAMS {
+        log::warn!(
+            "the bot is in {} teams; catch-up and polling list the first {MAX_TEAMS} only (set channels.mattermost.teamId to choose one)",
+            teams.len()
+        );
+    }
+    // Ids go into request paths: a server's malformed one is skipped.
+    teams
+        .iter()
+        .take(MAX_TEAMS)
+        .filter(|t| is_valid_id(&t.id))
+        .map(|t| t.id.clone())
+        .collect()
 }
 
 /// Turns the `@username` entries of `allowFrom` and `groupAllowFrom` into user ids (one
@@ -172,5 +182,33 @@ impl SessionCell {
             .wait_timeout_while(slot, timeout, |session| session.is_none())
             .unwrap_or_else(|p| p.into_inner());
         slot.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn team(id: String) -> Team {
+        Team {
+            id,
+            name: String::new(),
+            display_name: String::new(),
+        }
+    }
+
+    #[test]
+    fn without_team_id_every_team_is_served_up_to_the_cap() {
+        let two: Vec<Team> = ["a", "b"].map(|c| team(c.repeat(26))).to_vec();
+        assert_eq!(served_teams(None, &two), ["a".repeat(26), "b".repeat(26)]);
+        assert_eq!(served_teams(Some("chosen"), &two), ["chosen"]);
+        assert!(served_teams(None, &[]).is_empty());
+        // A hostile server's thousands of teams, and an id unfit for a URL path.
+        let mut many: Vec<Team> = (0..5_000).map(|n| team(format!("{n:026}"))).collect();
+        many[1].id = "../../users/me".into();
+        let served = served_teams(None, &many);
+        assert_eq!(served.len(), MAX_TEAMS - 1);
+        assert_eq!(served[0], many[0].id);
+        assert!(!served.contains(&many[1].id));
     }
 }

@@ -12,7 +12,7 @@ const MATTERMOST_ID = /^[a-z0-9]{26}$/;
  * Parses an OpenClaw target for this channel into bridge `send` params, as @openclaw/mattermost
  * reads targets (`parseMattermostTarget`):
  * - `channel:<id>`, `group:<id>` → `{channelId}`; `channel:<name>`, `channel:#<name>`, `#<name>`
- *   and a bare word that is not an id → `{channelName}` (found by the bridge in its team);
+ *   and a bare word that is not an id → `{channelName}` (found by the bridge in the bot's teams, or in `teamId`);
  * - `user:<id>`, `dm:<id>`, `mattermost:<id>` → `{userId}`; `@<name>` → `{username}` (the
  *   bridge opens the DM);
  * - a bare 26-character id → `{peerId}`: the bridge takes it as a user's when the server knows

@@ -12,7 +12,13 @@ pub fn ready(shared: &EventsShare, session: &Session, server_version: &str, tran
         id: session.bot.id.clone(),
         username: session.bot.username.clone(),
     };
-    let ready = Ready::new(bot, session.team_id.as_deref(), server_version, transport);
+    let ready = Ready::new(
+        bot,
+        session.team_id.as_deref(),
+        &session.teams,
+        server_version,
+        transport,
+    );
     shared.output.send(Notification::Ready(ready).line());
 }
 

@@ -1,11 +1,12 @@
 //! Fetching over REST the posts the event stream missed (a connection the server could not
 //! resume, or a restart), and offering them to `Delivery` with `catchUp: true`.
 //!
-//! Cost: one listing of the bot's channels, then one `posts?since=` per channel whose
+//! Cost: one listing of the bot's channels per team served (`listing`), then one `posts?since=` per channel whose
 //! `last_post_at` shows something new since the gap began; a channel where 1000 or more posts
 //! changed is then read page by page (`pages`).
 
 use super::deliver::Delivery;
+use super::listing;
 use super::pages;
 use super::progress::{Snapshot, OVERLAP_MS};
 use super::shares::EventsShare;
@@ -35,14 +36,14 @@ pub fn run(
     names: &mut UserNames,
     since: i64,
 ) -> Result<usize, ApiError> {
-    let Some(team_id) = &session.team_id else {
-        log::warn!("cannot catch up: the bot is in no team (set channels.mattermost.teamId)");
+    if session.teams.is_empty() {
+        log::warn!("cannot catch up: the bot is in no team, and DMs are listed per team");
         return Ok(0);
-    };
+    }
     let progress = shared.progress.snapshot();
     let api = &shared.api;
     let mut offered = 0;
-    for channel in api.team_channels(team_id)? {
+    for channel in listing::channels(api, &session.teams)? {
         if shared.stop.is_stopping() {
             break;
         }

@@ -9,7 +9,6 @@ use crate::mattermost::api::Api;
 use crate::protocol::{Bot, Trouble};
 use crate::random;
 use crate::session::{self, LoginError, Session};
-use crate::stop::StopReason;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,11 +39,14 @@ fn login(shared: &EventsShare, api: &Api) -> Option<Arc<Session>> {
             Ok(session) => {
                 let session = Arc::new(session);
                 log::info!(
-                    "logged in to {} as @{} ({}), team {}",
+                    "logged in to {} as @{} ({}), teams: {}",
                     shared.config.server,
                     session.bot.username,
                     session.bot.id,
-                    session.team_id.as_deref().unwrap_or("(none)")
+                    match session.teams.as_slice() {
+                        [] => "(none)".to_string(),
+                        teams => teams.join(", "),
+                    }
                 );
                 shared.stats.set_bot(Bot {
                     id: session.bot.id.clone(),
@@ -52,10 +54,6 @@ fn login(shared: &EventsShare, api: &Api) -> Option<Arc<Session>> {
                 });
                 shared.session.set(session.clone());
                 return Some(session);
-            }
-            Err(LoginError::Config(message)) => {
-                shared.stop.trigger(StopReason::Config(message));
-                return None;
             }
             Err(LoginError::Unauthorized(e)) => (Trouble::Unauthorized, e, UNAUTHORIZED_RETRY),
             Err(LoginError::Transient(e)) => (Trouble::Reconnecting, e, Duration::ZERO),

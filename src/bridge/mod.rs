@@ -19,6 +19,7 @@ mod dispatch;
 mod events;
 mod inflight;
 mod lines;
+mod listing;
 mod output;
 mod pages;
 mod polling;

@@ -2,11 +2,12 @@
 //! (its DMs and group DMs included) and fetch new posts only where `last_post_at` moved. Posts
 //! go to `Delivery` like WebSocket events, so policy, dedup and order are the same.
 //!
-//! Cost of one poll: 1 request (the listing) + 1 per channel with new posts.
+//! Cost of one poll: 1 request per team served (the listing) + 1 per channel with new posts.
 
 use super::announce;
 use super::catch_up::{self, posted_from_rest, UserNames};
 use super::deliver::Delivery;
+use super::listing;
 use super::progress::OVERLAP_MS;
 use super::shares::EventsShare;
 use crate::backoff::{Backoff, UNAUTHORIZED_RETRY};
@@ -22,12 +23,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub fn run(shared: Arc<EventsShare>, session: Arc<Session>, delivery: Delivery) {
-    let Some(team_id) = session.team_id.clone() else {
+    if session.teams.is_empty() {
         shared.stop.trigger(StopReason::Config(
-            "config: channels.mattermost.useWebSocket is false, but polling needs a team and the bot is in none (add the bot to a team or set channels.mattermost.teamId)".into(),
+            "config: channels.mattermost.useWebSocket is false, but polling needs a team and the bot is in none (add the bot to a team)".into(),
         ));
         return;
-    };
+    }
     // Failures are reported per poll, so this client does not retry on its own.
     let api = Api::new(
         &shared.config.server,
@@ -44,7 +45,6 @@ pub fn run(shared: Arc<EventsShare>, session: Arc<Session>, delivery: Delivery) 
         shared,
         session,
         delivery,
-        team_id,
         api,
     };
     poller.run();
@@ -54,7 +54,6 @@ struct Poller {
     shared: Arc<EventsShare>,
     session: Arc<Session>,
     delivery: Delivery,
-    team_id: String,
     api: Api,
     backoff: Backoff,
     cursors: Cursors,
@@ -81,7 +80,7 @@ impl Poller {
 
     /// One round: the listing, then the channels that changed.
     fn poll(&mut self) -> Result<(), ApiError> {
-        let channels = self.api.team_channels(&self.team_id)?;
+        let channels = listing::channels(&self.api, &self.session.teams)?;
         let first = !self.ready_sent;
         if first {
             self.announce_ready();

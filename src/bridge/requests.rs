@@ -12,7 +12,7 @@ use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, Target};
 use crate::protocol::{code, Answer, Edited, Fetched, Listing, ReadPost, Request, RpcError, Sent};
 use crate::random;
-use crate::session::Session;
+use crate::session::{Session, MAX_TEAMS};
 use crate::sync::lock;
 use serde_json::json;
 use std::collections::HashMap;
@@ -284,7 +284,7 @@ impl Requests {
     }
 
     /// The channel a `send` (or `read`) goes to, if the policy allows: `channelId`, or the
-    /// channel called `channelName` in the bridge's team (else the bot's teams); the DM with
+    /// channel called `channelName` in `teamId`, else in the bot's teams; the DM with
     /// `userId`, or with the user called `username`; or `peerId`, an id that may be either, as
     /// @openclaw/mattermost resolves a bare id: a user's when the server knows such a user,
     /// else a channel's.
@@ -356,8 +356,9 @@ impl Requests {
         Ok(user.id)
     }
 
-    /// The id of the channel called `name` (a leading `#` is dropped): in the bridge's team,
-    /// or, without one, in the first of the bot's teams that has it.
+    /// The id of the channel called `name` (a leading `#` is dropped): in `teamId`, or
+    /// without it in the first of the bot's teams (as the server lists them now, at most
+    /// `MAX_TEAMS`) that has it, as @openclaw/mattermost looks it up.
     fn channel_named(&self, session: &Session, name: &str) -> Result<String, RpcError> {
         let name = name.trim().trim_start_matches('#').to_lowercase();
         if !is_valid_name(&name) {
@@ -373,6 +374,7 @@ impl Requests {
                 .my_teams()
                 .map_err(|e| api_error(&e))?
                 .into_iter()
+                .take(MAX_TEAMS)
                 .map(|t| t.id)
                 .collect(),
         };
@@ -390,7 +392,7 @@ impl Requests {
         }
         Err(RpcError::new(
             code::MATTERMOST_REFUSED,
-            format!("no channel called {name} in the bot's team"),
+            format!("no channel called {name} in the bot's teams"),
             Some(json!({ "channelName": name })),
         ))
     }

@@ -219,7 +219,7 @@ keys! {
     ALLOW_FROM "allowFrom": Kind::Ids, None, Bridge, Status::Active,
         "`[]`", "user ids (or `@usernames`) who may talk to the bot; `\"*\"` allows everyone. Empty means nobody, unless `dmPolicy` is `pairing` or `open`";
     TEAM_ID "teamId": Kind::Text, Some("MATTERMOST_TEAM_ID"), Bridge, Status::Active,
-        "the bot's only team", "channel posts from other teams are ignored; with several teams and no `teamId` the bridge exits 2 and lists them";
+        "every team of the bot", "restricts the bridge to one team: channel posts from other teams are ignored, and catch-up, polling and channel names use this team only; unset, every team the bot is in is served, as by @openclaw/mattermost";
     ALLOW_CHANNELS "allowChannels": Kind::List, None, Bridge, Status::Active,
         "all", "channel ids the bot listens and posts in (DMs follow `allowFrom`/`dmPolicy`; group DMs need no entry)";
     RESPOND_TO_MENTIONS "respondToMentions": Kind::Bool(Some(true)), None, Bridge, Status::Active,

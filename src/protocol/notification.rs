@@ -60,16 +60,18 @@ pub struct Ready<'a> {
     protocol: u32,
     server_version: String,
     team_id: Option<&'a str>,
+    teams: &'a [String],
     transport: Transport,
     version: &'static str,
 }
 
 impl<'a> Ready<'a> {
     /// `server_version` as the server reports it (`10.11.0.12345.abc.true`); the line carries
-    /// its first three parts.
+    /// its first three parts. `teamId` is `team_id`, else the only one of `teams`.
     pub fn new(
         bot: Bot,
         team_id: Option<&'a str>,
+        teams: &'a [String],
         server_version: &str,
         transport: Transport,
     ) -> Ready<'a> {
@@ -77,7 +79,12 @@ impl<'a> Ready<'a> {
             bot,
             protocol: PROTOCOL_VERSION,
             server_version: short_version(server_version),
-            team_id,
+            team_id: match (team_id, teams) {
+                (Some(id), _) => Some(id),
+                (None, [only]) => Some(only.as_str()),
+                _ => None,
+            },
+            teams,
             transport,
             version: env!("CARGO_PKG_VERSION"),
         }
@@ -332,23 +339,37 @@ mod tests {
             id: "b1".into(),
             username: "openclaw".into(),
         };
+        let teams = ["t1".to_string()];
         let ready = Ready::new(
             bot.clone(),
             Some("t1"),
+            &teams,
             "10.11.0.1.x.true",
             Transport::Websocket,
         );
         assert_eq!(
             Notification::Ready(ready).line(),
             format!(
-                r#"{{"jsonrpc":"2.0","method":"ready","params":{{"bot":{{"id":"b1","username":"openclaw"}},"protocol":1,"serverVersion":"10.11.0","teamId":"t1","transport":"websocket","version":"{}"}}}}"#,
+                r#"{{"jsonrpc":"2.0","method":"ready","params":{{"bot":{{"id":"b1","username":"openclaw"}},"protocol":1,"serverVersion":"10.11.0","teamId":"t1","teams":["t1"],"transport":"websocket","version":"{}"}}}}"#,
                 env!("CARGO_PKG_VERSION")
             )
         );
-        let no_team = Ready::new(bot, None, "", Transport::Polling);
+        let no_team = Ready::new(bot.clone(), None, &[], "", Transport::Polling);
         let line = Notification::Ready(no_team).line();
         assert!(
-            line.contains(r#""serverVersion":"","teamId":null,"transport":"polling""#),
+            line.contains(r#""serverVersion":"","teamId":null,"teams":[],"transport":"polling""#),
+            "{line}"
+        );
+        // Without teamId, one team is named; several are not.
+        let one = Ready::new(bot.clone(), None, &teams, "", Transport::Polling);
+        assert!(Notification::Ready(one)
+            .line()
+            .contains(r#""teamId":"t1","teams":["t1"]"#));
+        let two = ["t1".to_string(), "t2".to_string()];
+        let several = Ready::new(bot, None, &two, "", Transport::Polling);
+        let line = Notification::Ready(several).line();
+        assert!(
+            line.contains(r#""teamId":null,"teams":["t1","t2"]"#),
             "{line}"
         );
     }

@@ -233,20 +233,6 @@ fn config_can_come_from_the_environment_alone() {
 }
 
 #[test]
-fn several_teams_without_team_id_is_a_config_error() {
-    let fake = FakeMattermost::start();
-    let mut bridge = Bridge::start(config_text(&fake.url(), ""), TOKEN);
-    let status = bridge.wait_exit(WAIT).expect("exited");
-    assert_eq!(status.code(), Some(2));
-    let stderr = bridge.stderr();
-    assert!(
-        stderr.contains("channels.mattermost.teamId is missing and the bot is in 2 teams"),
-        "{stderr}"
-    );
-    assert!(stderr.contains(TEAM_ID) && stderr.contains(OTHER_TEAM_ID));
-}
-
-#[test]
 fn disabled_exits_0_at_once() {
     let started = Instant::now();
     let (code, stderr, stdout) =

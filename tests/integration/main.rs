@@ -32,5 +32,6 @@ mod requests;
 mod resume;
 mod scratch;
 mod systemd_unit;
+mod teams;
 mod tls;
 mod trace_log;

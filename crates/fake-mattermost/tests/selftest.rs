@@ -307,6 +307,31 @@ fn channels_users_and_config() {
     assert_eq!(config["Version"], "10.11.0");
 }
 
+/// The bot is in two teams, as a real multi-team bot: `/users/me/…` and `/users/{bot id}/…`
+/// (as @openclaw/mattermost asks) list both, and the server repeats the DMs and group DMs in
+/// every team's channel listing.
+#[test]
+fn a_bot_in_two_teams() {
+    let fake = FakeMattermost::start();
+    let ids = |list: Value| -> Vec<String> {
+        let list = list.as_array().unwrap().iter();
+        list.map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for who in ["me", BOT_ID] {
+        let teams = get(&fake, &format!("/api/v4/users/{who}/teams"), TOKEN).json();
+        assert_eq!(ids(teams), [TEAM_ID, OTHER_TEAM_ID], "{who}");
+    }
+    let other = format!("/api/v4/users/{BOT_ID}/teams/{OTHER_TEAM_ID}/channels");
+    let listed = ids(get(&fake, &other, TOKEN).json());
+    assert_eq!(listed, [OTHER_TEAM_CH, DM_ALICE, GROUP_CH]);
+    // Someone else's teams, or a team the bot is not in: 403.
+    let alice = format!("/api/v4/users/{ALICE_ID}/teams");
+    assert_eq!(get(&fake, &alice, TOKEN).status, 403);
+    let unknown = "/api/v4/users/me/teams/nosuchteam0000000000000001/channels";
+    assert_eq!(get(&fake, unknown, TOKEN).status, 403);
+}
+
 #[test]
 fn create_post_dedupes_and_validates() {
     let fake = FakeMattermost::start();

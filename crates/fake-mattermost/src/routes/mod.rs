@@ -41,8 +41,12 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Reply {
         ("GET", ["system", "ping"]) => Reply::status_ok(),
         ("GET", ["config", "client"]) => client_config(shared, req),
         ("GET", ["users", "me"]) => get_user(shared, BOT_ID),
-        ("GET", ["users", "me", "teams"]) => my_teams(shared),
-        ("GET", ["users", "me", "teams", team, "channels"]) => my_team_channels(shared, team),
+        // `me` or the bot's own id (as @openclaw/mattermost asks); another user's: 403.
+        ("GET", ["users", who, "teams"]) if is_me(who) => my_teams(shared),
+        ("GET", ["users", who, "teams", team, "channels"]) if is_me(who) => {
+            my_team_channels(shared, team)
+        }
+        ("GET", ["users", _, "teams", ..]) => Reply::forbidden(),
         ("POST", ["users", "me", "typing"]) => typing(shared, req),
         ("POST", ["users", "usernames"]) => {
             users_by(shared, req, |u, names| names.contains(&u.username))
@@ -86,4 +90,9 @@ pub(crate) fn authorized(shared: &Shared, req: &Request) -> bool {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
     token.is_some_and(|t| shared.lock().token_ok(t))
+}
+
+/// `me` and the bot's id both name the bot in `/users/{user}/…`.
+fn is_me(who: &str) -> bool {
+    who == "me" || who == BOT_ID
 }
