@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod dedup;
 mod fsutil;
+mod history;
 mod json5;
 mod keepalive;
 pub mod mattermost;

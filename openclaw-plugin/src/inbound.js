@@ -105,6 +105,50 @@ export function resolveThread({ msg, kind, route, replyToMode = "off" }) {
   };
 }
 
+// OpenClaw's markers around earlier posts in `Body` (its auto-reply history.ts).
+export const HISTORY_CONTEXT_MARKER = "[Chat messages since your last reply - for context]";
+export const CURRENT_MESSAGE_MARKER = "[Current message - respond to this]";
+
+/** A sender name as OpenClaw puts it in an envelope: one line, no square brackets. */
+export function sanitizeSenderLabel(value) {
+  return String(value)
+    .replace(/\r\n|\r|\n/g, " ")
+    .replaceAll("[", "(")
+    .replaceAll("]", ")")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/**
+ * The bridge's `history` (posts since the bot's last turn that were not addressed to it) as
+ * OpenClaw's Mattermost plugin hands them over: `InboundHistory` entries, and `Body` wrapped
+ * in OpenClaw's history markers, each entry a line made by `formatEntry` (the JS plugin puts it in
+ * OpenClaw's envelope). `undefined` history for DMs outside a thread, as there.
+ */
+export function historyFields({ msg, kind, body, formatEntry = (entry, line) => line }) {
+  const threaded = Boolean(msg.rootId);
+  if (!Array.isArray(msg.history) || (kind === "direct" && !threaded)) return { Body: body };
+  const entries = msg.history
+    .filter((e) => e && typeof e.body === "string" && e.body.trim())
+    .map((e) => {
+      const entry = {
+        sender: typeof e.sender === "string" && e.sender ? e.sender : "unknown",
+        body: e.body,
+        timestamp: typeof e.timestamp === "number" ? e.timestamp : undefined,
+      };
+      if (typeof e.messageId === "string" && e.messageId) entry.messageId = e.messageId;
+      return entry;
+    });
+  if (entries.length === 0) return { Body: body, InboundHistory: [] };
+  const lines = entries.map((e) =>
+    formatEntry(e, `${sanitizeSenderLabel(e.sender)}: ${e.body}${e.messageId ? ` [id:${e.messageId} channel:${msg.channelId}]` : ""}`),
+  );
+  return {
+    Body: [HISTORY_CONTEXT_MARKER, ...lines, "", CURRENT_MESSAGE_MARKER, body].join("\n"),
+    InboundHistory: entries,
+  };
+}
+
 /**
  * The inbound context fields for one `message` (before OpenClaw's finalizeInboundContext), the
  * ones OpenClaw's own Mattermost plugin 2026.9.5 sets, with the same values: its post handler
@@ -144,6 +188,8 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
   });
   const fields = {
     Body: `${bodyText}\n[mattermost message id: ${msg.id} channel: ${msg.channelId}]`,
+    // The earlier posts; `Body` is wrapped with them after it is put in its envelope (handle).
+    InboundHistory: historyFields({ msg, kind, body: "" }).InboundHistory,
     BodyForAgent: bodyText || rawText,
     RawBody: commandBody,
     CommandBody: commandBody,
@@ -457,6 +503,18 @@ export async function handleInboundMessage(deps, msg) {
   const thread = resolveThread({ msg, kind, route, replyToMode: resolveReplyToMode(account, kind) });
   const { to, fields } = buildInboundFields({ msg, accountId, route, thread, botUsername: deps.botUsername });
   fields.Body = envelopeBody({ rt, cfg, route, thread, fields });
+  // As the JS plugin: the earlier posts around the enveloped body, each in its own envelope.
+  const format = rt.reply?.formatAgentEnvelope;
+  const envelope = typeof format === "function" ? rt.reply.resolveEnvelopeFormatOptions?.(cfg) : undefined;
+  fields.Body = historyFields({
+    msg,
+    kind,
+    body: fields.Body,
+    formatEntry: (entry, line) =>
+      typeof format === "function"
+        ? format({ channel: "Mattermost", from: fields.ConversationLabel, timestamp: entry.timestamp, envelope, body: line })
+        : line,
+  }).Body;
   const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
   const ctxPayload = finalize(fields);
   const target = { channelId: msg.channelId };

@@ -11,15 +11,18 @@
 use super::attachments;
 use super::output::Written;
 use super::shares::EventsShare;
+use super::thread_history;
 use crate::dedup::RecentIds;
+use crate::history::{self, Entry, History};
 use crate::mattermost::event::Posted;
-use crate::policy::{ChannelType, ImplicitMention, Incoming, Verdict};
+use crate::policy::{ChannelType, DropReason, ImplicitMention, Incoming, Verdict};
 use crate::protocol::{FileEntry, Message, Notification, Sender};
 use crate::session::Session;
 use crate::sync::lock;
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Post ids remembered for "at most once" delivery.
 const DEDUP_CAPACITY: usize = 10_000;
@@ -45,7 +48,7 @@ struct Accepted<'p> {
     onchar: bool,
 }
 
-/// A post whose attachments are being fetched.
+/// A post whose attachments (or thread history) are being fetched.
 struct Job {
     ticket: u64,
     posted: Box<Posted>,
@@ -55,12 +58,17 @@ struct Job {
     implicit: Option<ImplicitMention>,
     onchar: bool,
     catch_up: bool,
+    history: Vec<Entry>,
+    /// The history key of a thread to recover from the server first.
+    recover: Option<String>,
 }
 
 impl Delivery {
     pub fn new(shared: Arc<EventsShare>, session: Arc<Session>) -> Delivery {
         let lanes = Arc::new(Lanes {
             shared: shared.clone(),
+            session: session.clone(),
+            history: Mutex::new(History::new(shared.config.history_limit)),
             pending: Mutex::new(Pending::default()),
         });
         let (jobs, queue) = mpsc::sync_channel(JOB_QUEUE);
@@ -106,12 +114,13 @@ impl Delivery {
             log::debug!("post {} already delivered", post.id);
             return;
         }
+        let (history, recover) = self.lanes.take_history(&posted, accepted.authorized);
         let no_files = post.file_ids.is_empty() && post.metadata.files.is_empty();
-        if no_files || !accepted.authorized {
+        if (no_files || !accepted.authorized) && recover.is_none() {
             // A sender not approved yet (pairing) cannot make us fill the disk: the host
             // fetches the files once it allowed them.
             let files = attachments::not_downloaded(post, NOT_APPROVED);
-            let line = message_line(&posted, &accepted, catch_up, &files);
+            let line = message_line(&posted, &accepted, catch_up, &files, &history);
             self.lanes.deliver(&post.channel_id, line);
             return;
         }
@@ -127,11 +136,13 @@ impl Delivery {
             onchar: accepted.onchar,
             catch_up,
             posted,
+            history,
+            recover,
         };
         if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
             // No downloader left (only while stopping): deliver without the files' paths.
             let files = attachments::not_downloaded(&job.posted.post, "the bridge is stopping");
-            let line = job.line(&files);
+            let line = job.line(&files, &job.history);
             self.lanes
                 .complete(&job.posted.post.channel_id, job.ticket, line);
         }
@@ -180,6 +191,7 @@ impl Delivery {
             }),
             Verdict::Drop(reason) => {
                 log::debug!("dropped post {} ({reason:?})", post.id);
+                self.lanes.remember(posted, channel_type, reason);
                 None
             }
         }
@@ -187,7 +199,7 @@ impl Delivery {
 }
 
 impl Job {
-    fn line(&self, files: &[FileEntry]) -> Ready {
+    fn line(&self, files: &[FileEntry], history: &[Entry]) -> Ready {
         let accepted = Accepted {
             text: &self.text,
             mentioned: self.mentioned,
@@ -195,7 +207,7 @@ impl Job {
             implicit: self.implicit,
             onchar: self.onchar,
         };
-        message_line(&self.posted, &accepted, self.catch_up, files)
+        message_line(&self.posted, &accepted, self.catch_up, files, history)
     }
 }
 
@@ -208,15 +220,26 @@ fn download_loop(lanes: &Lanes, queue: &Mutex<Receiver<Job>>) {
             Err(_) => return,
         };
         let shared = &lanes.shared;
-        let files = attachments::fetch_all(&shared.api, &shared.media, &job.posted.post);
-        let line = job.line(&files);
+        let history = match &job.recover {
+            Some(key) => lanes.recover(key, &job),
+            None => job.history.clone(),
+        };
+        let files = if job.authorized {
+            attachments::fetch_all(&shared.api, &shared.media, &job.posted.post)
+        } else {
+            attachments::not_downloaded(&job.posted.post, NOT_APPROVED)
+        };
+        let line = job.line(&files, &history);
         lanes.complete(&job.posted.post.channel_id, job.ticket, line);
     }
 }
 
-/// Per-channel queues of posts waiting for an earlier post's downloads.
+/// Per-channel queues of posts waiting for an earlier post's downloads, and the history
+/// context both the event thread and the download threads use.
 struct Lanes {
     shared: Arc<EventsShare>,
+    session: Arc<Session>,
+    history: Mutex<History>,
     pending: Mutex<Pending>,
 }
 
@@ -236,6 +259,59 @@ struct Ready {
 }
 
 impl Lanes {
+    /// Keeps a dropped post as context for the next post of its conversation that is
+    /// addressed to the bot, when `contextVisibility` wants it (`history::keeps`).
+    fn remember(&self, posted: &Posted, channel_type: ChannelType, reason: DropReason) {
+        let post = &posted.post;
+        if !history::keeps(reason, channel_type, self.shared.config.context_visibility) {
+            return;
+        }
+        let Some(key) = history::key(channel_type, &post.channel_id, &post.root_id) else {
+            return;
+        };
+        let sender = match posted.sender_name.trim_start_matches('@') {
+            "" => post.user_id.as_str(),
+            name => name,
+        };
+        let files = post.file_ids.len().max(post.metadata.files.len());
+        if let Some(entry) = Entry::new(sender, &post.message, files, post.create_at, &post.id) {
+            lock(&self.history).record(&key, entry);
+        }
+    }
+
+    /// The history an accepted post carries, and the key of its thread when the server must
+    /// be asked for it (a thread the bridge has no record of).
+    fn take_history(&self, posted: &Posted, authorized: bool) -> (Vec<Entry>, Option<String>) {
+        let post = &posted.post;
+        let channel_type = ChannelType::from_code(&posted.channel_type);
+        let key = channel_type.and_then(|t| history::key(t, &post.channel_id, &post.root_id));
+        let Some(key) = key.filter(|_| authorized) else {
+            return (Vec::new(), None);
+        };
+        let taken = lock(&self.history).take(&key, &post.id, post.create_at, Instant::now());
+        let recover = taken.recover && !post.root_id.is_empty();
+        (taken.entries, recover.then_some(key))
+    }
+
+    /// The job's history merged with the thread's posts from the server; the job's own when
+    /// that fails (the turn goes on without them).
+    fn recover(&self, key: &str, job: &Job) -> Vec<Entry> {
+        let limit = self.shared.config.history_limit;
+        match thread_history::fetch(&self.shared, &self.session, &job.posted) {
+            Ok(fetched) => {
+                lock(&self.history).recovered(key);
+                history::merge(fetched, job.history.clone(), limit)
+            }
+            Err(e) => {
+                log::warn!(
+                    "could not read thread {} for its history: {e}",
+                    job.posted.post.root_id
+                );
+                job.history.clone()
+            }
+        }
+    }
+
     /// Sends a ready line now, or queues it behind the channel's pending posts.
     fn deliver(&self, channel_id: &str, ready: Ready) {
         let mut pending = lock(&self.pending);
@@ -319,6 +395,7 @@ fn message_line(
     accepted: &Accepted,
     catch_up: bool,
     files: &[FileEntry],
+    history: &[Entry],
 ) -> Ready {
     let post = &posted.post;
     let root_id = (!post.root_id.is_empty()).then_some(post.root_id.as_str());
@@ -345,6 +422,7 @@ fn message_line(
         files,
         catch_up,
         authorized: accepted.authorized,
+        history,
     };
     Ready {
         line: Notification::Message(message).line(),

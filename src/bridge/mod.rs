@@ -27,6 +27,7 @@ mod progress;
 mod reactions;
 mod requests;
 mod shares;
+mod thread_history;
 mod threads;
 mod websocket;
 

@@ -90,10 +90,19 @@ choices! {
     }
 }
 
+choices! {
+    /// `contextVisibility`: whether posts of senders outside the allow lists are history
+    /// context. `allowlist_quote` differs from `allowlist` only for quotes, which Mattermost
+    /// never reports.
+    ContextVisibility {
+        All = "all",
+        Allowlist = "allowlist" | "allowlist_quote",
+    }
+}
+
 /// The smaller sets only the key table needs (values of keys that are not active yet).
 pub const CHUNK_MODES: &[&str] = &["length", "newline"];
 pub const COMMAND_TEXT: &[&str] = &["raw", "status"];
-pub const CONTEXT_VISIBILITY: &[&str] = &["all", "allowlist", "allowlist_quote"];
 pub const TABLE_MODES: &[&str] = &["off", "bullets", "code", "block"];
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 //! this table; the last two are checked against it by `docs.rs`'s tests.
 
 use super::choices::{
-    ChatMode, DmPolicy, GroupPolicy, ReplyToMode, StreamingMode, CHUNK_MODES, COMMAND_TEXT,
-    CONTEXT_VISIBILITY, TABLE_MODES,
+    ChatMode, ContextVisibility, DmPolicy, GroupPolicy, ReplyToMode, StreamingMode, CHUNK_MODES,
+    COMMAND_TEXT, TABLE_MODES,
 };
 
 /// What a key's value is, with its default and bounds where it has them.
@@ -280,10 +280,10 @@ keys! {
         "none", "per channel id (or `\"*\"` for the others): `{ requireMention }`, which wins over `chatmode`/`requireMention` for that channel (`onchar` still needs its prefix or a mention)";
     IMPLICIT_MENTIONS "implicitMentions": Kind::Object(&[("replyToBot", FLAG), ("quotedBot", FLAG), ("threadParticipation", FLAG)]), None, Bridge, Status::Active,
         "each `true`", "what counts as a mention besides `@bot`: `replyToBot` (a reply in a thread the bot started), `quotedBot` (a post embedding a permalink to a bot post), `threadParticipation` (a post in a thread the bot replied in, for 7 days); an account's entries override the section's one by one";
-    HISTORY_LIMIT "historyLimit": Kind::Count { min: 0, max: WHOLE }, None, Bridge, PARITY,
-        "", "how many earlier posts of the channel or thread the agent receives with a mention";
-    CONTEXT_VISIBILITY_KEY "contextVisibility": choice(CONTEXT_VISIBILITY, None), None, Bridge, PARITY,
-        "", "which earlier posts the agent may see: `all`, `allowlist`, `allowlist_quote`";
+    HISTORY_LIMIT "historyLimit": Kind::Count { min: 0, max: WHOLE }, None, Bridge, Status::Active,
+        "`50`", "channels and threads: at most this many earlier posts not addressed to the bot reach the agent with the next post that is (`0`: none)";
+    CONTEXT_VISIBILITY_KEY "contextVisibility": choice(ContextVisibility::NAMES, Some("all")), None, Bridge, Status::Active,
+        "", "which posts are history context (`historyLimit`): `all`, or with `allowlist`/`allowlist_quote` only those of senders the channel rules allow";
     ACTIONS "actions": Kind::Object(&[("messages", FLAG), ("reactions", FLAG)]), None, Plugin, Status::Active,
         "", "the agent's message tool: `read` channel history (`messages`), `react` (`reactions`)";
     REPLY_TO_MODE_BY_CHAT_TYPE "replyToModeByChatType": Kind::Object(&[("direct", REPLY_TO_MODE), ("group", REPLY_TO_MODE), ("channel", REPLY_TO_MODE)]), None, Plugin, Status::Active,

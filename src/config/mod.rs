@@ -12,7 +12,7 @@ pub mod print;
 mod section;
 mod shape;
 
-pub use choices::{ChatMode, DmPolicy, GroupPolicy};
+pub use choices::{ChatMode, ContextVisibility, DmPolicy, GroupPolicy};
 
 use crate::json5;
 use crate::mattermost::api::DmRetry;
@@ -108,8 +108,10 @@ pub struct Config {
     /// `groups.<channel id or *>.requireMention`, for the entries that set it.
     pub groups_require_mention: Vec<(String, bool)>,
     pub implicit_mentions: ImplicitMentions,
-    /// `historyLimit`, when set (accepted, not active yet: issue 15).
-    pub history_limit: Option<u64>,
+    /// `historyLimit`: earlier posts kept per channel or thread for the next addressed post.
+    pub history_limit: usize,
+    /// `contextVisibility`: whether posts of senders outside the allow list are kept.
+    pub context_visibility: ContextVisibility,
     /// The configured keys (or values) that are accepted but have no effect yet, with the issue
     /// each waits on.
     pub not_active: Vec<(&'static str, u16)>,
@@ -939,7 +941,8 @@ mod tests {
         assert_eq!(main.allow_from, vec!["@alice", "12345"]);
         assert_eq!(main.group_allow_from, vec!["@bob", "7"]);
         assert_eq!(main.group_policy, GroupPolicy::Allowlist);
-        assert_eq!(main.history_limit, Some(20));
+        assert_eq!(main.history_limit, 20);
+        assert_eq!(main.context_visibility, super::ContextVisibility::Allowlist);
         assert_eq!(main.text_chunk_limit, Some(3000));
         assert_eq!(
             main.dm_retry,
@@ -957,7 +960,7 @@ mod tests {
         assert_eq!(
             main.warnings[1],
             "channels.mattermost: accepted but not active yet: streaming, \
-             historyLimit, contextVisibility, network, capabilities, dangerouslyAllowNameMatching \
+             network, capabilities, dangerouslyAllowNameMatching \
              (issue 15); commands, interactions (issue 16)"
         );
         assert!(main.not_active.contains(&("commands", 16)));
@@ -1098,7 +1101,8 @@ mod tests {
         assert_eq!(shown["groupPolicy"]["value"], "open");
         assert!(shown.get("implicitMentions").is_some());
         assert_eq!(printed["notActiveYet"], serde_json::json!([]));
-        assert!(shown.get("historyLimit").is_none());
+        assert_eq!(shown["historyLimit"]["value"], 50);
+        assert_eq!(shown["contextVisibility"]["value"], "all");
         assert!(!printed.to_string().contains("\"tok\""));
     }
 

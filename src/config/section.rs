@@ -100,7 +100,8 @@ impl<'a> Section<'a> {
             group_allow_from: self.group_allow_from()?,
             groups_require_mention: self.groups()?,
             implicit_mentions: self.implicit_mentions()?,
-            history_limit: self.count(keys::HISTORY_LIMIT)?,
+            history_limit: self.history_limit()?,
+            context_visibility: self.choice(keys::CONTEXT_VISIBILITY_KEY)?,
             not_active,
             warnings,
             values: Map::new(),
@@ -197,6 +198,18 @@ impl<'a> Section<'a> {
     /// Records the value in effect of `key` for `--print-config`.
     fn note(&self, key: &Key, value: Value) {
         self.values.borrow_mut().insert(key.name.to_string(), value);
+    }
+
+    /// `historyLimit`, else OpenClaw's default.
+    fn history_limit(&self) -> Result<usize, ConfigError> {
+        let key = keys::HISTORY_LIMIT;
+        Ok(match self.count(key)? {
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => {
+                self.note(key, json!(crate::history::DEFAULT_LIMIT));
+                crate::history::DEFAULT_LIMIT
+            }
+        })
     }
 
     /// Where each noted key's value comes from, for `--print-config` and `--check`.

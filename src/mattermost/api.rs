@@ -243,6 +243,23 @@ impl Api {
         self.with_retries(|| self.send("POST", "/users/ids", &json!(ids)))
     }
 
+    /// `users_by_ids` once, within `deadline` (for history, which must not hold up a turn).
+    pub fn users_by_ids_within(
+        &self,
+        ids: &[String],
+        deadline: Duration,
+    ) -> Result<Vec<User>, ApiError> {
+        let result = self
+            .agent
+            .post(format!("{}/users/ids", self.base))
+            .header("Authorization", &self.authorization)
+            .config()
+            .timeout_global(Some(deadline))
+            .build()
+            .send_json(json!(ids));
+        decode(result)
+    }
+
     /// The bot's membership of a channel (404 when it is not a member).
     pub fn my_channel_member(&self, channel_id: &str) -> Result<ChannelMember, ApiError> {
         self.with_retries(|| self.get(&format!("/channels/{channel_id}/members/me")))
@@ -394,6 +411,26 @@ impl Api {
         self.with_retries(|| self.get(&path))
     }
 
+    /// `GET /posts/{root}/thread?{query}` once, within `deadline`: a thread's posts for
+    /// history, which must not hold up the turn (no retries). The ids must be checked
+    /// (`is_valid_id`) first; `query` is `history::thread_query`'s.
+    pub fn thread(
+        &self,
+        root: &str,
+        query: &str,
+        deadline: Duration,
+    ) -> Result<PostList, ApiError> {
+        let result = self
+            .agent
+            .get(format!("{}/posts/{root}/thread?{query}", self.base))
+            .header("Authorization", &self.authorization)
+            .config()
+            .timeout_global(Some(deadline))
+            .build()
+            .call();
+        decode(result)
+    }
+
     pub fn post(&self, post_id: &str) -> Result<Post, ApiError> {
         self.with_retries(|| self.get(&format!("/posts/{post_id}")))
     }
@@ -508,12 +545,29 @@ impl Api {
     }
 
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        let result = self
+        decode(self.call_get(path, None))
+    }
+
+    /// One GET, within `deadline` when given (else the agent's `CALL_TIMEOUT`); not generic,
+    /// so every `get::<T>` shares it.
+    #[inline(never)]
+    fn call_get(
+        &self,
+        path: &str,
+        deadline: Option<Duration>,
+    ) -> Result<Response<Body>, ureq::Error> {
+        let request = self
             .agent
             .get(format!("{}{path}", self.base))
-            .header("Authorization", &self.authorization)
-            .call();
-        decode(result)
+            .header("Authorization", &self.authorization);
+        match deadline {
+            Some(deadline) => request
+                .config()
+                .timeout_global(Some(deadline))
+                .build()
+                .call(),
+            None => request.call(),
+        }
     }
 
     fn send<T: DeserializeOwned>(

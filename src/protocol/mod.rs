@@ -15,8 +15,8 @@ mod results;
 
 pub use error::{code, RpcError};
 pub use notification::{
-    Bot, FileEntry, Message, Notification, Reaction, Ready, Retry, Sender, Status, Transport,
-    Trouble,
+    Bot, FileEntry, HistoryEntry, Message, Notification, Reaction, Ready, Retry, Sender, Status,
+    Transport, Trouble,
 };
 pub use request::{parse_request, Rejected, Request};
 pub use response::{error_response, response};

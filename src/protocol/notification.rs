@@ -152,6 +152,22 @@ pub struct Message<'a> {
     pub files: &'a [FileEntry],
     pub catch_up: bool,
     pub authorized: bool,
+    /// Posts of the conversation since the bot's last turn that were not addressed to it,
+    /// oldest first (`historyLimit`, `contextVisibility`); empty for DMs.
+    pub history: &'a [HistoryEntry],
+}
+
+/// One earlier post in a `message`'s `history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// The sender's username (its user id when the name is unknown).
+    pub sender: String,
+    /// The text, with `<media:attachment>` for files.
+    pub body: String,
+    /// `create_at` (ms).
+    pub timestamp: i64,
+    pub message_id: String,
 }
 
 /// `reaction` params, in the order of the fields below.
@@ -434,6 +450,12 @@ mod tests {
             files: &files,
             catch_up: false,
             authorized: true,
+            history: &[HistoryEntry {
+                sender: "bob".into(),
+                body: "<media:attachment>".into(),
+                timestamp: 1_699_999_999_000,
+                message_id: "p0".into(),
+            }],
         };
         assert_eq!(
             Notification::Message(message).line(),
@@ -445,7 +467,8 @@ mod tests {
                 r#""createAt":1700000000000,"files":["#,
                 r#"{"id":"f1","name":"a.pdf","size":3,"mimeType":"application/pdf","path":"/m/a.pdf"},"#,
                 r#"{"id":"f2","name":"b","size":9,"mimeType":"","path":null,"error":"too large"}],"#,
-                r#""catchUp":false,"authorized":true}}"#
+                r#""catchUp":false,"authorized":true,"history":[{"sender":"bob","#,
+                r#""body":"<media:attachment>","timestamp":1699999999000,"messageId":"p0"}]}}"#
             )
         );
     }

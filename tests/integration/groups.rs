@@ -254,11 +254,12 @@ fn a_permalink_to_a_bot_post_counts_as_quoting_it() {
 }
 
 /// The bot's own posts teach the bridge its threads without asking the server: no thread or
-/// post lookups happen for implicit mentions.
+/// post lookups happen for implicit mentions. (History is off: a thread's first turn may read
+/// the thread for its history, as OpenClaw's plugin does; tests/integration/history.rs.)
 #[test]
 fn implicit_mentions_cost_no_rest_calls() {
     let fake = FakeMattermost::start();
-    let mut bridge = start_bridge(&fake, "");
+    let mut bridge = start_bridge(&fake, "historyLimit: 0");
     let root = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw question"));
     bridge.next_message();
     bridge.call(

@@ -20,6 +20,7 @@ mod config_numbers;
 mod container_wrapper;
 mod files;
 mod groups;
+mod history;
 mod inbound;
 mod js_plugin_config;
 mod lifecycle;

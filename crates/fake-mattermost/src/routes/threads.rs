@@ -43,15 +43,35 @@ pub(crate) fn post_thread(shared: &Shared, req: &Request, id: &str) -> Reply {
         .filter(|p| p["root_id"] == root_id)
         .collect();
     let mut has_next = false;
-    if let Some(per_page) = req.query("perPage").and_then(|n| n.parse::<usize>().ok()) {
+    let per_page = match req.query("perPage").map(|n| n.parse::<usize>()) {
+        None => None,
+        Some(Ok(n)) if (1..=1000).contains(&n) => Some(n),
+        Some(_) => {
+            return Reply::error(
+                400,
+                "api.context.invalid_url_param.app_error",
+                "Invalid or missing parameter in request URL.",
+            )
+        }
+    };
+    if let Some(per_page) = per_page {
         let from = req
             .query("fromCreateAt")
             .and_then(|n| n.parse::<i64>().ok());
+        // Posts of the cursor's millisecond are ordered by id, from `fromPost` on.
+        let from_post = req.query("fromPost").unwrap_or_default();
         let down = req.query("direction").as_deref() == Some("down");
+        let id_of = |p: &Value| p["id"].as_str().unwrap_or_default().to_string();
         replies.retain(|p| match from {
             None => true,
-            Some(at) if down => created(p) > at,
-            Some(at) => created(p) < at,
+            Some(at) if down => {
+                created(p) > at
+                    || (created(p) == at && !from_post.is_empty() && id_of(p) > from_post)
+            }
+            Some(at) => {
+                created(p) < at
+                    || (created(p) == at && !from_post.is_empty() && id_of(p) < from_post)
+            }
         });
         // Nearest to the starting point first.
         if down {
