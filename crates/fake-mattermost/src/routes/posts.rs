@@ -78,14 +78,7 @@ fn post_problem(
     root_id: &str,
 ) -> Option<Reply> {
     if message.chars().count() > st.max_post_size {
-        return Some(Reply::error(
-            400,
-            "model.post.is_valid.message_length.app_error",
-            &format!(
-                "Message length is longer than the maximum allowed length ({}).",
-                st.max_post_size
-            ),
-        ));
+        return Some(too_long(st.max_post_size));
     }
     if file_ids.len() > 10 {
         return Some(Reply::error(
@@ -106,6 +99,15 @@ fn post_problem(
         ));
     }
     None
+}
+
+/// The server's answer to a message over `MaxPostSize` characters (create, patch, update).
+fn too_long(max_post_size: usize) -> Reply {
+    Reply::error(
+        400,
+        "model.post.is_valid.message_length.app_error",
+        &format!("Message length is longer than the maximum allowed length ({max_post_size})."),
+    )
 }
 
 pub(crate) fn post_not_found() -> Reply {
@@ -135,14 +137,7 @@ pub(crate) fn patch_post(shared: &Shared, req: &Request, id: &str) -> Reply {
     }
     let message = body["message"].as_str();
     if message.is_some_and(|m| m.chars().count() > st.max_post_size) {
-        return Reply::error(
-            400,
-            "model.post.is_valid.message_length.app_error",
-            &format!(
-                "Message length is longer than the maximum allowed length ({}).",
-                st.max_post_size
-            ),
-        );
+        return too_long(st.max_post_size);
     }
     let props = body.get("props").filter(|p| p.is_object()).cloned();
     match st.edit_post(id, message, props) {
@@ -171,14 +166,7 @@ pub(crate) fn update_post(shared: &Shared, req: &Request, id: &str) -> Reply {
     }
     let message = body["message"].as_str().unwrap_or("");
     if message.chars().count() > st.max_post_size {
-        return Reply::error(
-            400,
-            "model.post.is_valid.message_length.app_error",
-            &format!(
-                "Message length is longer than the maximum allowed length ({}).",
-                st.max_post_size
-            ),
-        );
+        return too_long(st.max_post_size);
     }
     let props = body
         .get("props")
