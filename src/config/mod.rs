@@ -324,7 +324,7 @@ fn read_section(path: &Path) -> Result<(Option<PathBuf>, Map<String, Value>), Co
 }
 
 /// The `channels.mattermost` object of a config's text (empty when absent).
-fn parse_section(text: &str, origin: &str) -> Result<Map<String, Value>, ConfigError> {
+pub(crate) fn parse_section(text: &str, origin: &str) -> Result<Map<String, Value>, ConfigError> {
     let root = json5::parse(text)
         .map_err(|e| ConfigError(format!("{origin}: {e} (the file must be valid JSON5)")))?;
     match root.get("channels").and_then(|c| c.get("mattermost")) {
