@@ -109,7 +109,7 @@ impl Output {
         }
     }
 
-    /// Waits until every line queued so far (not those in a batch not handed over) is written and
+    /// Waits until every line queued so far (not those still in a batch) is written and
     /// flushed, at most `timeout`.
     pub fn finish(&self, timeout: Duration) -> bool {
         let (ack, done) = mpsc::channel();
