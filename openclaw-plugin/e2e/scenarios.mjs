@@ -21,7 +21,16 @@ export const PHASES = {
   onchar: { chatmode: "onchar" },
   // Features other work is landing (DIFFERENCES says which rows wait on which).
   groups: { groupPolicy: "open", groups: { offtopic000000000000000001: { requireMention: false } } },
-  replies: { replyToMode: "all", markdown: { tables: "code" }, responsePrefix: "[bot]" },
+  // (capabilities: read by OpenClaw, shown in the agent's runtime line; groupAllowFrom by the
+  // senders' names under dangerouslyAllowNameMatching)
+  replies: {
+    replyToMode: "all",
+    markdown: { tables: "code" },
+    responsePrefix: "[bot]",
+    capabilities: ["inlineButtons"],
+    dangerouslyAllowNameMatching: true,
+    groupAllowFrom: ["alice", "@Bob"],
+  },
 };
 
 const tag = (name) => `E2E-${name}`;
@@ -165,6 +174,19 @@ export const SCENARIOS = [
     phase: "replies",
     expect: "reply",
     run: ({ post, ids }) => post("alice", ids.dmAlice, `${tag("table")} TABLEREPLY`),
+  },
+  {
+    name: "capabilities: what the agent is told",
+    phase: "replies",
+    expect: "reply",
+    // (OpenClaw shows the agent the channel's capabilities in its runtime line)
+    run: ({ post, ids }) => post("alice", ids.dmAlice, `what can you do here? ${tag("capabilities")}`),
+  },
+  {
+    name: "dangerouslyAllowNameMatching: groupAllowFrom by name",
+    phase: "replies",
+    expect: "reply",
+    run: ({ post, ids }) => post("bob", ids.offTopic, `@openclaw bob by name ${tag("by-name")}`),
   },
 ];
 
