@@ -168,6 +168,7 @@ impl Delivery {
             channel_id: &post.channel_id,
             team_id: &posted.team_id,
             user_id: &post.user_id,
+            sender_name: &posted.sender_name,
             post_type: &post.kind,
             from_bot: post.props.from_bot,
             from_webhook: post.props.from_webhook,
