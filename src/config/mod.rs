@@ -959,7 +959,7 @@ mod tests {
         assert!(main.warnings[0].contains(r#"allowFrom entry "12345" is not a user id"#));
         assert_eq!(
             main.warnings[1],
-            "channels.mattermost: accepted but not active yet: streaming, \
+            "channels.mattermost: accepted but not active yet: \
              network, capabilities, dangerouslyAllowNameMatching \
              (issue 15); commands, interactions (issue 16)"
         );

@@ -128,9 +128,6 @@ impl<'a> Section<'a> {
             }
             match key.status {
                 Status::Waits(issue) => not_active.push((key.name, issue)),
-                Status::Active if shape::waits_anyway(key.name, value) => {
-                    not_active.push((key.name, 15));
-                }
                 Status::Active => {}
             }
         }

@@ -79,23 +79,6 @@ pub fn check(path: &str, value: &Value, kind: &Kind) -> Result<(), ConfigError> 
     }
 }
 
-/// Values of active keys whose meaning is not implemented yet: the `streaming` modes `block`
-/// and `progress` (previewed as `partial` / not at all), the `preview` and `progress` settings
-/// and `block.coalesce`.
-pub fn waits_anyway(key: &str, value: &Value) -> bool {
-    let later_mode = |v: &Value| matches!(v.as_str(), Some("block" | "progress"));
-    match (key, value) {
-        ("streaming", Value::Object(map)) => map.iter().any(|(name, v)| match name.as_str() {
-            "mode" => later_mode(v),
-            "chunkMode" => false,
-            "block" => v.get("coalesce").is_some(),
-            _ => true,
-        }),
-        ("streaming", v) => later_mode(v),
-        _ => false,
-    }
-}
-
 /// `use one of "a", "b"`: the fix for a word that is not one of `words`.
 pub fn one_of(words: &[&str]) -> String {
     let list: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
