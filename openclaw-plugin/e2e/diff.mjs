@@ -144,10 +144,14 @@ function readable(text) {
     .join("\n");
 }
 
-/** A post as the table shows and compares it. */
-function describePost(p, names) {
+/** A post as the table shows and compares it (with `edits`, whether it was edited: streaming rows). */
+function describePost(p, names, { edits = false } = {}) {
   const where = names.id(p.channel_id) + (p.root_id ? ` thread ${names.id(p.root_id)}` : "");
-  const flags = [p.delete_at ? "deleted" : "", p.file_ids?.length ? `${p.file_ids.length} file(s)` : ""].filter(Boolean);
+  const flags = [
+    p.delete_at ? "deleted" : "",
+    edits && p.edit_at ? "edited" : "",
+    p.file_ids?.length ? `${p.file_ids.length} file(s)` : "",
+  ].filter(Boolean);
   return { where, message: names.text(p.message), flags };
 }
 
@@ -257,7 +261,7 @@ async function runPlugin(kind, scenarios) {
         await settle(start, t0, scenario.expect === "reply" && firstOfPhase ? "firstReply" : scenario.expect);
         firstOfPhase = false;
         const agent = (await echoSeen()).slice(seenBefore).map((turn) => turn.map((text) => names.text(readable(text))).join("\n"));
-        const posted = (await botPosts()).filter((p) => postsBefore.get(p.id) !== JSON.stringify(p)).map((p) => describePost(p, names));
+        const posted = (await botPosts()).filter((p) => postsBefore.get(p.id) !== JSON.stringify(p)).map((p) => describePost(p, names, scenario));
         results.set(scenario.name, { agent, posted, errors });
         log(`${kind}: ${scenario.name}: ${agent.length} agent turn(s), ${posted.length} post(s)${errors.length ? `, ${errors.length} error(s)` : ""} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       }

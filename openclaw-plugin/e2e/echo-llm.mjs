@@ -1,7 +1,10 @@
 // A tiny OpenAI-compatible chat completions server on 127.0.0.1 for the end-to-end script:
 // it answers every request with "echo: <last user message text>", streamed (SSE) or not.
 // `LONGREPLY:<n>` in the user's text adds n characters of numbered words (to see chunking),
-// `TABLEREPLY` a Markdown table (to see table conversion).
+// `TABLEREPLY` a Markdown table (to see table conversion). `TOOLREPLY` makes it a two-step
+// turn (to see streaming at tool activity): it first says "checking <tag>" and calls a tool
+// the agent offers (`session_status`, else `read` of a missing file), then, given the tool's
+// result, answers as usual.
 // GET /v1/_seen lists what it was asked
 // (the differential suite compares what the agent received through each plugin): for each
 // completion, the user messages of its current turn.
@@ -45,6 +48,17 @@ export function replyFor(messages = []) {
   return text;
 }
 
+/** The tool call a `TOOLREPLY` turn makes first, or null (already called, or no such tool). */
+export function toolCallFor(messages = [], tools = []) {
+  const lastUser = messages.findLastIndex((m) => m.role === "user");
+  if (messages.slice(lastUser + 1).some((m) => m.role === "tool" || m.tool_calls)) return null;
+  if (!/TOOLREPLY/.test(currentTurn(messages).join("\n"))) return null;
+  const names = tools.map((t) => t.function?.name ?? t.name);
+  if (names.includes("session_status")) return { name: "session_status", arguments: "{}" };
+  if (names.includes("read")) return { name: "read", arguments: JSON.stringify({ path: "E2E-missing.txt" }) };
+  return null;
+}
+
 /** `n` characters of numbered words, a paragraph every 50 words (the same text every time). */
 export function words(n) {
   let out = "";
@@ -72,8 +86,10 @@ const server = createServer((req, res) => {
       payload = JSON.parse(body || "{}");
     } catch {}
     requests.push({ url: req.url, payload });
-    const text = replyFor(payload.messages);
-    process.stderr.write(`echo-llm: ${req.method} ${req.url} stream=${Boolean(payload.stream)} -> ${text}\n`);
+    const call = toolCallFor(payload.messages, payload.tools);
+    const reply = replyFor(payload.messages);
+    const text = call ? `checking ${reply.replace(/^echo: /, "")}` : reply;
+    process.stderr.write(`echo-llm: ${req.method} ${req.url} stream=${Boolean(payload.stream)} -> ${text}${call ? ` + ${call.name}` : ""}\n`);
     const id = `chatcmpl-${requests.length}`;
     const created = Math.floor(Date.now() / 1000);
     if (payload.stream) {
@@ -89,7 +105,11 @@ const server = createServer((req, res) => {
         res.write(chunk({ content: piece }));
         await new Promise((r) => setTimeout(r, 150));
       }
-      res.write(chunk({}, "stop"));
+      if (call) {
+        const toolCall = { index: 0, id: `call_${requests.length}`, type: "function", function: call };
+        res.write(chunk({ tool_calls: [toolCall] }));
+      }
+      res.write(chunk({}, call ? "tool_calls" : "stop"));
       res.write(
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: payload.model ?? "echo-1", choices: [], usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } })}\n\n`,
       );
@@ -102,7 +122,15 @@ const server = createServer((req, res) => {
           object: "chat.completion",
           created,
           model: payload.model ?? "echo-1",
-          choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+          choices: [
+            call
+              ? {
+                  index: 0,
+                  message: { role: "assistant", content: text, tool_calls: [{ id: `call_${requests.length}`, type: "function", function: call }] },
+                  finish_reason: "tool_calls",
+                }
+              : { index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" },
+          ],
           usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 },
         }),
       );

@@ -18,15 +18,22 @@ export const PHASES = {
   // groupAllowFrom falls back to allowFrom), replyToMode off, streaming partial.
   base: {},
   onmessage: { chatmode: "onmessage", textChunkLimit: 1500 },
-  onchar: { chatmode: "onchar" },
+  // The streaming modes ride on phases whose other rows are one-message answers, which end
+  // the same in every mode (one post): no gateway start of their own.
+  onchar: { chatmode: "onchar", streaming: { mode: "off" } },
   // Features other work is landing (DIFFERENCES says which rows wait on which).
-  groups: { groupPolicy: "open", groups: { offtopic000000000000000001: { requireMention: false } } },
+  groups: {
+    groupPolicy: "open",
+    groups: { offtopic000000000000000001: { requireMention: false } },
+    streaming: { mode: "progress", progress: { label: "Working", toolProgress: true } },
+  },
   // (capabilities: read by OpenClaw, shown in the agent's runtime line; groupAllowFrom by the
   // senders' names under dangerouslyAllowNameMatching)
   replies: {
     replyToMode: "all",
     markdown: { tables: "code" },
     responsePrefix: "[bot]",
+    streaming: { mode: "block" },
     capabilities: ["inlineButtons"],
     dangerouslyAllowNameMatching: true,
     groupAllowFrom: ["alice", "@Bob"],
@@ -202,6 +209,37 @@ export const SCENARIOS = [
       await post("alice", ids.dmAlice, "first half of a thought");
       await post("alice", ids.dmAlice, `and the second half ${tag("debounce")}`);
     },
+  },
+  // Streaming, one row per mode (the phase sets the mode): a turn of two assistant messages
+  // with a tool call between them (the echo model's TOOLREPLY), so that block sealing, tool
+  // lines and the status post show. `edits`: the table also says which posts were edited.
+  {
+    name: "streaming partial: a tool call between two messages",
+    phase: "base",
+    expect: "reply",
+    edits: true,
+    run: ({ post, ids }) => post("alice", ids.dmAlice, `${tag("stream-partial")} TOOLREPLY`),
+  },
+  {
+    name: "streaming off: a tool call between two messages",
+    phase: "onchar",
+    expect: "reply",
+    edits: true,
+    run: ({ post, ids }) => post("alice", ids.dmAlice, `${tag("stream-off")} TOOLREPLY`),
+  },
+  {
+    name: "streaming progress: a status post with the tool line",
+    phase: "groups",
+    expect: "reply",
+    edits: true,
+    run: ({ post, ids }) => post("alice", ids.dmAlice, `${tag("stream-progress")} TOOLREPLY`),
+  },
+  {
+    name: "streaming block: a post sealed at the tool call",
+    phase: "replies",
+    expect: "reply",
+    edits: true,
+    run: ({ post, ids }) => post("alice", ids.dmAlice, `${tag("stream-block")} TOOLREPLY`),
   },
 ];
 

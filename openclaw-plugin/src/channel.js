@@ -347,6 +347,10 @@ export const mattermostPlugin = {
     threads: true,
     media: true,
   },
+  // OpenClaw's block streaming (mode `off` with `streaming.block.enabled`) joins blocks to at
+  // least this much text or this long a pause, unless `streaming.block.coalesce` says otherwise
+  // (OpenClaw reads that key itself): the JS plugin's defaults.
+  streaming: { blockStreamingCoalesceDefaults: { minChars: 1500, idleMs: 1000 } },
   config: {
     listAccountIds,
     resolveAccount,

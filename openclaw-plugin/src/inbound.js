@@ -2,6 +2,7 @@
 // Mattermost plugin fills) and is dispatched; the agent's reply goes back through the bridge.
 import { CHANNEL_ID, resolveReplyToMode } from "./config.js";
 import { defaultMediaRoots, payloadMedia, sendThroughBridge } from "./outbound.js";
+import { createDraftStream, createStreamingTurn, loadOutboundSdk, previewPrefix } from "./streaming.js";
 import { textPlan } from "./text.js";
 
 /**
@@ -298,192 +299,8 @@ export function envelopeBody({ rt, cfg, route, thread, fields }) {
   });
 }
 
-/** The least time between two updates of a preview post (OpenClaw's Mattermost plugin's). */
-export const PREVIEW_THROTTLE_MS = 1200;
-
-/** The most a preview post shows (OpenClaw's Mattermost plugin's draft limit). */
-export const PREVIEW_MAX_CHARS = 4000;
-
-/** A preview's text: trimmed, and cut with `...` above `max` characters (`PREVIEW_MAX_CHARS`;
- * less when `textChunkLimit` is lower, since the bridge splits a longer post and refuses a
- * longer edit). */
-export function previewText(text, max = PREVIEW_MAX_CHARS) {
-  const trimmed = text.trim();
-  if (trimmed.length <= max) return trimmed;
-  let cut = Math.max(0, max - 3);
-  const code = trimmed.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // never half a surrogate pair
-  return `${trimmed.slice(0, cut).trimEnd()}...`;
-}
-
-/**
- * A streaming preview, as OpenClaw's Mattermost plugin draws it: the first partial text is
- * posted (`send`), later ones edit that post (`edit`, at most one in flight and one per
- * `throttleMs`, the newest text wins); a partial that only shrinks the shown text is ignored; the first partial of the
- * answer gets the response `prefix` (when one is configured). `finish(text)` turns the preview
- * into the final answer when that is one post (`plan.chunks`); otherwise the caller sends the
- * answer normally and then `discard()`s the preview.
- */
-export function createPreview({ bridge, target, rootId, plan, prefix, log, throttleMs = PREVIEW_THROTTLE_MS }) {
-  let postId = null;
-  let shown = "";
-  let wanted = "";
-  let lastPartial = "";
-  let usePrefix;
-  let chain = Promise.resolve();
-  let pending = false;
-  let dead = false;
-  let consumed = false;
-  let lastSentAt = 0;
-  let timer = null;
-  let sealPending = false;
-  const stopTimer = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-  };
-  // The next update waits until `throttleMs` after the last one.
-  const schedule = () => {
-    if (timer || dead || consumed) return;
-    timer = setTimeout(
-      () => {
-        timer = null;
-        flush();
-      },
-      Math.max(0, lastSentAt + throttleMs - Date.now()),
-    );
-    timer.unref?.();
-  };
-  const flush = () => {
-    if (pending || dead) return chain;
-    pending = true;
-    chain = chain.then(async () => {
-      pending = false;
-      const text = wanted;
-      if (!text || text === shown || dead || consumed) return;
-      if (Date.now() - lastSentAt < throttleMs) return schedule(); // an update just went out
-      try {
-        if (!postId) {
-          const params = { ...target, text };
-          if (rootId) params.rootId = rootId;
-          const res = await bridge.request("send", params);
-          postId = res.postIds?.[0] ?? null;
-        } else {
-          await bridge.request("edit", { postId, text });
-        }
-        shown = text;
-        lastSentAt = Date.now();
-      } catch (err) {
-        dead = true; // a preview that cannot be shown is given up; the final answer still goes out
-        log?.(`mattermost: preview update failed: ${err.message}`);
-      }
-    });
-    return chain;
-  };
-  // Block mode: what was waiting goes to the current post, which is then left alone.
-  const sealCurrent = () => {
-    stopTimer();
-    const last = wanted;
-    wanted = "";
-    chain = chain.then(async () => {
-      if (postId && last && last !== shown && !dead) {
-        try {
-          await bridge.request("edit", { postId, text: last });
-        } catch (err) {
-          log?.(`mattermost: preview update failed: ${err.message}`);
-        }
-      }
-      postId = null;
-      shown = "";
-      lastSentAt = 0;
-    });
-  };
-  const show = (text) => {
-    const normalized = previewText(text, Math.min(PREVIEW_MAX_CHARS, plan.limit));
-    if (!normalized || consumed) return;
-    wanted = normalized;
-    if (!timer && Date.now() - lastSentAt >= throttleMs) flush();
-    else schedule();
-  };
-  return {
-    get postId() {
-      return postId;
-    },
-    /** A status line while the model reasons and no answer text is shown yet. */
-    thinking() {
-      if (!lastPartial) show("Thinking…");
-    },
-    /**
-     * A new assistant message of the same turn begins: its text replaces the preview's. With
-     * `seal` (`block` mode) the current post is kept as it is and the new message's text opens
-     * the next post (unless only `Thinking…` was shown).
-     */
-    newMessage({ seal = false } = {}) {
-      lastPartial = "";
-      sealPending = seal;
-    },
-    update(text) {
-      const cleaned = typeof text === "string" ? text.trim() : "";
-      if (sealPending && cleaned && !consumed) {
-        sealPending = false;
-        if (postId && shown !== "Thinking…") sealCurrent();
-      }
-      if (consumed || !cleaned || cleaned === lastPartial) return;
-      if (lastPartial.startsWith(cleaned) && cleaned.length < lastPartial.length) return;
-      lastPartial = cleaned;
-      if (usePrefix === undefined) usePrefix = Boolean(prefix);
-      show(usePrefix && !cleaned.startsWith(prefix) ? `${prefix} ${cleaned}` : cleaned);
-    },
-    /** Removes the preview post (the answer went out on its own), once; a failure is logged. */
-    async discard() {
-      stopTimer();
-      await chain;
-      const id = postId;
-      dead = true;
-      if (!id || consumed) return;
-      consumed = true;
-      try {
-        await bridge.request("delete", { postId: id });
-      } catch (err) {
-        log?.(`mattermost: removing the preview failed: ${err.message}`);
-      }
-    },
-    /** true when the preview post now shows `text` (so nothing else needs to be sent). */
-    async finish(text) {
-      stopTimer();
-      await chain;
-      if (!postId || dead || consumed || typeof text !== "string") return false;
-      const chunks = plan.chunks(text);
-      if (chunks.length !== 1) return false;
-      const final = chunks[0].trim();
-      if (!final || (lastPartial.startsWith(final) && final.length < lastPartial.length)) return false;
-      if (final !== shown) {
-        try {
-          await bridge.request("edit", { postId, text: final });
-        } catch {
-          return false;
-        }
-      }
-      shown = final;
-      consumed = true; // later payloads of the same reply are posted on their own
-      return true;
-    },
-  };
-}
-
-/**
- * The response prefix OpenClaw puts before each reply of this turn (`responsePrefix` of the
- * account, else the channel, else `messages.responsePrefix`; `"auto"` is the agent's name),
- * as OpenClaw's runtime resolves it, for the first preview. OpenClaw adds it to the final
- * replies itself. A prefix with template variables (`{model}`…) is filled by OpenClaw only
- * once the model is chosen, which this plugin cannot see: the preview then goes without it.
- */
-export function previewPrefix(rt, cfg, agentId, accountId) {
-  const resolve = rt.reply?.resolveEffectiveMessagesConfig;
-  if (typeof resolve !== "function") return undefined;
-  const prefix = resolve(cfg, agentId, { channel: CHANNEL_ID, accountId })?.responsePrefix;
-  if (typeof prefix !== "string" || !prefix || /\{[a-zA-Z][a-zA-Z0-9.]*\}/.test(prefix)) return undefined;
-  return prefix;
-}
+// The streaming preview lives in streaming.js; these names stay importable from here.
+export { PREVIEW_MAX_CHARS, PREVIEW_THROTTLE_MS, previewPrefix, previewText } from "./streaming.js";
 
 /**
  * Handles one bridge `message`: pairing for unauthorized DMs, else context + dispatch.
@@ -524,34 +341,56 @@ export async function handleInboundMessage(deps, msg) {
   const ctxPayload = finalize(fields);
   const target = { channelId: msg.channelId };
   const plan = textPlan(rt, cfg, account);
-  const mode = account.streaming;
-  const preview =
+  // As the JS plugin: no preview in mode `off`, nor when another plugin hooks the replies.
+  const sdk = deps.outboundSdk !== undefined ? deps.outboundSdk : await loadOutboundSdk();
+  const mode = account.streaming === "off" || sdk?.hooksReplies?.() ? "off" : account.streaming;
+  const draft =
     mode !== "off"
-      ? createPreview({
-          bridge,
-          target,
-          rootId: thread.replyToId,
-          plan,
-          prefix: previewPrefix(rt, cfg, route.agentId, route.accountId ?? accountId),
-          log,
-          throttleMs: deps.previewThrottleMs,
-        })
+      ? createDraftStream({ bridge, target, rootId: thread.replyToId, plan, log, throttleMs: deps.previewThrottleMs })
       : null;
+  const streaming = draft
+    ? createStreamingTurn({
+        mode,
+        entry: account.config,
+        sdk,
+        draft,
+        plan,
+        prefix: previewPrefix(rt, cfg, route.agentId, route.accountId ?? accountId),
+        seed: `${accountId}:${msg.channelId}`,
+        log,
+      })
+    : null;
   const maxBytes = (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024;
 
   const deliver = async (payload, info) => {
-    const text = typeof payload?.text === "string" ? payload.text : "";
+    let text = typeof payload?.text === "string" ? payload.text : "";
     const media = payloadMedia(payload);
     const isFinal = !info || info.kind === "final";
-    // A streamed answer ends in its preview post; files of the same payload follow on their own.
-    const shownInPreview = preview && isFinal && !payload?.isError && (await preview.finish(text));
-    if (shownInPreview && media.length === 0) {
-      return { messageIds: [preview.postId], visibleReplySent: true, content: text, replyToId: thread.replyToId };
-    }
-    if (!text.trim() && media.length === 0) {
-      return { visibleReplySent: false, suppression: { reason: "no_visible_result" } };
-    }
     const rootId = thread.replyToId;
+    // A streamed answer ends in its draft post when it fits one; else it is sent normally
+    // (without what sealed block posts already show) and the draft post is removed.
+    let published = [];
+    if (streaming && isFinal) {
+      const final = await streaming.beginFinal(text, { isError: Boolean(payload?.isError), hasMedia: media.length > 0 });
+      if (final.edited) {
+        streaming.finalDelivered();
+        return { messageIds: final.messageIds, visibleReplySent: true, content: text, replyToId: rootId };
+      }
+      text = final.text;
+      published = final.publishedIds;
+    }
+    const finished = async (result) => {
+      if (streaming && isFinal) {
+        if (result.visibleReplySent || published.length) await draft.clear();
+        streaming.finalDelivered();
+      }
+      const messageIds = [...published, ...(result.messageIds ?? [])];
+      if (messageIds.length === 0) return result;
+      return { ...result, messageIds, visibleReplySent: true };
+    };
+    if (!text.trim() && media.length === 0) {
+      return finished({ visibleReplySent: false, suppression: { reason: "no_visible_result" } });
+    }
     if (media.length === 0) {
       // Text alone: tables converted, split into posts as OpenClaw's Mattermost plugin does.
       const messageIds = [];
@@ -559,14 +398,11 @@ export async function handleInboundMessage(deps, msg) {
         const res = await sendThroughBridge(bridge, { target, text: chunk, rootId });
         messageIds.push(...(res.postIds ?? []));
       }
-      if (isFinal) await preview?.discard();
-      return { messageIds, visibleReplySent: messageIds.length > 0, content: text, replyToId: rootId };
+      return finished({ messageIds, visibleReplySent: messageIds.length > 0, content: text, replyToId: rootId });
     }
-    // With files, the text is their caption (tables converted; the bridge splits a long one),
-    // unless the preview already shows it.
+    // With files, the text is their caption (tables converted; the bridge splits a long one).
     const roots = defaultMediaRoots(cfg);
-    const body = shownInPreview ? "" : plan.format(text);
-    const before = shownInPreview ? [preview.postId] : [];
+    const body = plan.format(text);
     let res;
     try {
       res = await sendThroughBridge(bridge, { target, text: body, media, rootId, maxBytes, roots });
@@ -574,32 +410,17 @@ export async function handleInboundMessage(deps, msg) {
       if (!/outside the folders/.test(err.message)) throw err;
       // A refused attachment does not swallow the answer: the text goes out, the refusal is logged.
       log?.(err.message);
-      if (!body.trim()) return { messageIds: before, visibleReplySent: before.length > 0, content: text };
+      if (!body.trim()) return finished({ visibleReplySent: false, content: text });
       res = await sendThroughBridge(bridge, { target, text: body, rootId });
     }
-    if (isFinal && !shownInPreview) await preview?.discard();
-    return { messageIds: [...before, ...(res.postIds ?? [])], visibleReplySent: true, content: text, replyToId: rootId };
+    return finished({ messageIds: res.postIds ?? [], visibleReplySent: true, content: text, replyToId: rootId });
   };
   const typing = () => bridge.request("typing", { channelId: msg.channelId, ...(thread.replyToId ? { rootId: thread.replyToId } : {}) });
   // As OpenClaw's Mattermost plugin: with a preview OpenClaw's block streaming is off; without
-  // one, `streaming.block.enabled` decides. `progress` shows no answer text while it grows.
+  // one, `streaming.block.enabled` decides (coalesced by OpenClaw per `streaming.block.coalesce`).
   const blockEnabled = account.config.streaming?.block?.enabled;
-  const replyOptions = preview
-    ? {
-        disableBlockStreaming: true,
-        onPartialReply: (partial) => {
-          if (mode === "progress") return false;
-          preview.update(partial?.text);
-        },
-        onReasoningStream: () => {
-          if (mode !== "progress") preview.thinking();
-          return false;
-        },
-        onAssistantMessageStart: () => {
-          preview.newMessage({ seal: mode === "block" });
-          return false;
-        },
-      }
+  const replyOptions = streaming
+    ? streaming.replyOptions
     : typeof blockEnabled === "boolean"
       ? { disableBlockStreaming: !blockEnabled }
       : {};
