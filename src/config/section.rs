@@ -26,6 +26,8 @@ pub(super) struct Section<'a> {
     fallbacks: bool,
     /// The value in effect of each key read so far, for `--print-config`.
     values: RefCell<Map<String, Value>>,
+    /// Keys the section left unset, filled from elsewhere in OpenClaw's config (key, path).
+    inherited: Vec<(&'static str, &'static str)>,
 }
 
 impl<'a> Section<'a> {
@@ -41,7 +43,14 @@ impl<'a> Section<'a> {
             hint,
             fallbacks,
             values: RefCell::default(),
+            inherited: Vec::new(),
         }
+    }
+
+    /// Names where the `inherited` keys' values came from (for `--print-config`).
+    pub(super) fn inheriting(mut self, inherited: Vec<(&'static str, &'static str)>) -> Self {
+        self.inherited = inherited;
+        self
     }
 
     pub(super) fn build(&self) -> Result<Config, ConfigError> {
@@ -225,7 +234,11 @@ impl<'a> Section<'a> {
                         .or_else(|| self.value("requireMention")),
                     name => self.value(name),
                 };
+                let elsewhere = self.inherited.iter().find(|(name, _)| *name == key.name);
                 let source = match (from_file, key.name) {
+                    (Some(_), _) if elsewhere.is_some() => {
+                        format!("file ({})", elsewhere.map_or("", |(_, path)| path))
+                    }
                     (Some(Value::Object(secret)), "botToken") => format!(
                         "env {}",
                         secret.get("id").and_then(Value::as_str).unwrap_or("?")
