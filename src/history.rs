@@ -299,6 +299,28 @@ impl History {
         self.forget_beyond_caps(key);
     }
 
+    /// Post `id` of thread `key` changed: kept as `entry` now, or gone (deleted, or nothing
+    /// left to show), for a second turn that sees the thread again.
+    pub fn changed(&mut self, key: &str, id: &str, entry: Option<Entry>) {
+        let Some(replay) = (self.conversations.iter_mut())
+            .find(|c| c.key == key)
+            .and_then(|c| c.replay.as_mut())
+        else {
+            return;
+        };
+        let Some(at) = replay.entries.iter().position(|e| e.message_id == id) else {
+            return;
+        };
+        let old = match entry {
+            Some(entry) => {
+                self.bytes += entry.bytes();
+                Some(std::mem::replace(&mut replay.entries[at], entry))
+            }
+            None => replay.entries.remove(at),
+        };
+        self.bytes -= old.map_or(0, |e| e.bytes());
+    }
+
     /// Whether thread `key` waits for a second turn that sees it again (`observe` keeps posts).
     pub fn replays(&self, key: &str) -> bool {
         self.conversations
@@ -566,8 +588,19 @@ mod tests {
         // The bot's answer, then a post nobody addressed it by (also live history).
         history.observe(
             "c:root",
-            Entry::recovered("bot-id", "my view", 0, 3, "a1").unwrap(),
+            Entry::recovered("bot-id", "my", 0, 3, "a1").unwrap(),
         );
+        // (a streamed answer: its first text, then its final one; a preview deleted)
+        history.changed(
+            "c:root",
+            "a1",
+            Entry::recovered("bot-id", "my view", 0, 3, "a1"),
+        );
+        history.observe(
+            "c:root",
+            Entry::recovered("bot-id", "gone", 0, 3, "a0").unwrap(),
+        );
+        history.changed("c:root", "a0", None);
         history.observe(
             "c:root",
             Entry::recovered("bob-id", "hm", 0, 4, "x").unwrap(),
@@ -586,6 +619,7 @@ mod tests {
                 ("@bob", "x")
             ]
         );
+        assert_eq!(taken.entries[2].body, "my view");
         // Then "since the last turn" again, with nothing to read.
         history.observe(
             "c:root",

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { BRIDGE_BIN, eventually, sleep, startFake } from "../test/helpers.js";
 import { openclawCli, openclawPaths, startGateway } from "./gateway.mjs";
 import { freePortWith } from "./ports.mjs";
-import { CONFIG_DIFFERENCES, DIFFERENCES, PHASES, SCENARIOS } from "./scenarios.mjs";
+import { CONFIG_DIFFERENCES, DIFFERENCES, PHASE_OPENCLAW, PHASES, SCENARIOS } from "./scenarios.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PLUGIN_DIR = resolve(HERE, "..");
@@ -61,9 +61,12 @@ function channelConfig(kind, info, phase) {
   };
 }
 
-function gatewayConfig({ port, echoUrl, plugins, channel, installed }) {
+function gatewayConfig({ port, echoUrl, plugins, channel, installed, phase }) {
+  // OpenClaw's own keys of the phase beside the channel's (scenarios.mjs PHASE_OPENCLAW).
+  const { channels: otherChannels, ...openclaw } = PHASE_OPENCLAW[phase] ?? {};
   return {
     ...installed,
+    ...openclaw,
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
     models: {
       mode: "merge",
@@ -88,7 +91,7 @@ function gatewayConfig({ port, echoUrl, plugins, channel, installed }) {
     },
     agents: { defaults: { model: { primary: "echo/echo-1" } } },
     plugins,
-    channels: { mattermost: channel },
+    channels: { ...otherChannels, mattermost: channel },
   };
 }
 
@@ -202,7 +205,7 @@ async function runPlugin(kind, scenarios) {
     for (const phase of [...new Set(scenarios.map((s) => s.phase))]) {
       const port = await freePortWith([2]);
       const channel = channelConfig(kind, info, phase);
-      writeFileSync(configPath, JSON.stringify(gatewayConfig({ port, echoUrl: echo.url, plugins, channel, installed }), null, 2));
+      writeFileSync(configPath, JSON.stringify(gatewayConfig({ port, echoUrl: echo.url, plugins, channel, installed, phase }), null, 2));
       const before = await connections();
       const t = Date.now();
       gateway = startGateway({ ...oc, port, lines: gatewayLog, label: `${kind}-gateway` });

@@ -15,6 +15,7 @@ use super::thread_history;
 use crate::dedup::RecentIds;
 use crate::history::{self, Entry, History};
 use crate::mattermost::event::Posted;
+use crate::mattermost::model::Post;
 use crate::policy::{ChannelType, DropReason, ImplicitMention, Incoming, Verdict};
 use crate::protocol::{FileEntry, Message, Notification, Sender};
 use crate::session::Session;
@@ -146,6 +147,19 @@ impl Delivery {
             self.lanes
                 .complete(&job.posted.post.channel_id, job.ticket, line);
         }
+    }
+
+    /// A post was edited or deleted: a new thread's second turn sees it as it is now, as
+    /// OpenClaw's plugin reads the thread then (a streamed answer's final text).
+    pub fn changed(&self, post: &Post, deleted: bool) {
+        if post.root_id.is_empty() {
+            return;
+        }
+        let key = format!("{}:{}", post.channel_id, post.root_id);
+        let entry = (!deleted)
+            .then(|| thread_history::as_read_back(post))
+            .flatten();
+        lock(&self.lanes.history).changed(&key, &post.id, entry);
     }
 
     /// The policy's verdict on a post; `None` when it is not delivered.

@@ -330,7 +330,9 @@ type Parsed = (Map<String, Value>, Map<String, Value>);
 fn read_section(path: &Path) -> Result<(Option<PathBuf>, Parsed), ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, Default::default())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((None, Default::default()))
+        }
         Err(e) => {
             return Err(ConfigError(format!(
                 "cannot read {}: {e} (check the path and its permissions)",
@@ -1149,17 +1151,32 @@ mod tests {
         let c = with("", "");
         assert_eq!(c.history_limit, 7);
         assert_eq!(c.context_visibility, ContextVisibility::Allowlist);
-        assert_eq!(c.sources["historyLimit"], "file (messages.groupChat.historyLimit)");
-        assert_eq!(c.sources["contextVisibility"], "file (channels.defaults.contextVisibility)");
+        assert_eq!(
+            c.sources["historyLimit"],
+            "file (messages.groupChat.historyLimit)"
+        );
+        assert_eq!(
+            c.sources["contextVisibility"],
+            "file (channels.defaults.contextVisibility)"
+        );
         // The section's own keys (and an account's) come first.
         let c = with("historyLimit: 0, contextVisibility: 'all'", "");
-        assert_eq!((c.history_limit, c.context_visibility), (0, ContextVisibility::All));
+        assert_eq!(
+            (c.history_limit, c.context_visibility),
+            (0, ContextVisibility::All)
+        );
         assert_eq!(c.sources["historyLimit"], "file");
         let c = with("accounts: {default: {historyLimit: 3}}", "");
         assert_eq!(c.history_limit, 3);
         // Neither: OpenClaw's defaults.
-        let c = config("{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t'}}}", &[]);
-        assert_eq!((c.history_limit, c.context_visibility), (50, ContextVisibility::All));
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t'}}}",
+            &[],
+        );
+        assert_eq!(
+            (c.history_limit, c.context_visibility),
+            (50, ContextVisibility::All)
+        );
         // The same for the block the plugin hands over (--config-fd).
         let fd = load_text(
             "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t'}, defaults:{contextVisibility:'allowlist_quote'}}, messages:{groupChat:{historyLimit:2}}}",
@@ -1169,7 +1186,10 @@ mod tests {
         let Ok(Loaded::Enabled(c)) = fd else {
             panic!("not loaded");
         };
-        assert_eq!((c.history_limit, c.context_visibility), (2, ContextVisibility::Allowlist));
+        assert_eq!(
+            (c.history_limit, c.context_visibility),
+            (2, ContextVisibility::Allowlist)
+        );
     }
 
     #[test]

@@ -218,7 +218,11 @@ fn a_new_threads_second_turn_sees_the_whole_thread_from_what_the_bridge_saw() {
         1,
         "the thread's start, read once"
     );
-    let answer = fake.post(NewPost::new(BOT_ID, TOWN_SQUARE, "my view").root(&root));
+    // A streamed answer: posted with its first text, then edited to the final one.
+    let answer = fake.post(NewPost::new(BOT_ID, TOWN_SQUARE, "my").root(&root));
+    let preview = fake.post(NewPost::new(BOT_ID, TOWN_SQUARE, "a deleted preview").root(&root));
+    fake.edit_post(&answer, "my view");
+    fake.delete_post(&preview);
     // (bob is outside the allow list: context, as contextVisibility is `all`)
     fake.post(NewPost::new(BOB_ID, TOWN_SQUARE, "hm").root(&root));
     // A follow-up without a mention: the bot takes part in the thread now.
