@@ -286,15 +286,15 @@ pub fn load_text(text: &str, origin: &str, env: Env) -> Result<Loaded, ConfigErr
 fn check_section(
     file: Option<PathBuf>,
     mut section: Map<String, Value>,
-    inherited: Map<String, Value>,
+    inherited: Inherited,
     hint: String,
     env: Env,
     fallbacks: bool,
 ) -> Result<Loaded, ConfigError> {
     let mut filled = Vec::new();
-    for (key, path) in INHERITED {
-        if let (None | Some(Value::Null), Some(value)) = (section.get(key), inherited.get(key)) {
-            section.insert(key.to_string(), value.clone());
+    for ((key, path), value) in INHERITED.into_iter().zip(inherited) {
+        if let (None | Some(Value::Null), Some(value)) = (section.get(key), value) {
+            section.insert(key.to_string(), value);
             filled.push((key, path));
         }
     }
@@ -322,8 +322,11 @@ pub fn locate(cli_path: Option<&Path>, env: Env) -> Option<PathBuf> {
     non_empty("HOME").map(|home| Path::new(&home).join(".openclaw").join("openclaw.json"))
 }
 
+/// The `INHERITED` keys' values found where OpenClaw keeps them, in that order.
+type Inherited = [Option<Value>; INHERITED.len()];
+
 /// The `channels.mattermost` object of a config, and the `INHERITED` keys found elsewhere in it.
-type Parsed = (Map<String, Value>, Map<String, Value>);
+type Parsed = (Map<String, Value>, Inherited);
 
 /// Reads the file and returns its sections (`parse_section`; empty when absent). A missing
 /// file is not an error: the environment may supply everything.
@@ -349,13 +352,12 @@ fn read_section(path: &Path) -> Result<(Option<PathBuf>, Parsed), ConfigError> {
 fn parse_section(text: &str, origin: &str) -> Result<Parsed, ConfigError> {
     let root = json5::parse(text)
         .map_err(|e| ConfigError(format!("{origin}: {e} (the file must be valid JSON5)")))?;
-    let inherited = INHERITED
-        .iter()
-        .filter_map(|(key, path)| {
-            let value = path.split('.').try_fold(&root, |v, part| v.get(part))?;
-            Some((key.to_string(), value.clone()))
-        })
-        .collect();
+    // (no map built: collecting one would bring a sort routine into the binary)
+    let inherited = INHERITED.map(|(_, path)| {
+        path.split('.')
+            .try_fold(&root, |v, part| v.get(part))
+            .cloned()
+    });
     let section = match root.get("channels").and_then(|c| c.get("mattermost")) {
         None | Some(Value::Null) => match misplaced(&root) {
             Some(place) => {
