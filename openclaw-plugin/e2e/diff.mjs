@@ -7,8 +7,8 @@
 // ours differs, except for the rows scenarios.mjs `DIFFERENCES` lists with a reason.
 //
 // Run through e2e/run.sh (E2E_DIFF=0 skips it), or alone once run.sh has installed OpenClaw:
-// E2E_DIR=<that folder> node e2e/diff.mjs. E2E_DIFF_ONLY=<substring> runs only the matching
-// scenarios; E2E_DIFF_PLUGINS=js or ours runs one side (no comparison).
+// E2E_DIR=<that folder> node e2e/diff.mjs. E2E_DIFF_ONLY=<substring>[|<substring>…] runs only
+// the matching scenarios; E2E_DIFF_PLUGINS=js or ours runs one side (no comparison).
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
@@ -328,8 +328,8 @@ function sideBySide(left, right, width) {
 async function main() {
   const unknown = Object.keys(DIFFERENCES).filter((name) => !SCENARIOS.some((s) => s.name === name));
   if (unknown.length) throw new Error(`scenarios.mjs DIFFERENCES names no scenario: ${unknown.join(", ")}`);
-  const only = process.env.E2E_DIFF_ONLY;
-  const scenarios = SCENARIOS.filter((s) => !only || s.name.includes(only));
+  const only = process.env.E2E_DIFF_ONLY?.split("|");
+  const scenarios = SCENARIOS.filter((s) => !only || only.some((part) => s.name.includes(part)));
   const sides = (process.env.E2E_DIFF_PLUGINS ?? "js,ours").split(",");
   const t = Date.now();
   const results = {};
