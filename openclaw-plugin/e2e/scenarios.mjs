@@ -222,7 +222,7 @@ export const CONFIG_DIFFERENCES = [];
 export const DIFFERENCES = {
   "history: messages.groupChat.historyLimit and channels.defaults.contextVisibility (allowlist_quote)": {
     until:
-      "channels.defaults.contextVisibility reaches the bridge under a real gateway (the 09:55 run: messages.groupChat.historyLimit 1 applied, but the stranger's post was kept: the plugin's ctx.cfg seems to lack channels.defaults; the bridge and the plugin's bridgeConfig honour it in their unit tests)",
+      "our plugin's schema declares contextVisibility with default \"all\" (keys.rs choice(..., Some(\"all\"))), which OpenClaw fills in, so channels.defaults.contextVisibility never applies under a real gateway (the 09:55 run: messages.groupChat.historyLimit 1 applied, the stranger's post kept); the bridge and bridgeConfig honour it in their unit tests",
   },
   // The gateway restarts for this phase: ours catches up what was posted in the channel while
   // it was down (the JS plugin has no catch-up), and the un-addressed "plain words" post of the
