@@ -222,7 +222,7 @@ export const CONFIG_DIFFERENCES = [];
 export const DIFFERENCES = {
   "history: messages.groupChat.historyLimit and channels.defaults.contextVisibility (allowlist_quote)": {
     until:
-      "our plugin's schema declares contextVisibility with default \"all\" (keys.rs choice(..., Some(\"all\"))), which OpenClaw fills in, so channels.defaults.contextVisibility never applies under a real gateway (the 09:55 run: messages.groupChat.historyLimit 1 applied, the stranger's post kept); the bridge and bridgeConfig honour it in their unit tests",
+      "a run with the schema fixed: it declared contextVisibility with default \"all\", which OpenClaw filled in, so channels.defaults.contextVisibility never applied (the 09:55 run: messages.groupChat.historyLimit 1 applied, the stranger's post kept); the default is gone since, not run yet",
   },
   // The gateway restarts for this phase: ours catches up what was posted in the channel while
   // it was down (the JS plugin has no catch-up), and the un-addressed "plain words" post of the

@@ -4,6 +4,7 @@
 
 use super::env_vars::{self, MissingVar};
 use super::keys::{self, Key, Kind, Reader, Status, KEYS};
+use super::ContextVisibility;
 use super::{
     saturating_count, shape, Config, ConfigError, Env, MIB, MS_PER_HOUR, NO_LIMIT, SECTION,
 };
@@ -110,7 +111,7 @@ impl<'a> Section<'a> {
             groups_require_mention: self.groups()?,
             implicit_mentions: self.implicit_mentions()?,
             history_limit: self.history_limit()?,
-            context_visibility: self.choice(keys::CONTEXT_VISIBILITY_KEY)?,
+            context_visibility: self.context_visibility()?,
             not_active,
             warnings,
             values: Map::new(),
@@ -207,6 +208,17 @@ impl<'a> Section<'a> {
     /// Records the value in effect of `key` for `--print-config`.
     fn note(&self, key: &Key, value: Value) {
         self.values.borrow_mut().insert(key.name.to_string(), value);
+    }
+
+    /// `contextVisibility`, else `all`. No default in the key table: the plugin's schema must
+    /// not fill one in, or OpenClaw's `channels.defaults.contextVisibility` would never apply.
+    fn context_visibility(&self) -> Result<ContextVisibility, ConfigError> {
+        let key = keys::CONTEXT_VISIBILITY_KEY;
+        if self.word(key)?.is_some() {
+            return self.choice(key);
+        }
+        self.note(key, json!("all"));
+        Ok(ContextVisibility::All)
     }
 
     /// `historyLimit`, else OpenClaw's default.
