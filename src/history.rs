@@ -4,6 +4,12 @@
 //! same list; docs/switching.md describes it. Pure data: the bridge feeds it what the socket,
 //! polling and catch-up deliver, and asks the server only for a thread it knows nothing of.
 //!
+//! A thread's second turn is special, as in OpenClaw's plugin: when its first turn opened a new
+//! session (the bot had not taken part in the thread), the next turn sees the whole thread
+//! again (its posts before the first turn, that turn's post, the bot's answers and what came
+//! since), as the plugin's second read of the thread gives it. The bridge builds it from what it
+//! read and saw (`Replay`); over REST only when it never read the thread's start.
+//!
 //! Memory is bounded three ways: `historyLimit` entries per conversation, `MAX_KEYS`
 //! conversations, `MAX_BYTES` of text in all (the least recently used conversations go first).
 
@@ -50,8 +56,31 @@ impl Entry {
             return None;
         }
         Some(Entry {
-            sender: cut(sender.trim_start_matches('@'), MAX_SENDER_CHARS),
+            sender: cut(sender.trim(), MAX_SENDER_CHARS),
             body,
+            timestamp,
+            message_id: id.to_string(),
+        })
+    }
+
+    /// An entry for a post as OpenClaw's plugin reads it back from a thread: named by the
+    /// sender's user id, the text, or `[attachment]` for a post with only files. `None` when
+    /// there is nothing to show.
+    pub fn recovered(
+        user_id: &str,
+        text: &str,
+        files: usize,
+        timestamp: i64,
+        id: &str,
+    ) -> Option<Entry> {
+        let body = match (text.trim(), files) {
+            ("", 0) => return None,
+            ("", _) => "[attachment]",
+            (text, _) => text,
+        };
+        Some(Entry {
+            sender: cut(user_id, MAX_SENDER_CHARS),
+            body: cut(body, MAX_BODY_CHARS),
             timestamp,
             message_id: id.to_string(),
         })
@@ -103,10 +132,22 @@ pub struct Taken {
     pub recover: bool,
 }
 
+/// A thread whose first turn opened a new session: what its next turn sees again.
+#[derive(Debug)]
+struct Replay {
+    /// The thread's posts up to the first turn's (as read over REST) and those seen since.
+    entries: VecDeque<Entry>,
+    /// The thread's start was read (`recovered`): the entries are all there is.
+    complete: bool,
+}
+
 #[derive(Debug)]
 struct Conversation {
     key: String,
     entries: VecDeque<Entry>,
+    /// A turn of this conversation was handed over since the bridge started.
+    turned: bool,
+    replay: Option<Replay>,
     /// Use order, for forgetting the least recent conversation.
     used: u64,
     /// Attempts to fetch the thread from the server, and when the next may start.
@@ -152,19 +193,27 @@ impl History {
         self.forget_beyond_caps(key);
     }
 
-    /// The entries for an addressed post `id` made at `at`: those before it, at most
-    /// `historyLimit`. The conversation then starts over ("since the bot's last reply").
-    /// `recover` is set for a thread the bridge has no record of, at most `MAX_ATTEMPTS`
-    /// times, `ATTEMPT_GAP` apart.
-    pub fn take(&mut self, key: &str, id: &str, at: i64, now: Instant) -> Taken {
+    /// The entries for an addressed post `current` (the post as a thread's re-read shows it,
+    /// `Entry::recovered`): those before it, at most `historyLimit`. The conversation then
+    /// starts over ("since the bot's last reply"). `recover` is set for a thread the bridge
+    /// has no record of, at most `MAX_ATTEMPTS` times, `ATTEMPT_GAP` apart. `new_session`: the
+    /// post is in a thread the bot has not taken part in (false for other posts); when this is
+    /// the thread's first turn, the next one sees the whole thread again (`Replay`).
+    pub fn take(&mut self, key: &str, current: &Entry, new_session: bool, now: Instant) -> Taken {
         if self.limit == 0 {
             return Taken::default();
         }
+        let (id, at, limit) = (current.message_id.as_str(), current.timestamp, self.limit);
         let used = self.tick();
         let conversation = self.conversation(key, used);
         let mut entries: Vec<Entry> = conversation.entries.drain(..).collect();
-        let freed: usize = entries.iter().map(Entry::bytes).sum();
-        if conversation.attempts == 0 && !entries.is_empty() {
+        let mut freed: usize = entries.iter().map(Entry::bytes).sum();
+        let replay = conversation.replay.take();
+        if let Some(replay) = &replay {
+            freed += replay.entries.iter().map(Entry::bytes).sum::<usize>();
+            // A second read of the thread: asked for again unless the bridge knows it all.
+            conversation.settled = replay.complete;
+        } else if conversation.attempts == 0 && !entries.is_empty() {
             conversation.settled = true;
         }
         let recover = !conversation.settled
@@ -175,7 +224,24 @@ impl History {
             conversation.attempts += 1;
             conversation.next_attempt = Some(now + ATTEMPT_GAP);
         }
-        self.bytes -= freed;
+        let mut added = 0;
+        if !conversation.turned && new_session {
+            // The thread's first turn in a new session: its next turn reads the thread again.
+            let mut entries = VecDeque::new();
+            if !current.body.is_empty() {
+                added = current.bytes();
+                entries.push_back(current.clone());
+            }
+            conversation.replay = Some(Replay {
+                entries,
+                complete: false,
+            });
+        }
+        conversation.turned = true;
+        if let Some(replay) = replay.filter(|r| r.complete) {
+            entries = merge(replay.entries.into(), entries, limit);
+        }
+        self.bytes = self.bytes + added - freed;
         entries.retain(|e| e.message_id != id && e.timestamp <= at);
         let skip = entries.len().saturating_sub(self.limit);
         entries.drain(..skip);
@@ -183,11 +249,83 @@ impl History {
         Taken { entries, recover }
     }
 
-    /// The thread of `key` was fetched: no more fetches for it.
-    pub fn recovered(&mut self, key: &str) {
-        if let Some(conversation) = self.conversations.iter_mut().find(|c| c.key == key) {
-            conversation.settled = true;
+    /// The thread of `key` was read (`fetched`, the posts before the turn's): no more reads
+    /// for it, and a thread's first turn now knows the thread's start for its second, unless
+    /// the bot had posted there (`bot_took_part`: its session is not new after all).
+    pub fn recovered(&mut self, key: &str, fetched: &[Entry], bot_took_part: bool) {
+        let limit = self.limit;
+        let Some(conversation) = self.conversations.iter_mut().find(|c| c.key == key) else {
+            return;
+        };
+        conversation.settled = true;
+        conversation.attempts = 0;
+        conversation.next_attempt = None;
+        if bot_took_part {
+            let gone = conversation.replay.take();
+            self.bytes -= gone
+                .iter()
+                .flat_map(|r| r.entries.iter())
+                .map(Entry::bytes)
+                .sum::<usize>();
+            return;
         }
+        let Some(replay) = conversation.replay.as_mut().filter(|r| !r.complete) else {
+            return;
+        };
+        let before: usize = replay.entries.iter().map(Entry::bytes).sum();
+        let seen: Vec<Entry> = replay.entries.drain(..).collect();
+        replay.entries = merge(fetched.to_vec(), seen, limit).into();
+        replay.complete = true;
+        let after: usize = replay.entries.iter().map(Entry::bytes).sum();
+        self.bytes = self.bytes + after - before;
+        self.forget_beyond_caps(key);
+    }
+
+    /// A post of thread `key` the bot was not addressed by (or the bot's own), as the thread's
+    /// re-read shows it: kept for a second turn that sees the thread again, if one is coming.
+    pub fn observe(&mut self, key: &str, entry: Entry) {
+        let limit = self.limit;
+        let Some(replay) = (self.conversations.iter_mut())
+            .find(|c| c.key == key)
+            .and_then(|c| c.replay.as_mut())
+        else {
+            return;
+        };
+        self.bytes += entry.bytes();
+        replay.entries.push_back(entry);
+        while replay.entries.len() > limit {
+            self.bytes -= replay.entries.pop_front().map_or(0, |e| e.bytes());
+        }
+        self.forget_beyond_caps(key);
+    }
+
+    /// Post `id` of thread `key` changed: kept as `entry` now, or gone (deleted, or nothing
+    /// left to show), for a second turn that sees the thread again.
+    pub fn changed(&mut self, key: &str, id: &str, entry: Option<Entry>) {
+        let Some(replay) = (self.conversations.iter_mut())
+            .find(|c| c.key == key)
+            .and_then(|c| c.replay.as_mut())
+        else {
+            return;
+        };
+        let Some(at) = replay.entries.iter().position(|e| e.message_id == id) else {
+            return;
+        };
+        let old = match entry {
+            Some(entry) => {
+                self.bytes += entry.bytes();
+                Some(std::mem::replace(&mut replay.entries[at], entry))
+            }
+            None => replay.entries.remove(at),
+        };
+        self.bytes -= old.map_or(0, |e| e.bytes());
+    }
+
+    /// Whether thread `key` waits for a second turn that sees it again (`observe` keeps posts).
+    pub fn replays(&self, key: &str) -> bool {
+        self.conversations
+            .iter()
+            .any(|c| c.key == key && c.replay.is_some())
     }
 
     fn tick(&mut self) -> u64 {
@@ -203,6 +341,8 @@ impl History {
                     key: key.to_string(),
                     entries: VecDeque::new(),
                     used,
+                    turned: false,
+                    replay: None,
                     attempts: 0,
                     next_attempt: None,
                     settled: false,
@@ -225,7 +365,13 @@ impl History {
                 break;
             };
             let gone = self.conversations.swap_remove(oldest);
-            self.bytes -= gone.entries.iter().map(Entry::bytes).sum::<usize>();
+            let replayed = gone.replay.iter().flat_map(|r| r.entries.iter());
+            self.bytes -= gone
+                .entries
+                .iter()
+                .chain(replayed)
+                .map(Entry::bytes)
+                .sum::<usize>();
         }
     }
 
@@ -270,6 +416,11 @@ mod tests {
         Entry::new("alice", &format!("text {id}"), 0, at, id).unwrap()
     }
 
+    /// `take` for a post that is not a thread's first turn in a new session.
+    fn take(history: &mut History, key: &str, id: &str, at: i64, now: Instant) -> Taken {
+        history.take(key, &entry(id, at), false, now)
+    }
+
     fn ids(entries: &[Entry]) -> Vec<&str> {
         entries.iter().map(|e| e.message_id.as_str()).collect()
     }
@@ -281,9 +432,9 @@ mod tests {
         for (n, id) in ["a", "b", "c"].iter().enumerate() {
             history.record("chan", entry(id, n as i64 + 1));
         }
-        let taken = history.take("chan", "d", 10, now);
+        let taken = take(&mut history, "chan", "d", 10, now);
         assert_eq!(ids(&taken.entries), ["b", "c"]);
-        assert!(history.take("chan", "e", 11, now).entries.is_empty());
+        assert!(take(&mut history, "chan", "e", 11, now).entries.is_empty());
         assert_eq!(history.bytes, 0);
     }
 
@@ -293,7 +444,7 @@ mod tests {
         history.record("chan", entry("a", 1));
         history.record("chan", entry("cur", 5));
         history.record("chan", entry("late", 9));
-        let taken = history.take("chan", "cur", 5, Instant::now());
+        let taken = take(&mut history, "chan", "cur", 5, Instant::now());
         assert_eq!(ids(&taken.entries), ["a"]);
     }
 
@@ -303,7 +454,7 @@ mod tests {
         history.record("c:root", entry("a", 1));
         assert_eq!(history.len(), 0);
         assert_eq!(
-            history.take("c:root", "x", 5, Instant::now()),
+            take(&mut history, "c:root", "x", 5, Instant::now()),
             Taken::default()
         );
     }
@@ -341,9 +492,17 @@ mod tests {
             Entry::new("@a", "", 1, 1, "p").unwrap().body,
             "<media:attachment>"
         );
-        let both = Entry::new("a", "look", 3, 1, "p").unwrap();
+        let both = Entry::new("@a", "look", 3, 1, "p").unwrap();
         assert_eq!(both.body, "look\n<media:attachment> (3 attachments)");
-        assert_eq!(both.sender, "a");
+        assert_eq!(
+            both.sender, "@a",
+            "the event's sender_name, as OpenClaw's plugin names it"
+        );
+        // Read back from a thread: the text alone, or OpenClaw's placeholder.
+        let read = |text, files| Entry::recovered("u1", text, files, 1, "p").map(|e| e.body);
+        assert_eq!(read(" look ", 3).as_deref(), Some("look"));
+        assert_eq!(read("", 1).as_deref(), Some("[attachment]"));
+        assert_eq!(read(" ", 0), None);
     }
 
     #[test]
@@ -391,31 +550,113 @@ mod tests {
     fn a_cold_thread_is_fetched_three_times_at_most_a_minute_apart() {
         let start = Instant::now();
         let mut history = History::new(5);
-        assert!(history.take("c:r", "p1", 5, start).recover);
+        assert!(take(&mut history, "c:r", "p1", 5, start).recover);
         // Failed: the next turn within a minute does not ask again, later ones do.
-        assert!(!history.take("c:r", "p2", 6, start).recover);
-        assert!(history.take("c:r", "p3", 7, start + ATTEMPT_GAP).recover);
-        assert!(
-            history
-                .take("c:r", "p4", 8, start + 2 * ATTEMPT_GAP)
-                .recover
-        );
-        assert!(
-            !history
-                .take("c:r", "p5", 9, start + 9 * ATTEMPT_GAP)
-                .recover
-        );
+        assert!(!take(&mut history, "c:r", "p2", 6, start).recover);
+        assert!(take(&mut history, "c:r", "p3", 7, start + ATTEMPT_GAP).recover);
+        assert!(take(&mut history, "c:r", "p4", 8, start + 2 * ATTEMPT_GAP).recover);
+        assert!(!take(&mut history, "c:r", "p5", 9, start + 9 * ATTEMPT_GAP).recover);
         // A fetched thread, or one with live entries, is never asked for.
-        history.recovered("c:r2");
-        assert!(history.take("c:r2", "p", 5, start).recover);
-        history.recovered("c:r2");
-        assert!(
-            !history
-                .take("c:r2", "q", 6, start + 9 * ATTEMPT_GAP)
-                .recover
-        );
+        history.recovered("c:r2", &[], false);
+        assert!(take(&mut history, "c:r2", "p", 5, start).recover);
+        history.recovered("c:r2", &[], false);
+        assert!(!take(&mut history, "c:r2", "q", 6, start + 9 * ATTEMPT_GAP).recover);
         history.record("c:r3", entry("a", 1));
-        assert!(!history.take("c:r3", "p", 5, start).recover);
+        assert!(!take(&mut history, "c:r3", "p", 5, start).recover);
+    }
+
+    fn by(sender: &str, id: &str, at: i64) -> Entry {
+        Entry::new(sender, &format!("text {id}"), 0, at, id).unwrap()
+    }
+
+    fn senders(entries: &[Entry]) -> Vec<(&str, &str)> {
+        (entries.iter())
+            .map(|e| (e.sender.as_str(), e.message_id.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_new_threads_second_turn_sees_the_thread_again_from_memory() {
+        let now = Instant::now();
+        let mut history = History::new(10);
+        let first = Entry::recovered("alice-id", " @bot your view? ", 0, 2, "t1").unwrap();
+        assert_eq!(first.body, "@bot your view?");
+        let taken = history.take("c:root", &first, true, now);
+        assert!(taken.recover, "the thread's start is read once");
+        let root = Entry::recovered("alice-id", "a topic", 0, 1, "root").unwrap();
+        history.recovered("c:root", &[root], false);
+        // The bot's answer, then a post nobody addressed it by (also live history).
+        history.observe(
+            "c:root",
+            Entry::recovered("bot-id", "my", 0, 3, "a1").unwrap(),
+        );
+        // (a streamed answer: its first text, then its final one; a preview deleted)
+        history.changed(
+            "c:root",
+            "a1",
+            Entry::recovered("bot-id", "my view", 0, 3, "a1"),
+        );
+        history.observe(
+            "c:root",
+            Entry::recovered("bot-id", "gone", 0, 3, "a0").unwrap(),
+        );
+        history.changed("c:root", "a0", None);
+        history.observe(
+            "c:root",
+            Entry::recovered("bob-id", "hm", 0, 4, "x").unwrap(),
+        );
+        history.record("c:root", by("@bob", "x", 4));
+        assert!(history.replays("c:root"));
+        let second = Entry::recovered("alice-id", "and more", 0, 5, "t2").unwrap();
+        let taken = history.take("c:root", &second, false, now);
+        assert!(!taken.recover, "built from what the bridge read and saw");
+        assert_eq!(
+            senders(&taken.entries),
+            [
+                ("alice-id", "root"),
+                ("alice-id", "t1"),
+                ("bot-id", "a1"),
+                ("@bob", "x")
+            ]
+        );
+        assert_eq!(taken.entries[2].body, "my view");
+        // Then "since the last turn" again, with nothing to read.
+        history.observe(
+            "c:root",
+            Entry::recovered("bot-id", "more", 0, 6, "a2").unwrap(),
+        );
+        let third = Entry::recovered("alice-id", "thanks", 0, 7, "t3").unwrap();
+        let taken = history.take("c:root", &third, false, now);
+        assert_eq!((taken.entries.len(), taken.recover), (0, false));
+        assert_eq!(history.bytes, 0);
+    }
+
+    #[test]
+    fn a_second_turn_reads_the_thread_when_its_start_was_never_read() {
+        let now = Instant::now();
+        let mut history = History::new(10);
+        history.record("c:root", by("@alice", "live", 1));
+        let first = Entry::recovered("alice-id", "@bot hi", 0, 2, "t1").unwrap();
+        let taken = history.take("c:root", &first, true, now);
+        assert_eq!(
+            (senders(&taken.entries), taken.recover),
+            (vec![("@alice", "live")], false)
+        );
+        let second = Entry::recovered("alice-id", "more", 0, 3, "t2").unwrap();
+        assert!(history.take("c:root", &second, false, now).recover);
+        // Nor one whose read shows the bot's posts: its session is older than the bridge.
+        let mut history = History::new(10);
+        history.take("c:seen", &first, true, now);
+        history.recovered("c:seen", &[by("bot-id", "a0", 1)], true);
+        assert!(!history.replays("c:seen"));
+        assert_eq!(history.bytes, 0);
+        // A thread the bot had taken part in (an older session) is not read again.
+        let mut history = History::new(10);
+        history.take("c:old", &first, false, now);
+        history.recovered("c:old", &[], false);
+        history.observe("c:old", by("bot-id", "a1", 3));
+        assert!(!history.replays("c:old"));
+        assert_eq!(take(&mut history, "c:old", "t2", 4, now), Taken::default());
     }
 
     #[test]

@@ -329,6 +329,30 @@ impl Policy {
         }
     }
 
+    /// Whether a post's sender may be history context, as OpenClaw's Mattermost plugin decides
+    /// for a thread it re-reads: the sender rules of `decide_reaction` (no mention gate), which
+    /// the bot's own posts go through like anyone's. `Err(SenderNotAllowed)` is context or not
+    /// by `contextVisibility` (`history::keeps`).
+    pub fn decide_context(&self, post: &Incoming) -> Result<(), DropReason> {
+        if !post.post_type.is_empty() {
+            return Err(DropReason::SystemPost);
+        }
+        let own = post.user_id == self.bot_id;
+        if (post.from_bot || post.from_webhook) && !own && !self.allow_bots {
+            return Err(DropReason::BotPost);
+        }
+        match post.channel_type {
+            ChannelType::Direct => match self.decide_dm(post, false) {
+                Verdict::Accept {
+                    authorized: true, ..
+                } => Ok(()),
+                Verdict::Accept { .. } => Err(DropReason::SenderNotAllowed),
+                Verdict::Drop(reason) => Err(reason),
+            },
+            _ => self.channel_sender(post),
+        }
+    }
+
     /// The sender and channel rules of a channel or group DM post.
     fn channel_sender(&self, post: &Incoming) -> Result<(), DropReason> {
         self.group_sender(post.user_id, post.sender_name)?;
@@ -1189,6 +1213,59 @@ mod tests {
                 expected,
                 "case {i}: {reaction:?}"
             );
+        }
+    }
+
+    #[test]
+    fn context_senders_are_judged_like_anyone_the_bot_included() {
+        use ChannelType::*;
+        use DropReason::*;
+        let default = policy_with(|_| {});
+        let groups_open = policy_with(|c| c.group_policy = GroupPolicy::Open);
+        let pairing = policy_with(|c| c.dm_policy = DmPolicy::Pairing);
+        let own_bot_account = Incoming {
+            from_bot: true,
+            ..post(Open, "chan-ok", BOT, "an answer")
+        };
+        let other_bot = Incoming {
+            from_bot: true,
+            ..post(Open, "chan-ok", EVE, "beep")
+        };
+        let system = Incoming {
+            post_type: "system_join_channel",
+            ..post(Open, "chan-ok", ALICE, "joined")
+        };
+        let cases: Vec<(&Policy, Incoming, Result<(), DropReason>)> = vec![
+            // Not addressed: no matter, the sender decides.
+            (&default, post(Open, "chan-ok", ALICE, "chatter"), Ok(())),
+            (
+                &default,
+                post(Open, "chan-ok", EVE, "chatter"),
+                Err(SenderNotAllowed),
+            ),
+            // The bot's own posts pass the sender rules as anyone's (OpenClaw's re-read).
+            (
+                &default,
+                post(Open, "chan-ok", BOT, "an answer"),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &groups_open,
+                post(Open, "chan-ok", BOT, "an answer"),
+                Ok(()),
+            ),
+            (&groups_open, own_bot_account, Ok(())),
+            (&groups_open, other_bot, Err(BotPost)),
+            (&groups_open, system, Err(SystemPost)),
+            (
+                &pairing,
+                post(Direct, "dm", BOT, "an answer"),
+                Err(SenderNotAllowed),
+            ),
+            (&pairing, post(Direct, "dm", ALICE, "hi"), Ok(())),
+        ];
+        for (i, (policy, post, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(policy.decide_context(&post), expected, "case {i}: {post:?}");
         }
     }
 

@@ -7,8 +7,8 @@
 // ours differs, except for the rows scenarios.mjs `DIFFERENCES` lists with a reason.
 //
 // Run through e2e/run.sh (E2E_DIFF=0 skips it), or alone once run.sh has installed OpenClaw:
-// E2E_DIR=<that folder> node e2e/diff.mjs. E2E_DIFF_ONLY=<substring> runs only the matching
-// scenarios; E2E_DIFF_PLUGINS=js or ours runs one side (no comparison).
+// E2E_DIR=<that folder> node e2e/diff.mjs. E2E_DIFF_ONLY=<substring>[|<substring>…] runs only
+// the matching scenarios; E2E_DIFF_PLUGINS=js or ours runs one side (no comparison).
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { BRIDGE_BIN, eventually, sleep, startFake } from "../test/helpers.js";
 import { openclawCli, openclawPaths, startGateway } from "./gateway.mjs";
 import { freePortWith } from "./ports.mjs";
-import { CONFIG_DIFFERENCES, DIFFERENCES, PHASE_MESSAGES, PHASES, SCENARIOS } from "./scenarios.mjs";
+import { CONFIG_DIFFERENCES, DIFFERENCES, PHASE_OPENCLAW, PHASES, SCENARIOS } from "./scenarios.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PLUGIN_DIR = resolve(HERE, "..");
@@ -61,9 +61,12 @@ function channelConfig(kind, info, phase) {
   };
 }
 
-function gatewayConfig({ port, echoUrl, plugins, channel, installed, messages }) {
+function gatewayConfig({ port, echoUrl, plugins, channel, installed, phase }) {
+  // OpenClaw's own keys of the phase beside the channel's (scenarios.mjs PHASE_OPENCLAW).
+  const { channels: otherChannels, ...openclaw } = PHASE_OPENCLAW[phase] ?? {};
   return {
     ...installed,
+    ...openclaw,
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
     models: {
       mode: "merge",
@@ -87,9 +90,8 @@ function gatewayConfig({ port, echoUrl, plugins, channel, installed, messages })
       },
     },
     agents: { defaults: { model: { primary: "echo/echo-1" } } },
-    ...(messages ? { messages } : {}),
     plugins,
-    channels: { mattermost: channel },
+    channels: { ...otherChannels, mattermost: channel },
   };
 }
 
@@ -207,8 +209,7 @@ async function runPlugin(kind, scenarios) {
     for (const phase of [...new Set(scenarios.map((s) => s.phase))]) {
       const port = await freePortWith([2]);
       const channel = channelConfig(kind, info, phase);
-      const messages = PHASE_MESSAGES[phase];
-      writeFileSync(configPath, JSON.stringify(gatewayConfig({ port, echoUrl: echo.url, plugins, channel, installed, messages }), null, 2));
+      writeFileSync(configPath, JSON.stringify(gatewayConfig({ port, echoUrl: echo.url, plugins, channel, installed, phase }), null, 2));
       const before = await connections();
       const t = Date.now();
       gateway = startGateway({ ...oc, port, lines: gatewayLog, label: `${kind}-gateway` });
@@ -331,8 +332,8 @@ function sideBySide(left, right, width) {
 async function main() {
   const unknown = Object.keys(DIFFERENCES).filter((name) => !SCENARIOS.some((s) => s.name === name));
   if (unknown.length) throw new Error(`scenarios.mjs DIFFERENCES names no scenario: ${unknown.join(", ")}`);
-  const only = process.env.E2E_DIFF_ONLY;
-  const scenarios = SCENARIOS.filter((s) => !only || s.name.includes(only));
+  const only = process.env.E2E_DIFF_ONLY?.split("|");
+  const scenarios = SCENARIOS.filter((s) => !only || only.some((part) => s.name.includes(part)));
   const sides = (process.env.E2E_DIFF_PLUGINS ?? "js,ours").split(",");
   const t = Date.now();
   const results = {};

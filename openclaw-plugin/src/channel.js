@@ -71,7 +71,7 @@ export async function startAccount(ctx, options = {}) {
     if (!account.config.stateFile) paths.stateFile = defaults.stateFile;
     if (!account.config.mediaDir) paths.mediaDir = ensurePrivateDir(defaults.mediaDir, "mattermost: the media folder");
   }
-  const { text: configText, env: childEnv } = bridgeConfig(account, { env, paths });
+  const { text: configText, env: childEnv } = bridgeConfig(account, { env, paths, cfg: ctx.cfg });
   const bridge = new BridgeSupervisor({
     binary,
     args: ["--config-fd", "3"],

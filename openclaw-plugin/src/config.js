@@ -176,9 +176,11 @@ export function defaultAccountPaths(stateDir, accountId) {
  * The account's `channels.mattermost` block (as OpenClaw resolved it) as the JSON text the
  * bridge reads with `--config-fd`, and the child's environment: `{ text, env }`. A plain token
  * is not in the text: it refers to an environment variable the child gets instead. `paths`
- * (`stateFile`, `mediaDir`) fill those keys when the account leaves them unset.
+ * (`stateFile`, `mediaDir`) fill those keys when the account leaves them unset. From OpenClaw's
+ * whole config `cfg`, the text also carries the two keys the bridge falls back on as OpenClaw's
+ * own plugin does (`messages.groupChat.historyLimit`, `channels.defaults.contextVisibility`).
  */
-export function bridgeConfig(account, { env = process.env, paths = {} } = {}) {
+export function bridgeConfig(account, { env = process.env, paths = {}, cfg } = {}) {
   const block = {};
   for (const [key, value] of Object.entries(account.config)) {
     if (!PLUGIN_KEYS.has(key) && value !== undefined) block[key] = value;
@@ -207,7 +209,12 @@ export function bridgeConfig(account, { env = process.env, paths = {} } = {}) {
     if (!block[key] && paths[key]) block[key] = paths[key];
   }
   block.dmPolicy ??= account.dmPolicy;
-  return { text: `${toJson5({ channels: { [CHANNEL_ID]: block } })}\n`, env: childEnv };
+  const root = { channels: { [CHANNEL_ID]: block } };
+  const historyLimit = cfg?.messages?.groupChat?.historyLimit;
+  if (historyLimit !== undefined) root.messages = { groupChat: { historyLimit } };
+  const contextVisibility = cfg?.channels?.defaults?.contextVisibility;
+  if (contextVisibility !== undefined) root.channels.defaults = { contextVisibility };
+  return { text: `${toJson5(root)}\n`, env: childEnv };
 }
 
 /**

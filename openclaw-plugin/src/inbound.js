@@ -110,8 +110,9 @@ export function resolveThread({ msg, kind, route, replyToMode = "off" }) {
 export const HISTORY_CONTEXT_MARKER = "[Chat messages since your last reply - for context]";
 export const CURRENT_MESSAGE_MARKER = "[Current message - respond to this]";
 
-/** A sender name as OpenClaw puts it in an envelope: one line, no square brackets. */
-export function sanitizeSenderLabel(value) {
+/** A part of an envelope (a sender, a label) as OpenClaw writes it: one line, no square
+ * brackets (its sanitizeEnvelopeHeaderPart). */
+export function headerPart(value) {
   return String(value)
     .replace(/\r\n|\r|\n/g, " ")
     .replaceAll("[", "(")
@@ -123,10 +124,11 @@ export function sanitizeSenderLabel(value) {
 /**
  * The bridge's `history` (posts since the bot's last turn that were not addressed to it) as
  * OpenClaw's Mattermost plugin hands them over: `InboundHistory` entries, and `Body` wrapped
- * in OpenClaw's history markers, each entry a line made by `formatEntry` (the JS plugin puts it in
- * OpenClaw's envelope). `undefined` history for DMs outside a thread, as there.
+ * in OpenClaw's history markers, each entry made by `formatEntry(entry, text)` from its text and
+ * ids (the JS plugin puts it in OpenClaw's envelope, `inboundEnvelope`; without one, `sender:
+ * text`). `undefined` history for DMs outside a thread, as there.
  */
-export function historyFields({ msg, kind, body, formatEntry = (entry, line) => line }) {
+export function historyFields({ msg, kind, body, formatEntry = (entry, text) => `${headerPart(entry.sender)}: ${text}` }) {
   const threaded = Boolean(msg.rootId);
   if (!Array.isArray(msg.history) || (kind === "direct" && !threaded)) return { Body: body };
   const entries = msg.history
@@ -141,9 +143,7 @@ export function historyFields({ msg, kind, body, formatEntry = (entry, line) => 
       return entry;
     });
   if (entries.length === 0) return { Body: body, InboundHistory: [] };
-  const lines = entries.map((e) =>
-    formatEntry(e, `${sanitizeSenderLabel(e.sender)}: ${e.body}${e.messageId ? ` [id:${e.messageId} channel:${msg.channelId}]` : ""}`),
-  );
+  const lines = entries.map((e) => formatEntry(e, `${e.body}${e.messageId ? ` [id:${e.messageId} channel:${msg.channelId}]` : ""}`));
   return {
     Body: [HISTORY_CONTEXT_MARKER, ...lines, "", CURRENT_MESSAGE_MARKER, body].join("\n"),
     InboundHistory: entries,
@@ -254,19 +254,49 @@ function nonEmpty(value) {
   return typeof value === "string" && value.trim() ? value.trim() : undefined;
 }
 
-/** OpenClaw's envelope header parts: one line, no brackets (its sanitizeEnvelopeHeaderPart). */
-const headerPart = (value) =>
-  value.replace(/\r\n|\r|\n/g, " ").replaceAll("[", "(").replaceAll("]", ")").replace(/\s+/g, " ").trim();
+/**
+ * The text of an envelope with its sender in front, as OpenClaw's formatInboundEnvelope writes
+ * it: in a DM the conversation label's name part (`@alice: …`; "(sender)" when it holds a
+ * colon), elsewhere `senderLabel`, else `name (id)` of `sender` (the name alone when they are
+ * equal or the id is a UUID).
+ */
+export function withSender({ chatType, from, senderLabel, sender = {}, body }) {
+  if (!chatType || chatType === "direct") {
+    const label = headerPart(from ?? "");
+    const at = label.search(/\s+id:/i);
+    const shown = at > 0 ? label.slice(0, at).trim() : label;
+    const direct = shown.includes(":") ? "(sender)" : shown;
+    return direct ? `${direct}: ${body}` : body;
+  }
+  const name = (sender.name ?? "").trim();
+  const id = (sender.id ?? "").trim();
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu.test(id);
+  const resolved = (senderLabel ?? "").trim() || (name && id && name !== id && !uuid ? `${name} (${id})` : name || id);
+  return resolved ? `${headerPart(resolved)}: ${body}` : body;
+}
+
+/**
+ * OpenClaw's formatInboundEnvelope as the JS plugin calls it (channel "Mattermost"), made of
+ * the runtime's formatAgentEnvelope and envelope options, both looked up once: one formatter
+ * for the current post and for each history entry. `undefined` when the runtime has no
+ * formatAgentEnvelope (older OpenClaw): `Body` then stays bare.
+ */
+export function inboundEnvelope(rt, cfg) {
+  const format = rt?.reply?.formatAgentEnvelope;
+  if (typeof format !== "function") return undefined;
+  const envelope = rt.reply.resolveEnvelopeFormatOptions?.(cfg);
+  return ({ from, timestamp, previousTimestamp, ...rest }) =>
+    format({ channel: "Mattermost", from, timestamp, previousTimestamp, envelope, body: withSender({ from, ...rest }) });
+}
 
 /**
  * `Body` in OpenClaw's envelope, as the JS plugin builds it with OpenClaw's formatInboundEnvelope:
  * the sender before the text (`@alice: …` in a DM, `@alice (<id>): …` elsewhere), then
  * `[Mattermost <label> +<since the session's last turn> <time>] …` by the runtime's
- * formatAgentEnvelope. Without those runtime helpers (older OpenClaw) `Body` stays bare.
+ * formatAgentEnvelope (`envelope`, from `inboundEnvelope`). Without it `Body` stays bare.
  */
-export function envelopeBody({ rt, cfg, route, thread, fields }) {
-  const format = rt.reply?.formatAgentEnvelope;
-  if (typeof format !== "function") return fields.Body;
+export function envelopeBody({ rt, cfg, route, thread, fields, envelope = inboundEnvelope(rt, cfg) }) {
+  if (!envelope) return fields.Body;
   let previousTimestamp;
   try {
     const storePath = rt.session?.resolveStorePath?.(cfg?.session?.store, { agentId: route.agentId });
@@ -274,28 +304,13 @@ export function envelopeBody({ rt, cfg, route, thread, fields }) {
   } catch {
     previousTimestamp = undefined; // no elapsed time, as for a first turn
   }
-  let sender;
-  if (fields.ChatType === "direct") {
-    // resolveDirectEnvelopeBodyLabel: the label before " id:", "(sender)" if it has a colon.
-    const label = headerPart(fields.ConversationLabel ?? "");
-    const at = label.search(/\s+id:/i);
-    const shown = at > 0 ? label.slice(0, at).trim() : label;
-    sender = shown.includes(":") ? "(sender)" : shown;
-  } else {
-    // resolveSenderLabel({ name, id }): "name (id)" when they differ.
-    const name = (fields.SenderName ?? "").trim();
-    const id = (fields.SenderId ?? "").trim();
-    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu.test(id);
-    const label = name && id && name !== id && !uuid ? `${name} (${id})` : name || id;
-    sender = label ? headerPart(label) : "";
-  }
-  return format({
-    channel: "Mattermost",
+  return envelope({
     from: fields.ConversationLabel,
     timestamp: fields.Timestamp,
     previousTimestamp,
-    envelope: rt.reply.resolveEnvelopeFormatOptions?.(cfg),
-    body: sender ? `${sender}: ${fields.Body}` : fields.Body,
+    chatType: fields.ChatType,
+    sender: { name: fields.SenderName, id: fields.SenderId },
+    body: fields.Body,
   });
 }
 
@@ -324,18 +339,17 @@ export async function handleInboundMessage(deps, msg) {
   });
   const thread = resolveThread({ msg, kind, route, replyToMode: resolveReplyToMode(account, kind) });
   const { to, fields } = buildInboundFields({ msg, accountId, route, thread, botUsername: deps.botUsername });
-  fields.Body = envelopeBody({ rt, cfg, route, thread, fields });
-  // As the JS plugin: the earlier posts around the enveloped body, each in its own envelope.
-  const format = rt.reply?.formatAgentEnvelope;
-  const envelope = typeof format === "function" ? rt.reply.resolveEnvelopeFormatOptions?.(cfg) : undefined;
+  const envelope = inboundEnvelope(rt, cfg);
+  fields.Body = envelopeBody({ rt, cfg, route, thread, fields, envelope });
+  // As the JS plugin: the earlier posts around the enveloped body, each in its own envelope
+  // (the conversation's label, the entry's time and sender).
   fields.Body = historyFields({
     msg,
     kind,
     body: fields.Body,
-    formatEntry: (entry, line) =>
-      typeof format === "function"
-        ? format({ channel: "Mattermost", from: fields.ConversationLabel, timestamp: entry.timestamp, envelope, body: line })
-        : line,
+    formatEntry: envelope
+      ? (entry, text) => envelope({ from: fields.ConversationLabel, timestamp: entry.timestamp, chatType: kind, senderLabel: entry.sender, body: text })
+      : undefined,
   }).Body;
   const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
   const ctxPayload = finalize(fields);

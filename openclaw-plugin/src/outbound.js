@@ -200,12 +200,14 @@ export async function localizeMedia(sources, { maxBytes = 20 * 1024 * 1024, fetc
 
 /**
  * Sends text and/or media through the bridge; returns the bridge's `{channelId, postIds}`.
- * `rootId` puts the post(s) in that thread.
+ * `rootId` puts the post(s) in that thread. The text is trimmed, as OpenClaw's Mattermost
+ * plugin trims every post it sends (`sendMessageMattermost`): a chunk of a long answer ends
+ * without the blank OpenClaw's splitter leaves before its cut.
  */
 export async function sendThroughBridge(bridge, { target, text, media = [], rootId, maxBytes, readFile, roots }) {
   const { paths, cleanup } = await localizeMedia(media, { maxBytes, readFile, roots });
   try {
-    const params = { ...target, text: text ?? "" };
+    const params = { ...target, text: typeof text === "string" ? text.trim() : "" };
     if (rootId) params.rootId = String(rootId);
     if (paths.length) params.files = paths;
     return await bridge.request("send", params);

@@ -22,7 +22,7 @@
 // (envelopeBody, below) as the JS plugin's formatInboundEnvelope call does.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildInboundFields, conversationLabel, envelopeBody, resolveThread, stripBotMention, withUnavailableNotice } from "../src/inbound.js";
+import { buildInboundFields, conversationLabel, envelopeBody, historyFields, inboundEnvelope, resolveThread, stripBotMention, withUnavailableNotice } from "../src/inbound.js";
 
 const BOT = "openclaw";
 
@@ -284,4 +284,44 @@ test("Body in OpenClaw's envelope: the JS plugin's formatInboundEnvelope argumen
   assert.equal(envelopeBody({ rt, cfg, route, thread: { sessionKey: "other" }, fields: ch }), "[Mattermost Town Square id:town1] @alice (alice1): hi\n[mattermost message id: post1 channel: town1]");
   assert.equal(seen[1].previousTimestamp, undefined, "a session without a turn yet has no elapsed time");
   assert.equal(envelopeBody({ rt: {}, cfg, route, thread: { sessionKey: "s" }, fields: ch }), ch.Body, "without the runtime helpers Body stays bare");
+});
+
+test("one envelope formatter for the post and its history entries, as the JS plugin's formatInboundEnvelope calls", () => {
+  let lookups = 0;
+  const reply = { resolveEnvelopeFormatOptions: () => ({ tz: "UTC" }) };
+  Object.defineProperty(reply, "formatAgentEnvelope", {
+    get: () => (lookups++, (p) => `[${p.channel} ${p.from} ${p.timestamp}] ${p.body}`),
+  });
+  const envelope = inboundEnvelope({ reply }, {});
+  const msg = {
+    channelId: "C",
+    rootId: "R",
+    history: [
+      { sender: "@alice", body: "first", timestamp: 1, messageId: "P1" },
+      { sender: "bob\n[x]", body: "second", timestamp: 2, messageId: "P2" },
+    ],
+  };
+  const entries = (kind, from) =>
+    historyFields({
+      msg,
+      kind,
+      body: "now",
+      formatEntry: (entry, text) => envelope({ from, timestamp: entry.timestamp, chatType: kind, senderLabel: entry.sender, body: text }),
+    }).Body.split("\n");
+  // In a channel each entry names its own sender; in a DM thread the DM's label does (the
+  // JS plugin's formatInboundEnvelope takes the direct sender from `from`).
+  assert.deepEqual(entries("channel", "Town Square id:C").slice(1, 3), [
+    "[Mattermost Town Square id:C 1] @alice: first [id:P1 channel:C]",
+    "[Mattermost Town Square id:C 2] bob (x): second [id:P2 channel:C]",
+  ]);
+  assert.deepEqual(entries("direct", "@alice id:U").slice(1, 3), [
+    "[Mattermost @alice id:U 1] @alice: first [id:P1 channel:C]",
+    "[Mattermost @alice id:U 2] @alice: second [id:P2 channel:C]",
+  ]);
+  assert.equal(
+    envelope({ from: "Town Square id:C", timestamp: 3, chatType: "channel", sender: { name: "@alice", id: "U" }, body: "now" }),
+    "[Mattermost Town Square id:C 3] @alice (U): now",
+  );
+  assert.equal(lookups, 1, "the runtime's formatAgentEnvelope is looked up once");
+  assert.equal(inboundEnvelope({}, {}), undefined, "older OpenClaw: no envelope");
 });

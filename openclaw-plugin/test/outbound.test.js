@@ -244,6 +244,28 @@ test("preview modes: progress posts no partial text, partial is throttled, off w
   }
 });
 
+test("a long answer's chunks are posted trimmed, as the JS plugin's sendMessageMattermost trims each", async () => {
+  const msg = { id: "P", channelId: "D", channelType: "direct", sender: { id: "U", username: "u" }, text: "long" };
+  const { rt, dispatches } = runtimeWithText();
+  // OpenClaw's splitter keeps the paragraph break before its cut at the end of a chunk
+  // (seen with its chunkMarkdownTextWithMode: "…w800\n" for a 4000-character limit).
+  rt.text.chunkMarkdownTextWithMode = (text) => text.split(/(?<=\n)/);
+  const bridge = recordingBridge();
+  const cfg = { channels: { mattermost: { streaming: { mode: "off" } } } };
+  const deps = { cfg, accountId: "default", account: resolveAccount(cfg), rt, bridge, log: () => {} };
+  const res = await handleInboundMessage(deps, msg);
+  await res.done;
+  await dispatches[0].delivery.deliver({ text: "one two\n  three \nfour" }, { kind: "final" });
+  assert.deepEqual(
+    bridge.requests.map(([m, p]) => [m, p.text]),
+    [
+      ["send", "one two"],
+      ["send", "three"],
+      ["send", "four"],
+    ],
+  );
+});
+
 describe("replies against the fake server", () => {
   let fake;
   let account;

@@ -114,15 +114,15 @@ describe("a running account", () => {
     assert.deepEqual(
       ctx.InboundHistory.map((e) => [e.sender, e.body]),
       [
-        ["alice", "lunch at noon?"],
-        ["bob", hostile],
+        ["@alice", "lunch at noon?"],
+        ["@bob", hostile],
       ],
     );
     assert.equal(ctx.InboundHistory[0].messageId, chatter);
     assert.equal(typeof ctx.InboundHistory[0].timestamp, "number");
     const lines = ctx.Body.split("\n");
     assert.equal(lines[0], "[Chat messages since your last reply - for context]");
-    assert.equal(lines[1], `alice: lunch at noon? [id:${chatter} channel:${info.groupChannel}]`);
+    assert.equal(lines[1], `@alice: lunch at noon? [id:${chatter} channel:${info.groupChannel}]`);
     assert.match(ctx.Body, /\n\n\[Current message - respond to this\]\nbook a table\n\[mattermost message id: /);
     assert.equal(ctx.BodyForAgent, "book a table", "the agent's own text carries no history");
     // The next turn starts over: nothing was said in between.
@@ -545,5 +545,17 @@ setInterval(() => {}, 1000);
     const mine = JSON.parse(bridgeConfig(own, { env: {}, paths: { stateFile: "/s/state.json", mediaDir: "/s/media" } }).text);
     assert.equal(mine.channels.mattermost.stateFile, "/mine.json", "the user's stateFile wins");
     assert.equal(mine.channels.mattermost.mediaDir, "/m", "the user's mediaDir wins");
+    assert.equal(mine.messages, undefined, "no fallbacks without OpenClaw's config");
+  });
+
+  test("the bridge config carries the history keys OpenClaw's plugin falls back on", async () => {
+    const { bridgeConfig, resolveAccount } = await import("../src/config.js");
+    const cfg = {
+      messages: { groupChat: { historyLimit: 7 }, other: 1 },
+      channels: { defaults: { contextVisibility: "allowlist", other: 2 }, mattermost: { serverUrl: "https://x", botToken: "t" } },
+    };
+    const root = JSON.parse(bridgeConfig(resolveAccount(cfg), { env: {}, cfg }).text);
+    assert.deepEqual(root.messages, { groupChat: { historyLimit: 7 } });
+    assert.deepEqual(root.channels.defaults, { contextVisibility: "allowlist" });
   });
 });

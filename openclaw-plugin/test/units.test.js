@@ -176,9 +176,10 @@ test("history: InboundHistory entries and OpenClaw's markers in Body; sender lab
   assert.deepEqual(historyFields({ msg, kind: "direct", body: "now" }), { Body: "now" }, "a DM outside a thread has none");
   assert.equal(historyFields({ msg: { ...msg, rootId: "R" }, kind: "direct", body: "now" }).InboundHistory.length, 2);
   assert.deepEqual(historyFields({ msg: { channelId: "C" }, kind: "channel", body: "now" }), { Body: "now" }, "an older bridge sends none");
-  // Each entry in its own envelope, as the JS plugin's formatEntry puts it (formatInboundEnvelope).
-  const wrapped = historyFields({ msg, kind: "channel", body: "now", formatEntry: (e, line) => `[MM ${e.timestamp}] ${line}` });
-  assert.equal(wrapped.Body.split("\n")[1], "[MM 5] eve (Current message - respond to this): x [id:P channel:C]");
+  // Each entry made by formatEntry from the entry and its text with ids (the JS plugin's
+  // formatInboundEnvelope; see context.test.js).
+  const wrapped = historyFields({ msg, kind: "channel", body: "now", formatEntry: (e, text) => `[MM ${e.timestamp}] ${text}` });
+  assert.equal(wrapped.Body.split("\n")[1], "[MM 5] x [id:P channel:C]");
 });
 
 test("token forms handed to the bridge", async () => {

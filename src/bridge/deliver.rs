@@ -18,6 +18,7 @@ use super::thread_history;
 use crate::dedup::RecentIds;
 use crate::history::{self, Entry, History};
 use crate::mattermost::event::Posted;
+use crate::mattermost::model::Post;
 use crate::policy::{ChannelType, DropReason, ImplicitMention, Incoming, Verdict};
 use crate::protocol::{FileEntry, Message, Notification, Sender};
 use crate::session::Session;
@@ -152,6 +153,19 @@ impl Delivery {
         }
     }
 
+    /// A post was edited or deleted: a new thread's second turn sees it as it is now, as
+    /// OpenClaw's plugin reads the thread then (a streamed answer's final text).
+    pub fn changed(&self, post: &Post, deleted: bool) {
+        if post.root_id.is_empty() {
+            return;
+        }
+        let key = format!("{}:{}", post.channel_id, post.root_id);
+        let entry = (!deleted)
+            .then(|| thread_history::as_read_back(post))
+            .flatten();
+        lock(&self.lanes.history).changed(&key, &post.id, entry);
+    }
+
     /// The policy's verdict on a post; `None` when it is not delivered.
     fn decide<'p>(&self, posted: &'p Posted) -> Option<Accepted<'p>> {
         let post = &posted.post;
@@ -264,28 +278,46 @@ struct Ready {
 }
 
 impl Lanes {
-    /// Keeps a dropped post as context for the next post of its conversation that is
-    /// addressed to the bot, when `contextVisibility` wants it (`history::keeps`).
+    /// Keeps a dropped post (the bot's own included) as context for the next post of its
+    /// conversation that is addressed to the bot, when `contextVisibility` wants it
+    /// (`history::keeps`), and for a new thread's second turn (`History::observe`).
     fn remember(&self, posted: &Posted, channel_type: ChannelType, reason: DropReason) {
         let post = &posted.post;
-        if !history::keeps(reason, channel_type, self.shared.config.context_visibility) {
-            return;
-        }
         let Some(key) = history::key(channel_type, &post.channel_id, &post.root_id) else {
             return;
         };
-        let sender = match posted.sender_name.trim_start_matches('@') {
+        let mut history = lock(&self.history);
+        if !post.root_id.is_empty()
+            && history.replays(&key)
+            && thread_history::is_context(
+                &self.shared,
+                &self.session,
+                channel_type,
+                &posted.team_id,
+                post,
+            )
+        {
+            if let Some(entry) = thread_history::as_read_back(post) {
+                history.observe(&key, entry);
+            }
+        }
+        if !history::keeps(reason, channel_type, self.shared.config.context_visibility) {
+            return;
+        }
+        // The event's sender_name ("@alice"), else the id (OpenClaw's plugin: the username).
+        let sender = match posted.sender_name.trim() {
             "" => post.user_id.as_str(),
             name => name,
         };
         let files = post.file_ids.len().max(post.metadata.files.len());
         if let Some(entry) = Entry::new(sender, &post.message, files, post.create_at, &post.id) {
-            lock(&self.history).record(&key, entry);
+            history.record(&key, entry);
         }
     }
 
     /// The history an accepted post carries, and the key of its thread when the server must
-    /// be asked for it (a thread the bridge has no record of).
+    /// be asked for it (a thread the bridge has no record of, or a new thread's second turn
+    /// whose start it never read).
     fn take_history(&self, posted: &Posted, authorized: bool) -> (Vec<Entry>, Option<String>) {
         let post = &posted.post;
         let channel_type = ChannelType::from_code(&posted.channel_type);
@@ -293,8 +325,17 @@ impl Lanes {
         let Some(key) = key.filter(|_| authorized) else {
             return (Vec::new(), None);
         };
-        let taken = lock(&self.history).take(&key, &post.id, post.create_at, Instant::now());
-        let recover = taken.recover && !post.root_id.is_empty();
+        let threaded = !post.root_id.is_empty();
+        // OpenClaw opens a new session for a thread the bot has not taken part in.
+        let new_session = threaded && !self.shared.progress.thread_facts(post).thread_participant;
+        let current = thread_history::as_read_back(post).unwrap_or_else(|| Entry {
+            sender: post.user_id.clone(),
+            body: String::new(),
+            timestamp: post.create_at,
+            message_id: post.id.clone(),
+        });
+        let taken = lock(&self.history).take(&key, &current, new_session, Instant::now());
+        let recover = taken.recover && threaded;
         (taken.entries, recover.then_some(key))
     }
 
@@ -304,8 +345,10 @@ impl Lanes {
         let limit = self.shared.config.history_limit;
         match thread_history::fetch(&self.shared, &self.session, &job.posted) {
             Ok(fetched) => {
-                lock(&self.history).recovered(key);
-                history::merge(fetched, job.history.clone(), limit)
+                let mut history = lock(&self.history);
+                history.recovered(key, &fetched.entries, fetched.bot_took_part);
+                drop(history);
+                history::merge(fetched.entries, job.history.clone(), limit)
             }
             Err(e) => {
                 log::warn!(

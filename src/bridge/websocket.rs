@@ -354,6 +354,7 @@ impl EventStream {
         match parsed.frame {
             Frame::Posted(posted) => self.delivery.offer(posted, false, lines),
             Frame::Reaction(reaction) => self.reactions.offer(reaction),
+            Frame::Changed { post, deleted } => self.delivery.changed(&post, deleted),
             Frame::Reply {
                 ok: false,
                 seq_reply,

@@ -282,8 +282,8 @@ keys! {
         "each `true`", "what counts as a mention besides `@bot`: `replyToBot` (a reply in a thread the bot started), `quotedBot` (a post embedding a permalink to a bot post), `threadParticipation` (a post in a thread the bot replied in, for 7 days); an account's entries override the section's one by one";
     HISTORY_LIMIT "historyLimit": Kind::Count { min: 0, max: WHOLE }, None, Bridge, Status::Active,
         "`50`", "channels and threads: at most this many earlier posts not addressed to the bot reach the agent with the next post that is (`0`: none)";
-    CONTEXT_VISIBILITY_KEY "contextVisibility": choice(ContextVisibility::NAMES, Some("all")), None, Bridge, Status::Active,
-        "", "which posts are history context (`historyLimit`): `all`, or with `allowlist`/`allowlist_quote` only those of senders the channel rules allow";
+    CONTEXT_VISIBILITY_KEY "contextVisibility": choice(ContextVisibility::NAMES, None), None, Bridge, Status::Active,
+        "`channels.defaults.contextVisibility`, else `\"all\"`", "which posts are history context (`historyLimit`): `all`, or with `allowlist`/`allowlist_quote` only those of senders the channel rules allow";
     ACTIONS "actions": Kind::Object(&[("messages", FLAG), ("reactions", FLAG)]), None, Plugin, Status::Active,
         "", "the agent's message tool: `read` channel history (`messages`), `react` (`reactions`)";
     REPLY_TO_MODE_BY_CHAT_TYPE "replyToModeByChatType": Kind::Object(&[("direct", REPLY_TO_MODE), ("group", REPLY_TO_MODE), ("channel", REPLY_TO_MODE)]), None, Plugin, Status::Active,

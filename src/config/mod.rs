@@ -26,6 +26,13 @@ use std::time::Duration;
 
 const SECTION: &str = "channels.mattermost";
 
+/// Keys OpenClaw's own Mattermost plugin takes from elsewhere in OpenClaw's config when the
+/// section (and the account) leave them unset, with where from.
+const INHERITED: [(&str, &str); 2] = [
+    ("historyLimit", "messages.groupChat.historyLimit"),
+    ("contextVisibility", "channels.defaults.contextVisibility"),
+];
+
 /// The largest value a numeric key takes, in its own unit (milliseconds, bytes, characters):
 /// 2^53, about 285,000 years or 8 PiB. `Infinity` ("no limit") and anything bigger become this,
 /// so the sums and casts downstream (`+ 1`, `as i64`, `Instant + Duration`) cannot overflow.
@@ -190,9 +197,9 @@ pub fn load(
     env: Env,
 ) -> Result<Loaded, ConfigError> {
     let path = locate(cli_path, env);
-    let (file, section) = match &path {
+    let (file, (section, inherited)) = match &path {
         Some(path) => read_section(path)?,
-        None => (None, Map::new()),
+        None => (None, Default::default()),
     };
     if let (Some(path), None) = (cli_path, &file) {
         return Err(ConfigError(format!(
@@ -210,7 +217,7 @@ pub fn load(
         Some(id) => format!("{hint} (account {id})"),
         None => hint,
     };
-    check_section(file, &section, hint, env, fallbacks)
+    check_section(file, section, inherited, hint, env, fallbacks)
 }
 
 /// The account's view of the section: its keys overlaid with `accounts.<ID>`'s, as OpenClaw's
@@ -273,18 +280,27 @@ fn account_section(
 /// Like `load`, for a config handed over as text (`--config-fd`) rather than as a file;
 /// `origin` says where it came from in error messages.
 pub fn load_text(text: &str, origin: &str, env: Env) -> Result<Loaded, ConfigError> {
-    let section = parse_section(text, origin)?;
-    check_section(None, &section, origin.to_string(), env, true)
+    let (section, inherited) = parse_section(text, origin)?;
+    check_section(None, section, inherited, origin.to_string(), env, true)
 }
 
+/// Checks the account's section, with the `INHERITED` keys it leaves unset filled in.
 fn check_section(
     file: Option<PathBuf>,
-    section: &Map<String, Value>,
+    mut section: Map<String, Value>,
+    inherited: Inherited,
     hint: String,
     env: Env,
     fallbacks: bool,
 ) -> Result<Loaded, ConfigError> {
-    let reader = Section::new(section, env, hint, fallbacks);
+    let mut filled = Vec::new();
+    for ((key, path), value) in INHERITED.into_iter().zip(inherited) {
+        if let (None | Some(Value::Null), Some(value)) = (section.get(key), value) {
+            section.insert(key.to_string(), value);
+            filled.push((key, path));
+        }
+    }
+    let reader = Section::new(&section, env, hint, fallbacks).inheriting(filled);
     if !reader.bool(keys::ENABLED)? {
         return Ok(Loaded::Disabled { file });
     }
@@ -308,12 +324,20 @@ pub fn locate(cli_path: Option<&Path>, env: Env) -> Option<PathBuf> {
     non_empty("HOME").map(|home| Path::new(&home).join(".openclaw").join("openclaw.json"))
 }
 
-/// Reads the file and returns the `channels.mattermost` object (empty when absent). A missing
+/// The `INHERITED` keys' values found where OpenClaw keeps them, in that order.
+type Inherited = [Option<Value>; INHERITED.len()];
+
+/// The `channels.mattermost` object of a config, and the `INHERITED` keys found elsewhere in it.
+type Parsed = (Map<String, Value>, Inherited);
+
+/// Reads the file and returns its sections (`parse_section`; empty when absent). A missing
 /// file is not an error: the environment may supply everything.
-fn read_section(path: &Path) -> Result<(Option<PathBuf>, Map<String, Value>), ConfigError> {
+fn read_section(path: &Path) -> Result<(Option<PathBuf>, Parsed), ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, Map::new())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((None, Default::default()))
+        }
         Err(e) => {
             return Err(ConfigError(format!(
                 "cannot read {}: {e} (check the path and its permissions)",
@@ -325,22 +349,34 @@ fn read_section(path: &Path) -> Result<(Option<PathBuf>, Map<String, Value>), Co
     Ok((Some(path.to_path_buf()), section))
 }
 
-/// The `channels.mattermost` object of a config's text (empty when absent).
-pub(crate) fn parse_section(text: &str, origin: &str) -> Result<Map<String, Value>, ConfigError> {
+/// The `channels.mattermost` object of a config's text (empty when absent), and the
+/// `INHERITED` keys set where OpenClaw keeps them.
+pub(crate) fn parse_section(text: &str, origin: &str) -> Result<Parsed, ConfigError> {
     let root = json5::parse(text)
         .map_err(|e| ConfigError(format!("{origin}: {e} (the file must be valid JSON5)")))?;
-    match root.get("channels").and_then(|c| c.get("mattermost")) {
+    // (no map built: collecting one would bring a sort routine into the binary)
+    let inherited = INHERITED.map(|(_, path)| {
+        path.split('.')
+            .try_fold(&root, |v, part| v.get(part))
+            .cloned()
+    });
+    let section = match root.get("channels").and_then(|c| c.get("mattermost")) {
         None | Some(Value::Null) => match misplaced(&root) {
-            Some(place) => Err(ConfigError(format!(
-                "{origin} has {place}; the bridge reads {SECTION} (move the keys there)"
-            ))),
-            None => Ok(Map::new()),
+            Some(place) => {
+                return Err(ConfigError(format!(
+                    "{origin} has {place}; the bridge reads {SECTION} (move the keys there)"
+                )))
+            }
+            None => Map::new(),
         },
-        Some(Value::Object(map)) => Ok(map.clone()),
-        Some(_) => Err(ConfigError(format!(
-            "{SECTION} in {origin} must be an object {{ … }}"
-        ))),
-    }
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => {
+            return Err(ConfigError(format!(
+                "{SECTION} in {origin} must be an object {{ … }}"
+            )))
+        }
+    };
+    Ok((section, inherited))
 }
 
 /// Where the bridge's keys were written instead of `channels.mattermost`, when they were: a
@@ -1143,6 +1179,58 @@ mod tests {
         assert_eq!(shown["historyLimit"]["value"], 50);
         assert_eq!(shown["contextVisibility"]["value"], "all");
         assert!(!printed.to_string().contains("\"tok\""));
+    }
+
+    #[test]
+    fn history_keys_fall_back_where_openclaws_plugin_looks() {
+        let with = |section: &str, rest: &str| {
+            config(
+                &format!("{{channels:{{mattermost:{{serverUrl:'https://a.b', botToken:'t', {section}}}, defaults:{{contextVisibility:'allowlist'}}}}, messages:{{groupChat:{{historyLimit:7}}}}, {rest}}}"),
+                &[],
+            )
+        };
+        let c = with("", "");
+        assert_eq!(c.history_limit, 7);
+        assert_eq!(c.context_visibility, ContextVisibility::Allowlist);
+        assert_eq!(
+            c.sources["historyLimit"],
+            "file (messages.groupChat.historyLimit)"
+        );
+        assert_eq!(
+            c.sources["contextVisibility"],
+            "file (channels.defaults.contextVisibility)"
+        );
+        // The section's own keys (and an account's) come first.
+        let c = with("historyLimit: 0, contextVisibility: 'all'", "");
+        assert_eq!(
+            (c.history_limit, c.context_visibility),
+            (0, ContextVisibility::All)
+        );
+        assert_eq!(c.sources["historyLimit"], "file");
+        let c = with("accounts: {default: {historyLimit: 3}}", "");
+        assert_eq!(c.history_limit, 3);
+        // Neither: OpenClaw's defaults.
+        let c = config(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t'}}}",
+            &[],
+        );
+        assert_eq!(
+            (c.history_limit, c.context_visibility),
+            (50, ContextVisibility::All)
+        );
+        // The same for the block the plugin hands over (--config-fd).
+        let fd = load_text(
+            "{channels:{mattermost:{serverUrl:'https://a.b', botToken:'t'}, defaults:{contextVisibility:'allowlist_quote'}}, messages:{groupChat:{historyLimit:2}}}",
+            "fd 3",
+            &|_| None,
+        );
+        let Ok(Loaded::Enabled(c)) = fd else {
+            panic!("not loaded");
+        };
+        assert_eq!(
+            (c.history_limit, c.context_visibility),
+            (2, ContextVisibility::Allowlist)
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use super::env_vars::{self, MissingVar};
 use super::keys::{self, Key, Kind, Reader, Status, KEYS};
+use super::ContextVisibility;
 use super::{
     saturating_count, shape, Config, ConfigError, Env, MIB, MS_PER_HOUR, NO_LIMIT, SECTION,
 };
@@ -26,6 +27,8 @@ pub(super) struct Section<'a> {
     fallbacks: bool,
     /// The value in effect of each key read so far, for `--print-config`.
     values: RefCell<Map<String, Value>>,
+    /// Keys the section left unset, filled from elsewhere in OpenClaw's config (key, path).
+    inherited: Vec<(&'static str, &'static str)>,
 }
 
 impl<'a> Section<'a> {
@@ -41,7 +44,14 @@ impl<'a> Section<'a> {
             hint,
             fallbacks,
             values: RefCell::default(),
+            inherited: Vec::new(),
         }
+    }
+
+    /// Names where the `inherited` keys' values came from (for `--print-config`).
+    pub(super) fn inheriting(mut self, inherited: Vec<(&'static str, &'static str)>) -> Self {
+        self.inherited = inherited;
+        self
     }
 
     pub(super) fn build(&self) -> Result<Config, ConfigError> {
@@ -106,7 +116,7 @@ impl<'a> Section<'a> {
             groups_require_mention: self.groups()?,
             implicit_mentions: self.implicit_mentions()?,
             history_limit: self.history_limit()?,
-            context_visibility: self.choice(keys::CONTEXT_VISIBILITY_KEY)?,
+            context_visibility: self.context_visibility()?,
             not_active,
             warnings,
             values: Map::new(),
@@ -209,6 +219,17 @@ impl<'a> Section<'a> {
         self.values.borrow_mut().insert(key.name.to_string(), value);
     }
 
+    /// `contextVisibility`, else `all`. No default in the key table: the plugin's schema must
+    /// not fill one in, or OpenClaw's `channels.defaults.contextVisibility` would never apply.
+    fn context_visibility(&self) -> Result<ContextVisibility, ConfigError> {
+        let key = keys::CONTEXT_VISIBILITY_KEY;
+        if self.word(key)?.is_some() {
+            return self.choice(key);
+        }
+        self.note(key, json!("all"));
+        Ok(ContextVisibility::All)
+    }
+
     /// `historyLimit`, else OpenClaw's default.
     fn history_limit(&self) -> Result<usize, ConfigError> {
         let key = keys::HISTORY_LIMIT;
@@ -234,7 +255,11 @@ impl<'a> Section<'a> {
                         .or_else(|| self.value("requireMention")),
                     name => self.value(name),
                 };
+                let elsewhere = self.inherited.iter().find(|(name, _)| *name == key.name);
                 let source = match (from_file, key.name) {
+                    (Some(_), _) if elsewhere.is_some() => {
+                        format!("file ({})", elsewhere.map_or("", |(_, path)| path))
+                    }
                     (Some(Value::Object(secret)), "botToken") => format!(
                         "env {}",
                         secret.get("id").and_then(Value::as_str).unwrap_or("?")

@@ -243,23 +243,6 @@ impl Api {
         self.with_retries(|| self.send("POST", "/users/ids", &json!(ids)))
     }
 
-    /// `users_by_ids` once, within `deadline` (for history, which must not hold up a turn).
-    pub fn users_by_ids_within(
-        &self,
-        ids: &[String],
-        deadline: Duration,
-    ) -> Result<Vec<User>, ApiError> {
-        let result = self
-            .agent
-            .post(format!("{}/users/ids", self.base))
-            .header("Authorization", &self.authorization)
-            .config()
-            .timeout_global(Some(deadline))
-            .build()
-            .send_json(json!(ids));
-        decode(result)
-    }
-
     /// The bot's membership of a channel (404 when it is not a member).
     pub fn my_channel_member(&self, channel_id: &str) -> Result<ChannelMember, ApiError> {
         self.with_retries(|| self.get(&format!("/channels/{channel_id}/members/me")))

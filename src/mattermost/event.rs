@@ -15,6 +15,11 @@ pub enum Frame {
     Posted(Box<Posted>),
     /// `reaction_added` or `reaction_removed`.
     Reaction(Box<Reaction>),
+    /// `post_edited` or `post_deleted`: the post as it is now.
+    Changed {
+        post: Box<Post>,
+        deleted: bool,
+    },
     /// A reply to one of our actions (`ping`), `{"status":"OK","seq_reply":N}`.
     Reply {
         seq_reply: i64,
@@ -139,6 +144,10 @@ pub fn parse(text: &str) -> Result<Sequenced, BadFrame> {
     let frame = match event {
         "hello" => Frame::Hello(parse_hello(raw.data)?),
         "posted" => Frame::Posted(Box::new(parse_posted(raw.data)?)),
+        "post_edited" | "post_deleted" => Frame::Changed {
+            post: Box::new(parse_changed(raw.data)?),
+            deleted: event == "post_deleted",
+        },
         "reaction_added" | "reaction_removed" => {
             let channel_id = raw.broadcast.map(|b| b.channel_id).unwrap_or_default();
             let added = event == "reaction_added";
@@ -191,6 +200,18 @@ fn parse_posted(data: Option<&RawValue>) -> Result<Posted, BadFrame> {
         mentions,
         post,
     })
+}
+
+/// The post of a `post_edited`/`post_deleted` event (`data.post`, JSON text).
+fn parse_changed(data: Option<&RawValue>) -> Result<Post, BadFrame> {
+    #[derive(Deserialize)]
+    struct Raw<'a> {
+        #[serde(borrow)]
+        post: Cow<'a, str>,
+    }
+    let raw: Raw = serde_json::from_str(data.map_or("{}", RawValue::get))
+        .map_err(|e| bad("changed-data", e))?;
+    serde_json::from_str(&raw.post).map_err(|e| bad("changed-post", e))
 }
 
 /// `data.reaction` is the Reaction as JSON text (an object is taken too, as the JS plugin

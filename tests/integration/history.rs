@@ -52,8 +52,8 @@ fn posts_since_the_last_turn_come_with_the_next_mention() {
     assert_eq!(
         history(&m),
         pairs(&[
-            ("alice", "first"),
-            ("bob", "bob is not allowed, but context")
+            ("@alice", "first"),
+            ("@bob", "bob is not allowed, but context")
         ])
     );
     let entry = &m["history"][0];
@@ -65,7 +65,7 @@ fn posts_since_the_last_turn_come_with_the_next_mention() {
     fake.post(NewPost::new(ALICE_ID, OFFTOPIC, "@openclaw here?"));
     assert_eq!(
         history(&bridge.next_message()),
-        pairs(&[("alice", "another channel")])
+        pairs(&[("@alice", "another channel")])
     );
     // DMs carry none; a channel thread has its own list.
     fake.post(NewPost::new(ALICE_ID, DM_ALICE, "hi in a DM"));
@@ -82,7 +82,7 @@ fn allowlist_visibility_leaves_out_senders_outside_the_allow_list() {
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw sum up"));
     assert_eq!(
         history(&bridge.next_message()),
-        pairs(&[("alice", "from alice")])
+        pairs(&[("@alice", "from alice")])
     );
 }
 
@@ -96,7 +96,7 @@ fn history_limit_keeps_the_newest_and_zero_keeps_none() {
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw go"));
     assert_eq!(
         history(&bridge.next_message()),
-        pairs(&[("alice", "two"), ("alice", "three")])
+        pairs(&[("@alice", "two"), ("@alice", "three")])
     );
     drop(bridge);
 
@@ -127,10 +127,22 @@ fn a_thread_older_than_the_bridge_is_read_once_over_rest() {
     let mention = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw decide").root(&root));
     let m = bridge.next_message();
     assert_eq!(m["id"], mention.as_str());
-    // The bot's own posts are left out, as in live history; names come from one lookup.
+    // As OpenClaw's plugin reads a thread back: senders by id, the bot's own posts too (its
+    // sender rules are anyone's: outside the allow list, and `contextVisibility` is `all`).
     assert_eq!(
         history(&m),
-        pairs(&[("bob", "the plan"), ("alice", "agreed")])
+        pairs(&[
+            (BOB_ID, "the plan"),
+            (ALICE_ID, "agreed"),
+            (BOT_ID, "an old answer")
+        ])
+    );
+    assert!(
+        !fake
+            .requests()
+            .iter()
+            .any(|r| r.path_only() == "/api/v4/users/ids"),
+        "no names looked up"
     );
     let reads = thread_reads(&fake);
     assert_eq!(reads.len(), 1);
@@ -145,12 +157,13 @@ fn a_thread_older_than_the_bridge_is_read_once_over_rest() {
         reads[0].query("fromCreateAt"),
         Some(m["createAt"].as_i64().unwrap().to_string())
     );
-    // Known now: the next turn in the thread uses what the socket brought.
+    // Known now, and the bot had answered there before (no new session): the next turn in
+    // the thread uses what the socket brought.
     fake.post(NewPost::new(BOB_ID, TOWN_SQUARE, "one more thing").root(&root));
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw and?").root(&root));
     assert_eq!(
         history(&bridge.next_message()),
-        pairs(&[("bob", "one more thing")])
+        pairs(&[("@bob", "one more thing")])
     );
     assert_eq!(thread_reads(&fake).len(), 1);
 }
@@ -165,7 +178,7 @@ fn a_thread_with_live_posts_is_not_read() {
     fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw decide").root(&root));
     assert_eq!(
         history(&bridge.next_message()),
-        pairs(&[("alice", "live reply")])
+        pairs(&[("@alice", "live reply")])
     );
     assert!(thread_reads(&fake).is_empty());
 }
@@ -190,26 +203,75 @@ fn a_failing_thread_read_does_not_hold_the_turn() {
 }
 
 #[test]
-fn names_that_cannot_be_had_at_once_are_ids() {
-    // The names of a recovered thread are asked for once, without retries: the turn waits
-    // for them, so a failure leaves the user ids.
+fn a_new_threads_second_turn_sees_the_whole_thread_from_what_the_bridge_saw() {
+    // As OpenClaw's plugin, whose second turn in a thread it opened a session for reads the
+    // thread again: the root, the first turn's post, the bot's answer and what came since.
     let fake = FakeMattermost::start();
-    let root = fake.post(NewPost::new(BOB_ID, TOWN_SQUARE, "old root"));
     let mut bridge = start_bridge(&fake, "");
-    fake.inject(
-        "POST",
-        "/api/v4/users/ids",
-        Fault::app_error(500, "boom", "try later"),
+    let root = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "a new topic"));
+    let first = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw your view?").root(&root));
+    let m = bridge.next_message();
+    assert_eq!(m["id"], first.as_str());
+    assert_eq!(history(&m), pairs(&[(ALICE_ID, "a new topic")]));
+    assert_eq!(
+        thread_reads(&fake).len(),
+        1,
+        "the thread's start, read once"
     );
-    fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw who said that?").root(&root));
+    // A streamed answer: posted with its first text, then edited to the final one.
+    let answer = fake.post(NewPost::new(BOT_ID, TOWN_SQUARE, "my").root(&root));
+    let preview = fake.post(NewPost::new(BOT_ID, TOWN_SQUARE, "a deleted preview").root(&root));
+    fake.edit_post(&answer, "my view");
+    fake.delete_post(&preview);
+    // (bob is outside the allow list: context, as contextVisibility is `all`)
+    fake.post(NewPost::new(BOB_ID, TOWN_SQUARE, "hm").root(&root));
+    // A follow-up without a mention: the bot takes part in the thread now.
+    let second = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "and one more thing").root(&root));
+    let m = bridge.next_message();
+    assert_eq!(m["id"], second.as_str());
+    assert_eq!(m["implicitMention"], "threadParticipation");
+    assert_eq!(
+        history(&m),
+        pairs(&[
+            (ALICE_ID, "a new topic"),
+            (ALICE_ID, "@openclaw your view?"),
+            (BOT_ID, "my view"),
+            ("@bob", "hm"),
+        ])
+    );
+    assert_eq!(m["history"][2]["messageId"], answer.as_str());
+    assert_eq!(
+        thread_reads(&fake).len(),
+        1,
+        "built from what the bridge saw"
+    );
+    // The turn after: only what came since, as before.
+    fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw thanks").root(&root));
+    assert_eq!(history(&bridge.next_message()), vec![]);
+    assert_eq!(thread_reads(&fake).len(), 1);
+}
+
+#[test]
+fn a_second_turn_reads_the_thread_when_the_bridge_never_read_its_start() {
+    // The first turn had live posts of the thread (no read): the second reads it, once.
+    let fake = FakeMattermost::start();
+    let root = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "older root"));
+    let mut bridge = start_bridge(&fake, "");
+    fake.post(NewPost::new(BOB_ID, TOWN_SQUARE, "live reply").root(&root));
+    fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw go").root(&root));
     assert_eq!(
         history(&bridge.next_message()),
-        pairs(&[(BOB_ID, "old root")])
+        pairs(&[("@bob", "live reply")])
     );
-    let lookups = fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.path_only() == "/api/v4/users/ids")
-        .count();
-    assert_eq!(lookups, 1);
+    assert!(thread_reads(&fake).is_empty());
+    fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "@openclaw again").root(&root));
+    assert_eq!(
+        history(&bridge.next_message()),
+        pairs(&[
+            (ALICE_ID, "older root"),
+            (BOB_ID, "live reply"),
+            (ALICE_ID, "@openclaw go")
+        ])
+    );
+    assert_eq!(thread_reads(&fake).len(), 1);
 }
