@@ -1,8 +1,12 @@
 // A tiny OpenAI-compatible chat completions server on 127.0.0.1 for the end-to-end script:
 // it answers every request with "echo: <last user message text>", streamed (SSE) or not.
 // `LONGREPLY:<n>` in the user's text adds n characters of numbered words (to see chunking),
-// `TABLEREPLY` a Markdown table (to see table conversion).
-// GET /v1/_seen lists what it was asked
+// `TABLEREPLY` a Markdown table (to see table conversion). `TOOLCALL:<action>:<channel id>[:<post
+// id>]` makes it call OpenClaw's `message` tool instead of answering (`read` the channel's last 3
+// posts, `react` with :thumbsup: on the post, else on the current one); once the tool's result is back it answers
+// "echo: <tag> (after the message tool)".
+// GET /v1/_seen lists what it was asked, what it answered (`reply`: null for a tool call) and
+// whether that answer is complete (`done`)
 // (the differential suite compares what the agent received through each plugin): for each
 // completion, the user messages of its current turn.
 // Usage: node echo-llm.mjs → prints {"url": "http://127.0.0.1:PORT/v1"} on stdout.
@@ -18,14 +22,42 @@ export function lastUserText(messages = []) {
   return "";
 }
 
-/** The text of the user messages after the last assistant message: what this turn brought. */
+const contentText = (m) => (typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text ?? "").join(""));
+
+/**
+ * The text of the user messages after the last assistant message: what this turn brought (a
+ * tool's result, after the assistant's tool call, as "tool result: <text>").
+ */
 export function currentTurn(messages = []) {
-  const text = (m) => (typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text ?? "").join(""));
   const lastAssistant = messages.findLastIndex((m) => m.role === "assistant");
   return messages
     .slice(lastAssistant + 1)
-    .filter((m) => m.role === "user")
-    .map(text);
+    .filter((m) => m.role === "user" || m.role === "tool")
+    .map((m) => (m.role === "tool" ? `tool result: ${contentText(m)}` : contentText(m)));
+}
+
+/**
+ * The `message` tool call a `TOOLCALL:` in this turn's user text asks for, or null (none asked,
+ * the tool is not offered, or its result is already back: the last message is the tool's).
+ * `react` without a post id reacts to the current post (the `message_id` OpenClaw shows the
+ * model). OpenClaw offers the tool itself or, with its Tool Search (the default), through
+ * `tool_call` (`{ id: "message", args }`).
+ */
+export function toolCallFor(messages = [], tools = []) {
+  if (messages.at(-1)?.role === "tool") return null;
+  const turn = currentTurn(messages).join("\n");
+  const m = /TOOLCALL:(read|react):([a-z0-9]{26})(?::([a-z0-9]{26}))?/.exec(turn);
+  if (!m) return null;
+  const args = { action: m[1], channel: "mattermost", target: `channel:${m[2]}` };
+  if (m[1] === "read") args.limit = 3;
+  else {
+    const current = [...turn.matchAll(/\\?"message_id\\?":\s*\\?"([a-z0-9]{26})/g)].at(-1)?.[1];
+    Object.assign(args, { messageId: m[3] ?? current, emoji: "thumbsup" });
+  }
+  const offered = (name) => tools.some((t) => (t.function?.name ?? t.name) === name);
+  if (offered("message")) return { name: "message", arguments: JSON.stringify(args) };
+  if (offered("tool_call")) return { name: "tool_call", arguments: JSON.stringify({ id: "message", args }) };
+  return null;
 }
 
 // The agent sees the inbound post inside an envelope, next to internal context blocks; the e2e
@@ -42,6 +74,7 @@ export function replyFor(messages = []) {
   const long = /LONGREPLY:(\d{1,6})/.exec(turn);
   if (long) text += `\n\n${words(Number(long[1]))}`;
   if (/TABLEREPLY/.test(turn)) text += "\n\n| name | count |\n|---|---|\n| apples | 3 |\n| pears | 12 |";
+  if (messages.at(-1)?.role === "tool") text += " (after the message tool)";
   return text;
 }
 
@@ -59,7 +92,11 @@ const server = createServer((req, res) => {
   req.on("end", async () => {
     if (req.method === "GET" && req.url.endsWith("/_seen")) {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(requests.map((r) => ({ stream: Boolean(r.payload.stream), turn: currentTurn(r.payload.messages) }))));
+      res.end(
+        JSON.stringify(
+          requests.map((r) => ({ stream: Boolean(r.payload.stream), turn: currentTurn(r.payload.messages), reply: r.reply, done: r.done })),
+        ),
+      );
       return;
     }
     if (req.method === "GET" && req.url.endsWith("/models")) {
@@ -71,9 +108,14 @@ const server = createServer((req, res) => {
     try {
       payload = JSON.parse(body || "{}");
     } catch {}
-    requests.push({ url: req.url, payload });
-    const text = replyFor(payload.messages);
-    process.stderr.write(`echo-llm: ${req.method} ${req.url} stream=${Boolean(payload.stream)} -> ${text}\n`);
+    const call = toolCallFor(payload.messages, payload.tools);
+    const text = call ? "" : replyFor(payload.messages);
+    const record = { url: req.url, payload, reply: call ? null : text, done: false };
+    requests.push(record);
+    res.on("close", () => (record.done = true));
+    process.stderr.write(
+      `echo-llm: ${req.method} ${req.url} stream=${Boolean(payload.stream)} tools=${(payload.tools ?? []).map((t) => t.function?.name ?? t.name).join(",")} -> ${call ? JSON.stringify(call) : text}\n`,
+    );
     const id = `chatcmpl-${requests.length}`;
     const created = Math.floor(Date.now() / 1000);
     if (payload.stream) {
@@ -81,6 +123,12 @@ const server = createServer((req, res) => {
       const chunk = (delta, finish = null) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: payload.model ?? "echo-1", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       res.write(chunk({ role: "assistant", content: "" }));
+      if (call) {
+        res.write(chunk({ tool_calls: [{ index: 0, id: `call_${requests.length}`, type: "function", function: call }] }));
+        res.write(chunk({}, "tool_calls"));
+        res.end("data: [DONE]\n\n");
+        return;
+      }
       // In pieces, a little apart, so a streaming channel sees partial replies.
       // (at most ~40 pieces: a long answer still streams in a few seconds)
       const size = Math.max(8, Math.ceil(text.length / 40));
@@ -102,7 +150,15 @@ const server = createServer((req, res) => {
           object: "chat.completion",
           created,
           model: payload.model ?? "echo-1",
-          choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+          choices: [
+            call
+              ? {
+                  index: 0,
+                  message: { role: "assistant", content: null, tool_calls: [{ id: `call_${requests.length}`, type: "function", function: call }] },
+                  finish_reason: "tool_calls",
+                }
+              : { index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" },
+          ],
           usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 },
         }),
       );

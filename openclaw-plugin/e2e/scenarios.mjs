@@ -3,9 +3,9 @@
 // fake Mattermost each time; diff.mjs records what the agent received and what was posted.
 //
 // A scenario: `name`; `phase` (the channel config it runs under, PHASES below; one gateway
-// start per phase and plugin); `expect` ("reply": wait for something to happen, "none": watch
+// start per phase and plugin, each from a clean start: fresh fake, stores and bridge state); `expect` ("reply": wait for something to happen, "none": watch
 // for a while, nothing should); `run(ctx)` (posts as users through the fake, or sends with
-// the `openclaw message send` CLI).
+// the `openclaw message send` CLI; diff.mjs `runPlugin` lists what `ctx` offers).
 //
 // DIFFERENCES lists the rows where ours may differ from the JS plugin, each with its reason:
 // `deliberate` (we differ on purpose; also in docs/switching.md) or `until` (a feature not
@@ -20,8 +20,25 @@ export const PHASES = {
   onmessage: { chatmode: "onmessage", textChunkLimit: 1500 },
   onchar: { chatmode: "onchar" },
   // Features other work is landing (DIFFERENCES says which rows wait on which).
-  groups: { groupPolicy: "open", groups: { offtopic000000000000000001: { requireMention: false } } },
-  replies: { replyToMode: "all", markdown: { tables: "code" }, responsePrefix: "[bot]" },
+  groups: {
+    groupPolicy: "open",
+    groups: { offtopic000000000000000001: { requireMention: false } },
+    actions: { messages: true },
+  },
+  replies: {
+    replyToMode: "all",
+    markdown: { tables: "code" },
+    responsePrefix: "[bot]",
+    replyToModeByChatType: { group: "off" },
+  },
+  // (a phase may be a function of the fake's fixture ids)
+  policy: (ids) => ({
+    groupPolicy: "allowlist",
+    groupAllowFrom: [ids.bobId],
+    groups: { "*": { requireMention: false }, [ids.offTopic]: { requireMention: true } },
+    implicitMentions: { threadParticipation: false },
+  }),
+  dms: { groupPolicy: "disabled", actions: { reactions: true } },
 };
 
 const tag = (name) => `E2E-${name}`;
@@ -165,6 +182,141 @@ export const SCENARIOS = [
     phase: "replies",
     expect: "reply",
     run: ({ post, ids }) => post("alice", ids.dmAlice, `${tag("table")} TABLEREPLY`),
+  },
+  // Rows of the second session of 2026-12-01 (the behaviours that had none).
+  {
+    name: "send to #name and channel:<name>",
+    phase: "base",
+    expect: "reply",
+    run: async ({ send }) => {
+      await send("#off-topic", tag("out-hash"));
+      await send("channel:town-square", tag("out-channel-name"));
+    },
+  },
+  {
+    name: "send to bare ids (a user, then a channel)",
+    phase: "base",
+    expect: "reply",
+    run: async ({ send, ids }) => {
+      await send(ids.bobId, tag("out-bare-user"));
+      await send(ids.offTopic, tag("out-bare-channel"));
+    },
+  },
+  {
+    // after "pairing (dmPolicy pairing, unknown sender)": bob holds a code
+    name: "pairing approval: notice, then bob's DM",
+    phase: "base",
+    expect: "reply",
+    run: async ({ botPosts, cli, post, settle, ids }) => {
+      const request = (await botPosts()).find((p) => p.channel_id === ids.dmBob && /Pairing code/.test(p.message));
+      const code = /Pairing code:\s*```\s*([A-Za-z0-9-]+)/.exec(request?.message ?? "")?.[1];
+      if (!code) throw new Error("no pairing code was posted to bob");
+      await cli(["pairing", "approve", "mattermost", code]);
+      // (ours watches the pairing store every 3 s)
+      await settle("none");
+      await post("bob", ids.dmBob, `approved now? ${tag("approved")}`);
+    },
+  },
+  {
+    name: "groupPolicy allowlist (groupAllowFrom bob), groups.\"*\" no mention: bob",
+    phase: "policy",
+    expect: "reply",
+    run: ({ post, ids }) => post("bob", ids.townSquare, `hello all ${tag("allowlist-bob")}`),
+  },
+  {
+    name: "groupPolicy allowlist (groupAllowFrom bob): alice's mention",
+    phase: "policy",
+    expect: "none",
+    run: ({ post, ids }) => post("alice", ids.townSquare, `@openclaw me too? ${tag("allowlist-alice")}`),
+  },
+  {
+    name: "groups.<id>.requireMention true over groups.\"*\": no mention there",
+    phase: "policy",
+    expect: "none",
+    run: ({ post, ids }) => post("bob", ids.offTopic, `quiet here ${tag("star-override")}`),
+  },
+  {
+    name: "implicitMentions.threadParticipation false: follow-up in the bot's thread",
+    phase: "policy",
+    expect: "reply",
+    run: async ({ post, ids, settle }) => {
+      const root = await post("bob", ids.offTopic, "a topic in off-topic");
+      await post("bob", ids.offTopic, `@openclaw your view? ${tag("no-participation-1")}`, { rootId: root });
+      await settle();
+      await post("bob", ids.offTopic, `and one more thing ${tag("no-participation-2")}`, { rootId: root });
+    },
+  },
+  {
+    name: "replyToModeByChatType group off: a mention in a group DM",
+    phase: "replies",
+    expect: "reply",
+    run: ({ post, ids }) => post("alice", ids.groupChannel, `@openclaw in the group ${tag("by-chat-type")}`),
+  },
+  {
+    name: "bot filter: another bot's mention (groupPolicy open)",
+    phase: "groups",
+    expect: "reply",
+    run: ({ post, ids }) => post("helperbot", ids.townSquare, `@openclaw hello from a bot ${tag("other-bot")}`),
+  },
+  {
+    name: "groupPolicy disabled: a channel mention",
+    phase: "dms",
+    expect: "none",
+    run: ({ post, ids }) => post("alice", ids.townSquare, `@openclaw anyone? ${tag("disabled")}`),
+  },
+  {
+    name: "media: a DM with a file",
+    phase: "dms",
+    expect: "reply",
+    run: async ({ addFile, post, ids }) => {
+      await addFile("e2efile0000000000000000001", "notes.txt", "attached words");
+      await post("alice", ids.dmAlice, `what is in it? ${tag("media")}`, { fileIds: ["e2efile0000000000000000001"] });
+    },
+  },
+  {
+    name: "reaction on a bot post: a system event in the next turn",
+    phase: "dms",
+    expect: "reply",
+    run: async ({ post, react, botPosts, settle, ids }) => {
+      await post("alice", ids.dmAlice, `first ${tag("reaction-1")}`);
+      await settle();
+      const answer = (await botPosts()).filter((p) => p.channel_id === ids.dmAlice).at(-1);
+      await react("alice", answer.id, "tada");
+      await settle("none");
+      await post("alice", ids.dmAlice, `and now? ${tag("reaction-2")}`);
+    },
+  },
+  {
+    name: "message tool react (the agent reacts to a DM post)",
+    phase: "dms",
+    expect: "reply",
+    run: ({ post, ids }) => post("alice", ids.dmAlice, `TOOLCALL:react:${ids.dmAlice} ${tag("tool-react")}`),
+  },
+  {
+    name: "dmChannelRetry: DM channel creation fails once",
+    phase: "dms",
+    expect: "reply",
+    run: async ({ fault, send, ids }) => {
+      await fault("POST", "/api/v4/channels/direct", 500);
+      await send(`user:${ids.bobId}`, tag("dm-retry"));
+    },
+  },
+  {
+    // last of its phase: it restarts the gateway
+    name: "catch-up: a DM while the gateway is down",
+    phase: "dms",
+    expect: "reply",
+    run: async ({ restart, post, settle, ids }) => {
+      await restart(() => post("alice", ids.dmAlice, `while you were away ${tag("catch-up")}`));
+      // (the first turn after a start is slow)
+      await settle("firstReply");
+    },
+  },
+  {
+    name: "message tool read (the agent reads its channel; actions.messages)",
+    phase: "groups",
+    expect: "reply",
+    run: ({ post, ids }) => post("alice", ids.townSquare, `@openclaw TOOLCALL:read:${ids.townSquare} ${tag("tool-read")}`),
   },
 ];
 
