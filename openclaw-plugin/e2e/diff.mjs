@@ -15,7 +15,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BRIDGE_BIN, eventually, sleep, startFake } from "../test/helpers.js";
-import { gatewayConfig, invokeTool, openclawCli, openclawPaths, startEcho, startGateway } from "./gateway.mjs";
+import { gatewayConfig, openclawCli, openclawPaths, startEcho, startGateway } from "./gateway.mjs";
 import { freePortWith } from "./ports.mjs";
 import { CONFIG_DIFFERENCES, DIFFERENCES, PHASES, SCENARIOS } from "./scenarios.mjs";
 
@@ -243,12 +243,18 @@ async function runPlugin(kind, scenarios) {
           const texts = (await botPosts()).map((p) => p.message);
           return seen.every((s) => s.reply === null || texts.some((t) => t.includes(s.reply.trim().slice(-12))));
         };
-        const start = await signature();
-        const cli = (args) => track(openclawCli(phaseOc, args));
+        // The row's last step and the state before it: the row ends once that step's effects
+        // settled (a step of a row with several: a post, a send, a CLI call, a reaction).
+        let last = { signature: await signature(), at: Date.now() };
+        const step = async (action) => {
+          last = { signature: await signature(), at: Date.now() };
+          return action();
+        };
+        const cli = (args) => step(() => track(openclawCli(phaseOc, args)));
         const ctx = {
           ids: { ...info, dmBob: BOB_DM, otherBot: OTHER_BOT },
           post: async (who, channelId, message, extra = {}) => {
-            const id = await fake.post(ids[who], channelId, message, extra);
+            const id = await step(() => fake.post(ids[who], channelId, message, extra));
             names.id(id);
             return id;
           },
@@ -256,11 +262,8 @@ async function runPlugin(kind, scenarios) {
             cli(["message", "send", "--channel", "mattermost", "--target", target, "--message", message]).catch((e) =>
               errors.push(names.text(cliError(e.message))),
             ),
-          /** The message tool through the gateway's /tools/invoke, as an operator. */
-          invoke: (args) =>
-            track(invokeTool(port, "message", { channel: "mattermost", ...args })).catch((e) => errors.push(names.text(e.message))),
           cli: (args) => cli(args).catch((e) => errors.push(names.text(cliError(e.message)))),
-          react: (who, postId, emoji) => fake.cmd({ cmd: "react", userId: ids[who], postId, emoji }),
+          react: (who, postId, emoji) => step(() => fake.cmd({ cmd: "react", userId: ids[who], postId, emoji })),
           fault: (method, path, status, times = 1) => fake.cmd({ cmd: "fault", method, path, status, times }),
           addFile: (id, name, text) => fake.cmd({ cmd: "addFile", id, name, text }),
           botPosts,
@@ -290,7 +293,7 @@ async function runPlugin(kind, scenarios) {
         ctx.settle = async (expect = "reply") => settle(await signature(), Date.now(), expect);
         const t0 = Date.now();
         await scenario.run(ctx);
-        await settle(start, t0, scenario.expect === "reply" && firstOfPhase ? "firstReply" : scenario.expect);
+        await settle(last.signature, last.at, scenario.expect === "reply" && firstOfPhase ? "firstReply" : scenario.expect);
         firstOfPhase = false;
         const agent = (await echoSeen())
           .slice(seenBefore)

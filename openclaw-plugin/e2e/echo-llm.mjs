@@ -44,8 +44,10 @@ export function currentTurn(messages = []) {
  * `tool_call` (`{ id: "message", args }`).
  */
 export function toolCallFor(messages = [], tools = []) {
-  if (messages.at(-1)?.role === "tool") return null;
-  const turn = currentTurn(messages).join("\n");
+  // (once per asking post: not again after any tool call of the assistant since)
+  const asking = messages.findLastIndex((m) => m.role === "user" && /TOOLCALL:/.test(contentText(m)));
+  if (asking < 0 || messages.slice(asking + 1).some((m) => m.role === "tool" || m.tool_calls?.length)) return null;
+  const turn = contentText(messages[asking]);
   const m = /TOOLCALL:(read|react):([a-z0-9]{26})(?::([a-z0-9]{26}))?/.exec(turn);
   if (!m) return null;
   const args = { action: m[1], channel: "mattermost", target: `channel:${m[2]}` };
@@ -74,7 +76,7 @@ export function replyFor(messages = []) {
   const long = /LONGREPLY:(\d{1,6})/.exec(turn);
   if (long) text += `\n\n${words(Number(long[1]))}`;
   if (/TABLEREPLY/.test(turn)) text += "\n\n| name | count |\n|---|---|\n| apples | 3 |\n| pears | 12 |";
-  if (messages.at(-1)?.role === "tool") text += " (after the message tool)";
+  if (messages.findLast((m) => m.role === "assistant")?.tool_calls?.length) text += " (after the message tool)";
   return text;
 }
 

@@ -93,28 +93,6 @@ export function startGateway({ node, openclaw, env, port, lines, label = "gatewa
   };
 }
 
-/**
- * Invokes one tool through the running gateway's `POST /tools/invoke` (what an operator's
- * client does, without starting a CLI process); resolves the answer's JSON, rejects with its
- * error text otherwise.
- */
-export async function invokeTool(port, tool, args) {
-  const res = await fetch(`http://127.0.0.1:${port}/tools/invoke`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ tool, args }),
-  });
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = null;
-  }
-  if (!res.ok || body?.ok === false) throw new Error(`${tool} ${args.action ?? ""} answered ${res.status}:\n${text.slice(0, 2000)}`);
-  return body;
-}
-
 /** Runs `openclaw <args>` with `env`; resolves its output, rejects on a non-zero exit. */
 export function openclawCli({ node, openclaw, env }, args) {
   return new Promise((resolve, reject) => {
