@@ -155,10 +155,13 @@ fn run(server: &FakeMattermost, command: &Value) -> Result<Value, String> {
             Ok(ok(json!({})))
         }
         "fault" => {
-            let status = command["status"].as_u64().ok_or("`status` (a number) is required")?;
+            let status = command["status"]
+                .as_u64()
+                .ok_or("`status` (a number) is required")?;
             let status = u16::try_from(status).map_err(|_| format!("no such status {status}"))?;
             let times = command["times"].as_u64().unwrap_or(1) as usize;
-            let fault = Fault::app_error(status, "fake.injected.app_error", "Injected by the test.");
+            let fault =
+                Fault::app_error(status, "fake.injected.app_error", "Injected by the test.");
             server.inject(
                 field(command, "method")?,
                 field(command, "path")?,
