@@ -88,6 +88,7 @@ class Namer {
       .replace(/\b1\d{12}\b/g, "<ms>")
       .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<uuid>")
       .replace(/\/diff-(js|ours)\//g, "/diff-<plugin>/")
+      .replace(/(EXTERNAL_UNTRUSTED_CONTENT id=)"[0-9a-f]+"/g, '$1"<id>"')
       .replace(/(Pairing code:\s*```\s*)[A-Za-z0-9-]+/g, "$1<code>")
       .replace(/(pairing approve mattermost )[A-Za-z0-9-]+/g, "$1<code>");
   }

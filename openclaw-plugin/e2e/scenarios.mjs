@@ -336,18 +336,36 @@ const CHUNK_END =
 export const DIFFERENCES = {
   "long reply (default chunk limit)": { until: CHUNK_END },
   "long reply (textChunkLimit 1500)": { until: CHUNK_END },
-  // The gateway restarts for this phase: ours catches up what was posted in the channel while
-  // it was down (the JS plugin has no catch-up), and the un-addressed "plain words" post of the
-  // onchar phase is history for the next mention there (the echo model then answers its tag).
-  "groupPolicy open: a stranger's mention": {
-    deliberate:
-      "ours catches up posts made before the gateway restarted (the JS plugin has no catch-up), so an un-addressed one from the previous phase reaches the agent as history",
-  },
   "implicit mention: follow-up in a thread the bot answered": {
     until:
       "the JS plugin reads a thread's history again for a later turn in it (the root, the earlier mention and its own reply: history_count 3); ours hands over only the posts since the bot's last turn there (none)",
   },
   "history: a mention after un-addressed posts": {
     until: "history entries name their sender \"@alice\" as the JS plugin's do (the event's sender_name); ours \"alice\"",
+  },
+  // Rows added 2026-12-01 (second session); seen in its 09:16 run.
+  "pairing approval: notice, then bob's DM": {
+    deliberate: "ours tells the approved user (\"OpenClaw access approved…\"); the JS plugin only logs the approval",
+  },
+  "bot filter: another bot's mention (groupPolicy open)": {
+    deliberate: "ours drops posts of other bots unless allowBots (a bot-loop guard); the JS plugin answers them",
+  },
+  "catch-up: a DM while the gateway is down": {
+    deliberate: "ours catches up posts made while the gateway was down; the JS plugin has no catch-up",
+  },
+  "media: a DM with a file": {
+    until:
+      "OpenClaw stages the file under the name our plugin hands it (input-notes.txt); the JS plugin's is input-<uuid>.txt (the same file, type and text reach the agent)",
+  },
+  "reaction on a bot post: a system event in the next turn": {
+    until:
+      "a run where the row waits for its last post's effects (fixed after the 09:16 run: the JS side's second turn came after the row ended; the system event text was the same)",
+  },
+  "message tool react (the agent reacts to a DM post)": {
+    until:
+      "a run with the echo model's tool loop fixed (09:16: the JS side looped); ours refused target channel:<DM id> in a DM (\"requires the exact current conversation\"): to check against the JS plugin",
+  },
+  "message tool read (the agent reads its channel; actions.messages)": {
+    until: "a run with the echo model's tool loop fixed (09:16: both sides called the tool again and again)",
   },
 };
