@@ -361,11 +361,13 @@ export const DIFFERENCES = {
     until:
       "a run where the row waits for its last post's effects (fixed after the 09:16 run: the JS side's second turn came after the row ended; the system event text was the same)",
   },
+  // (these two re-run at 10:00 with the echo model's tool loop fixed)
   "message tool react (the agent reacts to a DM post)": {
     until:
-      "a run with the echo model's tool loop fixed (09:16: the JS side looped); ours refused target channel:<DM id> in a DM (\"requires the exact current conversation\"): to check against the JS plugin",
+      "the error text of a refused react is the JS plugin's without our \"Error: \" prefix (both are refused by OpenClaw: target channel:<DM id> is not the current conversation user:<id>; the row should then target user:<id>)",
   },
   "message tool read (the agent reads its channel; actions.messages)": {
-    until: "a run with the echo model's tool loop fixed (09:16: both sides called the tool again and again)",
+    until:
+      "read answers with Mattermost's whole post objects in the server's field order, as the JS plugin's do; ours has the core fields in another order (docs/switching.md, read)",
   },
 };
