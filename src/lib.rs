@@ -3,8 +3,9 @@
 //! `bridge::run`.
 //!
 //! The crate is a library with a thin binary so that fuzz targets and benchmarks can reach the
-//! two parsers that face untrusted input (`protocol` for stdin, `mattermost::event` for the
-//! server's frames); everything else stays private.
+//! parsers that face untrusted input (`protocol` for stdin, `mattermost::event` for the
+//! server's frames, and through `fuzzing` the DNS answers and the JSON5 config); everything
+//! else stays private.
 
 mod backoff;
 mod bridge;
@@ -33,6 +34,30 @@ mod stop;
 mod sync;
 
 use std::process::exit;
+
+/// Entry points for the fuzz targets in `fuzz/`, for parsers that are otherwise private. Not an
+/// API: each runs one parser on arbitrary input and discards the result.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// `packet` as the answer to a query for `mattermost.example` (A when the id is even, AAAA
+    /// when odd), with the id the packet itself carries so the fuzzer gets past the id check.
+    pub fn dns_answer(packet: &[u8]) {
+        let id = match packet {
+            [a, b, ..] => u16::from_be_bytes([*a, *b]),
+            _ => 0,
+        };
+        let qtype = match id % 2 {
+            0 => crate::resolve::dns::TYPE_A,
+            _ => crate::resolve::dns::TYPE_AAAA,
+        };
+        let _ = crate::resolve::dns::parse_response(packet, id, "mattermost.example", qtype);
+    }
+
+    /// `text` as an OpenClaw config file: JSON5, then the `channels.mattermost` section.
+    pub fn config_text(text: &str) {
+        let _ = crate::config::parse_section(text, "the fuzzed config");
+    }
+}
 
 /// The program: exits with 0 (clean stop), 1 (runtime failure) or 2 (bad config or usage).
 pub fn main() {

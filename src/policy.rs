@@ -47,6 +47,9 @@ pub struct Incoming<'a> {
     /// `""` for DMs and group DMs.
     pub team_id: &'a str,
     pub user_id: &'a str,
+    /// The sender's name as the server shows it (the event's `sender_name`, `@alice` by
+    /// default); `""` when unknown. Matched only under `dangerouslyAllowNameMatching`.
+    pub sender_name: &'a str,
     /// `""` for ordinary user posts.
     pub post_type: &'a str,
     pub from_bot: bool,
@@ -147,6 +150,10 @@ pub struct Policy {
     /// Channel senders under `allowlist`: `groupAllowFrom`, else `allowFrom` (as configured:
     /// pairing approvals are for DMs only); `None` when both lists are empty.
     group_allow: Option<HashSet<String>>,
+    /// `dangerouslyAllowNameMatching`: the entries of `allowFrom` and of the channel list
+    /// (`groupAllowFrom`, else `allowFrom`) as names (`name_key`); empty without the flag.
+    allow_names: HashSet<String>,
+    group_allow_names: HashSet<String>,
     /// `groups.<channel id>.requireMention`; the `*` entry under `"*"`.
     require_mention: Vec<(String, bool)>,
     implicit_mentions: ImplicitMentions,
@@ -171,7 +178,20 @@ impl Policy {
             (true, true) if config.allow_from.is_empty() => None,
             (true, true) => Some(allow_from),
         };
+        let names = |list: &[String]| -> HashSet<String> {
+            let entries = list.iter().filter(|_| config.allow_name_matching);
+            entries
+                .map(|e| name_key(e))
+                .filter(|e| !e.is_empty() && e != "*")
+                .collect()
+        };
+        let group_names = match config.group_allow_from.is_empty() {
+            false => names(&config.group_allow_from),
+            true => names(&config.allow_from),
+        };
         Policy {
+            allow_names: names(&config.allow_from),
+            group_allow_names: group_names,
             group_policy: config.group_policy,
             group_allow: group_allow.map(|ids| ids.iter().cloned().collect()),
             require_mention: config.groups_require_mention.clone(),
@@ -223,7 +243,8 @@ impl Policy {
         if !self.respond_to_dms || self.dm_policy == DmPolicy::Disabled {
             return Verdict::Drop(DropReason::DmsDisabled);
         }
-        let allowed = self.is_allowed(post.user_id);
+        let allowed =
+            self.is_allowed(post.user_id) || named_in(&self.allow_names, post.sender_name);
         let authorized = match self.dm_policy {
             DmPolicy::Open => true,
             DmPolicy::Pairing => allowed,
@@ -240,12 +261,15 @@ impl Policy {
     }
 
     /// `groupPolicy` with its allow list: may this sender address the bot outside DMs?
-    fn group_sender(&self, user_id: &str) -> Result<(), DropReason> {
+    fn group_sender(&self, user_id: &str, sender_name: &str) -> Result<(), DropReason> {
         match (self.group_policy, &self.group_allow) {
             (GroupPolicy::Disabled, _) => Err(DropReason::GroupsDisabled),
             (GroupPolicy::Open, _) => Ok(()),
             (GroupPolicy::Allowlist, None) => Err(DropReason::NoGroupAllowlist),
             (GroupPolicy::Allowlist, Some(ids)) if ids.contains("*") || ids.contains(user_id) => {
+                Ok(())
+            }
+            (GroupPolicy::Allowlist, Some(_)) if named_in(&self.group_allow_names, sender_name) => {
                 Ok(())
             }
             (GroupPolicy::Allowlist, Some(_)) => Err(DropReason::SenderNotAllowed),
@@ -307,7 +331,7 @@ impl Policy {
 
     /// The sender and channel rules of a channel or group DM post.
     fn channel_sender(&self, post: &Incoming) -> Result<(), DropReason> {
-        self.group_sender(post.user_id)?;
+        self.group_sender(post.user_id, post.sender_name)?;
         // Group DMs have no team and need no allowChannels entry.
         if post.channel_type != ChannelType::Group {
             if self.team_id.as_deref().is_some_and(|t| t != post.team_id) {
@@ -386,6 +410,26 @@ impl Policy {
     }
 }
 
+/// An allow-list entry or a sender name as OpenClaw's Mattermost plugin compares them: trimmed,
+/// without a leading `mattermost:` or `user:` (any case) and `@`, lower-cased.
+fn name_key(text: &str) -> String {
+    let mut rest = text.trim();
+    for prefix in ["mattermost:", "user:"] {
+        let head = rest.get(..prefix.len());
+        if head.is_some_and(|head| head.eq_ignore_ascii_case(prefix)) {
+            rest = &rest[prefix.len()..];
+            break;
+        }
+    }
+    let rest = rest.strip_prefix('@').unwrap_or(rest);
+    rest.trim().to_lowercase()
+}
+
+/// Whether a sender's name is one of the name entries (never an empty name).
+fn named_in(names: &HashSet<String>, sender_name: &str) -> bool {
+    !names.is_empty() && names.contains(&name_key(sender_name)) && !sender_name.trim().is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,6 +471,7 @@ mod tests {
             catch_up_max_age: Duration::from_secs(3600),
             group_policy: GroupPolicy::Allowlist,
             group_allow_from: vec![],
+            allow_name_matching: false,
             groups_require_mention: vec![],
             implicit_mentions: ImplicitMentions::default(),
             history_limit: 50,
@@ -463,6 +508,7 @@ mod tests {
                 TEAM
             },
             user_id: user,
+            sender_name: "",
             post_type: "",
             from_bot: false,
             from_webhook: false,
@@ -473,6 +519,14 @@ mod tests {
     }
 
     type Implied = Option<ImplicitMention>;
+
+    /// `incoming` from a sender the server names `name`.
+    fn named<'a>(name: &'a str, incoming: Incoming<'a>) -> Incoming<'a> {
+        Incoming {
+            sender_name: name,
+            ..incoming
+        }
+    }
 
     fn accepted(v: &Verdict) -> Option<(String, bool, bool, Implied)> {
         match v {
@@ -504,6 +558,12 @@ mod tests {
         let pairing = policy_with(|c| c.dm_policy = DmPolicy::Pairing);
         let disabled = policy_with(|c| c.dm_policy = DmPolicy::Disabled);
         let any_channel = policy_with(|c| c.allow_channels.clear());
+        // dangerouslyAllowNameMatching: entries match the event's sender name too.
+        let dm_names = policy_with(|c| {
+            c.allow_name_matching = true;
+            c.allow_from = vec![ALICE.into(), "@Eve".into()];
+        });
+        let dm_names_off = policy_with(|c| c.allow_from = vec!["eve".into()]);
 
         let system = Incoming {
             post_type: "system_join_channel",
@@ -557,6 +617,31 @@ mod tests {
                 &open_dms,
                 post(Direct, "dm", EVE, "hello"),
                 Ok(("hello", false, true, None)),
+            ),
+            (
+                &dm_names,
+                named("@eve", post(Direct, "dm", EVE, "hello")),
+                Ok(("hello", false, true, None)),
+            ),
+            (
+                &dm_names,
+                named("EVE", post(Direct, "dm", EVE, "hello")),
+                Ok(("hello", false, true, None)),
+            ),
+            (
+                &dm_names,
+                named("@evelyn", post(Direct, "dm", EVE, "hello")),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &dm_names,
+                named("", post(Direct, "dm", EVE, "hello")),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &dm_names_off,
+                named("@eve", post(Direct, "dm", EVE, "hello")),
+                Err(SenderNotAllowed),
             ),
             (
                 &pairing,
@@ -749,6 +834,16 @@ mod tests {
         let onmessage = any(|c| c.chatmode = ChatMode::EveryPost);
         let onchar = any(|c| c.chatmode = ChatMode::Prefix);
         let no_mentions = any(|c| c.respond_to_mentions = false);
+        let names = any(|c| {
+            c.allow_name_matching = true;
+            c.group_allow_from = vec!["@Bob".into(), "user:Carol Smith".into()];
+        });
+        let names_off = any(|c| c.group_allow_from = vec!["bob".into()]);
+        // Without groupAllowFrom, allowFrom's names count for channels too.
+        let names_fallback = any(|c| {
+            c.allow_name_matching = true;
+            c.allow_from = vec!["mattermost:@Dave".into()];
+        });
 
         let with = |implicit: Implicit, incoming: Incoming<'static>| Incoming {
             implicit,
@@ -783,6 +878,43 @@ mod tests {
                 Err(SenderNotAllowed),
             ),
             (&allowlist, hi(Group, "gdm", BOB), Err(SenderNotAllowed)),
+            // dangerouslyAllowNameMatching: an entry matches the sender's name as the server
+            // shows it (username or display name), never an empty one; the gate still applies.
+            (
+                &names,
+                named("@bob", hi(Open, "chan-1", EVE)),
+                Ok(("@openclaw hi", true, true, None)),
+            ),
+            (
+                &names,
+                named("carol smith", hi(Private, "chan-1", EVE)),
+                Ok(("@openclaw hi", true, true, None)),
+            ),
+            (
+                &names,
+                named("@bobby", hi(Open, "chan-1", EVE)),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &names,
+                named("", hi(Open, "chan-1", EVE)),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &names,
+                named("@bob", chat(Open, "chan-1", EVE)),
+                Err(NotAddressed),
+            ),
+            (
+                &names_off,
+                named("@bob", hi(Open, "chan-1", EVE)),
+                Err(SenderNotAllowed),
+            ),
+            (
+                &names_fallback,
+                named("@dave", hi(Group, "gdm", EVE)),
+                Ok(("@openclaw hi", true, true, None)),
+            ),
             (
                 &group_list,
                 hi(Open, "chan-1", BOB),
@@ -999,6 +1131,10 @@ mod tests {
         let groups_open = policy_with(|c| c.group_policy = GroupPolicy::Open);
         let groups_off = policy_with(|c| c.group_policy = GroupPolicy::Disabled);
         let bob_in_groups = policy_with(|c| c.group_allow_from = vec![BOB.into()]);
+        let names = policy_with(|c| {
+            c.allow_name_matching = true;
+            c.allow_from = vec![ALICE.into(), "eve".into()];
+        });
         // A reaction has no text: "" would fail every mention gate.
         let by = |kind, channel, user| post(kind, channel, user, "");
         let bot = |kind, channel| Incoming {
@@ -1033,6 +1169,14 @@ mod tests {
             (&groups_off, by(Group, "group", ALICE), Err(GroupsDisabled)),
             (&groups_off, by(Direct, "dm", ALICE), Ok(())),
             (&bob_in_groups, by(Open, "chan-ok", BOB), Ok(())),
+            // dangerouslyAllowNameMatching: the reacting user's username.
+            (&names, named("eve", by(Direct, "dm", EVE)), Ok(())),
+            (&names, named("eve", by(Open, "chan-ok", EVE)), Ok(())),
+            (
+                &names,
+                named("bob", by(Direct, "dm", BOB)),
+                Err(SenderNotAllowed),
+            ),
             (
                 &bob_in_groups,
                 by(Open, "chan-ok", ALICE),

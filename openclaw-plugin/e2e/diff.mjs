@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { BRIDGE_BIN, eventually, sleep, startFake } from "../test/helpers.js";
 import { gatewayConfig, openclawCli, openclawPaths, startEcho, startGateway } from "./gateway.mjs";
 import { freePortWith } from "./ports.mjs";
-import { CONFIG_DIFFERENCES, DIFFERENCES, PHASES, SCENARIOS } from "./scenarios.mjs";
+import { CONFIG_DIFFERENCES, DIFFERENCES, PHASE_MESSAGES, PHASES, SCENARIOS } from "./scenarios.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PLUGIN_DIR = resolve(HERE, "..");
@@ -195,7 +195,11 @@ async function runPlugin(kind, scenarios) {
       const { info } = fake;
       const port = await freePortWith([2]);
       const channel = channelConfig(kind, info, phase);
-      writeFileSync(configPath, JSON.stringify({ ...installed, ...gatewayConfig({ port, echoUrl: echo.url }), plugins, channels: { mattermost: channel } }, null, 2));
+      const messages = PHASE_MESSAGES[phase];
+      writeFileSync(
+        configPath,
+        JSON.stringify({ ...installed, ...gatewayConfig({ port, echoUrl: echo.url }), ...(messages ? { messages } : {}), plugins, channels: { mattermost: channel } }, null, 2),
+      );
       const phaseEnv = { ...env, E2E_MM_TOKEN: info.token };
       const phaseOc = { ...oc, env: phaseEnv };
       const echoSeen = async () => (await (await fetch(`${echo.url}/_seen`)).json());

@@ -25,10 +25,15 @@ export const PHASES = {
     groups: { offtopic000000000000000001: { requireMention: false } },
     actions: { messages: true },
   },
+  // (capabilities: read by OpenClaw, shown in the agent's runtime line; groupAllowFrom by the
+  // senders' names under dangerouslyAllowNameMatching)
   replies: {
     replyToMode: "all",
     markdown: { tables: "code" },
     responsePrefix: "[bot]",
+    capabilities: ["inlineButtons"],
+    dangerouslyAllowNameMatching: true,
+    groupAllowFrom: ["alice", "@Bob"],
     replyToModeByChatType: { group: "off" },
   },
   // (a phase may be a function of the fake's fixture ids)
@@ -39,6 +44,12 @@ export const PHASES = {
     implicitMentions: { threadParticipation: false },
   }),
   dms: { groupPolicy: "disabled", actions: { reactions: true } },
+};
+
+/** OpenClaw's own `messages` settings of a phase (the same for both plugins), where it has any. */
+export const PHASE_MESSAGES = {
+  // Inbound debounce: quick successive posts of one sender become one turn.
+  replies: { inbound: { debounceMs: 1500 } },
 };
 
 const tag = (name) => `E2E-${name}`;
@@ -182,6 +193,28 @@ export const SCENARIOS = [
     phase: "replies",
     expect: "reply",
     run: ({ post, ids }) => post("alice", ids.dmAlice, `${tag("table")} TABLEREPLY`),
+  },
+  {
+    name: "capabilities: what the agent is told",
+    phase: "replies",
+    expect: "reply",
+    // (OpenClaw shows the agent the channel's capabilities in its runtime line)
+    run: ({ post, ids }) => post("alice", ids.dmAlice, `what can you do here? ${tag("capabilities")}`),
+  },
+  {
+    name: "dangerouslyAllowNameMatching: groupAllowFrom by name",
+    phase: "replies",
+    expect: "reply",
+    run: ({ post, ids }) => post("bob", ids.offTopic, `@openclaw bob by name ${tag("by-name")}`),
+  },
+  {
+    name: "inbound debounce: two quick DMs are one turn",
+    phase: "replies",
+    expect: "reply",
+    run: async ({ post, ids }) => {
+      await post("alice", ids.dmAlice, "first half of a thought");
+      await post("alice", ids.dmAlice, `and the second half ${tag("debounce")}`);
+    },
   },
   // Rows of the second session of 2026-12-01 (the behaviours that had none).
   {
@@ -339,6 +372,11 @@ export const DIFFERENCES = {
   "implicit mention: follow-up in a thread the bot answered": {
     until:
       "the JS plugin reads a thread's history again for a later turn in it (the root, the earlier mention and its own reply: history_count 3); ours hands over only the posts since the bot's last turn there (none)",
+  },
+  // Seen in the run of 2026-12-01 09:10: the JS plugin answered each post in its own turn.
+  "inbound debounce: two quick DMs are one turn": {
+    deliberate:
+      "ours joins a sender's quick posts into one turn as OpenClaw's debounce is meant to (messages.inbound.debounceMs); the JS plugin hands its debouncer one post at a time from its durable ingress queue, each after the previous turn was taken up, so posts arriving on the socket are never joined (read in its code: waitForDeliveryIdleBeforeRepump)",
   },
   "history: a mention after un-addressed posts": {
     until: "history entries name their sender \"@alice\" as the JS plugin's do (the event's sender_name); ours \"alice\"",

@@ -13,6 +13,7 @@ import {
   resolveStateDir,
   runtimeStore,
 } from "./config.js";
+import { createInboundDebounce } from "./debounce.js";
 import { handleInboundMessage, handleReaction } from "./inbound.js";
 import { DEFAULT_TABLE_MODE, textPlan } from "./text.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
@@ -126,8 +127,7 @@ export async function startAccount(ctx, options = {}) {
   });
   // One chain per channel keeps each channel's turns in order without holding others back.
   const lanes = new Map();
-  bridge.on("message", (msg) => {
-    setStatus({ lastMessageAt: Date.now(), lastEventAt: Date.now() });
+  const toLane = (msg) => {
     const key = msg.channelId ?? "";
     const prev = lanes.get(key) ?? Promise.resolve();
     const failed = (err) => log.warn(`mattermost: inbound ${msg.id} failed: ${err?.stack ?? err}`);
@@ -139,6 +139,19 @@ export async function startAccount(ctx, options = {}) {
       .catch(failed);
     lanes.set(key, next);
     next.then(() => lanes.get(key) === next && lanes.delete(key));
+  };
+  // Quick successive posts of one sender in one conversation: one turn (OpenClaw's debounce).
+  const debounce = createInboundDebounce({
+    rt,
+    cfg: ctx.cfg,
+    accountId,
+    botUsername: () => entry.botUsername,
+    deliver: toLane,
+    log: (m) => log.warn(m),
+  });
+  bridge.on("message", (msg) => {
+    setStatus({ lastMessageAt: Date.now(), lastEventAt: Date.now() });
+    debounce.enqueue(msg).catch((err) => log.warn(`mattermost: inbound ${msg.id} failed: ${err?.stack ?? err}`));
   });
 
   bridge.on("reaction", (r) => {

@@ -178,6 +178,7 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
   const channelName = msg.channelName ?? "";
   const channelDisplay = msg.channelDisplayName ?? channelName;
   const roomLabel = channelName ? `#${channelName}` : channelDisplay || `#${msg.channelId}`;
+  const merged = Array.isArray(msg.messageIds) && msg.messageIds.length > 1;
   const label = conversationLabel({
     isGroup: kind !== "direct",
     groupLabel: channelDisplay || roomLabel,
@@ -213,6 +214,10 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
     Provider: CHANNEL_ID,
     Surface: CHANNEL_ID,
     MessageSid: msg.id,
+    // Posts joined by inbound debounce (debounce.js), as the JS plugin lists them.
+    MessageSids: merged ? msg.messageIds : undefined,
+    MessageSidFirst: merged ? msg.messageIds[0] : undefined,
+    MessageSidLast: merged ? msg.messageIds.at(-1) : undefined,
     ReplyToId: thread.replyToId,
     MessageThreadId: thread.replyToId,
     NativeChannelId: msg.channelId,

@@ -93,6 +93,8 @@ impl Worker {
             channel_id: &r.channel_id,
             team_id: &channel.team_id,
             user_id: &r.user_id,
+            // As OpenClaw's plugin names a reacting user: the username.
+            sender_name: &user.username,
             post_type: "",
             from_bot: user.is_bot,
             from_webhook: false,

@@ -50,6 +50,8 @@ pub fn fetch(
                 channel_id: &p.channel_id,
                 team_id: &posted.team_id,
                 user_id: &p.user_id,
+                // Names are looked up only for the posts kept: ids alone decide here.
+                sender_name: "",
                 post_type: &p.kind,
                 from_bot: p.props.from_bot,
                 from_webhook: p.props.from_webhook,

@@ -119,8 +119,10 @@ fn description(key: &Key) -> String {
     if let Some(var) = key.env {
         text.push_str(&format!(" (env {var})"));
     }
-    if let Status::Waits(issue) = key.status {
-        text = format!("accepted, not active yet (issue {issue}): {text}");
+    match key.status {
+        Status::Waits(issue) => text = format!("accepted, not active yet (issue {issue}): {text}"),
+        Status::Ignored => text = format!("accepted, no effect on purpose: {text}"),
+        Status::Active => {}
     }
     text
 }
@@ -194,6 +196,7 @@ pub fn key_table() -> String {
         let meaning = match key.status {
             Status::Active => doc(key).1.to_string(),
             Status::Waits(issue) => format!("**Not active yet (issue {issue}).** {}", doc(key).1),
+            Status::Ignored => format!("**No effect, on purpose.** {}", doc(key).1),
         };
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {reader} | {meaning} |\n",

@@ -63,6 +63,8 @@ pub enum Status {
     Active,
     /// Accepted and checked, but without effect until this issue lands.
     Waits(u16),
+    /// Accepted and checked, and without effect on purpose (its documentation says why).
+    Ignored,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,9 +84,7 @@ impl Key {
     }
 }
 
-/// The issue the keys of OpenClaw's own Mattermost plugin wait on, and the one for slash
-/// commands and buttons.
-const PARITY: Status = Status::Waits(15);
+/// The issue slash commands and buttons wait on.
 const COMMANDS: Status = Status::Waits(16);
 
 /// A `Kind::Choice` without a default.
@@ -294,14 +294,14 @@ keys! {
         "`{ tables: \"off\" }`", "`{ tables }`: how Markdown tables are posted: `off` (as written), `code` or `block` (an aligned table in a code block), `bullets` (a list per row)";
     DM_CHANNEL_RETRY "dmChannelRetry": Kind::Object(&[("maxRetries", Kind::Count { min: 0, max: 10 }), ("initialDelayMs", Kind::Count { min: 100, max: 60_000 }), ("maxDelayMs", Kind::Count { min: 1000, max: 60_000 }), ("timeoutMs", Kind::Count { min: 5000, max: 120_000 })]), None, Bridge, Status::Active,
         "`{ maxRetries: 3, initialDelayMs: 1000, maxDelayMs: 10000, timeoutMs: 30000 }`", "how opening a DM channel is retried (instead of `retryBudget`): up to `maxRetries` more attempts on network errors, 5xx and 429, waiting `initialDelayMs` doubled per attempt (up to twice that, random) up to `maxDelayMs`; each attempt is cut off after `timeoutMs`";
-    NETWORK "network": Kind::Object(&[("dangerouslyAllowPrivateNetwork", FLAG)]), None, Bridge, PARITY,
-        "", "`{ dangerouslyAllowPrivateNetwork }` (this bridge does not block private addresses)";
-    CAPABILITIES "capabilities": Kind::List, None, Plugin, PARITY,
-        "", "capability tags of the channel in OpenClaw";
+    NETWORK "network": Kind::Object(&[("dangerouslyAllowPrivateNetwork", FLAG)]), None, Bridge, Status::Ignored,
+        "", "`{ dangerouslyAllowPrivateNetwork }`: OpenClaw's own plugin needs it for a server on a private or loopback address (its SSRF guard); this bridge connects to the configured server wherever it is and downloads files only from that server, so there is nothing to allow";
+    CAPABILITIES "capabilities": Kind::List, None, Plugin, Status::Active,
+        "", "read by OpenClaw itself (an account's list over the section's): capability tags it adds to the agent's system prompt (`capabilities=…`); `inlineButtons` also tells the agent it may send buttons, which this plugin posts only from issue 16 on";
     CONFIG_WRITES "configWrites": FLAG, None, Plugin, Status::Active,
         "allowed", "read by OpenClaw itself: `false` refuses config writes requested from this channel";
-    DANGEROUSLY_ALLOW_NAME_MATCHING "dangerouslyAllowNameMatching": FLAG, None, Bridge, PARITY,
-        "", "match allow lists by display name too";
+    DANGEROUSLY_ALLOW_NAME_MATCHING "dangerouslyAllowNameMatching": FLAG, None, Bridge, Status::Active,
+        "`false`", "`true`: an `allowFrom`/`groupAllowFrom` entry also admits a sender whose name, as the server shows it in the post's event (`@username`, or the full name or nickname under the server's display setting), is the entry (case-insensitive, without a leading `@`, `user:` or `mattermost:`), checked at every post as OpenClaw's own plugin does. Names can change and be chosen by users: ids are safer (`@username` entries work without this, resolved to ids at start)";
     COMMANDS_KEY "commands": Kind::Object(&[("native", AUTO_OR_FLAG), ("nativeSkills", AUTO_OR_FLAG), ("callbackPath", Kind::Text), ("callbackUrl", Kind::Text)]), None, Plugin, COMMANDS,
         "", "Mattermost slash commands for OpenClaw's commands";
     INTERACTIONS "interactions": Kind::Object(&[("callbackBaseUrl", Kind::Text), ("allowedSourceIps", Kind::List)]), None, Plugin, COMMANDS,

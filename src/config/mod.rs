@@ -105,6 +105,8 @@ pub struct Config {
     pub group_policy: GroupPolicy,
     /// `groupAllowFrom` as written (ids, `@usernames`, `*`); empty: `allowFrom` applies.
     pub group_allow_from: Vec<String>,
+    /// `dangerouslyAllowNameMatching`: allow-list entries also match the sender's name.
+    pub allow_name_matching: bool,
     /// `groups.<channel id or *>.requireMention`, for the entries that set it.
     pub groups_require_mention: Vec<(String, bool)>,
     pub implicit_mentions: ImplicitMentions,
@@ -324,7 +326,7 @@ fn read_section(path: &Path) -> Result<(Option<PathBuf>, Map<String, Value>), Co
 }
 
 /// The `channels.mattermost` object of a config's text (empty when absent).
-fn parse_section(text: &str, origin: &str) -> Result<Map<String, Value>, ConfigError> {
+pub(crate) fn parse_section(text: &str, origin: &str) -> Result<Map<String, Value>, ConfigError> {
     let root = json5::parse(text)
         .map_err(|e| ConfigError(format!("{origin}: {e} (the file must be valid JSON5)")))?;
     match root.get("channels").and_then(|c| c.get("mattermost")) {
@@ -959,8 +961,7 @@ mod tests {
         assert!(main.warnings[0].contains(r#"allowFrom entry "12345" is not a user id"#));
         assert_eq!(
             main.warnings[1],
-            "channels.mattermost: accepted but not active yet: streaming, \
-             network, capabilities, dangerouslyAllowNameMatching \
+            "channels.mattermost: accepted but not active yet: streaming \
              (issue 15); commands, interactions (issue 16)"
         );
         assert!(main.not_active.contains(&("commands", 16)));
@@ -1027,6 +1028,8 @@ mod tests {
             ("commands:{native:'sometimes'}", r#"channels.mattermost.commands.native must be "auto" (got "sometimes")"#),
             ("groupAllowFrom:[true]", "channels.mattermost.groupAllowFrom[0] must be a string (quote it)"),
             ("binaryPath:7", "channels.mattermost.binaryPath must be a string (got 7)"),
+            ("network:{dangerouslyAllowPrivateNetwork:'yes'}", r#"channels.mattermost.network.dangerouslyAllowPrivateNetwork must be true or false (got "yes")"#),
+            ("dangerouslyAllowNameMatching:1", "channels.mattermost.dangerouslyAllowNameMatching must be true or false (got 1)"),
         ];
         for (extra, expected) in cases {
             let message = error(
@@ -1072,6 +1075,43 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    /// A key without effect on purpose (`network`) is not "not active yet": --check says
+    /// nothing of it and --print-config shows its value marked as without effect;
+    /// `capabilities` is OpenClaw's, but its `inlineButtons` waits on buttons (issue 16);
+    /// `dangerouslyAllowNameMatching` is read, and lets a bare name in `allowFrom` pass
+    /// without the "not a user id" warning.
+    #[test]
+    fn keys_without_effect_are_not_waiting() {
+        let base = "serverUrl:'https://a.b', botToken:'tok'";
+        let c = config(
+            &format!("{{channels:{{mattermost:{{{base}, network:{{dangerouslyAllowPrivateNetwork:true}}, capabilities:['reactions'], allowFrom:['alice']}}}}}}"),
+            &[],
+        );
+        assert!(c.not_active.is_empty(), "{:?}", c.not_active);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains(r#"allowFrom entry "alice" is not a user id"#));
+        let printed: Value = serde_json::from_str(&print::render(&c)).unwrap();
+        let network = &printed["channels.mattermost"]["network"];
+        assert_eq!(network["value"]["dangerouslyAllowPrivateNetwork"], true);
+        assert_eq!(network["effect"], "none, on purpose");
+        assert_eq!(printed["notActiveYet"], serde_json::json!([]));
+        assert_eq!(
+            printed["channels.mattermost"]["dangerouslyAllowNameMatching"]["value"],
+            false
+        );
+
+        let c = config(
+            &format!("{{channels:{{mattermost:{{{base}, capabilities:['InlineButtons'], dangerouslyAllowNameMatching:true, allowFrom:['alice']}}}}}}"),
+            &[],
+        );
+        assert_eq!(c.not_active, vec![("capabilities", 16)]);
+        assert!(c.allow_name_matching);
+        assert_eq!(
+            c.warnings,
+            vec!["channels.mattermost: accepted but not active yet: capabilities (issue 16)"]
+        );
     }
 
     /// `--print-config` shows every key the bridge reads, from the table, with enums as words.

@@ -3,14 +3,17 @@
 //! the reader noted while checking the section (`section.rs`), so a new key appears here by
 //! being read; the token is redacted there.
 
-use super::keys::KEYS;
+use super::keys::{Status, KEYS};
 use super::Config;
 use serde_json::{json, Map};
 
 pub fn render(config: &Config) -> String {
     let mut keys = Map::new();
     // Keys not active yet are listed under `notActiveYet` instead: they have no value in effect.
-    for key in KEYS.iter().filter(|key| key.is_active()) {
+    for key in KEYS
+        .iter()
+        .filter(|key| !matches!(key.status, Status::Waits(_)))
+    {
         let Some(value) = config.values.get(key.name) else {
             continue;
         };
@@ -19,10 +22,12 @@ pub fn render(config: &Config) -> String {
             .get(key.name)
             .cloned()
             .unwrap_or_else(|| "default".into());
-        keys.insert(
-            key.name.to_string(),
-            json!({ "value": value, "source": source }),
-        );
+        let mut shown = json!({ "value": value, "source": source });
+        // Accepted for OpenClaw's own plugin; the docs say why it does nothing here.
+        if key.status == Status::Ignored {
+            shown["effect"] = json!("none, on purpose");
+        }
+        keys.insert(key.name.to_string(), shown);
     }
     let not_active: Vec<&str> = config.not_active.iter().map(|(key, _)| *key).collect();
     let out = json!({

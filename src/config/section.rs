@@ -64,7 +64,11 @@ impl<'a> Section<'a> {
         }
         let allow_from = self.string_list(keys::ALLOW_FROM)?.unwrap_or_default();
         self.note(keys::ALLOW_FROM, json!(allow_from));
-        warnings.extend(allow_from_warnings(&allow_from));
+        let allow_name_matching = self.bool(keys::DANGEROUSLY_ALLOW_NAME_MATCHING)?;
+        // With name matching a bare name is meant as one.
+        if !allow_name_matching {
+            warnings.extend(allow_from_warnings(&allow_from));
+        }
         let allow_channels = self.string_list(keys::ALLOW_CHANNELS)?.unwrap_or_default();
         self.note(keys::ALLOW_CHANNELS, json!(allow_channels));
         if !not_active.is_empty() {
@@ -98,6 +102,7 @@ impl<'a> Section<'a> {
             catch_up_max_age: self.millis(keys::CATCH_UP_MAX_AGE)?,
             group_policy: self.choice(keys::GROUP_POLICY)?,
             group_allow_from: self.group_allow_from()?,
+            allow_name_matching,
             groups_require_mention: self.groups()?,
             implicit_mentions: self.implicit_mentions()?,
             history_limit: self.history_limit()?,
@@ -116,7 +121,8 @@ impl<'a> Section<'a> {
     }
 
     /// Checks the type of every key the bridge does not read itself (the plugin's, and those
-    /// not active yet), and lists the configured ones that have no effect yet.
+    /// not active yet or without effect on purpose), and lists the configured ones that have no
+    /// effect yet.
     fn check_other_keys(&self) -> Result<Vec<(&'static str, u16)>, ConfigError> {
         let mut not_active = Vec::new();
         for key in KEYS.iter() {
@@ -128,10 +134,13 @@ impl<'a> Section<'a> {
             }
             match key.status {
                 Status::Waits(issue) => not_active.push((key.name, issue)),
-                Status::Active if shape::waits_anyway(key.name, value) => {
-                    not_active.push((key.name, 15));
+                Status::Active => {
+                    if let Some(issue) = shape::waits_anyway(key.name, value) {
+                        not_active.push((key.name, issue));
+                    }
                 }
-                Status::Active => {}
+                // Shown by --print-config with its value, as a key without effect.
+                Status::Ignored => self.note(key, value.clone()),
             }
         }
         Ok(not_active)

@@ -79,12 +79,13 @@ pub fn check(path: &str, value: &Value, kind: &Kind) -> Result<(), ConfigError> 
     }
 }
 
-/// Values of active keys whose meaning is not implemented yet: the `streaming` modes `block`
-/// and `progress` (previewed as `partial` / not at all), the `preview` and `progress` settings
-/// and `block.coalesce`.
-pub fn waits_anyway(key: &str, value: &Value) -> bool {
+/// Values of active keys whose meaning is not implemented yet, with the issue they wait on: the
+/// `streaming` modes `block` and `progress` (previewed as `partial` / not at all), the
+/// `preview` and `progress` settings and `block.coalesce` (15); the `inlineButtons`
+/// capability, which promises the agent buttons (16).
+pub fn waits_anyway(key: &str, value: &Value) -> Option<u16> {
     let later_mode = |v: &Value| matches!(v.as_str(), Some("block" | "progress"));
-    match (key, value) {
+    let streaming = match (key, value) {
         ("streaming", Value::Object(map)) => map.iter().any(|(name, v)| match name.as_str() {
             "mode" => later_mode(v),
             "chunkMode" => false,
@@ -92,8 +93,16 @@ pub fn waits_anyway(key: &str, value: &Value) -> bool {
             _ => true,
         }),
         ("streaming", v) => later_mode(v),
+        ("capabilities", Value::Array(tags)) => {
+            let buttons = |t: &Value| {
+                t.as_str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("inlineButtons"))
+            };
+            return tags.iter().any(buttons).then_some(16);
+        }
         _ => false,
-    }
+    };
+    streaming.then_some(15)
 }
 
 /// `use one of "a", "b"`: the fix for a word that is not one of `words`.

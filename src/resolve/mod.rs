@@ -11,7 +11,7 @@
 
 mod client;
 mod conf;
-mod dns;
+pub(crate) mod dns;
 mod hosts;
 mod ureq_glue;
 

@@ -316,3 +316,28 @@ fn thread_participation_survives_a_restart_through_the_state_file() {
     assert_eq!(m["implicitMention"], "threadParticipation");
     stop(bridge);
 }
+
+/// `dangerouslyAllowNameMatching`: a bare name in `groupAllowFrom` is the sender's name as
+/// the server shows it (the event's `sender_name`, `@bob`), compared without case; without the
+/// flag it matches nobody (it is taken as an id), as in OpenClaw's own plugin.
+#[test]
+fn names_in_allow_lists_match_only_with_dangerously_allow_name_matching() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "groupAllowFrom: ['Bob']");
+    fake.post(NewPost::new(BOB_ID, TOWN_SQUARE, "@openclaw bob by name"));
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "alice's dm"));
+    assert_eq!(next_text(&mut bridge), "alice's dm");
+    drop(bridge);
+
+    let mut bridge = start_bridge(
+        &fake,
+        "groupAllowFrom: ['Bob'], dangerouslyAllowNameMatching: true",
+    );
+    fake.post(NewPost::new(
+        ALICE_ID,
+        TOWN_SQUARE,
+        "@openclaw alice is not bob",
+    ));
+    fake.post(NewPost::new(BOB_ID, TOWN_SQUARE, "@openclaw bob again"));
+    assert_eq!(next_text(&mut bridge), "@openclaw bob again");
+}

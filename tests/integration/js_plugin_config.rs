@@ -2,7 +2,8 @@
 //! passes `--check` against a working server: every key of its schema is accepted (top level
 //! and under `accounts`), the SecretRef token is read, and the keys the bridge does not act on
 //! yet are listed in one warning with the issue they wait on, never silently ignored (the
-//! channel keys `groupPolicy`, `groupAllowFrom`, `groups`, `implicitMentions` are active).
+//! channel keys `groupPolicy`, `groupAllowFrom`, `groups`, `implicitMentions` are active;
+//! `network` has no effect on purpose and is not listed).
 
 use crate::support::*;
 use fake_mattermost::*;
@@ -66,9 +67,15 @@ fn a_config_for_openclaws_own_plugin_passes_the_check() {
         assert!(!not_active.contains(key), "{key} is active: {not_active}");
     }
     assert!(
-        not_active.ends_with("(issue 15); commands, interactions (issue 16)"),
+        not_active.ends_with("accepted but not active yet: commands, interactions (issue 16)"),
         "{not_active}"
     );
+    // Active (OpenClaw's own capabilities, name matching) or without effect on purpose
+    // (network): none of them is "not active yet", and no other line warns of network.
+    for key in ["capabilities", "dangerouslyAllowNameMatching", "network"] {
+        assert!(!not_active.contains(key), "{key}: {not_active}");
+    }
+    assert!(!out.contains("network"), "{out}");
     assert!(!not_active.contains("streaming"), "mode partial is active");
     for key in [
         "replyToMode",
