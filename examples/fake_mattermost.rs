@@ -20,6 +20,7 @@
 //! | `react` | `userId`, `postId`, `emoji`, optional `remove: true` | — (sent as `reaction_added`/`reaction_removed`) |
 //! | `requests` | — | `requests`: `[{method, path}]` of every REST call so far |
 //! | `dropWebsockets` | — | — |
+//! | `fault` | `method`, `path` (a prefix), `status`, optional `times` (default 1) | — (the next matching REST requests get that status as the server's JSON error) |
 //!
 //! stdin EOF stops the server.
 
@@ -151,6 +152,21 @@ fn run(server: &FakeMattermost, command: &Value) -> Result<Value, String> {
         }
         "dropWebsockets" => {
             server.drop_websockets();
+            Ok(ok(json!({})))
+        }
+        "fault" => {
+            let status = command["status"]
+                .as_u64()
+                .ok_or("`status` (a number) is required")?;
+            let status = u16::try_from(status).map_err(|_| format!("no such status {status}"))?;
+            let times = command["times"].as_u64().unwrap_or(1) as usize;
+            let fault =
+                Fault::app_error(status, "fake.injected.app_error", "Injected by the test.");
+            server.inject(
+                field(command, "method")?,
+                field(command, "path")?,
+                fault.times(times),
+            );
             Ok(ok(json!({})))
         }
         other => Err(format!("unknown cmd {other}")),

@@ -1,21 +1,21 @@
 // The differential end-to-end suite (issue 15): every scenario of scenarios.mjs runs in a real
 // OpenClaw gateway twice, once with OpenClaw's own plugin @openclaw/mattermost (installed from
 // npm with `openclaw plugins install`) and once with ours (this folder, the release bridge on
-// PATH), each against a fresh fake Mattermost, with the same `channels.mattermost` block. For
-// each scenario it records what the agent received (the last user message the echo model was
-// sent) and what the bot posted (the fake's state), prints both side by side and fails where
-// ours differs, except for the rows scenarios.mjs `DIFFERENCES` lists with a reason.
+// PATH), with the same `channels.mattermost` block. Each phase (one channel config) starts
+// clean: a fresh fake Mattermost and echo model, OpenClaw's sessions and stores as right after
+// the install, no bridge state, so nothing of one phase reaches the next. For each scenario it
+// records what the agent received (the user and tool messages of each turn the echo model was
+// sent), what the bot posted (the fake's state) and its reactions, prints both side by side and
+// fails where ours differs, except for the rows scenarios.mjs `DIFFERENCES` lists with a reason.
 //
 // Run through e2e/run.sh (E2E_DIFF=0 skips it), or alone once run.sh has installed OpenClaw:
 // E2E_DIR=<that folder> node e2e/diff.mjs. E2E_DIFF_ONLY=<substring>[|<substring>…] runs only
 // the matching scenarios; E2E_DIFF_PLUGINS=js or ours runs one side (no comparison).
-import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { BRIDGE_BIN, eventually, sleep, startFake } from "../test/helpers.js";
-import { openclawCli, openclawPaths, startGateway } from "./gateway.mjs";
+import { gatewayConfig, openclawCli, openclawPaths, startEcho, startGateway } from "./gateway.mjs";
 import { freePortWith } from "./ports.mjs";
 import { CONFIG_DIFFERENCES, DIFFERENCES, PHASE_OPENCLAW, PHASES, SCENARIOS } from "./scenarios.mjs";
 
@@ -25,29 +25,34 @@ const WORK = process.env.E2E_DIR;
 if (!WORK) throw new Error("E2E_DIR is not set: start the differential suite with e2e/run.sh");
 /** OpenClaw's own Mattermost plugin, the reference. */
 export const JS_PLUGIN = "@openclaw/mattermost@2026.9.5";
-/** How long a scenario waits for a first effect, and how long everything must stay quiet after. */
+/** How long a scenario waits for a first effect. */
 // (a gateway's first turn is slow: the agent's session and model catalog warm up)
 const FIRST_EFFECT_MS = { reply: 30_000, none: 8_000, firstReply: 60_000 };
+/**
+ * How long everything must stay quiet after the last change: QUIET_MS in general, SETTLED_MS
+ * once what the row is known to bring has come (every echo answer of the row complete and its
+ * end shown in a bot post, no CLI still running).
+ */
 const QUIET_MS = 6_000;
+const SETTLED_MS = 2_000;
 const BOB_DM = "dmbob000000000000000000001";
+/** Another bot user of the fake's world (crates/fake-mattermost state/world.rs). */
+const OTHER_BOT = "helperbot00000000000000001";
+/** What OpenClaw's state folder holds per conversation: removed before each phase. */
+const PER_RUN_STATE = ["agents", "state", "credentials", "media", "mattermost-state.json"];
 
 function log(m) {
   console.log(`[diff] ${m}`);
 }
 
-function startEcho() {
-  const child = spawn(process.execPath, [join(HERE, "echo-llm.mjs")], { stdio: ["ignore", "pipe", "ignore"] });
-  return new Promise((resolve) => {
-    createInterface({ input: child.stdout }).once("line", (line) => resolve({ child, url: JSON.parse(line).url }));
-  });
-}
-
 /**
  * The `channels.mattermost` block both plugins get: only keys of the JS plugin's schema, plus
- * the scenarios.mjs `CONFIG_DIFFERENCES` of `kind`.
+ * the scenarios.mjs `CONFIG_DIFFERENCES` of `kind`. A phase is an object or a function of the
+ * fake's fixture ids.
  */
 function channelConfig(kind, info, phase) {
   const extra = CONFIG_DIFFERENCES.filter((d) => d.plugin === kind).map((d) => [d.key, d.value(info)]);
+  const phaseConfig = typeof PHASES[phase] === "function" ? PHASES[phase](info) : PHASES[phase];
   return {
     enabled: true,
     baseUrl: info.url,
@@ -56,42 +61,8 @@ function channelConfig(kind, info, phase) {
     allowFrom: [info.aliceId],
     // The JS plugin refuses a server on a private address without it; ours ignores it.
     network: { dangerouslyAllowPrivateNetwork: true },
-    ...PHASES[phase],
+    ...phaseConfig,
     ...Object.fromEntries(extra),
-  };
-}
-
-function gatewayConfig({ port, echoUrl, plugins, channel, installed, phase }) {
-  // OpenClaw's own keys of the phase beside the channel's (scenarios.mjs PHASE_OPENCLAW).
-  const { channels: otherChannels, ...openclaw } = PHASE_OPENCLAW[phase] ?? {};
-  return {
-    ...installed,
-    ...openclaw,
-    gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
-    models: {
-      mode: "merge",
-      providers: {
-        echo: {
-          baseUrl: echoUrl,
-          apiKey: "not-needed",
-          api: "openai-completions",
-          models: [
-            {
-              id: "echo-1",
-              name: "Echo",
-              reasoning: false,
-              input: ["text"],
-              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-              contextWindow: 128000,
-              maxTokens: 4096,
-            },
-          ],
-        },
-      },
-    },
-    agents: { defaults: { model: { primary: "echo/echo-1" } } },
-    plugins,
-    channels: { ...otherChannels, mattermost: channel },
   };
 }
 
@@ -117,6 +88,7 @@ class Namer {
       .replace(/\b1\d{12}\b/g, "<ms>")
       .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<uuid>")
       .replace(/\/diff-(js|ours)\//g, "/diff-<plugin>/")
+      .replace(/(EXTERNAL_UNTRUSTED_CONTENT id=)"[0-9a-f]+"/g, '$1"<id>"')
       .replace(/(Pairing code:\s*```\s*)[A-Za-z0-9-]+/g, "$1<code>")
       .replace(/(pairing approve mattermost )[A-Za-z0-9-]+/g, "$1<code>");
   }
@@ -157,29 +129,34 @@ function describePost(p, names, { edits = false } = {}) {
   return { where, message: names.text(p.message), flags };
 }
 
+/** A fresh fake Mattermost with the suite's fixture (bob's DM with the bot). */
+async function startWorld() {
+  const fake = await startFake();
+  const { info } = fake;
+  const [a, b] = [info.botId, info.bobId].sort();
+  await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
+  return fake;
+}
+
 async function runPlugin(kind, scenarios) {
   const dir = join(WORK, `diff-${kind}`);
   const home = join(dir, "home");
   const state = join(home, ".openclaw");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(state, { recursive: true, mode: 0o700 });
-  const fake = await startFake();
-  const echo = await startEcho();
-  const { info } = fake;
-  const [a, b] = [info.botId, info.bobId].sort();
-  await fake.cmd({ cmd: "addChannel", id: BOB_DM, kind: "D", name: `${a}__${b}`, displayName: "bob" });
   const ids = {
-    bot: info.botId,
-    alice: info.aliceId,
-    bob: info.bobId,
-    team: info.teamId,
-    "town-square": info.townSquare,
-    "off-topic": info.offTopic,
-    "dm-alice": info.dmAlice,
+    bot: "openclawbot000000000000001",
+    alice: "alice000000000000000000001",
+    bob: "bob00000000000000000000001",
+    helperbot: OTHER_BOT,
+    team: "teamacme000000000000000001",
+    "town-square": "townsquare0000000000000001",
+    "off-topic": "offtopic000000000000000001",
+    "group-dm": "groupchat00000000000000001",
+    "dm-alice": "dmalice0000000000000000001",
     "dm-bob": BOB_DM,
   };
-  const scenarioIds = { ...info, dmBob: BOB_DM };
-  const env = { ...process.env, HOME: home, E2E_MM_TOKEN: info.token, RUST_LOG: process.env.RUST_LOG ?? "info" };
+  const env = { ...process.env, HOME: home, RUST_LOG: process.env.RUST_LOG ?? "info" };
   for (const name of ["OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME", "OPENCLAW_PROFILE"]) delete env[name];
   // npm's download cache (run.sh's), for `openclaw plugins install`
   if (process.env.E2E_NPM_CACHE) env.npm_config_cache = process.env.E2E_NPM_CACHE;
@@ -198,57 +175,124 @@ async function runPlugin(kind, scenarios) {
   } else {
     plugins = { load: { paths: [PLUGIN_DIR] }, entries: { "mattermost-bridge": { enabled: true } } };
   }
+  // OpenClaw's stores as the install left them: each phase starts from this copy.
+  const template = join(dir, "state-template");
+  for (const name of PER_RUN_STATE) {
+    if (existsSync(join(state, name))) cpSync(join(state, name), join(template, name), { recursive: true });
+  }
+  const cleanState = () => {
+    for (const name of PER_RUN_STATE) {
+      rmSync(join(state, name), { recursive: true, force: true });
+      if (existsSync(join(template, name))) cpSync(join(template, name), join(state, name), { recursive: true });
+    }
+  };
 
-  const echoSeen = async () => (await (await fetch(`${echo.url}/_seen`)).json()).map((s) => s.turn);
-  const botPosts = async () => (await fake.posts()).filter((p) => p.user_id === info.botId);
-  const connections = async () => (await fake.requests()).filter((r) => r.path.startsWith("/api/v4/websocket")).length;
   const results = new Map();
   const gatewayLog = [];
   let gateway = null;
+  let fake = null;
+  let echo = null;
   try {
     for (const phase of [...new Set(scenarios.map((s) => s.phase))]) {
+      cleanState();
+      [fake, echo] = await Promise.all([startWorld(), startEcho({ log: Boolean(process.env.E2E_VERBOSE) })]);
+      const { info } = fake;
       const port = await freePortWith([2]);
       const channel = channelConfig(kind, info, phase);
-      writeFileSync(configPath, JSON.stringify(gatewayConfig({ port, echoUrl: echo.url, plugins, channel, installed, phase }), null, 2));
-      const before = await connections();
-      const t = Date.now();
-      gateway = startGateway({ ...oc, port, lines: gatewayLog, label: `${kind}-gateway` });
-      await eventually(
-        async () => {
-          if (gateway.exited()) throw new Error(`gateway exited ${JSON.stringify(gateway.exited())}`);
-          return (await connections()) > before;
-        },
-        { timeoutMs: 180_000, what: `the ${kind} plugin connecting to the fake Mattermost` },
+      // OpenClaw's own keys of the phase beside the channel's (scenarios.mjs PHASE_OPENCLAW).
+      const { channels: otherChannels, ...openclaw } = PHASE_OPENCLAW[phase] ?? {};
+      writeFileSync(
+        configPath,
+        JSON.stringify({ ...installed, ...openclaw, ...gatewayConfig({ port, echoUrl: echo.url }), plugins, channels: { ...otherChannels, mattermost: channel } }, null, 2),
       );
-      // (the WebSocket's authentication and the plugin's start-up calls)
-      await sleep(2000);
-      log(`${kind}: phase ${phase}: gateway up, plugin connected in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      const phaseEnv = { ...env, E2E_MM_TOKEN: info.token };
+      const phaseOc = { ...oc, env: phaseEnv };
+      const echoSeen = async () => (await (await fetch(`${echo.url}/_seen`)).json());
+      const botPosts = async () => (await fake.posts()).filter((p) => p.user_id === info.botId);
+      const botReactions = async () => (await fake.cmd({ cmd: "reactions" })).reactions.filter((r) => r.user_id === info.botId);
+      const connections = async () => (await fake.requests()).filter((r) => r.path.startsWith("/api/v4/websocket")).length;
+      const up = async (what) => {
+        const before = await connections();
+        const t = Date.now();
+        gateway = startGateway({ ...phaseOc, port, lines: gatewayLog, label: `${kind}-gateway` });
+        await eventually(
+          async () => {
+            if (gateway.exited()) throw new Error(`gateway exited ${JSON.stringify(gateway.exited())}`);
+            return (await connections()) > before;
+          },
+          { timeoutMs: 240_000, what: `the ${kind} plugin connecting to the fake Mattermost` },
+        );
+        // (the WebSocket's authentication and the plugin's start-up calls)
+        await sleep(2000);
+        log(`${kind}: phase ${phase}: ${what}, plugin connected in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      };
+      await up("gateway up");
       let firstOfPhase = true;
       for (const scenario of scenarios.filter((s) => s.phase === phase)) {
         const names = new Namer(ids);
         const seenBefore = (await echoSeen()).length;
         const postsBefore = new Map((await botPosts()).map((p) => [p.id, JSON.stringify(p)]));
+        const reactionsBefore = new Set((await botReactions()).map((r) => JSON.stringify(r)));
         const errors = [];
-        const signature = async () => JSON.stringify([(await echoSeen()).length, await botPosts()]);
-        const start = await signature();
+        let running = 0;
+        const track = async (promise) => {
+          running++;
+          try {
+            return await promise;
+          } finally {
+            running--;
+          }
+        };
+        const signature = async () => JSON.stringify([await echoSeen(), await botPosts(), await botReactions()]);
+        // Everything the row is known to bring has come: no CLI call running, every echo answer
+        // of the row complete and its end in one of the bot's posts.
+        const settled = async () => {
+          if (running) return false;
+          const seen = (await echoSeen()).slice(seenBefore);
+          if (seen.some((s) => !s.done)) return false;
+          const texts = (await botPosts()).map((p) => p.message);
+          return seen.every((s) => s.reply === null || texts.some((t) => t.includes(s.reply.trim().slice(-12))));
+        };
+        // The row's last step and the state before it: the row ends once that step's effects
+        // settled (a step of a row with several: a post, a send, a CLI call, a reaction).
+        let last = { signature: await signature(), at: Date.now() };
+        const step = async (action) => {
+          last = { signature: await signature(), at: Date.now() };
+          return action();
+        };
+        const cli = (args) => step(() => track(openclawCli(phaseOc, args)));
         const ctx = {
-          ids: scenarioIds,
+          ids: { ...info, dmBob: BOB_DM, otherBot: OTHER_BOT },
           post: async (who, channelId, message, extra = {}) => {
-            const id = await fake.post(ids[who], channelId, message, extra);
+            const id = await step(() => fake.post(ids[who], channelId, message, extra));
             names.id(id);
             return id;
           },
           send: (target, message) =>
-            openclawCli(oc, ["message", "send", "--channel", "mattermost", "--target", target, "--message", message]).catch((e) =>
+            cli(["message", "send", "--channel", "mattermost", "--target", target, "--message", message]).catch((e) =>
               errors.push(names.text(cliError(e.message))),
             ),
+          cli: (args) => cli(args).catch((e) => errors.push(names.text(cliError(e.message)))),
+          react: (who, postId, emoji) => step(() => fake.cmd({ cmd: "react", userId: ids[who], postId, emoji })),
+          fault: (method, path, status, times = 1) => fake.cmd({ cmd: "fault", method, path, status, times }),
+          addFile: (id, name, text) => fake.cmd({ cmd: "addFile", id, name, text }),
+          botPosts,
+          /** Stops the gateway, runs `meanwhile`, starts it again (same config and stores). */
+          restart: async (meanwhile) => {
+            await gateway.stop();
+            await meanwhile();
+            await up("gateway restarted");
+          },
         };
         // Waits for a first effect since `from` (or gives up), then until nothing changes for a while.
         const settle = async (from, t0, expect) => {
           let last = await signature();
           let lastChange = last !== from ? Date.now() : null;
           for (;;) {
-            if (lastChange ? Date.now() - lastChange >= QUIET_MS : Date.now() - t0 >= FIRST_EFFECT_MS[expect]) return;
+            if (lastChange) {
+              const quiet = Date.now() - lastChange;
+              if (quiet >= QUIET_MS || (quiet >= SETTLED_MS && (await settled()))) return;
+            } else if (Date.now() - t0 >= FIRST_EFFECT_MS[expect]) return;
             await sleep(250);
             const now = await signature();
             if (now !== last) [last, lastChange] = [now, Date.now()];
@@ -259,22 +303,32 @@ async function runPlugin(kind, scenarios) {
         ctx.settle = async (expect = "reply") => settle(await signature(), Date.now(), expect);
         const t0 = Date.now();
         await scenario.run(ctx);
-        await settle(start, t0, scenario.expect === "reply" && firstOfPhase ? "firstReply" : scenario.expect);
+        await settle(last.signature, last.at, scenario.expect === "reply" && firstOfPhase ? "firstReply" : scenario.expect);
         firstOfPhase = false;
-        const agent = (await echoSeen()).slice(seenBefore).map((turn) => turn.map((text) => names.text(readable(text))).join("\n"));
+        const agent = (await echoSeen())
+          .slice(seenBefore)
+          .map((s) => s.turn.map((text) => names.text(readable(text))).join("\n"));
         const posted = (await botPosts()).filter((p) => postsBefore.get(p.id) !== JSON.stringify(p)).map((p) => describePost(p, names, scenario));
-        results.set(scenario.name, { agent, posted, errors });
-        log(`${kind}: ${scenario.name}: ${agent.length} agent turn(s), ${posted.length} post(s)${errors.length ? `, ${errors.length} error(s)` : ""} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        const reacted = (await botReactions())
+          .filter((r) => !reactionsBefore.has(JSON.stringify(r)))
+          .map((r) => `:${r.emoji_name}: on ${names.id(r.post_id)}`);
+        results.set(scenario.name, { agent, posted, reacted, errors });
+        log(
+          `${kind}: ${scenario.name}: ${agent.length} agent turn(s), ${posted.length} post(s)${reacted.length ? `, ${reacted.length} reaction(s)` : ""}${errors.length ? `, ${errors.length} error(s)` : ""} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+        );
       }
       await gateway.stop();
+      echo.child.kill();
+      await fake.stop();
+      [gateway, echo, fake] = [null, null, null];
     }
   } catch (err) {
     console.error(`[diff] ${kind}: ${err.message}\n[diff] last gateway output:\n${gatewayLog.slice(-40).join("\n")}`);
     throw err;
   } finally {
     await gateway?.stop();
-    echo.child.kill();
-    await fake.stop();
+    echo?.child.kill();
+    await fake?.stop();
   }
   return results;
 }
@@ -303,7 +357,8 @@ function sideLines(result) {
     lines.push(`posted in ${p.where}${p.flags.length ? ` (${p.flags.join(", ")})` : ""}:`);
     for (const l of abbreviate(p.message).split("\n")) lines.push(`  ${l}`);
   }
-  for (const e of result.errors) lines.push(`send failed: ${e}`);
+  for (const r of result.reacted ?? []) lines.push(`reacted: ${r}`);
+  for (const e of result.errors) lines.push(`failed: ${e}`);
   return lines;
 }
 

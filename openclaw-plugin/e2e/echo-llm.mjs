@@ -5,7 +5,12 @@
 // turn (to see streaming at tool activity): it first says "checking <tag>" and calls a tool
 // the agent offers (`session_status`, else `read` of a missing file), then, given the tool's
 // result, answers as usual.
-// GET /v1/_seen lists what it was asked
+// `TOOLCALL:<action>:<channel id>[:<post id>]` makes it call OpenClaw's `message` tool instead
+// of answering (`read` the channel's last 3 posts, `react` with :thumbsup: on the post, else on
+// the current one); once the tool's result is back it answers "echo: <tag> (after the message
+// tool)".
+// GET /v1/_seen lists what it was asked, what it answered (`reply`: null for a tool call) and
+// whether that answer is complete (`done`)
 // (the differential suite compares what the agent received through each plugin): for each
 // completion, the user messages of its current turn.
 // Usage: node echo-llm.mjs → prints {"url": "http://127.0.0.1:PORT/v1"} on stdout.
@@ -21,14 +26,44 @@ export function lastUserText(messages = []) {
   return "";
 }
 
-/** The text of the user messages after the last assistant message: what this turn brought. */
+const contentText = (m) => (typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text ?? "").join(""));
+
+/**
+ * The text of the user messages after the last assistant message: what this turn brought (a
+ * tool's result, after the assistant's tool call, as "tool result: <text>").
+ */
 export function currentTurn(messages = []) {
-  const text = (m) => (typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text ?? "").join(""));
   const lastAssistant = messages.findLastIndex((m) => m.role === "assistant");
   return messages
     .slice(lastAssistant + 1)
-    .filter((m) => m.role === "user")
-    .map(text);
+    .filter((m) => m.role === "user" || m.role === "tool")
+    .map((m) => (m.role === "tool" ? `tool result: ${contentText(m)}` : contentText(m)));
+}
+
+/**
+ * The `message` tool call a `TOOLCALL:` in this turn's user text asks for, or null (none asked,
+ * the tool is not offered, or its result is already back: the last message is the tool's).
+ * `react` without a post id reacts to the current post (the `message_id` OpenClaw shows the
+ * model). OpenClaw offers the tool itself or, with its Tool Search (the default), through
+ * `tool_call` (`{ id: "message", args }`).
+ */
+export function messageToolCallFor(messages = [], tools = []) {
+  // (once per asking post: not again after any tool call of the assistant since)
+  const asking = messages.findLastIndex((m) => m.role === "user" && /TOOLCALL:/.test(contentText(m)));
+  if (asking < 0 || messages.slice(asking + 1).some((m) => m.role === "tool" || m.tool_calls?.length)) return null;
+  const turn = contentText(messages[asking]);
+  const m = /TOOLCALL:(read|react):([a-z0-9]{26})(?::([a-z0-9]{26}))?/.exec(turn);
+  if (!m) return null;
+  const args = { action: m[1], channel: "mattermost", target: `channel:${m[2]}` };
+  if (m[1] === "read") args.limit = 3;
+  else {
+    const current = [...turn.matchAll(/\\?"message_id\\?":\s*\\?"([a-z0-9]{26})/g)].at(-1)?.[1];
+    Object.assign(args, { messageId: m[3] ?? current, emoji: "thumbsup" });
+  }
+  const offered = (name) => tools.some((t) => (t.function?.name ?? t.name) === name);
+  if (offered("message")) return { name: "message", arguments: JSON.stringify(args) };
+  if (offered("tool_call")) return { name: "tool_call", arguments: JSON.stringify({ id: "message", args }) };
+  return null;
 }
 
 // The agent sees the inbound post inside an envelope, next to internal context blocks; the e2e
@@ -45,11 +80,13 @@ export function replyFor(messages = []) {
   const long = /LONGREPLY:(\d{1,6})/.exec(turn);
   if (long) text += `\n\n${words(Number(long[1]))}`;
   if (/TABLEREPLY/.test(turn)) text += "\n\n| name | count |\n|---|---|\n| apples | 3 |\n| pears | 12 |";
+  const lastCall = messages.findLast((m) => m.role === "assistant")?.tool_calls?.[0]?.function?.name;
+  if (lastCall === "message" || lastCall === "tool_call") text += " (after the message tool)";
   return text;
 }
 
 /** The tool call a `TOOLREPLY` turn makes first, or null (already called, or no such tool). */
-export function toolCallFor(messages = [], tools = []) {
+export function toolReplyCallFor(messages = [], tools = []) {
   const lastUser = messages.findLastIndex((m) => m.role === "user");
   if (messages.slice(lastUser + 1).some((m) => m.role === "tool" || m.tool_calls)) return null;
   if (!/TOOLREPLY/.test(currentTurn(messages).join("\n"))) return null;
@@ -73,7 +110,11 @@ const server = createServer((req, res) => {
   req.on("end", async () => {
     if (req.method === "GET" && req.url.endsWith("/_seen")) {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(requests.map((r) => ({ stream: Boolean(r.payload.stream), turn: currentTurn(r.payload.messages) }))));
+      res.end(
+        JSON.stringify(
+          requests.map((r) => ({ stream: Boolean(r.payload.stream), turn: currentTurn(r.payload.messages), reply: r.reply, done: r.done })),
+        ),
+      );
       return;
     }
     if (req.method === "GET" && req.url.endsWith("/models")) {
@@ -85,11 +126,19 @@ const server = createServer((req, res) => {
     try {
       payload = JSON.parse(body || "{}");
     } catch {}
-    requests.push({ url: req.url, payload });
-    const call = toolCallFor(payload.messages, payload.tools);
-    const reply = replyFor(payload.messages);
-    const text = call ? `checking ${reply.replace(/^echo: /, "")}` : reply;
-    process.stderr.write(`echo-llm: ${req.method} ${req.url} stream=${Boolean(payload.stream)} -> ${text}${call ? ` + ${call.name}` : ""}\n`);
+    // (a TOOLCALL turn calls the message tool and says nothing; a TOOLREPLY turn says
+    // "checking <tag>" and calls a tool)
+    const message = messageToolCallFor(payload.messages, payload.tools);
+    const toolReply = message ? null : toolReplyCallFor(payload.messages, payload.tools);
+    const call = message ?? toolReply;
+    const answer = replyFor(payload.messages);
+    const text = message ? "" : toolReply ? `checking ${answer.replace(/^echo: /, "")}` : answer;
+    const record = { url: req.url, payload, reply: call ? null : text, done: false };
+    requests.push(record);
+    res.on("close", () => (record.done = true));
+    process.stderr.write(
+      `echo-llm: ${req.method} ${req.url} stream=${Boolean(payload.stream)} tools=${(payload.tools ?? []).map((t) => t.function?.name ?? t.name).join(",")} -> ${text}${call ? ` + ${JSON.stringify(call)}` : ""}\n`,
+    );
     const id = `chatcmpl-${requests.length}`;
     const created = Math.floor(Date.now() / 1000);
     if (payload.stream) {
@@ -97,6 +146,12 @@ const server = createServer((req, res) => {
       const chunk = (delta, finish = null) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: payload.model ?? "echo-1", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       res.write(chunk({ role: "assistant", content: "" }));
+      if (call && !text) {
+        res.write(chunk({ tool_calls: [{ index: 0, id: `call_${requests.length}`, type: "function", function: call }] }));
+        res.write(chunk({}, "tool_calls"));
+        res.end("data: [DONE]\n\n");
+        return;
+      }
       // In pieces, a little apart, so a streaming channel sees partial replies.
       // (at most ~40 pieces: a long answer still streams in a few seconds)
       const size = Math.max(8, Math.ceil(text.length / 40));
@@ -126,7 +181,7 @@ const server = createServer((req, res) => {
             call
               ? {
                   index: 0,
-                  message: { role: "assistant", content: text, tool_calls: [{ id: `call_${requests.length}`, type: "function", function: call }] },
+                  message: { role: "assistant", content: text || null, tool_calls: [{ id: `call_${requests.length}`, type: "function", function: call }] },
                   finish_reason: "tool_calls",
                 }
               : { index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" },

@@ -1,9 +1,56 @@
-// A real OpenClaw gateway for the end-to-end runs: started from the npm `openclaw` that run.sh
-// installed, on Node 24, with the run's environment; and the `openclaw` CLI beside it.
+// A real OpenClaw gateway for the end-to-end runs (run.mjs, diff.mjs): started from the npm
+// `openclaw` that run.sh installed, on Node 24, with the run's environment; the `openclaw` CLI
+// beside it; the echo model (echo-llm.mjs) it uses, and the config that points it there.
 import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { eventually, sleep } from "../test/helpers.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Starts the echo model (echo-llm.mjs) on a free port; resolves `{ child, url }`. Its log goes
+ * to this process's stderr when `log` is true.
+ */
+export function startEcho({ log = false } = {}) {
+  const child = spawn(process.execPath, [join(HERE, "echo-llm.mjs")], { stdio: ["ignore", "pipe", log ? "inherit" : "ignore"] });
+  return new Promise((resolve) => {
+    createInterface({ input: child.stdout }).once("line", (line) => resolve({ child, url: JSON.parse(line).url }));
+  });
+}
+
+/**
+ * The parts of `openclaw.json` every end-to-end gateway has: local mode on `port` without auth,
+ * and the echo model at `echoUrl` as the agents' only model.
+ */
+export function gatewayConfig({ port, echoUrl }) {
+  return {
+    gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
+    models: {
+      mode: "merge",
+      providers: {
+        echo: {
+          baseUrl: echoUrl,
+          apiKey: "not-needed",
+          api: "openai-completions",
+          models: [
+            {
+              id: "echo-1",
+              name: "Echo",
+              reasoning: false,
+              input: ["text"],
+              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+              contextWindow: 128000,
+              maxTokens: 4096,
+            },
+          ],
+        },
+      },
+    },
+    agents: { defaults: { model: { primary: "echo/echo-1" } } },
+  };
+}
 
 /** Where run.sh put Node 24 and openclaw, inside the run's folder `work`. */
 export function openclawPaths(work) {

@@ -12,13 +12,12 @@
 // plugin picks for arm64 and arm are run under qemu-user first.
 //
 // Run through e2e/run.sh (it builds the binaries and installs OpenClaw first).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BRIDGE_BIN, eventually, isAlive, sleep, startFake } from "../test/helpers.js";
-import { openclawCli } from "./gateway.mjs";
+import { gatewayConfig, openclawCli, startEcho, startGateway } from "./gateway.mjs";
 import { freePortWith } from "./ports.mjs";
 import { publish, startRegistry } from "./registry.mjs";
 
@@ -36,16 +35,9 @@ function log(m) {
   console.log(`[e2e] ${m}`);
 }
 
-function startEcho() {
-  const child = spawn(process.execPath, [join(HERE, "echo-llm.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve) => {
-    createInterface({ input: child.stdout }).once("line", (line) => resolve({ child, url: JSON.parse(line).url }));
-  });
-}
-
 async function main() {
   const fake = await startFake();
-  const echo = await startEcho();
+  const echo = await startEcho({ log: true });
   const { info } = fake;
   log(`fake Mattermost at ${info.url}, echo model at ${echo.url}`);
 
@@ -67,29 +59,7 @@ async function main() {
   writeFileSync(tokenFile, info.token, { mode: 0o600 });
   const config = {
     secrets: { providers: { e2efile: { source: "file", path: tokenFile, mode: "singleValue" } } },
-    gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
-    models: {
-      mode: "merge",
-      providers: {
-        echo: {
-          baseUrl: echo.url,
-          apiKey: "not-needed",
-          api: "openai-completions",
-          models: [
-            {
-              id: "echo-1",
-              name: "Echo",
-              reasoning: false,
-              input: ["text"],
-              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-              contextWindow: 128000,
-              maxTokens: 4096,
-            },
-          ],
-        },
-      },
-    },
-    agents: { defaults: { model: { primary: "echo/echo-1" } } },
+    ...gatewayConfig({ port, echoUrl: echo.url }),
     plugins: PACKAGE
       ? { entries: { "mattermost-bridge": { enabled: true } } }
       : { load: { paths: [PLUGIN_DIR] }, entries: { "mattermost-bridge": { enabled: true } } },
@@ -130,47 +100,32 @@ async function main() {
   }
   const gatewayLog = [];
   let gateway;
-  let exited = null;
-  const startGateway = () => {
+  const exited = () => gateway.exited();
+  const start = () => {
     log(`starting: ${NODE24} ${OPENCLAW} gateway run --port ${port}`);
-    exited = null;
-    gateway = spawn(NODE24, [OPENCLAW, "gateway", "run", "--port", String(port), "--allow-unconfigured"], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    for (const stream of [gateway.stdout, gateway.stderr]) {
-      createInterface({ input: stream }).on("line", (l) => {
-        gatewayLog.push(l);
-        if (process.env.E2E_VERBOSE) console.log(`  gateway| ${l}`);
-      });
-    }
-    gateway.on("exit", (code, signal) => (exited = { code, signal }));
+    gateway = startGateway({ node: NODE24, openclaw: OPENCLAW, env, port, lines: gatewayLog });
   };
   const stopGateway = async () => {
-    const bridgePids = descendants(gateway.pid).filter((pid) => isBridge(commandOf(pid)[0]));
+    const bridgePids = descendants(gateway.child.pid).filter((pid) => isBridge(commandOf(pid)[0]));
     if (bridgePids.length !== 1) {
-      const seen = descendants(gateway.pid).map((pid) => commandOf(pid)[0]);
+      const seen = descendants(gateway.child.pid).map((pid) => commandOf(pid)[0]);
       throw new Error(`expected one ${bridgeBin} under the gateway, found ${bridgePids.length} (children: ${seen.join(", ")})`);
     }
     const cmdline = commandOf(bridgePids[0]);
     if (!cmdline.includes("--config-fd")) throw new Error(`the bridge was given a config file: ${cmdline.join(" ")}`);
-    gateway.kill("SIGTERM");
-    await eventually(() => exited, { timeoutMs: 30_000, what: "the gateway to exit" });
+    await gateway.stop();
+    if (exited().signal === "SIGKILL") throw new Error("the gateway did not exit within 30 s of SIGTERM");
     await eventually(() => bridgePids.every((pid) => !isAlive(pid)), { timeoutMs: 15_000, what: "the bridge to exit" });
     return bridgePids;
   };
   const bridgeConnections = async () =>
     (await fake.requests()).filter((r) => r.path.startsWith("/api/v4/websocket")).length;
-  startGateway();
+  start();
 
   const cli = (args) => openclawCli({ node: NODE24, openclaw: OPENCLAW, env }, args);
 
   const cleanup = async () => {
-    if (!exited) {
-      gateway.kill("SIGTERM");
-      for (let i = 0; i < 100 && !exited; i++) await sleep(100);
-      if (!exited) gateway.kill("SIGKILL");
-    }
+    await gateway.stop();
     echo.child.kill();
     await fake.stop();
   };
@@ -181,7 +136,7 @@ async function main() {
     await eventually(
       async () => {
         // (e.g. its port was taken between our check and its start: see the log's end)
-        if (exited) throw new Error(`gateway exited early ${JSON.stringify(exited)}:\n${gatewayLog.slice(-20).join("\n")}`);
+        if (exited()) throw new Error(`gateway exited early ${JSON.stringify(exited())}:\n${gatewayLog.slice(-20).join("\n")}`);
         return (await fake.requests()).some((r) => r.path.startsWith("/api/v4/websocket"));
       },
       { ...deadline, what: "the bridge connecting to the fake Mattermost" },
@@ -192,7 +147,7 @@ async function main() {
     await fake.post(info.aliceId, info.dmAlice, `hello ${tag}`);
     const dmReply = await eventually(
       async () => {
-        if (exited) throw new Error(`gateway exited ${JSON.stringify(exited)}`);
+        if (exited()) throw new Error(`gateway exited ${JSON.stringify(exited())}`);
         return (await fake.botPosts()).find((p) => p.channel_id === info.dmAlice && p.message.includes(`echo: ${tag}`));
       },
       { ...deadline, what: "the agent's reply in the DM" },
@@ -310,7 +265,7 @@ async function main() {
     const tag6 = `E2E-restart-${Date.now().toString(36)}`;
     await fake.post(info.aliceId, info.dmAlice, `while you were away ${tag6}`);
     const connectionsBefore = await bridgeConnections();
-    startGateway();
+    start();
     await eventually(async () => (await bridgeConnections()) > connectionsBefore, {
       ...deadline,
       what: "the restarted bridge connecting",

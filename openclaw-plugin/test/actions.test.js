@@ -8,6 +8,24 @@ import { normalizeTarget, parseTarget } from "../src/outbound.js";
 import { handleReaction } from "../src/inbound.js";
 import { eventually, recordingRuntime, sleep, startFake, startRunningAccount } from "./helpers.js";
 
+/**
+ * A fake Mattermost and an account running on it (the recording runtime's `recorder`), for the
+ * tests of one `describe` block: started before them, stopped after.
+ */
+function runningAccount() {
+  const world = {};
+  before(async () => {
+    world.fake = await startFake();
+    world.recorder = recordingRuntime();
+    world.account = await startRunningAccount(world.fake, { rt: world.recorder.rt, system: world.recorder.system });
+  });
+  after(async () => {
+    await world.account?.stop();
+    await world.fake?.stop();
+  });
+  return world;
+}
+
 test("a reaction's text carries no characters a hostile server could smuggle in", () => {
   const { rt, system, systemEvents } = recordingRuntime();
   const deps = { cfg: {}, accountId: "default", account: { config: { replyToMode: "off" } }, rt, system };
@@ -30,45 +48,32 @@ test("a reaction's text carries no characters a hostile server could smuggle in"
 });
 
 describe("reaction events", () => {
-  let fake;
-  let account;
-  let recorder;
-
-  before(async () => {
-    fake = await startFake();
-    recorder = recordingRuntime();
-    account = await startRunningAccount(fake, { rt: recorder.rt, system: recorder.system });
-  });
-
-  after(async () => {
-    await account?.stop();
-    await fake?.stop();
-  });
+  const world = runningAccount();
 
   const eventFor = (postId, action = "added") =>
-    eventually(() => recorder.systemEvents.find((e) => e.text.includes(`on post ${postId}`) && e.text.includes(` ${action}:`)), {
+    eventually(() => world.recorder.systemEvents.find((e) => e.text.includes(`on post ${postId}`) && e.text.includes(` ${action}:`)), {
       what: `system event for ${action} on ${postId}`,
     });
 
   test("a reaction in a channel thread becomes a system event of the thread's session, with the JS plugin's text", async () => {
-    const { info } = fake;
-    const root = await fake.post(info.bobId, info.townSquare, "a question");
-    const reply = await fake.post(info.aliceId, info.townSquare, "an answer", { rootId: root });
-    await fake.cmd({ cmd: "react", userId: info.aliceId, postId: reply, emoji: "+1" });
+    const { info } = world.fake;
+    const root = await world.fake.post(info.bobId, info.townSquare, "a question");
+    const reply = await world.fake.post(info.aliceId, info.townSquare, "an answer", { rootId: root });
+    await world.fake.cmd({ cmd: "react", userId: info.aliceId, postId: reply, emoji: "+1" });
     const event = await eventFor(reply);
     assert.equal(event.text, `Mattermost reaction added: :+1: by @alice on post ${reply} in channel ${info.townSquare}`);
     assert.equal(event.contextKey, `mattermost:reaction:${reply}:+1:${info.aliceId}:added`);
     // The JS plugin would use the channel's base session here (its bug 5 in docs/switching.md).
     assert.equal(event.sessionKey, `agent:main:mattermost:channel:${info.townSquare}:thread:${root}`);
-    assert.equal(recorder.dispatches.length, 0, "a reaction starts no agent run");
+    assert.equal(world.recorder.dispatches.length, 0, "a reaction starts no agent run");
   });
 
   test("a removal in a DM goes to the DM's session", async () => {
-    const { info } = fake;
-    const post = await fake.post(info.aliceId, info.dmAlice, "hello");
-    await fake.cmd({ cmd: "react", userId: info.aliceId, postId: post, emoji: "white_check_mark" });
+    const { info } = world.fake;
+    const post = await world.fake.post(info.aliceId, info.dmAlice, "hello");
+    await world.fake.cmd({ cmd: "react", userId: info.aliceId, postId: post, emoji: "white_check_mark" });
     await eventFor(post);
-    await fake.cmd({ cmd: "react", userId: info.aliceId, postId: post, emoji: "white_check_mark", remove: true });
+    await world.fake.cmd({ cmd: "react", userId: info.aliceId, postId: post, emoji: "white_check_mark", remove: true });
     const removed = await eventFor(post, "removed");
     assert.equal(removed.text, `Mattermost reaction removed: :white_check_mark: by @alice on post ${post} in channel ${info.dmAlice}`);
     assert.equal(removed.sessionKey, `agent:main:mattermost:direct:${info.aliceId}`);
@@ -76,13 +81,13 @@ describe("reaction events", () => {
   });
 
   test("reactions of senders outside allowFrom are not forwarded", async () => {
-    const { info } = fake;
-    const post = await fake.post(info.aliceId, info.townSquare, "react here");
-    await fake.cmd({ cmd: "react", userId: info.bobId, postId: post, emoji: "eyes" });
-    await fake.cmd({ cmd: "react", userId: info.aliceId, postId: post, emoji: "tada" });
+    const { info } = world.fake;
+    const post = await world.fake.post(info.aliceId, info.townSquare, "react here");
+    await world.fake.cmd({ cmd: "react", userId: info.bobId, postId: post, emoji: "eyes" });
+    await world.fake.cmd({ cmd: "react", userId: info.aliceId, postId: post, emoji: "tada" });
     await eventFor(post);
     await sleep(200);
-    const events = recorder.systemEvents.filter((e) => e.text.includes(post));
+    const events = world.recorder.systemEvents.filter((e) => e.text.includes(post));
     assert.deepEqual(
       events.map((e) => e.text),
       [`Mattermost reaction added: :tada: by @alice on post ${post} in channel ${info.townSquare}`],
@@ -91,21 +96,10 @@ describe("reaction events", () => {
 });
 
 describe("message tool actions", () => {
-  let fake;
-  let account;
-
-  before(async () => {
-    fake = await startFake();
-    account = await startRunningAccount(fake, { rt: recordingRuntime().rt });
-  });
-
-  after(async () => {
-    await account?.stop();
-    await fake?.stop();
-  });
+  const world = runningAccount();
 
   /** The running account's config with `extra` keys on top (the gates are read from it). */
-  const withKeys = (extra) => ({ channels: { mattermost: { ...account.cfg.channels.mattermost, ...extra } } });
+  const withKeys = (extra) => ({ channels: { mattermost: { ...world.account.cfg.channels.mattermost, ...extra } } });
   const inConversation = (to) => ({
     requesterAccountId: "default",
     toolContext: { currentChannelProvider: "mattermost", currentChannelId: to },
@@ -113,7 +107,7 @@ describe("message tool actions", () => {
 
   test("the tool offers send and react by default, read only with actions.messages", () => {
     const offered = (cfg, accountId) => actions.describeMessageTool({ cfg, accountId }).actions;
-    assert.deepEqual(offered(account.cfg), ["send", "react"]);
+    assert.deepEqual(offered(world.account.cfg), ["send", "react"]);
     assert.deepEqual(offered(withKeys({ actions: { messages: true } })), ["send", "react", "read"]);
     assert.deepEqual(offered(withKeys({ actions: { reactions: false } })), ["send"]);
     // An account's own gate wins over the top level's.
@@ -125,10 +119,10 @@ describe("message tool actions", () => {
   });
 
   test("react: gated, bound to the agent's conversation, with the JS plugin's texts", async () => {
-    const { info } = fake;
-    const post = await fake.post(info.aliceId, info.townSquare, "react to me");
+    const { info } = world.fake;
+    const post = await world.fake.post(info.aliceId, info.townSquare, "react to me");
     const react = (params, extra = {}) =>
-      actions.handleAction({ action: "react", params: { messageId: post, ...params }, cfg: account.cfg, accountId: "default", ...extra });
+      actions.handleAction({ action: "react", params: { messageId: post, ...params }, cfg: world.account.cfg, accountId: "default", ...extra });
     await assert.rejects(
       actions.handleAction({ action: "react", params: { messageId: post, emoji: "x", to: `channel:${info.townSquare}` }, cfg: withKeys({ actions: { reactions: false } }) }),
       /Mattermost reactions are disabled in config/,
@@ -142,19 +136,19 @@ describe("message tool actions", () => {
     // An operator's own call is not bound to a conversation.
     const removed = await react({ emoji: "eyes", remove: true }, { conversationReadOrigin: "direct-operator" });
     assert.equal(removed.content[0].text, `Removed reaction :eyes: from ${post}`);
-    const reactions = (await fake.cmd({ cmd: "reactions" })).reactions.filter((r) => r.post_id === post);
+    const reactions = (await world.fake.cmd({ cmd: "reactions" })).reactions.filter((r) => r.post_id === post);
     assert.deepEqual(reactions, []);
   });
 
   test("read: gated; the current conversation, with Mattermost's post fields and timestamps", async () => {
-    const { info } = fake;
-    const first = await fake.post(info.aliceId, info.townSquare, "first");
-    const second = await fake.post(info.bobId, info.townSquare, "second");
+    const { info } = world.fake;
+    const first = await world.fake.post(info.aliceId, info.townSquare, "first");
+    const second = await world.fake.post(info.bobId, info.townSquare, "second");
     const cfg = withKeys({ actions: { messages: true } });
     const read = (params, extra = inConversation(`channel:${info.townSquare}`)) =>
       actions.handleAction({ action: "read", params, cfg, accountId: "default", ...extra });
     await assert.rejects(
-      actions.handleAction({ action: "read", params: { to: `channel:${info.townSquare}` }, cfg: account.cfg, accountId: "default" }),
+      actions.handleAction({ action: "read", params: { to: `channel:${info.townSquare}` }, cfg: world.account.cfg, accountId: "default" }),
       /Mattermost message reads are disabled in config/,
     );
     const result = await read({ to: `channel:${info.townSquare}`, limit: 2 });
@@ -180,8 +174,8 @@ describe("message tool actions", () => {
   });
 
   test("read: another conversation only where groups or groupPolicy allow, DMs only as the current one", async () => {
-    const { info } = fake;
-    const elsewhere = await fake.post(info.aliceId, info.offTopic, "off topic");
+    const { info } = world.fake;
+    const elsewhere = await world.fake.post(info.aliceId, info.offTopic, "off topic");
     const here = inConversation(`channel:${info.townSquare}`);
     const read = (cfg, params, extra = here) => actions.handleAction({ action: "read", params, cfg, accountId: "default", ...extra });
     const gated = withKeys({ actions: { messages: true } });
@@ -192,7 +186,7 @@ describe("message tool actions", () => {
     const open = withKeys({ actions: { messages: true }, groupPolicy: "open" });
     assert.equal((await read(open, { to: info.offTopic })).details.channelId, info.offTopic);
     // A DM: readable as the current conversation (the JS plugin refuses it: its bug 4) …
-    const dmPost = await fake.post(info.aliceId, info.dmAlice, "in the DM");
+    const dmPost = await world.fake.post(info.aliceId, info.dmAlice, "in the DM");
     const dm = await read(gated, { to: `user:${info.aliceId}` }, inConversation(`user:${info.aliceId}`));
     assert.equal(dm.details.channelId, info.dmAlice);
     assert.ok(dm.details.messages.some((m) => m.id === dmPost));
@@ -247,21 +241,10 @@ test("targets parse as @openclaw/mattermost reads them", () => {
 });
 
 describe("outbound targets", () => {
-  let fake;
-  let account;
-
-  before(async () => {
-    fake = await startFake();
-    account = await startRunningAccount(fake, { rt: recordingRuntime().rt });
-  });
-
-  after(async () => {
-    await account?.stop();
-    await fake?.stop();
-  });
+  const world = runningAccount();
 
   test("every target form reaches the channel the JS plugin would post in", async () => {
-    const { info } = fake;
+    const { info } = world.fake;
     const cases = [
       [`channel:${info.townSquare}`, info.townSquare],
       [`user:${info.aliceId}`, info.dmAlice],
@@ -276,7 +259,7 @@ describe("outbound targets", () => {
       const text = `to ${to}`;
       const result = await outbound.sendText({ to, text, accountId: "default" });
       assert.equal(result.meta.channelId, channelId, to);
-      const post = await eventually(async () => (await fake.botPosts()).find((p) => p.message === text), { what: text });
+      const post = await eventually(async () => (await world.fake.botPosts()).find((p) => p.message === text), { what: text });
       assert.equal(post.channel_id, channelId, to);
     }
     await assert.rejects(outbound.sendText({ to: "@nobody", text: "x", accountId: "default" }), /Unable to find the user|404|refused/);
