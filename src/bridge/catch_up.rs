@@ -7,6 +7,7 @@
 
 use super::deliver::Delivery;
 use super::listing;
+use super::output::Batch;
 use super::pages;
 use super::progress::{Snapshot, OVERLAP_MS};
 use super::shares::EventsShare;
@@ -28,13 +29,15 @@ pub fn gap_start(progress: &Snapshot, fallback: i64, max_age_ms: i64) -> i64 {
     (last_seen - OVERLAP_MS).max(now_ms() as i64 - max_age_ms)
 }
 
-/// Finds and offers every post created since `since` that was not delivered yet.
+/// Finds and offers every post created since `since` that was not delivered yet. Each line
+/// goes out through `lines` as it is found, not after the next REST call.
 pub fn run(
     shared: &EventsShare,
     session: &Session,
     delivery: &mut Delivery,
     names: &mut UserNames,
     since: i64,
+    lines: &mut Batch,
 ) -> Result<usize, ApiError> {
     if session.teams.is_empty() {
         log::warn!("cannot catch up: the bot is in no team, and DMs are listed per team");
@@ -59,7 +62,8 @@ pub fn run(
         let mut deliver = |post: Post| {
             if !progress.already_had(&channel.id, &post.id, post.create_at) {
                 let posted = posted_from_rest(&channel, post, names, api);
-                delivery.offer(Box::new(posted), true);
+                delivery.offer(Box::new(posted), true, lines);
+                lines.hand_over();
                 offered += 1;
             }
             !shared.stop.is_stopping()

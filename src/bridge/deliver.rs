@@ -7,9 +7,12 @@
 //! the post has files; lanes empty from the front as downloads finish. A post in a channel
 //! with nothing pending goes straight out, so a slow download in one channel never holds back
 //! another channel's post.
+//!
+//! The caller's `Batch` takes the lines that can go at once, so a transport decides when they
+//! reach the writer (the WebSocket reader: once it has read what is already here).
 
 use super::attachments;
-use super::output::Written;
+use super::output::{Batch, Written};
 use super::shares::EventsShare;
 use super::thread_history;
 use crate::dedup::RecentIds;
@@ -93,8 +96,9 @@ impl Delivery {
     }
 
     /// Delivers `posted` if the policy accepts it and it was not delivered before. The channel
-    /// type comes from the event or the channel listing; `catch_up` marks posts found late.
-    pub fn offer(&mut self, posted: Box<Posted>, catch_up: bool) {
+    /// type comes from the event or the channel listing; `catch_up` marks posts found late. A
+    /// line that can go at once goes into `lines`, which the caller hands over.
+    pub fn offer(&mut self, posted: Box<Posted>, catch_up: bool, lines: &mut Batch) {
         if self.shared.stop.is_stopping() {
             // Not delivered and not recorded: the next start catches it up.
             return;
@@ -122,12 +126,12 @@ impl Delivery {
             // fetches the files once it allowed them.
             let files = attachments::not_downloaded(post, NOT_APPROVED);
             let line = message_line(&posted, &accepted, catch_up, &files, &history);
-            self.lanes.deliver(&post.channel_id, line);
+            self.lanes.deliver(&post.channel_id, line, lines);
             return;
         }
-        // Lines this thread holds back go out first: the download thread writes this post's
-        // line itself, which must not overtake them (nor wait behind a full job queue).
-        self.shared.output.release();
+        // The batch goes out first: the download thread writes this post's line itself, which
+        // must not overtake the batch's lines (nor wait behind a full job queue).
+        lines.hand_over();
         let job = Job {
             ticket: self.lanes.reserve(&post.channel_id),
             text: accepted.text.to_string(),
@@ -356,11 +360,14 @@ impl Lanes {
         }
     }
 
-    /// Sends a ready line now, or queues it behind the channel's pending posts.
-    fn deliver(&self, channel_id: &str, ready: Ready) {
+    /// Puts a ready line in `lines` (the event thread's batch), or queues it behind the
+    /// channel's pending posts. Only the event thread opens lanes (`reserve`), after handing
+    /// its batch over, so no download thread writes a line of this channel before the batch.
+    fn deliver(&self, channel_id: &str, ready: Ready, lines: &mut Batch) {
         let mut pending = lock(&self.pending);
         if let Some(ready) = pending.push_ready(channel_id, ready) {
-            self.write(channel_id, ready);
+            let (line, written) = self.counted(channel_id, ready);
+            lines.send_message(line, written);
         }
     }
 
@@ -379,14 +386,20 @@ impl Lanes {
     }
 
     fn write(&self, channel_id: &str, ready: Ready) {
+        let (line, written) = self.counted(channel_id, ready);
+        self.shared.output.send_message(line, written);
+    }
+
+    /// The line and what the writer reports once it is out; counted as delivered now, before
+    /// it is written, so a `status` asked for after reading the line includes it.
+    fn counted(&self, channel_id: &str, ready: Ready) -> (String, Written) {
+        self.shared.stats.delivered();
         let written = Written {
             channel_id: channel_id.to_string(),
             post_id: ready.post_id,
             create_at: ready.create_at,
         };
-        // Counted first, so a `status` asked for after reading the line includes it.
-        self.shared.stats.delivered();
-        self.shared.output.send_message(ready.line, written);
+        (ready.line, written)
     }
 }
 

@@ -175,8 +175,8 @@ impl Stopping {
         if let Some(tcp) = lock(&self.ws_interrupt).take() {
             net::interrupt(&tcp);
         }
-        // The event thread hands over the lines it still holds (`Output::hold`) as it ends:
-        // they go out before `stopping`. It ends at once, unless a REST call of its is under way.
+        // The event thread hands over its batch of lines (`output::Batch`) as it ends: they go
+        // out before `stopping`. It ends at once, unless a REST call of its is under way.
         let _ = events_ended.recv_timeout(EVENTS_GRACE);
         if !self.inflight.wait_idle(DRAIN_TIMEOUT) {
             log::warn!(

@@ -2,12 +2,12 @@
 //! responses from the request workers) goes through one bounded queue to one thread, so lines
 //! never interleave, and a host that stops reading makes producers wait instead of growing memory.
 //!
-//! A busy producer can hold its lines back and hand them over together (`Output::hold`): the
-//! WebSocket reader does so for the events of one socket read. Handing over a line wakes the
-//! writer thread, and under load those wake-ups were a quarter of the bridge's CPU time.
+//! A busy producer can collect its lines in a `Batch` and hand them over together: the
+//! WebSocket reader does so for the events it reads without waiting, and hands its batch over
+//! before it waits for the socket. Handing over a line wakes the writer thread, and under load
+//! those wake-ups were a quarter of the bridge's CPU time.
 
 use crate::stop::{Stop, StopReason};
-use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -17,25 +17,20 @@ use std::time::{Duration, Instant};
 /// Lines waiting for stdout, at most. Small: the host normally reads at once; a stalled host
 /// should stall the WebSocket reader (TCP backpressure) rather than fill our memory.
 const QUEUE_LINES: usize = 1024;
-/// A holding thread hands its lines over at least this often: bounds how long the first of
-/// them waits for the others.
-const HOLD_AT_MOST: usize = 32;
-/// Queue items: one line, or a batch of up to `HOLD_AT_MOST`.
-const QUEUE_ITEMS: usize = QUEUE_LINES / HOLD_AT_MOST;
+/// A batch is handed over once it has this many lines: bounds how long the first of them
+/// waits for the others, and keeps the queue bounded in lines.
+const BATCH_AT_MOST: usize = 32;
+/// Queue items: one line, or a batch of up to `BATCH_AT_MOST`.
+const QUEUE_ITEMS: usize = QUEUE_LINES / BATCH_AT_MOST;
 
 enum Item {
     Line(String),
     /// A `message` line, reported to the `on_written` hook once it is flushed to stdout.
     Message(String, Written),
-    /// Lines a holding thread handed over together, in order.
+    /// The lines of a `Batch`, in order.
     Batch(Vec<Item>),
     /// Flush everything before this and acknowledge.
     Finish(mpsc::Sender<()>),
-}
-
-thread_local! {
-    /// The lines this thread holds back (`Some` while it holds), oldest first.
-    static HELD: RefCell<Option<Vec<Item>>> = const { RefCell::new(None) };
 }
 
 /// Which post a written `message` line carried.
@@ -84,60 +79,16 @@ impl Output {
         self.enqueue(Item::Line(line))
     }
 
-    /// Until the guard is dropped, lines sent from this thread are held back and handed over
-    /// together by `release` (and whenever `HOLD_AT_MOST` are waiting). The holder must release
-    /// before anything that may block or let another thread write a line that belongs after.
-    pub fn hold(&self) -> Holding<'_> {
-        HELD.with_borrow_mut(|held| {
-            held.get_or_insert_with(Vec::new);
-        });
-        Holding { output: self }
-    }
-
-    /// Hands over what this thread holds, waiting while the queue is full (nothing to do when
-    /// it holds nothing). False when the writer is gone.
-    pub fn release(&self) -> bool {
-        // A lone line leaves as itself and the held Vec keeps its buffer; only a batch takes it.
-        let item = HELD.with_borrow_mut(|held| {
-            let held = held.as_mut()?;
-            match held.len() {
-                0 => None,
-                1 => held.pop(),
-                _ => Some(Item::Batch(std::mem::replace(
-                    held,
-                    Vec::with_capacity(HOLD_AT_MOST),
-                ))),
-            }
-        });
-        item.is_none_or(|item| self.queue.send(item).is_ok())
-    }
-
-    /// Runs `f` with this thread's lines going out one by one (for work that waits on the
-    /// network, whose lines should not wait for it); holding resumes afterwards if it was on.
-    pub fn without_holding<R>(&self, f: impl FnOnce() -> R) -> R {
-        self.release();
-        let was_holding = HELD.take().is_some();
-        let result = f();
-        if was_holding {
-            HELD.set(Some(Vec::new()));
+    /// An empty batch: lines put in it reach the writer when it is handed over.
+    pub fn batch(&self) -> Batch {
+        Batch {
+            output: self.clone(),
+            lines: Vec::new(),
         }
-        result
     }
 
     fn enqueue(&self, item: Item) -> bool {
-        // The number of lines held, or the item back when this thread does not hold.
-        let held = HELD.with_borrow_mut(|held| match held {
-            Some(held) => {
-                held.push(item);
-                Ok(held.len())
-            }
-            None => Err(item),
-        });
-        match held {
-            Err(item) => self.queue.send(item).is_ok(),
-            Ok(n) if n >= HOLD_AT_MOST => self.release(),
-            Ok(_) => true,
-        }
+        self.queue.send(item).is_ok()
     }
 
     /// Queues a line unless that would take longer than `timeout` (used while stopping, when a
@@ -158,7 +109,7 @@ impl Output {
         }
     }
 
-    /// Waits until every line queued so far (not those a thread still holds) is written and
+    /// Waits until every line queued so far (not those still in a batch) is written and
     /// flushed, at most `timeout`.
     pub fn finish(&self, timeout: Duration) -> bool {
         let (ack, done) = mpsc::channel();
@@ -179,16 +130,42 @@ impl Output {
     }
 }
 
-/// While alive, lines sent from this thread are held (see `Output::hold`); dropping it hands
-/// them over.
-pub struct Holding<'a> {
-    output: &'a Output,
+/// Lines collected by one producer and handed to the writer together: one queue item and one
+/// wake-up of the writer for all of them. The owner hands the batch over before anything that
+/// may wait (a read from the network, a full queue of another stage), so no line waits for it;
+/// it is also handed over every `BATCH_AT_MOST` lines, and when dropped.
+pub struct Batch {
+    output: Output,
+    lines: Vec<Item>,
 }
 
-impl Drop for Holding<'_> {
+impl Batch {
+    /// Adds a `message` line; `written` goes to the hook once the line is out. False when the
+    /// writer is gone.
+    pub fn send_message(&mut self, line: String, written: Written) -> bool {
+        self.lines.push(Item::Message(line, written));
+        self.lines.len() < BATCH_AT_MOST || self.hand_over()
+    }
+
+    /// Hands the lines over to the writer, waiting while the queue is full (nothing to do when
+    /// the batch is empty). False when the writer is gone.
+    pub fn hand_over(&mut self) -> bool {
+        // A lone line leaves as itself, and the batch keeps its buffer; only more take it.
+        let item = match self.lines.len() {
+            0 => return true,
+            1 => self.lines.pop().expect("one line"),
+            _ => Item::Batch(std::mem::replace(
+                &mut self.lines,
+                Vec::with_capacity(BATCH_AT_MOST),
+            )),
+        };
+        self.output.enqueue(item)
+    }
+}
+
+impl Drop for Batch {
     fn drop(&mut self) {
-        self.output.release();
-        HELD.set(None);
+        self.hand_over();
     }
 }
 
@@ -366,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn held_lines_wait_for_release_and_keep_their_order() {
+    fn batched_lines_wait_for_the_hand_over_and_keep_their_order() {
         let sink = Shared::default();
         let reported = Arc::new(Mutex::new(Vec::new()));
         let hook_log = reported.clone();
@@ -375,70 +352,61 @@ mod tests {
         });
         let (output, _handle) =
             Output::start_on(Box::new(sink.clone()), Arc::new(Stop::new()), hook);
-        let holding = output.hold();
-        assert!(output.send("first".into()));
-        assert!(output.send_message("second".into(), message("p2")));
+        let mut batch = output.batch();
+        assert!(batch.send_message("first".into(), message("p1")));
+        assert!(batch.send_message("second".into(), message("p2")));
         assert!(
             flushed(&output, &sink).is_empty(),
-            "held lines were written"
+            "batched lines were written"
         );
         assert!(reported.lock().unwrap().is_empty());
 
-        assert!(output.release());
+        assert!(batch.hand_over());
         assert_eq!(flushed(&output, &sink), ["first", "second"]);
-        assert_eq!(*reported.lock().unwrap(), ["p2"]);
+        assert_eq!(*reported.lock().unwrap(), ["p1", "p2"]);
 
-        // Dropping the guard hands over the rest and ends holding.
-        assert!(output.send("third".into()));
-        drop(holding);
-        assert!(output.send("fourth".into()));
+        // A lone line, then dropping the batch hands over the rest.
+        assert!(batch.send_message("third".into(), message("p3")));
+        assert!(batch.hand_over());
+        assert!(batch.send_message("fourth".into(), message("p4")));
+        drop(batch);
+        assert!(output.send("fifth".into()));
         assert_eq!(
             flushed(&output, &sink),
-            ["first", "second", "third", "fourth"]
+            ["first", "second", "third", "fourth", "fifth"]
         );
+        assert_eq!(*reported.lock().unwrap(), ["p1", "p2", "p3", "p4"]);
     }
 
     #[test]
-    fn a_holding_thread_hands_over_every_hold_at_most_lines() {
+    fn a_batch_is_handed_over_every_batch_at_most_lines() {
         let (output, sink) = started();
-        let holding = output.hold();
-        for n in 0..=HOLD_AT_MOST {
-            assert!(output.send(format!("{n}")));
+        let mut batch = output.batch();
+        for n in 0..=BATCH_AT_MOST {
+            assert!(batch.send_message(format!("{n}"), message(&n.to_string())));
         }
-        let expected: Vec<String> = (0..HOLD_AT_MOST).map(|n| n.to_string()).collect();
+        let expected: Vec<String> = (0..BATCH_AT_MOST).map(|n| n.to_string()).collect();
         assert_eq!(flushed(&output, &sink), expected);
-        drop(holding);
-        assert_eq!(flushed(&output, &sink).len(), HOLD_AT_MOST + 1);
+        drop(batch);
+        assert_eq!(flushed(&output, &sink).len(), BATCH_AT_MOST + 1);
     }
 
     #[test]
-    fn without_holding_sends_at_once_then_holds_again() {
+    fn lines_sent_directly_do_not_wait_for_a_batch() {
         let (output, sink) = started();
-        let holding = output.hold();
-        assert!(output.send("held before".into()));
-        output.without_holding(|| {
-            assert!(output.send("unheld".into()));
-            assert_eq!(flushed(&output, &sink), ["held before", "unheld"]);
-        });
-        assert!(output.send("held after".into()));
-        assert_eq!(flushed(&output, &sink).len(), 2);
-        drop(holding);
-        assert_eq!(
-            flushed(&output, &sink),
-            ["held before", "unheld", "held after"]
-        );
-    }
-
-    #[test]
-    fn only_the_holding_thread_is_held() {
-        let (output, sink) = started();
-        let _holding = output.hold();
-        assert!(output.send("held".into()));
+        let mut batch = output.batch();
+        assert!(batch.send_message("batched".into(), message("p")));
         let other = output.clone();
         std::thread::spawn(move || assert!(other.send("from another thread".into())))
             .join()
             .unwrap();
-        assert_eq!(flushed(&output, &sink), ["from another thread"]);
+        assert!(output.send("direct".into()));
+        assert_eq!(flushed(&output, &sink), ["from another thread", "direct"]);
+        drop(batch);
+        assert_eq!(
+            flushed(&output, &sink),
+            ["from another thread", "direct", "batched"]
+        );
     }
 
     struct Broken;

@@ -90,6 +90,7 @@ impl Poller {
         let progress = self.shared.progress.snapshot();
         let floor = self.oldest_replay();
         let watched: Vec<&Channel> = channels.iter().filter(|c| self.listens_in(c)).collect();
+        let mut lines = self.shared.output.batch();
         for channel in watched {
             if self.shared.stop.is_stopping() {
                 break;
@@ -107,7 +108,9 @@ impl Poller {
                     continue;
                 }
                 let posted = posted_from_rest(channel, post, &mut self.names, &self.api);
-                self.delivery.offer(Box::new(posted), restart);
+                self.delivery.offer(Box::new(posted), restart, &mut lines);
+                // Out at once: the next post may wait for a REST call (its sender's name).
+                lines.hand_over();
             }
             self.cursors
                 .advance(&channel.id, newest.max(channel.last_post_at));

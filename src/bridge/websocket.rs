@@ -5,6 +5,7 @@
 use super::announce;
 use super::catch_up::{self, UserNames};
 use super::deliver::Delivery;
+use super::output::Batch;
 use super::reactions::Reactions;
 use super::shares::EventsShare;
 use crate::backoff::{Backoff, UNAUTHORIZED_RETRY};
@@ -254,25 +255,21 @@ impl EventStream {
         events_seen: &mut bool,
     ) -> Ended {
         let mut keepalive = Keepalive::new(Instant::now(), PING_EVERY, DEAD_AFTER);
-        // The lines of the events of one socket read go to the writer together, handed over
-        // before the next read (which may wait): one wake-up of the writer per read, not per line.
-        let output = self.shared.output.clone();
-        let _holding = output.hold();
-        let releaser = output.clone();
-        conn.before_socket_read(move || {
-            releaser.release();
-        });
+        // The lines of the events already here go to the writer together, handed over before
+        // a read that waits: one wake-up of the writer per burst, not per line, and no line
+        // waits for the network. Dropped (handed over) when the connection ends.
+        let mut lines = self.shared.output.batch();
         loop {
             if self.shared.stop.is_stopping() {
                 return Ended::Stopped;
             }
-            let read = conn.read();
+            let read = next_frame(conn, &mut lines);
             let now = Instant::now();
             match read {
                 Ok(Read::Text(text)) => {
                     keepalive.frame_seen(now);
                     *events_seen = true;
-                    if let Err(gap) = self.handle_frame(&text, position) {
+                    if let Err(gap) = self.handle_frame(&text, position, &mut lines) {
                         return Ended::Lost(gap);
                     }
                 }
@@ -283,8 +280,8 @@ impl EventStream {
             match keepalive.check(now) {
                 Due::Nothing => {}
                 Due::Ping => {
-                    // The write may wait (a full socket); held lines should not.
-                    output.release();
+                    // The write may wait (a full socket); the lines should not.
+                    lines.hand_over();
                     if let Err(e) = conn.send_action("ping", json!({})) {
                         return self.ended_by(Ended::Lost(e.to_string()));
                     }
@@ -308,9 +305,14 @@ impl EventStream {
         }
     }
 
-    /// Handles one text frame; an error means events were missed and we must reconnect (and
-    /// resume from the first missed one).
-    fn handle_frame(&mut self, text: &str, position: &mut Resume) -> Result<(), String> {
+    /// Handles one text frame, its line (if any) into `lines`; an error means events were
+    /// missed and we must reconnect (and resume from the first missed one).
+    fn handle_frame(
+        &mut self,
+        text: &str,
+        position: &mut Resume,
+        lines: &mut Batch,
+    ) -> Result<(), String> {
         let parsed = match event::parse(text) {
             Ok(parsed) => parsed,
             Err(bad) => {
@@ -333,6 +335,8 @@ impl EventStream {
                     connection_id: hello.connection_id.clone(),
                     sequence_number: 1,
                 };
+                // Catch-up waits for REST: the lines of the events before the gap go first.
+                lines.hand_over();
                 self.catch_up("the server could not resume the WebSocket");
             }
             return Ok(());
@@ -348,7 +352,7 @@ impl EventStream {
             self.shared.stats.event_seen();
         }
         match parsed.frame {
-            Frame::Posted(posted) => self.delivery.offer(posted, false),
+            Frame::Posted(posted) => self.delivery.offer(posted, false, lines),
             Frame::Reaction(reaction) => self.reactions.offer(reaction),
             Frame::Changed { post, deleted } => self.delivery.changed(&post, deleted),
             Frame::Reply {
@@ -366,24 +370,19 @@ impl EventStream {
     /// Events were lost: fetch what was posted meanwhile over REST. Runs on this thread, so
     /// live events wait (in the socket) and come after the caught-up ones.
     fn catch_up(&mut self, why: &str) {
-        // Each caught-up line goes out as it is found, not after the next REST call; and the
-        // lines of events read before the gap go first.
-        let output = self.shared.output.clone();
-        output.without_holding(|| self.catch_up_unheld(why));
-    }
-
-    fn catch_up_unheld(&mut self, why: &str) {
         let fallback = self.live_since.unwrap_or_else(|| now_ms() as i64);
         let max_age = self.shared.config.catch_up_max_age.as_millis() as i64;
         let since = catch_up::gap_start(&self.shared.progress.snapshot(), fallback, max_age);
         log::info!("events may have been missed ({why}); catching up on posts since {since}");
         let shared = self.shared.clone();
+        let mut lines = shared.output.batch();
         match catch_up::run(
             &shared,
             &self.session,
             &mut self.delivery,
             &mut self.names,
             since,
+            &mut lines,
         ) {
             Ok(n) => log::info!("catch-up done: {n} posts found"),
             Err(e) => log::warn!("catch-up failed ({e}); posts from the gap may be missing"),
@@ -395,6 +394,18 @@ impl EventStream {
             log::warn!("skipping a malformed server frame ({kind}): {detail} (further ones of this kind are logged at debug level)");
         } else {
             log::debug!("skipping a malformed server frame ({kind}): {detail}");
+        }
+    }
+}
+
+/// The next frame: one already received, or, once `lines` are handed over (nothing may wait
+/// for the network), one the socket waits for.
+fn next_frame(conn: &mut Connection, lines: &mut Batch) -> Result<Read, ConnectError> {
+    match conn.read_buffered()? {
+        Some(read) => Ok(read),
+        None => {
+            lines.hand_over();
+            conn.read()
         }
     }
 }

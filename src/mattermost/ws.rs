@@ -1,6 +1,7 @@
 //! One WebSocket connection to `/api/v4/websocket`, authenticated by header on the upgrade.
 //! It reads frames with a timeout so the caller can keep the connection alive (ping actions)
-//! and notice a silent, dead server.
+//! and notice a silent, dead server, or without waiting at all (`read_buffered`: the frames
+//! already here), so the caller knows when its next read would wait.
 
 use super::connect_error::ConnectError;
 use super::net::{self, Link, Stream};
@@ -56,9 +57,12 @@ impl Resume {
 }
 
 pub struct Connection {
-    socket: WebSocket<Wire>,
+    socket: WebSocket<Stream>,
     /// Our next action sequence number (> 0, increasing, per connection).
     next_seq: i64,
+    /// Whether the socket waits for data (blocking, up to the read timeout) or answers
+    /// `WouldBlock` at once (`read_buffered`).
+    waits: bool,
 }
 
 impl Connection {
@@ -91,50 +95,55 @@ impl Connection {
         // tungstenite's default read buffer is 128 KiB, zero-filled at once: a quarter of the
         // idle bridge's private memory. 32 KiB still takes a burst of ~30 events per read.
         let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
-        let wire = Wire {
-            stream,
-            before_read: None,
-        };
         let (socket, _response) =
-            tungstenite::client::client_with_config(request, wire, Some(config))
+            tungstenite::client::client_with_config(request, stream, Some(config))
                 .map_err(handshake_error)?;
         socket
             .get_ref()
-            .stream
             .tcp()
             .set_read_timeout(Some(read_timeout))
             .ok();
         Ok(Connection {
             socket,
             next_seq: 1,
+            waits: true,
         })
     }
 
     /// A handle that can close this connection from another thread (to stop a blocked read).
     pub fn interrupter(&self) -> Option<TcpStream> {
-        self.socket.get_ref().stream.tcp().try_clone().ok()
+        self.socket.get_ref().tcp().try_clone().ok()
     }
 
-    /// Runs `hook` each time the connection needs more bytes from the network: the only place
-    /// where `read` can wait, so the caller can finish what it started before that.
-    pub fn before_socket_read(&mut self, hook: impl FnMut() + Send + 'static) {
-        self.socket.get_mut().before_read = Some(Box::new(hook));
-    }
-
-    /// Waits for the next text frame. Pings are answered (tungstenite queues the pong; we flush
-    /// it at once so the server's 100 s pong deadline is never at risk).
+    /// Waits for the next text frame, at most the read timeout (`Idle`). Pings are answered
+    /// (tungstenite queues the pong; we flush it at once so the server's 100 s pong deadline is
+    /// never at risk).
     pub fn read(&mut self) -> Result<Read, ConnectError> {
+        self.wire_waits(true)?;
+        self.read_frame().map(|read| read.unwrap_or(Read::Idle))
+    }
+
+    /// The next frame if it is already here (in tungstenite's buffer, in rustls's, or in the
+    /// socket's), without waiting; `None` when getting one would mean waiting for the network.
+    pub fn read_buffered(&mut self) -> Result<Option<Read>, ConnectError> {
+        self.wire_waits(false)?;
+        self.read_frame()
+    }
+
+    /// One frame; `None` when the socket had nothing (in time, when it waits).
+    fn read_frame(&mut self) -> Result<Option<Read>, ConnectError> {
         loop {
             match self.socket.read() {
-                Ok(Message::Text(text)) => return Ok(Read::Text(text)),
+                Ok(Message::Text(text)) => return Ok(Some(Read::Text(text))),
                 Ok(Message::Ping(_)) => {
+                    self.wire_waits(true)?;
                     self.socket.flush().map_err(|error| ConnectError::Send {
                         what: "pong".into(),
                         error,
                     })?;
-                    return Ok(Read::Alive);
+                    return Ok(Some(Read::Alive));
                 }
-                Ok(Message::Pong(_)) => return Ok(Read::Alive),
+                Ok(Message::Pong(_)) => return Ok(Some(Read::Alive)),
                 Ok(Message::Close(frame)) => {
                     return Err(ConnectError::Closed {
                         code: frame.as_ref().map(|f| f.code.into()),
@@ -148,7 +157,7 @@ impl Connection {
                         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                     ) =>
                 {
-                    return Ok(Read::Idle)
+                    return Ok(None)
                 }
                 Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
                     return Err(ConnectError::ConnectionClosed)
@@ -158,8 +167,20 @@ impl Connection {
         }
     }
 
+    /// Makes the socket wait (up to the read timeout) or not; writes always wait, so a full
+    /// socket never fails a pong or an action.
+    fn wire_waits(&mut self, waits: bool) -> Result<(), ConnectError> {
+        if self.waits != waits {
+            (self.socket.get_ref().tcp().set_nonblocking(!waits))
+                .map_err(|e| ConnectError::Socket(tungstenite::Error::Io(e)))?;
+            self.waits = waits;
+        }
+        Ok(())
+    }
+
     /// Sends an action frame `{"seq":N,"action":…,"data":…}` and returns its seq.
     pub fn send_action(&mut self, action: &str, data: Value) -> Result<i64, ConnectError> {
+        self.wire_waits(true)?;
         let seq = self.next_seq;
         self.next_seq += 1;
         let frame = json!({ "seq": seq, "action": action, "data": data }).to_string();
@@ -174,38 +195,14 @@ impl Connection {
 
     /// Best-effort polite close.
     pub fn close(mut self) {
+        let _ = self.wire_waits(true);
         let _ = self.socket.close(None);
         let _ = self.socket.flush();
     }
 }
 
-/// The connection under the WebSocket, with the hook of `Connection::before_socket_read`.
-struct Wire {
-    stream: Stream,
-    before_read: Option<Box<dyn FnMut() + Send>>,
-}
-
-impl std::io::Read for Wire {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if let Some(hook) = &mut self.before_read {
-            hook();
-        }
-        self.stream.read(buf)
-    }
-}
-
-impl std::io::Write for Wire {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.stream.write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.stream.flush()
-    }
-}
-
 /// A failed upgrade by its cause (a proxy that drops `Upgrade` answers 200/400).
-fn handshake_error(error: HandshakeError<tungstenite::ClientHandshake<Wire>>) -> ConnectError {
+fn handshake_error(error: HandshakeError<tungstenite::ClientHandshake<Stream>>) -> ConnectError {
     match error {
         HandshakeError::Interrupted(_) => ConnectError::UpgradeTimeout,
         HandshakeError::Failure(tungstenite::Error::Http(response)) => {
@@ -220,6 +217,71 @@ fn handshake_error(error: HandshakeError<tungstenite::ClientHandshake<Wire>>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mattermost::tls::Tls;
+    use fake_mattermost::conn::{test_ca_file, test_server_config, Conn};
+    use std::net::TcpListener;
+    use std::sync::mpsc::{self, Receiver};
+
+    /// A server that sends a burst in one write (text, ping, text, text), then nothing until
+    /// the client says it saw that nothing more was there, then one more frame. Returns what
+    /// the client sent back (the pong).
+    fn burst_then_silence(listener: TcpListener, tls: bool, saw_none: Receiver<()>) -> Message {
+        let (tcp, _) = listener.accept().unwrap();
+        let config = tls.then(test_server_config);
+        let mut ws = tungstenite::accept(Conn::accept(tcp, config.as_ref()).unwrap()).unwrap();
+        let burst = [
+            Message::text("one"),
+            Message::Ping(Default::default()),
+            Message::text("two"),
+            Message::text("three"),
+        ];
+        for message in burst {
+            ws.write(message).unwrap();
+        }
+        ws.flush().unwrap();
+        // A reader that waited for the network instead of saying "nothing here" would get this
+        // frame in place of `None`.
+        let _ = saw_none.recv_timeout(Duration::from_secs(10));
+        ws.send(Message::text("late")).unwrap();
+        ws.read().unwrap()
+    }
+
+    fn text(read: Option<Read>) -> String {
+        match read {
+            Some(Read::Text(text)) => text.to_string(),
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+
+    /// `read_buffered` hands out every frame already received (in tungstenite's buffer, or
+    /// rustls's) and then says so at once instead of waiting for the socket; plain and TLS.
+    #[test]
+    fn read_buffered_returns_what_is_here_then_none_without_waiting() {
+        for tls in [false, true] {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let (saw_none, seen) = mpsc::channel();
+            let server = std::thread::spawn(move || burst_then_silence(listener, tls, seen));
+            let scheme = if tls { "https" } else { "http" };
+            let url = ServerUrl::parse(&format!("{scheme}://127.0.0.1:{port}")).unwrap();
+            let link = Link {
+                tls: Tls::new(Some(&test_ca_file())).unwrap(),
+                proxy: None,
+            };
+            let wait = Duration::from_secs(30);
+            let mut conn = Connection::open(&url, "token", &link, wait, None).unwrap();
+
+            assert_eq!(text(Some(conn.read().unwrap())), "one", "tls {tls}");
+            // The ping is answered although the socket does not wait for reads.
+            assert!(matches!(conn.read_buffered(), Ok(Some(Read::Alive))));
+            assert_eq!(text(conn.read_buffered().unwrap()), "two");
+            assert_eq!(text(conn.read_buffered().unwrap()), "three");
+            assert!(conn.read_buffered().unwrap().is_none(), "tls {tls}");
+            saw_none.send(()).unwrap();
+            assert_eq!(text(Some(conn.read().unwrap())), "late");
+            assert!(matches!(server.join().unwrap(), Message::Pong(_)));
+        }
+    }
 
     #[test]
     fn resume_query() {
