@@ -12,6 +12,7 @@
 //! reach the writer (the WebSocket reader: once it has read what is already here).
 
 use super::attachments;
+use super::caught_up::CaughtUp;
 use super::output::{Batch, Written};
 use super::shares::EventsShare;
 use super::thread_history;
@@ -39,6 +40,8 @@ pub struct Delivery {
     shared: Arc<EventsShare>,
     session: Arc<Session>,
     seen: RecentIds,
+    /// What the last catch-up listed: live copies of those posts are not delivered again.
+    caught_up: CaughtUp,
     lanes: Arc<Lanes>,
     jobs: SyncSender<Job>,
 }
@@ -90,6 +93,7 @@ impl Delivery {
             shared,
             session,
             seen: RecentIds::new(DEDUP_CAPACITY),
+            caught_up: CaughtUp::default(),
             lanes,
             jobs,
         }
@@ -104,6 +108,15 @@ impl Delivery {
             return;
         }
         let post = &posted.post;
+        if catch_up {
+            self.caught_up.listed(&post.channel_id, post.create_at);
+        } else if self
+            .caught_up
+            .already_listed(&post.channel_id, post.create_at)
+        {
+            log::debug!("post {} was listed by the last catch-up", post.id);
+            return;
+        }
         if post.user_id == self.session.bot.id && post.kind.is_empty() && posted.channel_type != "D"
         {
             self.shared.progress.own_post(post);

@@ -14,6 +14,7 @@
 mod announce;
 mod attachments;
 mod catch_up;
+mod caught_up;
 mod deliver;
 mod dispatch;
 mod events;
