@@ -83,35 +83,24 @@ fn gateway_base(gateway: &Gateway, env: Env) -> String {
         .map(str::trim)
         .filter(|h| !h.is_empty() && !is_wildcard(h))
         .unwrap_or("localhost");
-    let host = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    };
+    let bracket = host.contains(':') && !host.starts_with('[');
+    let (open, close) = if bracket { ("[", "]") } else { ("", "") };
+    // `port`, `host:port` or `[v6]:port`
     let port = env("OPENCLAW_GATEWAY_PORT")
-        .and_then(|v| env_port(v.trim()))
+        .and_then(|v| v.trim().rsplit(':').next()?.parse::<u16>().ok())
+        .map(u64::from)
         .or_else(|| {
-            let port = gateway.port.as_ref()?.as_f64()?;
-            (port > 0.0 && port.fract() == 0.0).then_some(port as u64)
+            let port = gateway.port.as_ref()?.as_u64()?;
+            (port > 0).then_some(port)
         })
         .or_else(|| profile_port(&env("OPENCLAW_PROFILE")?))
         .unwrap_or(DEFAULT_GATEWAY_PORT);
-    format!("http://{host}:{port}")
+    format!("http://{open}{host}{close}:{port}")
 }
 
 fn is_wildcard(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     matches!(bare, "0.0.0.0" | "::" | "::0" | "0:0:0:0:0:0:0:0")
-}
-
-/// `OPENCLAW_GATEWAY_PORT`: `port`, `host:port` or `[v6]:port`.
-fn env_port(text: &str) -> Option<u64> {
-    let digits = match text.rsplit_once(':') {
-        Some((host, port)) if host.starts_with('[') || !host.contains(':') => port,
-        Some(_) => return None,
-        None => text,
-    };
-    digits.parse::<u16>().ok().map(u64::from)
 }
 
 /// A named profile's port: 20000 plus its FNV-1a hash modulo 40000 (not for `default`).
