@@ -297,6 +297,12 @@ export async function collectDoctorWarnings({ cfg, env = process.env }, options 
     const account = resolveAccount(cfg, accountId);
     if (!account.enabled) continue;
     const where = accountPath(cfg, accountId);
+    const ref = account.config.botToken;
+    if (ref && typeof ref === "object" && ref.source !== "env") {
+      // OpenClaw resolves such refs for a running gateway; a preview may leave them as they are.
+      lines.push(`- ${where}: botToken is a "${ref.source}" SecretRef this preview did not resolve; skipping the connection check (the gateway's start runs it)`);
+      continue;
+    }
     const result = await runCheck(account, { cfg, env, ...options });
     if (result.missingBinary) {
       missing ??= `- channels.${CHANNEL_ID}: ${result.error} (fix: ${BINARY_FIX})`;

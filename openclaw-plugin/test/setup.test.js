@@ -257,18 +257,19 @@ test("doctor: one line per problem of each enabled account, with its fix", async
   }
 });
 
-test("doctor: a missing bridge binary is one line with the binaryPath fix", async () => {
+test("doctor: a missing bridge binary is one line with the binaryPath fix; an unresolved SecretRef is skipped", async () => {
   const cfg = {
     channels: {
       mattermost: {
         serverUrl: "https://chat.example.com",
         botToken: "t",
         binaryPath: "/nonexistent/openclaw-mattermost",
-        accounts: { a: {}, b: {} },
+        accounts: { a: {}, b: {}, c: { botToken: { source: "file", provider: "p", id: "value" } } },
       },
     },
   };
   const lines = await mattermostPlugin.doctor.collectPreviewWarnings({ cfg, env, doctorFixCommand: "openclaw doctor --fix" });
-  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.equal(lines.length, 2, lines.join("\n"));
+  assert.match(lines[1], /^- channels\.mattermost\.accounts\.c: botToken is a "file" SecretRef this preview did not resolve/);
   assert.match(lines[0], /^- channels\.mattermost: cannot run \/nonexistent\/openclaw-mattermost: .*\(fix: set channels\.mattermost\.binaryPath/);
 });

@@ -74,20 +74,19 @@ fn callback(
         }
     };
     let place = place_of(&parsed.host, parsed.port);
-    let mattermost_here =
-        place_of(&config.server.host, config.server.port) == Some(Place::Loopback);
-    let (message, fix) = match place {
-        Some(Place::Loopback) if !mattermost_here => (
+    let server = place_of(&config.server.host, config.server.port);
+    let warning = match place {
+        Some(Place::Loopback) if server.is_some_and(|p| p != Place::Loopback) => Some((
             format!("{url} is loopback, but Mattermost ({}) is elsewhere: it would call its own machine", config.server),
             format!("set {key} to an address of the gateway that Mattermost's machine can reach"),
-        ),
-        Some(Place::Loopback | Place::Private) => (
+        )),
+        Some(Place::Loopback | Place::Private) => Some((
             format!("{url} is a loopback or private address: Mattermost refuses to call it unless ServiceSettings.AllowedUntrustedInternalConnections lists it"),
             format!("add {} (or its CIDR) to System Console > Environment > Developer > Allow untrusted internal connections; or set {key} to an address Mattermost may call", parsed.host),
-        ),
-        _ => (String::new(), key.clone()),
+        )),
+        _ => None,
     };
-    if !message.is_empty() {
+    if let Some((message, fix)) = warning {
         report.add(check, Status::Warn, message, Some(&fix));
     }
     probe(report, link, check, &key, url);
