@@ -35,3 +35,4 @@ mod systemd_unit;
 mod teams;
 mod tls;
 mod trace_log;
+mod unaddressed;
