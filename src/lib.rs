@@ -100,6 +100,7 @@ pub fn main() {
             config,
             config_fd,
             account,
+            ..
         } => (config, *config_fd, account),
     };
     let print_only = matches!(command, cli::Command::PrintConfig { .. });
@@ -109,7 +110,7 @@ pub fn main() {
         config_path.1,
         config_path.2.as_deref(),
     );
-    let config = match loaded {
+    let mut config = match loaded {
         Ok(config::Loaded::Enabled(config)) => *config,
         Ok(config::Loaded::Disabled { file }) => {
             let file = file.map_or("the config".into(), |f| f.display().to_string());
@@ -122,6 +123,13 @@ pub fn main() {
         }
     };
     redact::register_secret(&config.token);
+    config.forward_unaddressed = matches!(
+        command,
+        cli::Command::Run {
+            unaddressed: true,
+            ..
+        }
+    );
     if print_only {
         println!("{}", config::print::render(&config));
         return;
