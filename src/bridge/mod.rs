@@ -14,6 +14,7 @@
 mod announce;
 mod attachments;
 mod catch_up;
+mod commands;
 mod caught_up;
 mod deliver;
 mod dispatch;
