@@ -302,3 +302,59 @@ test("the route is registered only in full mode, once per callback path", () => 
     ["/x/hook", "plugin"],
   ]);
 });
+
+describe("end to end: the bridge registers, the fake runs a command, the route answers", () => {
+  let fake;
+  let account;
+  let server;
+  let recorder;
+  let callbackUrl;
+
+  before(async () => {
+    const { startFake, startRunningAccount, recordingRuntime } = await import("./helpers.js");
+    const { dispatchSlash, slashAccounts, slashPairingReply } = await import("../src/channel.js");
+    const handler = createSlashRoute({ accounts: () => slashAccounts.values(), dispatch: dispatchSlash, pairing: slashPairingReply });
+    server = createServer((req, res) => handler(req, res));
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    callbackUrl = `http://127.0.0.1:${server.address().port}/api/channels/mattermost/command`;
+    fake = await startFake();
+    recorder = recordingRuntime();
+    account = await startRunningAccount(fake, { rt: recorder.rt, extra: { commands: { native: true, callbackUrl } } });
+    const { eventually } = await import("./helpers.js");
+    await eventually(() => slashAccounts.get("default")?.active, { what: "slash commands active" });
+  });
+
+  after(async () => {
+    await account?.stop();
+    await fake?.stop();
+    server?.close();
+  });
+
+  test("the nine commands in both teams, then /oc_status runs as /status", async () => {
+    const { commands } = await fake.cmd({ cmd: "commands" });
+    assert.equal(commands.length, 18);
+    assert.ok(commands.every((c) => c.url === callbackUrl && c.method === "P" && c.creator_id === fake.info.botId));
+    const run = await fake.cmd({ cmd: "runCommand", userId: fake.info.aliceId, channelId: fake.info.townSquare, text: "/oc_status now" });
+    assert.equal(run.ok, true, JSON.stringify(run));
+    assert.deepEqual(run.response, { response_type: "ephemeral", text: "Processing..." });
+    const { eventually } = await import("./helpers.js");
+    const call = await eventually(() => recorder.dispatches.find((d) => d.ctxPayload.CommandSource === "native"), { what: "dispatch" });
+    assert.equal(call.ctxPayload.CommandBody, "/status now");
+    assert.equal(call.ctxPayload.To, `channel:${fake.info.townSquare}`);
+    // A reply goes to the channel at the top level.
+    await call.delivery.deliver({ text: "status: fine" });
+    const { posts } = await fake.cmd({ cmd: "posts" });
+    const reply = posts.find((p) => p.message === "status: fine");
+    assert.equal(reply.root_id, "");
+    // Bob may not talk to the bot in channels: the JS deny text, nothing dispatched.
+    const denied = await fake.cmd({ cmd: "runCommand", userId: fake.info.bobId, channelId: fake.info.townSquare, text: "/oc_help" });
+    assert.equal(denied.response.text, "Unauthorized.");
+  });
+
+  test("stopping deletes the commands this run created", async () => {
+    await account.stop();
+    const { commands } = await fake.cmd({ cmd: "commands" });
+    assert.ok(commands.every((c) => c.delete_at > 0), "all deleted");
+    account = null;
+  });
+});

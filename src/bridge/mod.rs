@@ -14,8 +14,8 @@
 mod announce;
 mod attachments;
 mod catch_up;
-mod commands;
 mod caught_up;
+mod commands;
 mod deliver;
 mod dispatch;
 mod events;

@@ -11,7 +11,10 @@ use crate::mattermost::model::{Channel, NewPost};
 use crate::mattermost::{is_valid_emoji_name, is_valid_id, is_valid_name};
 use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, DropReason, Incoming, Target};
-use crate::protocol::{code, Answer, Authorized, AuthorizedSender, Edited, Fetched, Listing, ReadPost, Request, RpcError, Sent};
+use crate::protocol::{
+    code, Answer, Authorized, AuthorizedSender, Edited, Fetched, Listing, ReadPost, Request,
+    RpcError, Sent,
+};
 use crate::random;
 use crate::session::{Session, MAX_TEAMS};
 use crate::sync::lock;

@@ -39,11 +39,25 @@ fn commands_are_created_listed_read_updated_and_deleted() {
     assert_eq!(created["id"], stored["id"]);
     assert_eq!(created["token"], stored["token"]);
     assert_eq!(
-        (&created["teamId"], &created["trigger"], &created["method"], &created["url"]),
-        (&json!(TEAM_ID), &json!("oc_status"), &json!("P"), &json!(CALLBACK))
+        (
+            &created["teamId"],
+            &created["trigger"],
+            &created["method"],
+            &created["url"]
+        ),
+        (
+            &json!(TEAM_ID),
+            &json!("oc_status"),
+            &json!("P"),
+            &json!(CALLBACK)
+        )
     );
     assert_eq!(
-        (&stored["auto_complete_desc"], &stored["auto_complete_hint"], &stored["auto_complete"]),
+        (
+            &stored["auto_complete_desc"],
+            &stored["auto_complete_hint"],
+            &stored["auto_complete"]
+        ),
         (&json!("Show session status"), &json!("[x]"), &json!(true))
     );
     let id = created["id"].as_str().unwrap().to_string();
@@ -64,32 +78,74 @@ fn commands_are_created_listed_read_updated_and_deleted() {
     let got = bridge.call("getCommand", json!({"commandId": id}));
     assert_eq!(got["url"], "http://127.0.0.1:1/new");
     assert_eq!(got["deleteAt"], 0);
-    assert_eq!(bridge.call("deleteCommand", json!({"commandId": id})), json!({}));
+    assert_eq!(
+        bridge.call("deleteCommand", json!({"commandId": id})),
+        json!({})
+    );
     assert!(fake.commands()[0]["delete_at"].as_i64().unwrap() > 0);
     let gone = bridge.call_err("getCommand", json!({"commandId": id}));
-    assert_eq!((gone["code"].as_i64(), gone["data"]["status"].as_i64()), (Some(-32000), Some(404)));
+    assert_eq!(
+        (gone["code"].as_i64(), gone["data"]["status"].as_i64()),
+        (Some(-32000), Some(404))
+    );
 }
 
 #[test]
-fn command_params_are_checked_before_any_call() {
+fn ids_are_checked_here_the_rest_by_the_server() {
     let fake = FakeMattermost::start();
     let mut bridge = start_bridge(&fake, "");
+    for (method, field) in [
+        ("createCommand", "teamId"),
+        ("listCommands", "teamId"),
+        ("getCommand", "commandId"),
+        ("deleteCommand", "commandId"),
+    ] {
+        let error = bridge.call_err(
+            method,
+            json!({field: "../users/me", "trigger": "t", "url": CALLBACK}),
+        );
+        assert_eq!(
+            (error["code"].as_i64(), error["data"]["field"].as_str()),
+            (Some(-32602), Some(field))
+        );
+    }
+    assert!(!fake
+        .requests()
+        .iter()
+        .any(|r| r.path.starts_with("/api/v4/commands")));
     let base = json!({"teamId": TEAM_ID, "trigger": "oc_x", "url": CALLBACK});
-    for (field, value) in [
-        ("teamId", json!("../users")),
-        ("trigger", json!("/oc_x")),
-        ("trigger", json!("a b")),
-        ("url", json!("ftp://x")),
-        ("description", json!("d".repeat(129))),
+    for (field, value, id) in [
+        (
+            "trigger",
+            json!("/oc_x"),
+            "model.command.is_valid.trigger.app_error",
+        ),
+        (
+            "url",
+            json!("ftp://x"),
+            "model.command.is_valid.url.app_error",
+        ),
+        (
+            "description",
+            json!("d".repeat(129)),
+            "model.command.is_valid.description.app_error",
+        ),
+        (
+            "trigger",
+            json!("echo"),
+            "api.command.duplicate_trigger.app_error",
+        ),
     ] {
         let mut params = base.clone();
         params[field] = value;
         let error = bridge.call_err("createCommand", params);
-        assert_eq!((error["code"].as_i64(), error["data"]["field"].as_str()), (Some(-32602), Some(field)));
+        assert_eq!(
+            (error["code"].as_i64(), error["data"]["id"].as_str()),
+            (Some(-32000), Some(id))
+        );
     }
-    let error = bridge.call_err("getCommand", json!({"commandId": "../x"}));
-    assert_eq!(error["code"], -32602);
-    assert!(!fake.requests().iter().any(|r| r.path.starts_with("/api/v4/commands")));
+    let error = bridge.call_err("createCommand", json!({"teamId": TEAM_ID, "url": CALLBACK}));
+    assert_eq!(error["data"]["field"], "trigger");
 }
 
 #[test]
@@ -100,13 +156,28 @@ fn disabled_and_forbidden_commands_carry_the_servers_words() {
     let error = bridge.call_err("listCommands", json!({"teamId": TEAM_ID}));
     assert_eq!(error["data"]["status"], 403);
     fake.set_commands_enabled(false);
-    let error = bridge.call_err("createCommand", json!({"teamId": TEAM_ID, "trigger": "oc_x", "url": CALLBACK}));
+    let error = bridge.call_err(
+        "createCommand",
+        json!({"teamId": TEAM_ID, "trigger": "oc_x", "url": CALLBACK}),
+    );
     assert_eq!(
-        (error["code"].as_i64(), error["data"]["status"].as_i64(), error["data"]["id"].as_str()),
-        (Some(-32000), Some(501), Some("api.command.disabled.app_error"))
+        (
+            error["code"].as_i64(),
+            error["data"]["status"].as_i64(),
+            error["data"]["id"].as_str()
+        ),
+        (
+            Some(-32000),
+            Some(501),
+            Some("api.command.disabled.app_error")
+        )
     );
     // A second create is not retried behind the host's back.
-    let creates = fake.requests().iter().filter(|r| r.method == "POST" && r.path == "/api/v4/commands").count();
+    let creates = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/v4/commands")
+        .count();
     assert_eq!(creates, 1);
 }
 
@@ -120,7 +191,10 @@ fn a_huge_or_malformed_listing_is_a_clear_error() {
     };
     fake.set_commands_listing(Some(Value::Array((0..1001).map(entry).collect())));
     let error = bridge.call_err("listCommands", json!({"teamId": TEAM_ID}));
-    assert!(error["message"].as_str().unwrap().contains("more than 1000"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("at most 1000"),
+        "{error}"
+    );
     for bad in [
         json!("not a list"),
         json!(["a string"]),
@@ -131,7 +205,13 @@ fn a_huge_or_malformed_listing_is_a_clear_error() {
         fake.set_commands_listing(Some(bad.clone()));
         let error = bridge.call_err("listCommands", json!({"teamId": TEAM_ID}));
         assert_eq!(error["code"], -32000, "{bad}");
-        assert!(error["message"].as_str().unwrap().starts_with("unexpected answer from the server"), "{error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("unexpected answer from the server"),
+            "{error}"
+        );
     }
     fake.set_commands_listing(Some(Value::Array((0..1000).map(entry).collect())));
     let listed = bridge.call("listCommands", json!({"teamId": TEAM_ID}));
@@ -153,7 +233,11 @@ fn command_tokens_never_reach_logs_or_error_text() {
     fake.inject(
         "PUT",
         "/api/v4/commands/",
-        Fault::app_error(400, "api.command.x", &format!("bad command with token {token}")),
+        Fault::app_error(
+            400,
+            "api.command.x",
+            &format!("bad command with token {token}"),
+        ),
     );
     let id = created["id"].as_str().unwrap();
     let error = bridge.call_err(
@@ -161,13 +245,24 @@ fn command_tokens_never_reach_logs_or_error_text() {
         json!({"commandId": id, "teamId": TEAM_ID, "trigger": "oc_status", "url": CALLBACK}),
     );
     assert!(!error.to_string().contains(&token), "{error}");
-    assert!(error["message"].as_str().unwrap().contains("[redacted]"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("[redacted]"),
+        "{error}"
+    );
     bridge.close_stdin();
-    bridge.wait_exit(Duration::from_secs(10)).expect("the bridge exits");
+    bridge
+        .wait_exit(Duration::from_secs(10))
+        .expect("the bridge exits");
     let stderr = bridge.stderr();
-    assert!(stderr.contains("TRACE") || stderr.contains("DEBUG"), "logging at trace");
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("DEBUG"),
+        "logging at trace"
+    );
     assert!(!stderr.contains(&token), "a command token in the log");
-    assert!(bridge.stdout_lines().iter().any(|l| l.contains(&token)), "the host gets it");
+    assert!(
+        bridge.stdout_lines().iter().any(|l| l.contains(&token)),
+        "the host gets it"
+    );
 }
 
 #[test]
@@ -188,28 +283,61 @@ fn authorize_applies_the_post_policy() {
                "channelDisplayName": "Town Square", "teamId": TEAM_ID,
                "sender": {"id": ALICE_ID, "username": "alice"}})
     );
-    assert_eq!(reason(&ask(&mut bridge, BOB_ID, TOWN_SQUARE)).as_deref(), Some("unauthorized"));
-    assert_eq!(reason(&ask(&mut bridge, BOB_ID, bob_dm)).as_deref(), Some("dm-pairing"));
-    assert_eq!(ask(&mut bridge, ALICE_ID, DM_ALICE)["channelType"], "direct");
+    assert_eq!(
+        reason(&ask(&mut bridge, BOB_ID, TOWN_SQUARE)).as_deref(),
+        Some("unauthorized")
+    );
+    assert_eq!(
+        reason(&ask(&mut bridge, BOB_ID, bob_dm)).as_deref(),
+        Some("dm-pairing")
+    );
+    assert_eq!(
+        ask(&mut bridge, ALICE_ID, DM_ALICE)["channelType"],
+        "direct"
+    );
     assert_eq!(ask(&mut bridge, ALICE_ID, DM_ALICE)["authorized"], true);
-    assert_eq!(reason(&ask(&mut bridge, ALICE_ID, OTHER_TEAM_CH)).as_deref(), Some("unauthorized"), "teamId");
-    assert_eq!(reason(&ask(&mut bridge, OTHERBOT_ID, TOWN_SQUARE)).as_deref(), Some("unauthorized"), "bots");
+    assert_eq!(
+        reason(&ask(&mut bridge, ALICE_ID, OTHER_TEAM_CH)).as_deref(),
+        Some("unauthorized"),
+        "teamId"
+    );
+    assert_eq!(
+        reason(&ask(&mut bridge, OTHERBOT_ID, TOWN_SQUARE)).as_deref(),
+        Some("unauthorized"),
+        "bots"
+    );
     // A pairing approval (`allow`) opens the DM, as it does for posts.
     bridge.call("allow", json!({"userId": BOB_ID}));
     assert_eq!(ask(&mut bridge, BOB_ID, bob_dm)["authorized"], true);
     stop(bridge);
 
     let mut bridge = start_bridge(&fake, "groupPolicy: 'disabled', dmPolicy: 'disabled',");
-    assert_eq!(reason(&ask(&mut bridge, ALICE_ID, TOWN_SQUARE)).as_deref(), Some("channels-disabled"));
-    assert_eq!(reason(&ask(&mut bridge, ALICE_ID, DM_ALICE)).as_deref(), Some("dm-disabled"));
+    assert_eq!(
+        reason(&ask(&mut bridge, ALICE_ID, TOWN_SQUARE)).as_deref(),
+        Some("channels-disabled")
+    );
+    assert_eq!(
+        reason(&ask(&mut bridge, ALICE_ID, DM_ALICE)).as_deref(),
+        Some("dm-disabled")
+    );
     stop(bridge);
 
     let config = config_text(&fake.url(), "groupPolicy: 'allowlist', dmPolicy: 'open',");
     let mut bridge = Bridge::start(config, TOKEN);
     bridge.wait_ready();
-    assert_eq!(reason(&ask(&mut bridge, ALICE_ID, TOWN_SQUARE)).as_deref(), Some("channel-no-allowlist"));
-    assert_eq!(ask(&mut bridge, BOB_ID, bob_dm)["authorized"], true, "dmPolicy open");
-    let unknown = bridge.call_err("authorize", json!({"userId": ALICE_ID, "channelId": "nochannel00000000000000001"}));
+    assert_eq!(
+        reason(&ask(&mut bridge, ALICE_ID, TOWN_SQUARE)).as_deref(),
+        Some("channel-no-allowlist")
+    );
+    assert_eq!(
+        ask(&mut bridge, BOB_ID, bob_dm)["authorized"],
+        true,
+        "dmPolicy open"
+    );
+    let unknown = bridge.call_err(
+        "authorize",
+        json!({"userId": ALICE_ID, "channelId": "nochannel00000000000000001"}),
+    );
     assert_eq!(unknown["code"], -32000);
     stop(bridge);
 }

@@ -94,7 +94,8 @@ impl FakeMattermost {
                 .props(json!({ "from_webhook": "true" }));
             result["postId"] = json!(self.post(post));
         } else if !message.is_empty() {
-            let ephemeral = json!({"user_id": user_id, "channel_id": channel_id, "message": message});
+            let ephemeral =
+                json!({"user_id": user_id, "channel_id": channel_id, "message": message});
             self.shared.lock().ephemerals.push(ephemeral);
         }
         Ok(result)
@@ -115,13 +116,19 @@ impl FakeMattermost {
             "D" | "G" => team_id.ok_or("a DM runs the commands of the client's team: give one")?,
             _ => channel.team_id.as_str(),
         };
-        let team = st.teams.iter().find(|t| t.id == team_id).ok_or("unknown team")?;
+        let team = st
+            .teams
+            .iter()
+            .find(|t| t.id == team_id)
+            .ok_or("unknown team")?;
         let (first, rest) = text.split_once(' ').unwrap_or((text, ""));
         let trigger = first.trim_start_matches('/').to_lowercase();
         let command = (st.commands.iter())
             .find(|c| c["team_id"] == team_id && c["trigger"] == trigger && c["delete_at"] == 0)
             .ok_or_else(|| {
-                format!("api.command.execute_command.not_found.app_error: no /{trigger} in {team_id}")
+                format!(
+                    "api.command.execute_command.not_found.app_error: no /{trigger} in {team_id}"
+                )
             })?
             .clone();
         let hook = new_id();
@@ -136,7 +143,10 @@ impl FakeMattermost {
             ("command", format!("/{trigger}")),
             ("text", rest.to_string()),
             ("trigger_id", format!("fake-trigger-{}", new_id())),
-            ("response_url", format!("{}/hooks/commands/{hook}", self.url())),
+            (
+                "response_url",
+                format!("{}/hooks/commands/{hook}", self.url()),
+            ),
         ];
         Ok((command, form))
     }

@@ -13,9 +13,33 @@ use serde_json::{json, Value};
 
 /// Mattermost's built-in triggers: a custom command cannot take them.
 const BUILT_IN: &[&str] = &[
-    "away", "code", "collapse", "dnd", "echo", "expand", "groupmsg", "header", "help", "invite",
-    "join", "kick", "leave", "logout", "me", "msg", "mute", "offline", "online", "purpose",
-    "remove", "rename", "search", "settings", "shortcuts", "shrug", "status",
+    "away",
+    "code",
+    "collapse",
+    "dnd",
+    "echo",
+    "expand",
+    "groupmsg",
+    "header",
+    "help",
+    "invite",
+    "join",
+    "kick",
+    "leave",
+    "logout",
+    "me",
+    "msg",
+    "mute",
+    "offline",
+    "online",
+    "purpose",
+    "remove",
+    "rename",
+    "search",
+    "settings",
+    "shortcuts",
+    "shrug",
+    "status",
 ];
 
 /// What every command route checks first: `EnableCommands`.
