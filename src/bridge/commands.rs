@@ -37,7 +37,6 @@ const FIELDS: &[(&str, &str)] = &[
     ("token", "token"),
 ];
 
-#[inline(never)]
 pub fn handle(api: &Api, session: &Session, request: &Request) -> Result<Answer, RpcError> {
     let method = request.method.as_str();
     let bot = session.bot.id.as_str();
@@ -64,8 +63,7 @@ pub fn handle(api: &Api, session: &Session, request: &Request) -> Result<Answer,
         _ => ("DELETE", format!("/{id}"), None),
     };
     let body = match verb {
-        "POST" => command_body(request, id, None)?,
-        "PUT" => command_body(request, required_id(request, "teamId")?, Some(id))?,
+        "POST" | "PUT" => command_body(request, (verb == "PUT").then_some(id))?,
         _ => Value::Null,
     };
     let answer = (api.commands(verb, &rest, &body, deadline)).map_err(|e| api_error(&e))?;
@@ -85,47 +83,35 @@ pub fn handle(api: &Api, session: &Session, request: &Request) -> Result<Answer,
     Ok(Answer::Value(value))
 }
 
-/// The params `createCommand` and `updateCommand` copy, with Mattermost's names; the server
-/// checks the values.
-const BODY: &[(&str, &str)] = &[
-    ("trigger", "trigger"),
-    ("url", "url"),
-    ("description", "description"),
-    ("description", "auto_complete_desc"),
-    ("autoCompleteHint", "auto_complete_hint"),
-    ("autoComplete", "auto_complete"),
-];
-
-/// Mattermost's body for a `P` command from the params.
-fn command_body(request: &Request, team_id: &str, id: Option<&str>) -> Result<Value, RpcError> {
-    let mut body = Map::new();
-    for (from, to) in BODY {
-        let flag = *from == "autoComplete";
-        let value = match request.params.get(*from) {
-            Some(v) if (flag && v.is_boolean()) || (!flag && v.is_string()) => v.clone(),
-            None | Some(Value::Null) if flag => Value::Bool(false),
-            None | Some(Value::Null) if !matches!(*from, "trigger" | "url") => {
-                Value::String(String::new())
-            }
-            _ => {
-                let wanted = if flag { "true or false" } else { "a string" };
-                let why = format!("{from} is required and must be {wanted}");
-                return Err(RpcError::invalid_params(from, why));
-            }
-        };
-        body.insert(to.to_string(), value);
+/// Mattermost's body for a `P` command from the params; the server checks the values.
+fn command_body(request: &Request, id: Option<&str>) -> Result<Value, RpcError> {
+    let team_id = required_id(request, "teamId")?;
+    let description = request.str_param("description")?.unwrap_or("");
+    let mut body = object([
+        ("team_id", team_id),
+        ("trigger", request.required_str("trigger")?),
+        ("method", "P"),
+        ("url", request.required_str("url")?),
+        ("description", description),
+        ("auto_complete_desc", description),
+        (
+            "auto_complete_hint",
+            request.str_param("autoCompleteHint")?.unwrap_or(""),
+        ),
+    ]);
+    let auto_complete = Value::Bool(request.bool_param("autoComplete")?);
+    if let Value::Object(map) = &mut body {
+        map.insert("auto_complete".into(), auto_complete);
+        if let Some(id) = id {
+            map.insert("id".into(), Value::String(id.into()));
+        }
     }
-    body.insert("team_id".into(), Value::String(team_id.into()));
-    body.insert("method".into(), Value::String("P".into()));
-    if let Some(id) = id {
-        body.insert("id".into(), Value::String(id.into()));
-    }
-    Ok(Value::Object(body))
+    Ok(body)
 }
 
 /// A JSON object of strings, built by inserts: `json!` costs a serializer per value type and
 /// collecting a map a sort.
-pub(super) fn object<const N: usize>(fields: [(&str, impl Into<String>); N]) -> Value {
+fn object<const N: usize>(fields: [(&str, impl Into<String>); N]) -> Value {
     let mut map = Map::new();
     for (key, value) in fields {
         map.insert(key.to_string(), Value::String(value.into()));

@@ -12,13 +12,13 @@ use crate::mattermost::{is_valid_emoji_name, is_valid_id, is_valid_name};
 use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, DropReason, Incoming, Target};
 use crate::protocol::{
-    code, Answer, Edited, Fetched, Listing, ReadPost, Request,
+    code, Answer, Authorized, AuthorizedSender, Edited, Fetched, Listing, ReadPost, Request,
     RpcError, Sent,
 };
 use crate::random;
 use crate::session::{Session, MAX_TEAMS};
 use crate::sync::lock;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -293,7 +293,6 @@ impl Requests {
     /// Whether `userId` may run a command in `channelId`: the sender rules of posts
     /// (`Policy::decide_sender`, no mention gate), with the reason a refusal gets in
     /// @openclaw/mattermost's answers and the channel's facts.
-    #[inline(never)]
     fn authorize(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let user_id = required_id(request, "userId")?;
         let channel_id = required_id(request, "channelId")?;
@@ -329,19 +328,18 @@ impl Requests {
             Err(DropReason::NoGroupAllowlist) if !direct => Some("channel-no-allowlist"),
             Err(_) => Some("unauthorized"),
         };
-        let mut answer = commands::object([
-            ("channelType", channel_type.as_str().to_string()),
-            ("channelName", channel.name),
-            ("channelDisplayName", channel.display_name),
-            ("teamId", channel.team_id),
-        ]);
-        let sender = commands::object([("id", user_id.to_string()), ("username", user.username)]);
-        if let Value::Object(map) = &mut answer {
-            map.insert("authorized".into(), Value::Bool(reason.is_none()));
-            map.insert("reason".into(), reason.map_or(Value::Null, |r| Value::String(r.into())));
-            map.insert("sender".into(), sender);
-        }
-        Ok(Answer::Value(answer))
+        Ok(Answer::Authorized(Authorized {
+            authorized: reason.is_none(),
+            reason,
+            channel_type: channel_type.as_str(),
+            channel_name: channel.name,
+            channel_display_name: channel.display_name,
+            team_id: channel.team_id,
+            sender: AuthorizedSender {
+                id: user_id.to_string(),
+                username: user.username,
+            },
+        }))
     }
 
     /// The channel a `send` (or `read`) goes to, if the policy allows: `channelId`, or the

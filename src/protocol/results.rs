@@ -20,8 +20,9 @@ pub enum Answer {
     Read(Listing),
     /// `{}`: `typing`, `react`, `allow`, `shutdown`.
     Done(Done),
-    /// Built as JSON, from allow-listed fields: `authorize`, `teams` and the command requests
-    /// (a derived type per result costs more bytes of the binary).
+    /// `authorize`.
+    Authorized(Authorized),
+    /// Built as JSON from allow-listed fields: `teams` and the command requests.
     Value(serde_json::Value),
 }
 
@@ -162,3 +163,23 @@ mod tests {
     }
 }
 
+/// An `authorize` result: may this sender run a command in this channel, and the channel.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorized {
+    pub authorized: bool,
+    /// Why not: `dm-pairing`, `dm-disabled`, `channels-disabled`, `channel-no-allowlist` or
+    /// `unauthorized`; `null` when authorized.
+    pub reason: Option<&'static str>,
+    pub channel_type: &'static str,
+    pub channel_name: String,
+    pub channel_display_name: String,
+    pub team_id: String,
+    pub sender: AuthorizedSender,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthorizedSender {
+    pub id: String,
+    pub username: String,
+}

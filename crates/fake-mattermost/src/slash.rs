@@ -18,6 +18,9 @@ const MAX_ANSWER: u64 = 1024 * 1024;
 /// The outgoing request's deadline (`OutgoingIntegrationRequestsTimeout`).
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A callback's form fields, in the order the server writes them.
+type Form = Vec<(&'static str, String)>;
+
 impl FakeMattermost {
     /// `EnableCommands`: false makes every `/commands` route answer 501.
     pub fn set_commands_enabled(&self, enabled: bool) {
@@ -108,7 +111,7 @@ impl FakeMattermost {
         channel_id: &str,
         text: &str,
         team_id: Option<&str>,
-    ) -> Result<(Value, Vec<(&'static str, String)>), String> {
+    ) -> Result<(Value, Form), String> {
         let st = self.shared.lock();
         let user = st.user(user_id).ok_or("unknown user")?;
         let channel = st.channel(channel_id).ok_or("unknown channel")?;
