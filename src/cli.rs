@@ -1,5 +1,5 @@
-//! The command line: `--config PATH`, `--config-fd N`, `--check [--json]`, `--print-config`,
-//! `--help`, `--version`.
+//! The command line: `--config PATH`, `--config-fd N`, `--unaddressed`, `--check [--json]`,
+//! `--print-config`, `--help`, `--version`.
 
 use std::ffi::OsString;
 use std::io::Read;
@@ -11,7 +11,8 @@ openclaw-mattermost: connects the OpenClaw assistant to a Mattermost server.
 OpenClaw spawns this program and speaks JSON-RPC 2.0 lines with it over stdin/stdout
 (see README.md). Logs go to stderr; set RUST_LOG=openclaw_mattermost=debug for more.
 
-Usage: openclaw-mattermost [--config PATH | --config-fd N] [--account ID] [--check [--json] | --print-config]
+Usage: openclaw-mattermost [--config PATH | --config-fd N] [--account ID] [--unaddressed]
+                           [--check [--json] | --print-config]
 
 Options:
   -c, --config PATH   OpenClaw config file to read channels.mattermost from
@@ -20,6 +21,8 @@ Options:
       --config-fd N   read the config (same JSON5) from the inherited descriptor N (>= 3)
                       until end of file instead, then close it; the OpenClaw plugin uses
                       this so that no config file exists (not with --check)
+      --unaddressed   also write channel posts that fail only the mention gate, marked
+                      \"addressed\": false (the plugin checks OpenClaw's mention patterns)
       --account ID    use accounts.ID of a multi-account config: its keys over the
                       section's (default: defaultAccount, else \"default\"); the
                       environment fills gaps of the default account only
@@ -40,6 +43,8 @@ pub enum Command {
         config: Option<PathBuf>,
         config_fd: Option<i32>,
         account: Option<String>,
+        /// `--unaddressed`: see `Config::forward_unaddressed`.
+        unaddressed: bool,
     },
     Check {
         config: Option<PathBuf>,
@@ -60,6 +65,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
     let mut config_fd = None;
     let mut account = None;
     let (mut check, mut json, mut print_config) = (false, false, false);
+    let mut unaddressed = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
@@ -69,6 +75,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             "--check" => check = true,
             "--json" => json = true,
             "--print-config" => print_config = true,
+            "--unaddressed" => unaddressed = true,
             "-c" | "--config" => {
                 let path = args.next().ok_or("--config needs a path")?;
                 config = Some(PathBuf::from(path));
@@ -110,6 +117,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             config,
             config_fd,
             account,
+            unaddressed,
         }),
     }
 }
@@ -162,7 +170,8 @@ mod tests {
             Ok(Command::Run {
                 config: None,
                 config_fd: None,
-                account: None
+                account: None,
+                unaddressed: false
             })
         );
         assert_eq!(
@@ -170,7 +179,8 @@ mod tests {
             Ok(Command::Run {
                 config: Some("/a.json".into()),
                 config_fd: None,
-                account: None
+                account: None,
+                unaddressed: false
             })
         );
         assert_eq!(
@@ -178,7 +188,8 @@ mod tests {
             Ok(Command::Run {
                 config: Some("/b.json".into()),
                 config_fd: None,
-                account: None
+                account: None,
+                unaddressed: false
             })
         );
         assert_eq!(
@@ -186,7 +197,8 @@ mod tests {
             Ok(Command::Run {
                 config: None,
                 config_fd: Some(3),
-                account: None
+                account: None,
+                unaddressed: false
             })
         );
         assert!(
@@ -212,6 +224,15 @@ mod tests {
                 config: None,
                 config_fd: None,
                 account: None
+            })
+        );
+        assert_eq!(
+            parse_strs(&["--config-fd", "3", "--unaddressed"]),
+            Ok(Command::Run {
+                config: None,
+                config_fd: Some(3),
+                account: None,
+                unaddressed: true
             })
         );
         assert_eq!(

@@ -98,6 +98,7 @@ pub fn main() {
             config,
             config_fd,
             account,
+            ..
         } => (config.clone(), *config_fd, account.clone()),
     };
     let print_only = matches!(command, cli::Command::PrintConfig { .. });
@@ -113,7 +114,7 @@ pub fn main() {
         }
         (path, None, account) => config::load(path.as_deref(), account.as_deref(), &env),
     };
-    let config = match loaded {
+    let mut config = match loaded {
         Ok(config::Loaded::Enabled(config)) => *config,
         Ok(config::Loaded::Disabled { file }) => {
             let file = file.map_or("the config".into(), |f| f.display().to_string());
@@ -126,6 +127,13 @@ pub fn main() {
         }
     };
     redact::register_secret(&config.token);
+    config.forward_unaddressed = matches!(
+        command,
+        cli::Command::Run {
+            unaddressed: true,
+            ..
+        }
+    );
     if print_only {
         println!("{}", config::print::render(&config));
         return;

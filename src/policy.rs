@@ -473,6 +473,7 @@ mod tests {
             team_id: None,
             allow_channels: vec![],
             respond_to_mentions: true,
+            forward_unaddressed: false,
             respond_to_dms: true,
             reconnect_interval: Duration::from_secs(5),
             chatmode: ChatMode::Mention,

@@ -14,7 +14,7 @@ import {
   runtimeStore,
 } from "./config.js";
 import { createInboundDebounce } from "./debounce.js";
-import { handleInboundMessage, handleReaction } from "./inbound.js";
+import { admitUnaddressed, handleInboundMessage, handleReaction, judgesUnaddressed } from "./inbound.js";
 import { DEFAULT_TABLE_MODE, textPlan } from "./text.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
@@ -89,7 +89,9 @@ export async function startAccount(ctx, options = {}) {
   const { text: configText, env: childEnv } = bridgeConfig(account, { env, paths, cfg: ctx.cfg });
   const bridge = new BridgeSupervisor({
     binary,
-    args: ["--config-fd", "3"],
+    // With OpenClaw's mention patterns and command detection at hand, the bridge also sends the
+    // channel posts that fail only its mention gate: they may be addressed after all.
+    args: ["--config-fd", "3", ...(judgesUnaddressed(rt) ? ["--unaddressed"] : [])],
     env: childEnv,
     configText,
     options: options.supervisor,
@@ -108,7 +110,8 @@ export async function startAccount(ctx, options = {}) {
   // bridge.
   const replyBridge = { request: (...args) => (runningAccounts.get(accountId)?.bridge ?? bridge).request(...args) };
   const system = options.system ?? runtimeStore.runtime?.system;
-  const deps = { cfg: ctx.cfg, accountId, account, rt, system, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
+  // `handed`: conversations whose history went out with an unaddressed post (see inbound.js).
+  const deps = { cfg: ctx.cfg, accountId, account, rt, system, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing, handed: new Map() };
 
   // Native slash commands (`commands.native: true`): registered once the bridge is ready,
   // callbacks refused (503) until then; the commands this run created are deleted at stop.
@@ -178,8 +181,18 @@ export async function startAccount(ctx, options = {}) {
     deliver: toLane,
     log: (m) => log.warn(m),
   });
-  bridge.on("message", (msg) => {
+  bridge.on("message", (line) => {
     setStatus({ lastMessageAt: Date.now(), lastEventAt: Date.now() });
+    // A post the bridge found unaddressed goes on only when OpenClaw's mention patterns or a
+    // text command let it through; otherwise it stays history, which the bridge keeps.
+    let msg = line;
+    try {
+      if (line.addressed === false) msg = admitUnaddressed(deps, line);
+    } catch (err) {
+      log.warn(`mattermost: inbound ${line.id} failed: ${err?.stack ?? err}`);
+      return;
+    }
+    if (!msg) return;
     debounce.enqueue(msg).catch((err) => log.warn(`mattermost: inbound ${msg.id} failed: ${err?.stack ?? err}`));
   });
 

@@ -80,6 +80,9 @@ pub struct Config {
     pub team_id: Option<String>,
     pub allow_channels: Vec<String>,
     pub respond_to_mentions: bool,
+    /// `--unaddressed` (not a key): the host also wants channel posts that fail only the
+    /// mention gate, as `message` lines with `addressed: false`.
+    pub forward_unaddressed: bool,
     pub respond_to_dms: bool,
     pub reconnect_interval: Duration,
     pub chatmode: ChatMode,

@@ -92,6 +92,7 @@ impl<'a> Section<'a> {
             team_id: self.string_or_env(keys::TEAM_ID)?,
             allow_channels,
             respond_to_mentions: self.bool(keys::RESPOND_TO_MENTIONS)?,
+            forward_unaddressed: false,
             respond_to_dms: self.bool(keys::RESPOND_TO_DMS)?,
             reconnect_interval: self.millis(keys::RECONNECT_INTERVAL)?,
             chatmode,

@@ -36,3 +36,4 @@ mod systemd_unit;
 mod teams;
 mod tls;
 mod trace_log;
+mod unaddressed;
