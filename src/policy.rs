@@ -503,6 +503,7 @@ mod tests {
             warnings: vec![],
             values: Default::default(),
             sources: Default::default(),
+            callbacks: Default::default(),
         }
     }
 

@@ -6,7 +6,6 @@ import {
   CHANNEL_ID,
   DEFAULT_ACCOUNT_ID,
   defaultAccountPaths,
-  listAccountIds,
   resolveAccount,
   resolveBinary,
   resolveReplyToMode,
@@ -18,6 +17,8 @@ import { admitUnaddressed, handleInboundMessage, handleReaction, judgesUnaddress
 import { DEFAULT_TABLE_MODE, textPlan } from "./text.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
+import { channelBase } from "./base.js";
+import { doctor, setupContract, setupWizard } from "./setup.js";
 import {
   buildCommandSpecs,
   cleanupCommands,
@@ -457,48 +458,14 @@ export const outbound = {
 export const actions = createActions((accountId) => runningBridge(accountId).bridge);
 
 export const mattermostPlugin = {
-  id: CHANNEL_ID,
-  meta: {
-    id: CHANNEL_ID,
-    label: "Mattermost",
-    selectionLabel: "Mattermost (openclaw-mattermost bridge)",
-    detailLabel: "Mattermost",
-    docsPath: "/channels/mattermost",
-    docsLabel: "mattermost",
-    blurb: "Self-hosted Mattermost through the openclaw-mattermost bridge binary.",
-    markdownCapable: true,
-  },
-  capabilities: {
-    chatTypes: ["direct", "group", "channel", "thread"],
-    reactions: true,
-    edit: true,
-    reply: true,
-    threads: true,
-    media: true,
-  },
+  ...channelBase,
   // OpenClaw's block streaming (mode `off` with `streaming.block.enabled`) joins blocks to at
   // least this much text or this long a pause, unless `streaming.block.coalesce` says otherwise
   // (OpenClaw reads that key itself): the JS plugin's defaults.
   streaming: { blockStreamingCoalesceDefaults: { minChars: 1500, idleMs: 1000 } },
-  config: {
-    listAccountIds,
-    resolveAccount,
-    defaultAccountId: (cfg) => cfg?.channels?.[CHANNEL_ID]?.defaultAccount ?? DEFAULT_ACCOUNT_ID,
-    inspectAccount(cfg, accountId) {
-      const a = resolveAccount(cfg, accountId);
-      return { enabled: a.enabled, configured: a.configured, tokenStatus: a.configured ? "available" : "missing" };
-    },
-    isEnabled: (account) => account.enabled,
-    isConfigured: (account) => account.configured,
-    unconfiguredReason: () => "set channels.mattermost.serverUrl and botToken (or MATTERMOST_URL / MATTERMOST_BOT_TOKEN)",
-    describeAccount: (account) => ({
-      accountId: account.accountId,
-      name: account.name,
-      enabled: account.enabled,
-      configured: account.configured,
-    }),
-    resolveAllowFrom: ({ cfg, accountId }) => resolveAccount(cfg, accountId).allowFrom,
-  },
+  setupContract,
+  setupWizard,
+  doctor,
   security: {
     resolveDmPolicy: ({ account }) => ({
       policy: account.dmPolicy,

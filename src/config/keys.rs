@@ -84,7 +84,7 @@ impl Key {
     }
 }
 
-/// The issue slash commands and buttons wait on.
+/// The issue buttons wait on.
 const ISSUE_16: Status = Status::Waits(16);
 
 /// A `Kind::Choice` without a default.

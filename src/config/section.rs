@@ -122,6 +122,7 @@ impl<'a> Section<'a> {
             warnings,
             values: Map::new(),
             sources: BTreeMap::new(),
+            callbacks: Default::default(),
         };
         config.values = self.values.take();
         config.sources = self.sources(&config.values);

@@ -15,6 +15,7 @@ mod bad_input;
 mod catch_up;
 mod chaos;
 mod check;
+mod check_callbacks;
 mod commands;
 mod config_fd;
 mod config_numbers;
