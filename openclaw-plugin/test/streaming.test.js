@@ -224,6 +224,25 @@ test("the draft stream removes a retracted status post and posts the next update
   ]);
 });
 
+test("the preview is capped at 4000 characters, not textChunkLimit (as the JS plugin's); its first post fits one part", async () => {
+  const bridge = recordingBridge();
+  const plan = { limit: 20, chunks: (s) => (s ? [s] : []) };
+  const draft = createDraftStream({ bridge, target: { channelId: "C" }, plan, throttleMs: 0 });
+  const long = "word ".repeat(12).trim();
+  draft.updateAssistantText(long);
+  await eventually(() => bridge.requests.length === 2, { what: "the first post and its edit" });
+  await draft.settle();
+  // (a send above textChunkLimit would be split by the bridge: the first post is cut to it,
+  // then edited to the whole preview, which the bridge lets an edit hold)
+  assert.deepEqual(bridge.requests, [
+    ["send", { channelId: "C", text: "word word word wo..." }],
+    ["edit", { postId: "post1", text: long }],
+  ]);
+  draft.updateAssistantText("x".repeat(5000));
+  await eventually(() => bridge.requests.length === 3, { what: "the capped edit" });
+  assert.equal(bridge.requests[2][1].text, `${"x".repeat(3997)}...`);
+});
+
 test("without OpenClaw's SDK the plugin still loads: no compositor, partial text only", async () => {
   // (these tests run without openclaw installed; inside the gateway the import resolves)
   if (!process.env.E2E_DIR) assert.equal(await loadOutboundSdk(), null);

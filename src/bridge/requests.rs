@@ -146,13 +146,15 @@ impl Requests {
     fn edit(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let post_id = required_id(request, "postId")?;
         let text = request.required_str("text")?;
+        // (`textChunkLimit` splits what is sent; a streamed preview may be longer, as in
+        // OpenClaw's Mattermost plugin, up to what the server takes in one post)
         let length = text.chars().count();
-        if length > session.chunk_limit {
+        if length > session.max_post {
             return Err(RpcError::invalid_params(
                 "text",
                 format!(
                     "text is {length} characters; an edit must fit in one post ({} characters)",
-                    session.chunk_limit
+                    session.max_post
                 ),
             ));
         }
