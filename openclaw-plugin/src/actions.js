@@ -156,8 +156,11 @@ function usableAccounts(cfg, accountId) {
   return ids.map((id) => resolveAccount(cfg, id)).filter((a) => a.enabled && a.configured);
 }
 
-/** The `actions` adapter; `bridgeOf(accountId)` is the account's running bridge. */
-export function createActions(bridgeOf) {
+/**
+ * The `actions` adapter; `bridgeOf(accountId)` is the account's running bridge, `bridgesHere()`
+ * whether this process runs any (the gateway does; the `openclaw message` CLI does not).
+ */
+export function createActions(bridgeOf, bridgesHere = () => true) {
   async function react({ params, cfg, accountId, conversationReadOrigin }) {
     const account = resolveAccount(cfg, accountId);
     if (!account.enabled) throw new Error(`Mattermost account "${account.accountId}" is disabled`);
@@ -231,8 +234,10 @@ export function createActions(bridgeOf) {
       return { actions };
     },
     supportsAction: ({ action }) => action === "react" || action === "read",
-    // The bridge runs in the gateway: CLI invocations must be forwarded there.
-    resolveExecutionMode: () => "gateway",
+    // Where the bridge runs (the gateway), in place, as the JS plugin runs its actions: a
+    // round trip through the gateway's `message.action` would hand the agent an error as
+    // "Error: <text>". Elsewhere (the CLI) they are forwarded to the gateway, which runs it.
+    resolveExecutionMode: () => (bridgesHere() ? "local" : "gateway"),
     async handleAction(ctx) {
       if (ctx.action === "react") return react(ctx);
       if (ctx.action === "read") return read(ctx);

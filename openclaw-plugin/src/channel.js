@@ -325,7 +325,10 @@ export const outbound = {
   },
 };
 
-export const actions = createActions((accountId) => runningBridge(accountId).bridge);
+export const actions = createActions(
+  (accountId) => runningBridge(accountId).bridge,
+  () => runningAccounts.size > 0,
+);
 
 export const mattermostPlugin = {
   id: CHANNEL_ID,

@@ -47,6 +47,23 @@ test("a reaction's text carries no characters a hostile server could smuggle in"
   assert.equal(handleReaction({ ...deps, system: undefined }, r).queued, false);
 });
 
+test("actions run in the process that runs the bridge (as the JS plugin's, no gateway round trip); elsewhere through the gateway", async () => {
+  // (a round trip through the gateway's message.action turns an error into "Error: <text>",
+  // where the JS plugin's agent sees the text alone)
+  assert.equal(actions.resolveExecutionMode({ action: "react" }), "gateway", "no bridge here: the CLI forwards to the gateway");
+  const fake = await startFake();
+  const recorder = recordingRuntime();
+  const account = await startRunningAccount(fake, { rt: recorder.rt, system: recorder.system });
+  try {
+    assert.equal(actions.resolveExecutionMode({ action: "react" }), "local");
+    assert.equal(actions.resolveExecutionMode({ action: "read" }), "local");
+  } finally {
+    await account.stop();
+    await fake.stop();
+  }
+  assert.equal(actions.resolveExecutionMode({ action: "read" }), "gateway");
+});
+
 describe("reaction events", () => {
   const world = runningAccount();
 
