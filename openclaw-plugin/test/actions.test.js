@@ -180,6 +180,18 @@ describe("message tool actions", () => {
     assert.equal(newest.channel_id, info.townSquare);
     assert.equal(newest.timestampMs, newest.create_at);
     assert.equal(newest.timestampUtc, new Date(newest.create_at).toISOString());
+    // The server's whole post, as the JS plugin lists it: its schema's fields first, then the
+    // server's others in the server's order, then OpenClaw's timestamps.
+    const served = (await world.fake.cmd({ cmd: "posts" })).posts.find((p) => p.id === second);
+    const checked = ["id", "user_id", "channel_id", "message", "file_ids", "type", "root_id", "create_at", "props"];
+    assert.deepEqual(Object.keys(newest), [
+      ...checked.filter((k) => k in served),
+      ...Object.keys(served).filter((k) => !checked.includes(k)),
+      "timestampMs",
+      "timestampUtc",
+    ]);
+    assert.ok(Object.keys(served).length > checked.length, "the server's other fields are there");
+    for (const [k, v] of Object.entries(served)) assert.deepEqual(newest[k], v, k);
     assert.equal(result.content[0].text, JSON.stringify(details, null, 2));
     const older = await read({ channelId: info.townSquare, before: second });
     assert.ok(older.details.messages.every((m) => m.id !== second));

@@ -20,7 +20,7 @@ pub use notification::{
 };
 pub use request::{parse_request, Rejected, Request};
 pub use response::{error_response, response};
-pub use results::{Answer, Done, Edited, Fetched, Listing, ReadPost, Report, Sent};
+pub use results::{Answer, Done, Edited, Fetched, Listing, Report, Sent};
 
 use serde::Serialize;
 
