@@ -58,7 +58,9 @@ export function messageToolCallFor(messages = [], tools = []) {
   const args = { action: m[1], channel: "mattermost", target: `${m[2] ?? "channel:"}${m[3]}` };
   if (m[1] === "read") args.limit = 2;
   else {
-    const current = [...turn.matchAll(/\\?"message_id\\?":\s*\\?"([a-z0-9]{26})/g)].at(-1)?.[1];
+    // (OpenClaw may put the conversation info in a later user message than the post's)
+    const asked = messages.slice(asking).filter((x) => x.role === "user").map(contentText).join("\n");
+    const current = [...asked.matchAll(/\\?"message_id\\?":\s*\\?"([a-z0-9]{26})/g)].at(-1)?.[1];
     Object.assign(args, { messageId: m[4] ?? current, emoji: "thumbsup" });
   }
   const offered = (name) => tools.some((t) => (t.function?.name ?? t.name) === name);
