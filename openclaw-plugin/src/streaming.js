@@ -247,6 +247,11 @@ export function createDraftStream({ bridge, target, rootId, plan, log, throttleM
       gen.shown = text;
       return true;
     },
+    /** Stops updates (an update waiting for its turn is dropped); the post stays until `clear`. */
+    stop() {
+      stopTimer();
+      stopped = true;
+    },
     /** Stops updates and removes the current post (the answer went out on its own), once. */
     async clear() {
       stopTimer();
@@ -403,6 +408,10 @@ export function createStreamingTurn({ mode, entry, sdk, draft, plan, prefix, see
       if (!isError && !hasMedia && only && !shorter && (await draft.finish(only))) {
         return { edited: true, messageIds: [...draft.publishedIds, draft.postId] };
       }
+      // As the JS plugin's: the answer goes out in posts of its own; the preview takes no more
+      // updates meanwhile (one waiting for the throttle would otherwise land while they post)
+      // and is removed once they are out.
+      draft.stop();
       return { edited: false, text: isError ? text : rest, publishedIds: draft.publishedIds, alreadyDelivered: resolution.kind === "already-delivered" };
     },
     finalDelivered() {
