@@ -2,7 +2,9 @@
 //! Each check prints one line (✓ ok, ! warning, ✗ failure) with the concrete fix; the exit
 //! code is 0 only when the bridge would work. `--json` prints the same as one object.
 
-use crate::config::{self, Config, Loaded};
+mod callbacks;
+
+use crate::config::{Config, ConfigError, Loaded};
 use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::connect_error::ConnectError;
 use crate::mattermost::event::{self, Frame};
@@ -37,13 +39,19 @@ pub struct Finding {
 }
 
 #[derive(Default)]
-struct Report {
+pub(crate) struct Report {
     findings: Vec<Finding>,
     server: Value,
 }
 
 impl Report {
-    fn add(&mut self, check: &'static str, status: Status, message: String, fix: Option<&str>) {
+    pub(crate) fn add(
+        &mut self,
+        check: &'static str,
+        status: Status,
+        message: String,
+        fix: Option<&str>,
+    ) {
         self.findings.push(Finding {
             check,
             status,
@@ -52,7 +60,7 @@ impl Report {
         });
     }
 
-    fn ok(&mut self, check: &'static str, message: String) {
+    pub(crate) fn ok(&mut self, check: &'static str, message: String) {
         self.add(check, Status::Ok, message, None);
     }
 
@@ -61,9 +69,10 @@ impl Report {
     }
 }
 
-/// Runs every check and prints the report; returns the exit code (0 all good, 1 otherwise).
-pub fn run(config_path: Option<&Path>, account: Option<&str>, json: bool) -> i32 {
-    let report = check_all(config_path, account);
+/// Runs every check on the config as loaded and prints the report; returns the exit code (0
+/// all good, 1 otherwise).
+pub fn run(loaded: Result<Loaded, ConfigError>, json: bool) -> i32 {
+    let report = check_all(loaded);
     if json {
         let out = json!({
             "ok": report.passed(),
@@ -91,9 +100,9 @@ pub fn run(config_path: Option<&Path>, account: Option<&str>, json: bool) -> i32
     }
 }
 
-fn check_all(config_path: Option<&Path>, account: Option<&str>) -> Report {
+fn check_all(loaded: Result<Loaded, ConfigError>) -> Report {
     let mut report = Report::default();
-    let Some(config) = check_config(&mut report, config_path, account) else {
+    let Some(config) = check_config(&mut report, loaded) else {
         return report;
     };
     redact::register_secret(&config.token);
@@ -101,6 +110,7 @@ fn check_all(config_path: Option<&Path>, account: Option<&str>) -> Report {
     let Some(link) = check_link(&mut report, &config) else {
         return report;
     };
+    callbacks::check(&mut report, &config, &link);
     let api = Api::new(&config.server, &config.token, &link, Duration::ZERO);
     let via_proxy = link.proxy.is_some();
     if !check_server(&mut report, &config, &api, via_proxy) || !check_token(&mut report, &api) {
@@ -115,8 +125,8 @@ fn check_all(config_path: Option<&Path>, account: Option<&str>) -> Report {
 }
 
 /// 1. The config is found and valid; which keys came from the environment.
-fn check_config(report: &mut Report, path: Option<&Path>, account: Option<&str>) -> Option<Config> {
-    match config::load(path, account, &|name| std::env::var(name).ok()) {
+fn check_config(report: &mut Report, loaded: Result<Loaded, ConfigError>) -> Option<Config> {
+    match loaded {
         // The message names the key (or the file, line and column) and its fix.
         Err(e) => {
             report.add("config", Status::Fail, e.0, None);
@@ -130,12 +140,10 @@ fn check_config(report: &mut Report, path: Option<&Path>, account: Option<&str>)
             None
         }
         Ok(Loaded::Enabled(config)) => {
-            let file = config
-                .file
-                .as_ref()
-                .map_or("no file (environment only)".into(), |f| {
-                    f.display().to_string()
-                });
+            let file = config.file.as_ref().map_or(
+                "no file (--config-fd, or the environment alone)".into(),
+                |f| f.display().to_string(),
+            );
             let from_env: Vec<String> = config
                 .sources
                 .iter()

@@ -1,9 +1,10 @@
-//! The command line: `--config PATH`, `--config-fd N`, `--check [--json]`, `--print-config`,
-//! `--help`, `--version`.
+//! The command line: `--config PATH`, `--config-fd N`, `--unaddressed`, `--check [--json]`,
+//! `--print-config`, `--help`, `--version`.
 
+use crate::config::{self, ConfigError, Loaded};
 use std::ffi::OsString;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const USAGE: &str = "\
 openclaw-mattermost: connects the OpenClaw assistant to a Mattermost server.
@@ -11,7 +12,8 @@ openclaw-mattermost: connects the OpenClaw assistant to a Mattermost server.
 OpenClaw spawns this program and speaks JSON-RPC 2.0 lines with it over stdin/stdout
 (see README.md). Logs go to stderr; set RUST_LOG=openclaw_mattermost=debug for more.
 
-Usage: openclaw-mattermost [--config PATH | --config-fd N] [--account ID] [--check [--json] | --print-config]
+Usage: openclaw-mattermost [--config PATH | --config-fd N] [--account ID] [--unaddressed]
+                           [--check [--json] | --print-config]
 
 Options:
   -c, --config PATH   OpenClaw config file to read channels.mattermost from
@@ -19,13 +21,16 @@ Options:
                       ~/.openclaw/openclaw.json)
       --config-fd N   read the config (same JSON5) from the inherited descriptor N (>= 3)
                       until end of file instead, then close it; the OpenClaw plugin uses
-                      this so that no config file exists (not with --check)
+                      this so that no config file exists
+      --unaddressed   also write channel posts that fail only the mention gate, marked
+                      \"addressed\": false (the plugin checks OpenClaw's mention patterns)
       --account ID    use accounts.ID of a multi-account config: its keys over the
                       section's (default: defaultAccount, else \"default\"); the
                       environment fills gaps of the default account only
       --check         check the config, the server, the token, the team, the channels, the
-                      users and the WebSocket, one line each with the fix; exit 0 only when
-                      the bridge would work (--json: one JSON object instead)
+                      users, the WebSocket and the slash command and button callbacks, one
+                      line each with the fix; exit 0 only when the bridge would work
+                      (--json: one JSON object instead)
       --print-config  print the effective config as JSON, with where each value came from
   -h, --help          print this help
   -V, --version       print the version, target and git commit
@@ -40,9 +45,12 @@ pub enum Command {
         config: Option<PathBuf>,
         config_fd: Option<i32>,
         account: Option<String>,
+        /// `--unaddressed`: see `Config::forward_unaddressed`.
+        unaddressed: bool,
     },
     Check {
         config: Option<PathBuf>,
+        config_fd: Option<i32>,
         json: bool,
         account: Option<String>,
     },
@@ -60,6 +68,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
     let mut config_fd = None;
     let mut account = None;
     let (mut check, mut json, mut print_config) = (false, false, false);
+    let mut unaddressed = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
@@ -69,6 +78,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             "--check" => check = true,
             "--json" => json = true,
             "--print-config" => print_config = true,
+            "--unaddressed" => unaddressed = true,
             "-c" | "--config" => {
                 let path = args.next().ok_or("--config needs a path")?;
                 config = Some(PathBuf::from(path));
@@ -93,11 +103,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
     match (check, json, print_config) {
         (true, _, true) => Err("--check and --print-config do not go together".into()),
         (false, true, _) => Err("--json goes with --check".into()),
-        (true, _, false) if config_fd.is_some() => {
-            Err("--config-fd does not go with --check (use --config PATH)".into())
-        }
         (true, json, false) => Ok(Command::Check {
             config,
+            config_fd,
             json,
             account,
         }),
@@ -110,6 +118,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             config,
             config_fd,
             account,
+            unaddressed,
         }),
     }
 }
@@ -123,14 +132,30 @@ fn descriptor(text: &str) -> Result<i32, String> {
     }
 }
 
+/// Loads the config from where the command line says: descriptor `fd` (`--config-fd`), else
+/// `path` (`--config`) or the usual places; `account` is `--account`. The environment fills
+/// gaps (`config::load`).
+pub fn load_config(
+    path: Option<&Path>,
+    fd: Option<i32>,
+    account: Option<&str>,
+) -> Result<Loaded, ConfigError> {
+    let env = |name: &str| std::env::var(name).ok();
+    match fd {
+        Some(fd) => {
+            let text = read_config_fd(fd).map_err(ConfigError)?;
+            config::load_text(&text, &format!("the config on --config-fd {fd}"), &env)
+        }
+        None => config::load(path, account, &env),
+    }
+}
+
 /// Reads the config text from descriptor `fd` (`--config-fd`) to its end, then closes it.
 /// At most 1 MiB: a config is a few KiB.
-pub fn read_config_fd(fd: i32) -> Result<String, String> {
+fn read_config_fd(fd: i32) -> Result<String, String> {
     const MAX: u64 = 1 << 20;
     let what = |e: std::io::Error| {
-        format!(
-            "config: cannot read --config-fd {fd}: {e} (the parent must pass that descriptor open)"
-        )
+        format!("cannot read --config-fd {fd}: {e} (the parent must pass that descriptor open)")
     };
     // SAFETY: F_GETFD only asks whether the descriptor is open.
     if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
@@ -142,7 +167,7 @@ pub fn read_config_fd(fd: i32) -> Result<String, String> {
     let mut text = String::new();
     file.take(MAX + 1).read_to_string(&mut text).map_err(what)?;
     if text.len() as u64 > MAX {
-        return Err(format!("config: --config-fd {fd} holds more than 1 MiB"));
+        return Err(format!("--config-fd {fd} holds more than 1 MiB"));
     }
     Ok(text)
 }
@@ -162,7 +187,8 @@ mod tests {
             Ok(Command::Run {
                 config: None,
                 config_fd: None,
-                account: None
+                account: None,
+                unaddressed: false
             })
         );
         assert_eq!(
@@ -170,7 +196,8 @@ mod tests {
             Ok(Command::Run {
                 config: Some("/a.json".into()),
                 config_fd: None,
-                account: None
+                account: None,
+                unaddressed: false
             })
         );
         assert_eq!(
@@ -178,7 +205,8 @@ mod tests {
             Ok(Command::Run {
                 config: Some("/b.json".into()),
                 config_fd: None,
-                account: None
+                account: None,
+                unaddressed: false
             })
         );
         assert_eq!(
@@ -186,7 +214,8 @@ mod tests {
             Ok(Command::Run {
                 config: None,
                 config_fd: Some(3),
-                account: None
+                account: None,
+                unaddressed: false
             })
         );
         assert!(
@@ -195,13 +224,22 @@ mod tests {
         );
         assert!(parse_strs(&["--config-fd", "x"]).is_err());
         assert!(parse_strs(&["--config-fd", "3", "--config", "/a"]).is_err());
-        assert!(parse_strs(&["--config-fd", "3", "--check"]).is_err());
+        assert_eq!(
+            parse_strs(&["--config-fd", "3", "--check", "--json"]),
+            Ok(Command::Check {
+                config: None,
+                config_fd: Some(3),
+                json: true,
+                account: None
+            })
+        );
         assert_eq!(parse_strs(&["-h"]), Ok(Command::Help));
         assert_eq!(parse_strs(&["--version"]), Ok(Command::Version));
         assert_eq!(
             parse_strs(&["--check", "--json", "-c", "/c"]),
             Ok(Command::Check {
                 config: Some("/c".into()),
+                config_fd: None,
                 json: true,
                 account: None
             })
@@ -215,9 +253,19 @@ mod tests {
             })
         );
         assert_eq!(
+            parse_strs(&["--config-fd", "3", "--unaddressed"]),
+            Ok(Command::Run {
+                config: None,
+                config_fd: Some(3),
+                account: None,
+                unaddressed: true
+            })
+        );
+        assert_eq!(
             parse_strs(&["--check", "--account", "work"]),
             Ok(Command::Check {
                 config: None,
+                config_fd: None,
                 json: false,
                 account: Some("work".into())
             })

@@ -249,6 +249,17 @@ impl History {
         Taken { entries, recover }
     }
 
+    /// What `take` would hand over for post `id` made at `at` in a conversation without a
+    /// thread to recover, left in place: for a post the host may still take as addressed.
+    pub fn peek(&self, key: &str, id: &str, at: i64) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        for conversation in self.conversations.iter().filter(|c| c.key == key) {
+            entries.extend(conversation.entries.iter().cloned());
+        }
+        entries.retain(|e| e.message_id != id && e.timestamp <= at);
+        entries
+    }
+
     /// The thread of `key` was read (`fetched`, the posts before the turn's): no more reads
     /// for it, and a thread's first turn now knows the thread's start for its second, unless
     /// the bot had posted there (`bot_took_part`: its session is not new after all).

@@ -84,10 +84,12 @@ pub fn main() {
         }
         cli::Command::Check {
             config,
+            config_fd,
             json,
             account,
         } => {
-            exit(check::run(config.as_deref(), account.as_deref(), *json));
+            let loaded = cli::load_config(config.as_deref(), *config_fd, account.as_deref());
+            exit(check::run(loaded, *json));
         }
         cli::Command::PrintConfig {
             config,
@@ -98,22 +100,17 @@ pub fn main() {
             config,
             config_fd,
             account,
-        } => (config.clone(), *config_fd, account.clone()),
+            ..
+        } => (config, *config_fd, account),
     };
     let print_only = matches!(command, cli::Command::PrintConfig { .. });
     redact::init_logging();
-    let env = |name: &str| std::env::var(name).ok();
-    let loaded = match config_path {
-        (_, Some(fd), _) => {
-            let text = cli::read_config_fd(fd).unwrap_or_else(|message| {
-                eprintln!("{message}");
-                exit(2)
-            });
-            config::load_text(&text, &format!("the config on --config-fd {fd}"), &env)
-        }
-        (path, None, account) => config::load(path.as_deref(), account.as_deref(), &env),
-    };
-    let config = match loaded {
+    let loaded = cli::load_config(
+        config_path.0.as_deref(),
+        config_path.1,
+        config_path.2.as_deref(),
+    );
+    let mut config = match loaded {
         Ok(config::Loaded::Enabled(config)) => *config,
         Ok(config::Loaded::Disabled { file }) => {
             let file = file.map_or("the config".into(), |f| f.display().to_string());
@@ -126,6 +123,13 @@ pub fn main() {
         }
     };
     redact::register_secret(&config.token);
+    config.forward_unaddressed = matches!(
+        command,
+        cli::Command::Run {
+            unaddressed: true,
+            ..
+        }
+    );
     if print_only {
         println!("{}", config::print::render(&config));
         return;

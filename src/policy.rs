@@ -475,6 +475,7 @@ mod tests {
             team_id: None,
             allow_channels: vec![],
             respond_to_mentions: true,
+            forward_unaddressed: false,
             respond_to_dms: true,
             reconnect_interval: Duration::from_secs(5),
             chatmode: ChatMode::Mention,
@@ -504,6 +505,7 @@ mod tests {
             warnings: vec![],
             values: Default::default(),
             sources: Default::default(),
+            callbacks: Default::default(),
         }
     }
 

@@ -281,6 +281,8 @@ async function main() {
 
     bridgePids = await stopGateway();
     log(`gateway stopped; bridge ${bridgePids.join(",")} gone`);
+
+    await checkChannelsAdd(env, info);
     log("PASS");
   } catch (err) {
     console.error(`[e2e] FAIL: ${err.message}`);
@@ -289,6 +291,30 @@ async function main() {
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * Guided setup without prompts: `openclaw channels add --channel mattermost --http-url …
+ * --bot-token …` in a home of its own, with the plugin loaded from this folder. OpenClaw takes
+ * the plugin's setup contract (src/setup.js), which writes `serverUrl`, normalized, and the
+ * token (OpenClaw's own plugin would write `baseUrl`).
+ */
+async function checkChannelsAdd(baseEnv, info) {
+  const home = join(WORK, "home-setup");
+  const state = join(home, ".openclaw");
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(state, { recursive: true, mode: 0o700 });
+  const configPath = join(state, "openclaw.json");
+  const plugins = { load: { paths: [PLUGIN_DIR] }, entries: { "mattermost-bridge": { enabled: true } } };
+  writeFileSync(configPath, JSON.stringify({ gateway: { mode: "local" }, plugins }, null, 2));
+  const env = { ...baseEnv, HOME: home };
+  const args = ["channels", "add", "--channel", "mattermost", "--http-url", `${info.url}/api/v4/`, "--bot-token", info.token];
+  await openclawCli({ node: NODE24, openclaw: OPENCLAW, env }, args);
+  const written = JSON.parse(readFileSync(configPath, "utf8")).channels?.mattermost ?? {};
+  if (written.serverUrl !== info.url || written.botToken !== info.token || "baseUrl" in written) {
+    throw new Error(`openclaw channels add wrote ${JSON.stringify(Object.keys(written))}, serverUrl ${written.serverUrl}`);
+  }
+  log("openclaw channels add --channel mattermost wrote serverUrl and botToken through the plugin's setup contract");
 }
 
 function sameBytes(a, b) {

@@ -50,6 +50,8 @@ export const PHASES = {
 // (phases appended below the table's first five keep their own lines: helpers add them at once)
 // The history keys' fallbacks (set outside channels.mattermost, PHASE_OPENCLAW).
 PHASES.fallbacks = {};
+// The agent named by OpenClaw's mention patterns (set outside channels.mattermost, PHASE_OPENCLAW).
+PHASES.mention = {};
 
 /** OpenClaw's own keys of a phase, beside `channels.mattermost` (both sides get the same). */
 export const PHASE_OPENCLAW = {
@@ -59,6 +61,7 @@ export const PHASE_OPENCLAW = {
     messages: { groupChat: { historyLimit: 1 } },
     channels: { defaults: { contextVisibility: "allowlist_quote" } },
   },
+  mention: { messages: { groupChat: { mentionPatterns: ["\\bclawbot\\b"] } } },
 };
 
 const tag = (name) => `E2E-${name}`;
@@ -431,6 +434,26 @@ export const SCENARIOS = [
     phase: "groups",
     expect: "reply",
     run: ({ post, ids }) => post("alice", ids.townSquare, `@openclaw TOOLCALL:read:${ids.townSquare} ${tag("tool-read")}`),
+  },
+  {
+    name: "mention pattern: a channel post naming the agent (messages.groupChat.mentionPatterns)",
+    phase: "mention",
+    expect: "reply",
+    run: async ({ post, ids, settle }) => {
+      // (a first turn: the first after a start is slow)
+      await post("alice", ids.townSquare, `@openclaw warming up ${tag("pattern-warmup")}`);
+      await settle("firstReply");
+      await post("alice", ids.townSquare, `plain chatter before ${tag("pattern-before")}`);
+      await settle("none");
+      await post("alice", ids.townSquare, `hey clawbot, what is up ${tag("pattern")}`);
+    },
+  },
+  {
+    // (/whoami: an authorised command's answer, the same at every run; /status shows times)
+    name: "text command: /whoami from an allowed sender without a mention (requireMention)",
+    phase: "mention",
+    expect: "reply",
+    run: ({ post, ids }) => post("alice", ids.offTopic, "/whoami"),
   },
 ];
 

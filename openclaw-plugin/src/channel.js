@@ -6,7 +6,6 @@ import {
   CHANNEL_ID,
   DEFAULT_ACCOUNT_ID,
   defaultAccountPaths,
-  listAccountIds,
   resolveAccount,
   resolveBinary,
   resolveReplyToMode,
@@ -14,10 +13,12 @@ import {
   runtimeStore,
 } from "./config.js";
 import { createInboundDebounce } from "./debounce.js";
-import { handleInboundMessage, handleReaction } from "./inbound.js";
+import { admitUnaddressed, handleInboundMessage, handleReaction, judgesUnaddressed } from "./inbound.js";
 import { DEFAULT_TABLE_MODE, textPlan } from "./text.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
+import { channelBase } from "./base.js";
+import { doctor, setupContract, setupWizard } from "./setup.js";
 
 const APPROVED_TEXT = "OpenClaw access approved. Send a message to start chatting.";
 
@@ -74,7 +75,9 @@ export async function startAccount(ctx, options = {}) {
   const { text: configText, env: childEnv } = bridgeConfig(account, { env, paths, cfg: ctx.cfg });
   const bridge = new BridgeSupervisor({
     binary,
-    args: ["--config-fd", "3"],
+    // With OpenClaw's mention patterns and command detection at hand, the bridge also sends the
+    // channel posts that fail only its mention gate: they may be addressed after all.
+    args: ["--config-fd", "3", ...(judgesUnaddressed(rt) ? ["--unaddressed"] : [])],
     env: childEnv,
     configText,
     options: options.supervisor,
@@ -93,7 +96,8 @@ export async function startAccount(ctx, options = {}) {
   // bridge.
   const replyBridge = { request: (...args) => (runningAccounts.get(accountId)?.bridge ?? bridge).request(...args) };
   const system = options.system ?? runtimeStore.runtime?.system;
-  const deps = { cfg: ctx.cfg, accountId, account, rt, system, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing };
+  // `handed`: conversations whose history went out with an unaddressed post (see inbound.js).
+  const deps = { cfg: ctx.cfg, accountId, account, rt, system, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing, handed: new Map() };
 
   // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
   bridge.on("log", ({ level, text }) =>
@@ -149,8 +153,18 @@ export async function startAccount(ctx, options = {}) {
     deliver: toLane,
     log: (m) => log.warn(m),
   });
-  bridge.on("message", (msg) => {
+  bridge.on("message", (line) => {
     setStatus({ lastMessageAt: Date.now(), lastEventAt: Date.now() });
+    // A post the bridge found unaddressed goes on only when OpenClaw's mention patterns or a
+    // text command let it through; otherwise it stays history, which the bridge keeps.
+    let msg = line;
+    try {
+      if (line.addressed === false) msg = admitUnaddressed(deps, line);
+    } catch (err) {
+      log.warn(`mattermost: inbound ${line.id} failed: ${err?.stack ?? err}`);
+      return;
+    }
+    if (!msg) return;
     debounce.enqueue(msg).catch((err) => log.warn(`mattermost: inbound ${msg.id} failed: ${err?.stack ?? err}`));
   });
 
@@ -331,48 +345,14 @@ export const actions = createActions(
 );
 
 export const mattermostPlugin = {
-  id: CHANNEL_ID,
-  meta: {
-    id: CHANNEL_ID,
-    label: "Mattermost",
-    selectionLabel: "Mattermost (openclaw-mattermost bridge)",
-    detailLabel: "Mattermost",
-    docsPath: "/channels/mattermost",
-    docsLabel: "mattermost",
-    blurb: "Self-hosted Mattermost through the openclaw-mattermost bridge binary.",
-    markdownCapable: true,
-  },
-  capabilities: {
-    chatTypes: ["direct", "group", "channel", "thread"],
-    reactions: true,
-    edit: true,
-    reply: true,
-    threads: true,
-    media: true,
-  },
+  ...channelBase,
   // OpenClaw's block streaming (mode `off` with `streaming.block.enabled`) joins blocks to at
   // least this much text or this long a pause, unless `streaming.block.coalesce` says otherwise
   // (OpenClaw reads that key itself): the JS plugin's defaults.
   streaming: { blockStreamingCoalesceDefaults: { minChars: 1500, idleMs: 1000 } },
-  config: {
-    listAccountIds,
-    resolveAccount,
-    defaultAccountId: (cfg) => cfg?.channels?.[CHANNEL_ID]?.defaultAccount ?? DEFAULT_ACCOUNT_ID,
-    inspectAccount(cfg, accountId) {
-      const a = resolveAccount(cfg, accountId);
-      return { enabled: a.enabled, configured: a.configured, tokenStatus: a.configured ? "available" : "missing" };
-    },
-    isEnabled: (account) => account.enabled,
-    isConfigured: (account) => account.configured,
-    unconfiguredReason: () => "set channels.mattermost.serverUrl and botToken (or MATTERMOST_URL / MATTERMOST_BOT_TOKEN)",
-    describeAccount: (account) => ({
-      accountId: account.accountId,
-      name: account.name,
-      enabled: account.enabled,
-      configured: account.configured,
-    }),
-    resolveAllowFrom: ({ cfg, accountId }) => resolveAccount(cfg, accountId).allowFrom,
-  },
+  setupContract,
+  setupWizard,
+  doctor,
   security: {
     resolveDmPolicy: ({ account }) => ({
       policy: account.dmPolicy,

@@ -178,7 +178,8 @@ export function defaultAccountPaths(stateDir, accountId) {
  * is not in the text: it refers to an environment variable the child gets instead. `paths`
  * (`stateFile`, `mediaDir`) fill those keys when the account leaves them unset. From OpenClaw's
  * whole config `cfg`, the text also carries the two keys the bridge falls back on as OpenClaw's
- * own plugin does (`messages.groupChat.historyLimit`, `channels.defaults.contextVisibility`).
+ * own plugin does (`messages.groupChat.historyLimit`, `channels.defaults.contextVisibility`),
+ * and `gateway.customBindHost`/`gateway.port` (the callbacks' default address, for `--check`).
  */
 export function bridgeConfig(account, { env = process.env, paths = {}, cfg } = {}) {
   const block = {};
@@ -214,6 +215,10 @@ export function bridgeConfig(account, { env = process.env, paths = {}, cfg } = {
   if (historyLimit !== undefined) root.messages = { groupChat: { historyLimit } };
   const contextVisibility = cfg?.channels?.defaults?.contextVisibility;
   if (contextVisibility !== undefined) root.channels.defaults = { contextVisibility };
+  // Where the gateway listens: `--check` builds the slash command and button callback URLs
+  // from it, as OpenClaw's own plugin does, when the account sets none.
+  const { customBindHost, port } = cfg?.gateway ?? {};
+  if (customBindHost !== undefined || port !== undefined) root.gateway = { customBindHost, port };
   return { text: `${toJson5(root)}\n`, env: childEnv };
 }
 

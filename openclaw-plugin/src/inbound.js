@@ -156,7 +156,7 @@ export function historyFields({ msg, kind, body, formatEntry = (entry, text) => 
  * (dist/.setup/channel.runtime-*.mjs `createMattermostPostHandler`) and event plan
  * (`buildMattermostEventPlan`, its `finalizeContext`).
  */
-export function buildInboundFields({ msg, accountId, route, thread, botUsername }) {
+export function buildInboundFields({ msg, accountId, route, thread, botUsername, command }) {
   const kind = chatKind(msg.channelType);
   const senderId = msg.sender?.id ?? "";
   // The event's sender_name ("@alice"), else the username, else the id (the JS plugin's order).
@@ -226,7 +226,10 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername 
     // A mention, an onchar prefix or an implicit mention (a thread the bot is in, a quote of
     // it): the JS plugin's effectiveWasMentioned.
     WasMentioned: kind !== "direct" ? Boolean(msg.mentioned || msg.onchar || msg.implicitMention) : undefined,
-    CommandAuthorized: msg.authorized !== false,
+    // `command` (commandFacts): the JS plugin's commandAuthorized, and CommandSource "text" for
+    // an authorised control command.
+    CommandAuthorized: command ? command.authorized : msg.authorized !== false,
+    CommandSource: command?.authorized && command.isControlCommand ? "text" : undefined,
     InboundAccessAuthorized: msg.authorized !== false,
     OriginatingChannel: CHANNEL_ID,
     OriginatingTo: to,
@@ -317,6 +320,136 @@ export function envelopeBody({ rt, cfg, route, thread, fields, envelope = inboun
 // The streaming preview lives in streaming.js; these names stay importable from here.
 export { PREVIEW_MAX_CHARS, PREVIEW_THROTTLE_MS, previewPrefix, previewText } from "./streaming.js";
 
+/** An allow-list entry as OpenClaw's Mattermost plugin compares it (normalizeMattermostAllowEntry). */
+function allowEntry(entry) {
+  const trimmed = String(entry).trim();
+  if (trimmed === "*") return "*";
+  return trimmed.replace(/^(mattermost|user):/i, "").replace(/^@/, "").trim().toLowerCase();
+}
+
+/**
+ * Whether the sender of a channel post may run OpenClaw's commands, as OpenClaw decides for the
+ * JS plugin (its ingress command gate with owners = `allowFrom`, group = `groupAllowFrom`, else
+ * `allowFrom`; pairing approvals do not count outside DMs): listed by id, or `"*"`, or by name
+ * under `dangerouslyAllowNameMatching`; an `@username` entry also by username, as the bridge
+ * resolves those. In a DM, every sender the bridge let through.
+ */
+export function commandAuthorized(account, msg) {
+  if (chatKind(msg.channelType) === "direct") return msg.authorized !== false;
+  const config = account?.config ?? {};
+  const list = [config.allowFrom, config.groupAllowFrom].flatMap((l) => (Array.isArray(l) ? l : []));
+  const id = String(msg.sender?.id ?? "").toLowerCase();
+  const username = String(msg.sender?.username ?? "").toLowerCase();
+  const name = config.dangerouslyAllowNameMatching === true ? allowEntry(msg.senderName ?? "") : "";
+  return list.some((raw) => {
+    const entry = allowEntry(raw);
+    if (!entry) return false;
+    const byUsername = String(raw).trim().startsWith("@") && entry === username;
+    return entry === "*" || entry === id || entry === name || byUsername;
+  });
+}
+
+/**
+ * OpenClaw's text-command facts for a post, as the JS plugin gets them: text commands enabled
+ * for Mattermost (`shouldHandleTextCommands`), the text without the bot mention is a control
+ * command (`isControlCommandMessage`: `/new`, `/status`, `stop`…), and the sender may run it.
+ */
+export function commandFacts({ rt, cfg, account, msg, botUsername }) {
+  const commands = rt?.commands ?? {};
+  const allowText =
+    typeof commands.shouldHandleTextCommands === "function" && commands.shouldHandleTextCommands({ cfg, surface: CHANNEL_ID });
+  const body = stripBotMention(typeof msg.text === "string" ? msg.text.trim() : "", botUsername).trim();
+  const isControlCommand = Boolean(allowText && commands.isControlCommandMessage?.(body, cfg));
+  return { allowText: Boolean(allowText), isControlCommand, authorized: commandAuthorized(account, msg) };
+}
+
+function agentRoute(rt, cfg, accountId, msg, kind) {
+  const peerId = kind === "direct" ? (msg.sender?.id ?? "") : msg.channelId;
+  return rt.routing.resolveAgentRoute({ cfg, channel: CHANNEL_ID, accountId, teamId: msg.teamId ?? undefined, peer: { kind, id: peerId } });
+}
+
+/** Whether the plugin can judge posts the bridge finds unaddressed (asks for them then). */
+export function judgesUnaddressed(rt) {
+  return typeof rt?.mentions?.matchesMentionPatterns === "function" || typeof rt?.commands?.isControlCommandMessage === "function";
+}
+
+/**
+ * A channel post that failed only the bridge's mention gate (`addressed: false`, `--unaddressed`)
+ * passes when the JS plugin lets it through: it matches OpenClaw's mention patterns for the
+ * routed agent (`messages.groupChat.mentionPatterns`, the agent's name: `buildMentionRegexes`,
+ * `matchesMentionPatterns`), or it is a control command its sender may run while text commands
+ * are on (OpenClaw's mention decision: `shouldBypassMention`). The message to dispatch then
+ * (`mentioned`: the JS plugin's effectiveWasMentioned), else `null`: it stays history (the bridge
+ * keeps it). An unauthorised control command is never let through (the JS plugin drops it).
+ */
+export function admitUnaddressed({ cfg, accountId, account, rt, botUsername }, msg) {
+  const kind = chatKind(msg.channelType);
+  if (kind === "direct" || msg.authorized === false) return null;
+  const route = agentRoute(rt, cfg, accountId, msg, kind);
+  const mentions = rt.mentions ?? {};
+  const regexes = mentions.buildMentionRegexes?.(cfg, route.agentId) ?? [];
+  const rawText = typeof msg.text === "string" ? msg.text.trim() : "";
+  const wasMentioned = regexes.length > 0 && Boolean(mentions.matchesMentionPatterns?.(rawText, regexes));
+  const command = commandFacts({ rt, cfg, account, msg, botUsername });
+  if (command.allowText && command.isControlCommand && !command.authorized) return null;
+  const facts = { canDetectMention: true, wasMentioned, implicitMentionKinds: [] };
+  const policy = {
+    isGroup: true,
+    requireMention: true,
+    allowTextCommands: command.allowText,
+    hasControlCommand: command.isControlCommand,
+    commandAuthorized: command.authorized,
+  };
+  const decision =
+    typeof mentions.resolveInboundMentionDecision === "function"
+      ? mentions.resolveInboundMentionDecision({ facts, policy })
+      : { shouldSkip: !wasMentioned && !(command.allowText && command.isControlCommand && command.authorized) };
+  return decision.shouldSkip ? null : { ...msg, mentioned: true };
+}
+
+/** The bridge's history key of a post's conversation: its thread, else its channel. */
+function conversationKey(msg) {
+  return msg.rootId ? `${msg.channelId}:${msg.rootId}` : msg.channelId;
+}
+
+/** Conversations whose history the plugin handed over with an unaddressed post it took. */
+const HANDED_MAX = 1000;
+
+/**
+ * `msg` without the history an unaddressed post taken earlier already carried: the bridge keeps
+ * such history (and that post) for the next turn, the agent has seen them.
+ */
+function withoutHandedHistory(handed, msg) {
+  const upTo = handed?.get(conversationKey(msg));
+  if (upTo === undefined || !Array.isArray(msg.history)) return msg;
+  return { ...msg, history: msg.history.filter((e) => !(typeof e?.timestamp === "number" && e.timestamp <= upTo)) };
+}
+
+/** Remembers that the history up to `msg` reached the agent (an unaddressed post was taken). */
+function handedOver(handed, msg) {
+  if (!handed || typeof msg.createAt !== "number") return;
+  const key = conversationKey(msg);
+  handed.delete(key);
+  handed.set(key, msg.createAt);
+  if (handed.size > HANDED_MAX) handed.delete(handed.keys().next().value);
+}
+
+/** The files of a taken unaddressed post, which the bridge did not download: fetched now. */
+async function fetchedFiles(bridge, files, log) {
+  return Promise.all(
+    files.map(async (f) => {
+      if (f?.path || typeof f?.id !== "string") return f;
+      try {
+        const got = await bridge.request("fetchFile", { fileId: f.id });
+        return { ...f, path: got.path, mimeType: got.mimeType ?? f.mimeType, error: undefined };
+      } catch (err) {
+        log?.(`mattermost: attachment ${f.id} unavailable: ${err.message}`);
+        return f;
+      }
+    }),
+  );
+}
+
 /**
  * Handles one bridge `message`: pairing for unauthorized DMs, else context + dispatch.
  * `deps`: { cfg, accountId, account, rt (OpenClaw channel runtime), bridge, botUsername, log,
@@ -325,20 +458,24 @@ export { PREVIEW_MAX_CHARS, PREVIEW_THROTTLE_MS, previewPrefix, previewText } fr
 export async function handleInboundMessage(deps, msg) {
   const { cfg, accountId, account, rt, bridge, log } = deps;
   const kind = chatKind(msg.channelType);
-  const senderId = msg.sender?.id ?? "";
   if (msg.authorized === false) {
     if (kind === "direct") await issuePairingChallenge(deps, msg);
     return { dispatched: false, reason: "pairing" };
   }
-  const route = rt.routing.resolveAgentRoute({
-    cfg,
-    channel: CHANNEL_ID,
-    accountId,
-    teamId: msg.teamId ?? undefined,
-    peer: { kind, id: kind === "direct" ? senderId : msg.channelId },
-  });
+  const command = commandFacts({ rt, cfg, account, msg, botUsername: deps.botUsername });
+  if (kind !== "direct" && command.allowText && command.isControlCommand && !command.authorized) {
+    // As the JS plugin: a control command from a sender who may not run it is dropped.
+    log?.(`mattermost: drop control command (unauthorized) from ${msg.sender?.id}`);
+    return { dispatched: false, reason: "control command (unauthorized)" };
+  }
+  msg = withoutHandedHistory(deps.handed, msg);
+  if (msg.addressed === false) {
+    if (Array.isArray(msg.files) && msg.files.length) msg = { ...msg, files: await fetchedFiles(bridge, msg.files, log) };
+    handedOver(deps.handed, msg);
+  }
+  const route = agentRoute(rt, cfg, accountId, msg, kind);
   const thread = resolveThread({ msg, kind, route, replyToMode: resolveReplyToMode(account, kind) });
-  const { to, fields } = buildInboundFields({ msg, accountId, route, thread, botUsername: deps.botUsername });
+  const { to, fields } = buildInboundFields({ msg, accountId, route, thread, botUsername: deps.botUsername, command });
   const envelope = inboundEnvelope(rt, cfg);
   fields.Body = envelopeBody({ rt, cfg, route, thread, fields, envelope });
   // As the JS plugin: the earlier posts around the enveloped body, each in its own envelope

@@ -174,12 +174,13 @@ export function recordingRuntime({ reply } = {}) {
 /** Starts one account of the plugin against the fake, as the gateway would. */
 export async function startRunningAccount(
   fake,
-  { rt, system, extra = {}, supervisor = {}, approvalPollMs = 100, stateDir = tempDir("state") } = {},
+  { rt, system, extra = {}, root = {}, supervisor = {}, approvalPollMs = 100, stateDir = tempDir("state") } = {},
 ) {
   const controller = new AbortController();
   const statuses = [];
   const spawned = [];
   const cfg = {
+    ...root, // OpenClaw's other sections (messages, commands…)
     channels: {
       mattermost: {
         serverUrl: fake.info.url,

@@ -53,6 +53,10 @@ struct Accepted<'p> {
     authorized: bool,
     implicit: Option<ImplicitMention>,
     onchar: bool,
+    /// False: it failed only the mention gate and goes to a host that asked for such posts
+    /// (`--unaddressed`), with `peeked`, the history it would carry, which stays here.
+    addressed: bool,
+    peeked: Vec<Entry>,
 }
 
 /// A post whose attachments (or thread history) are being fetched.
@@ -121,7 +125,7 @@ impl Delivery {
         {
             self.shared.progress.own_post(post);
         }
-        let Some(accepted) = self.decide(&posted) else {
+        let Some(mut accepted) = self.decide(&posted) else {
             // Posts that will not be delivered count as seen now; delivered ones count once
             // their line is written, so a stop in between cannot mark an undelivered post as
             // handled.
@@ -132,12 +136,19 @@ impl Delivery {
             log::debug!("post {} already delivered", post.id);
             return;
         }
-        let (history, recover) = self.lanes.take_history(&posted, accepted.authorized);
+        let (history, recover) = match accepted.addressed {
+            true => self.lanes.take_history(&posted, accepted.authorized),
+            false => (std::mem::take(&mut accepted.peeked), None),
+        };
         let no_files = post.file_ids.is_empty() && post.metadata.files.is_empty();
-        if (no_files || !accepted.authorized) && recover.is_none() {
+        if (no_files || !accepted.authorized || !accepted.addressed) && recover.is_none() {
             // A sender not approved yet (pairing) cannot make us fill the disk: the host
-            // fetches the files once it allowed them.
-            let files = attachments::not_downloaded(post, NOT_APPROVED);
+            // fetches the files once it allowed them, or once it took an unaddressed post.
+            let why = match accepted.addressed {
+                true => NOT_APPROVED,
+                false => NOT_ADDRESSED,
+            };
+            let files = attachments::not_downloaded(post, why);
             let line = message_line(&posted, &accepted, catch_up, &files, &history);
             self.lanes.deliver(&post.channel_id, line, lines);
             return;
@@ -220,11 +231,27 @@ impl Delivery {
                 authorized,
                 implicit,
                 onchar,
+                addressed: true,
+                peeked: Vec::new(),
             }),
             Verdict::Drop(reason) => {
                 log::debug!("dropped post {} ({reason:?})", post.id);
+                let config = &self.shared.config;
+                // Still recorded as history: the host may leave it at that.
+                let forward = reason == DropReason::NotAddressed
+                    && config.forward_unaddressed
+                    && config.respond_to_mentions;
+                let peeked = forward.then(|| self.lanes.peek_history(posted, channel_type));
                 self.lanes.remember(posted, channel_type, reason);
-                None
+                Some(Accepted {
+                    text: &post.message,
+                    mentioned: false,
+                    authorized: true,
+                    implicit: None,
+                    onchar: false,
+                    addressed: false,
+                    peeked: peeked?,
+                })
             }
         }
     }
@@ -238,11 +265,14 @@ impl Job {
             authorized: self.authorized,
             implicit: self.implicit,
             onchar: self.onchar,
+            addressed: true,
+            peeked: Vec::new(),
         };
         message_line(&self.posted, &accepted, self.catch_up, files, history)
     }
 }
 
+const NOT_ADDRESSED: &str = "not downloaded: not addressed to the bot (use fetchFile)";
 const NOT_APPROVED: &str = "not downloaded: the sender is not approved (dmPolicy pairing); get it with fetchFile once they are allowed";
 
 fn download_loop(lanes: &Lanes, queue: &Mutex<Receiver<Job>>) {
@@ -325,6 +355,16 @@ impl Lanes {
         let files = post.file_ids.len().max(post.metadata.files.len());
         if let Some(entry) = Entry::new(sender, &post.message, files, post.create_at, &post.id) {
             history.record(&key, entry);
+        }
+    }
+
+    /// The history an unaddressed post would carry if the host takes it as addressed (no
+    /// thread is read for it), left in place.
+    fn peek_history(&self, posted: &Posted, channel_type: ChannelType) -> Vec<Entry> {
+        let post = &posted.post;
+        match history::key(channel_type, &post.channel_id, &post.root_id) {
+            Some(key) => lock(&self.history).peek(&key, &post.id, post.create_at),
+            None => Vec::new(),
         }
     }
 
@@ -488,6 +528,7 @@ fn message_line(
         mentioned: accepted.mentioned,
         implicit_mention: accepted.implicit.map(ImplicitMention::as_str),
         onchar: accepted.onchar,
+        addressed: accepted.addressed,
         create_at: post.create_at,
         files,
         catch_up,

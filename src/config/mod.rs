@@ -3,6 +3,7 @@
 //! with one line that names the key and the fix. Every key is defined once, in `keys.rs`; the
 //! user's documentation is `docs/configuration.md`.
 
+pub mod callbacks;
 mod choices;
 #[cfg(test)]
 mod docs;
@@ -80,6 +81,9 @@ pub struct Config {
     pub team_id: Option<String>,
     pub allow_channels: Vec<String>,
     pub respond_to_mentions: bool,
+    /// `--unaddressed` (not a key): the host also wants channel posts that fail only the
+    /// mention gate, as `message` lines with `addressed: false`.
+    pub forward_unaddressed: bool,
     pub respond_to_dms: bool,
     pub reconnect_interval: Duration,
     pub chatmode: ChatMode,
@@ -130,6 +134,8 @@ pub struct Config {
     pub values: Map<String, Value>,
     /// Where each key's value came from: `file`, `file (${VAR})`, `env VAR` or `default`.
     pub sources: BTreeMap<&'static str, String>,
+    /// Where Mattermost calls back for slash commands and buttons (for `--check`).
+    pub callbacks: callbacks::Callbacks,
 }
 
 impl fmt::Debug for Config {
@@ -197,7 +203,14 @@ pub fn load(
     env: Env,
 ) -> Result<Loaded, ConfigError> {
     let path = locate(cli_path, env);
-    let (file, (section, inherited)) = match &path {
+    let (
+        file,
+        Parsed {
+            section,
+            inherited,
+            gateway,
+        },
+    ) = match &path {
         Some(path) => read_section(path)?,
         None => (None, Default::default()),
     };
@@ -217,7 +230,7 @@ pub fn load(
         Some(id) => format!("{hint} (account {id})"),
         None => hint,
     };
-    check_section(file, section, inherited, hint, env, fallbacks)
+    check_section(file, section, (inherited, gateway), hint, env, fallbacks)
 }
 
 /// The account's view of the section: its keys overlaid with `accounts.<ID>`'s, as OpenClaw's
@@ -280,15 +293,26 @@ fn account_section(
 /// Like `load`, for a config handed over as text (`--config-fd`) rather than as a file;
 /// `origin` says where it came from in error messages.
 pub fn load_text(text: &str, origin: &str, env: Env) -> Result<Loaded, ConfigError> {
-    let (section, inherited) = parse_section(text, origin)?;
-    check_section(None, section, inherited, origin.to_string(), env, true)
+    let Parsed {
+        section,
+        inherited,
+        gateway,
+    } = parse_section(text, origin)?;
+    check_section(
+        None,
+        section,
+        (inherited, gateway),
+        origin.to_string(),
+        env,
+        true,
+    )
 }
 
 /// Checks the account's section, with the `INHERITED` keys it leaves unset filled in.
 fn check_section(
     file: Option<PathBuf>,
     mut section: Map<String, Value>,
-    inherited: Inherited,
+    (inherited, gateway): (Inherited, callbacks::Gateway),
     hint: String,
     env: Env,
     fallbacks: bool,
@@ -306,6 +330,7 @@ fn check_section(
     }
     let mut config = reader.build()?;
     config.file = file;
+    config.callbacks = callbacks::resolve(&section, &gateway, env);
     Ok(Loaded::Enabled(Box::new(config)))
 }
 
@@ -327,8 +352,16 @@ pub fn locate(cli_path: Option<&Path>, env: Env) -> Option<PathBuf> {
 /// The `INHERITED` keys' values found where OpenClaw keeps them, in that order.
 type Inherited = [Option<Value>; INHERITED.len()];
 
-/// The `channels.mattermost` object of a config, and the `INHERITED` keys found elsewhere in it.
-type Parsed = (Map<String, Value>, Inherited);
+/// What a config's text holds for the bridge.
+#[derive(Default)]
+pub(crate) struct Parsed {
+    /// The `channels.mattermost` object.
+    section: Map<String, Value>,
+    /// The `INHERITED` keys found elsewhere in it.
+    inherited: Inherited,
+    /// Where the gateway listens (the callbacks' default address).
+    gateway: callbacks::Gateway,
+}
 
 /// Reads the file and returns its sections (`parse_section`; empty when absent). A missing
 /// file is not an error: the environment may supply everything.
@@ -345,12 +378,12 @@ fn read_section(path: &Path) -> Result<(Option<PathBuf>, Parsed), ConfigError> {
             )))
         }
     };
-    let section = parse_section(&text, &path.display().to_string())?;
-    Ok((Some(path.to_path_buf()), section))
+    let parsed = parse_section(&text, &path.display().to_string())?;
+    Ok((Some(path.to_path_buf()), parsed))
 }
 
-/// The `channels.mattermost` object of a config's text (empty when absent), and the
-/// `INHERITED` keys set where OpenClaw keeps them.
+/// The `channels.mattermost` object of a config's text (empty when absent), the `INHERITED`
+/// keys set where OpenClaw keeps them, and `gateway.customBindHost`/`gateway.port`.
 pub(crate) fn parse_section(text: &str, origin: &str) -> Result<Parsed, ConfigError> {
     let root = json5::parse(text)
         .map_err(|e| ConfigError(format!("{origin}: {e} (the file must be valid JSON5)")))?;
@@ -376,7 +409,16 @@ pub(crate) fn parse_section(text: &str, origin: &str) -> Result<Parsed, ConfigEr
             )))
         }
     };
-    Ok((section, inherited))
+    let gateway = root.get("gateway");
+    let gateway = callbacks::Gateway {
+        bind_host: gateway.and_then(|g| g.get("customBindHost")).cloned(),
+        port: gateway.and_then(|g| g.get("port")).cloned(),
+    };
+    Ok(Parsed {
+        section,
+        inherited,
+        gateway,
+    })
 }
 
 /// Where the bridge's keys were written instead of `channels.mattermost`, when they were: a

@@ -92,6 +92,7 @@ impl<'a> Section<'a> {
             team_id: self.string_or_env(keys::TEAM_ID)?,
             allow_channels,
             respond_to_mentions: self.bool(keys::RESPOND_TO_MENTIONS)?,
+            forward_unaddressed: false,
             respond_to_dms: self.bool(keys::RESPOND_TO_DMS)?,
             reconnect_interval: self.millis(keys::RECONNECT_INTERVAL)?,
             chatmode,
@@ -121,6 +122,7 @@ impl<'a> Section<'a> {
             warnings,
             values: Map::new(),
             sources: BTreeMap::new(),
+            callbacks: Default::default(),
         };
         config.values = self.values.take();
         config.sources = self.sources(&config.values);

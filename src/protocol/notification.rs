@@ -148,6 +148,11 @@ pub struct Message<'a> {
     pub implicit_mention: Option<&'static str>,
     /// `chatmode: onchar`: the post started with a trigger prefix (removed from `text`).
     pub onchar: bool,
+    /// `false` (else absent) only under `--unaddressed`, for a channel post that failed the
+    /// mention gate alone: the host decides whether it is addressed after all; its files are
+    /// not downloaded and its `history` stays with the bridge for the next turn.
+    #[serde(skip_serializing_if = "is_true")]
+    pub addressed: bool,
     pub create_at: i64,
     pub files: &'a [FileEntry],
     pub catch_up: bool,
@@ -155,6 +160,10 @@ pub struct Message<'a> {
     /// Posts of the conversation since the bot's last turn that were not addressed to it,
     /// oldest first (`historyLimit`, `contextVisibility`); empty for DMs.
     pub history: &'a [HistoryEntry],
+}
+
+fn is_true(flag: &bool) -> bool {
+    *flag
 }
 
 /// One earlier post in a `message`'s `history`.
@@ -446,6 +455,7 @@ mod tests {
             mentioned: true,
             implicit_mention: None,
             onchar: false,
+            addressed: true,
             create_at: 1_700_000_000_000,
             files: &files,
             catch_up: false,
