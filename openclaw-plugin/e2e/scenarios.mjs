@@ -433,7 +433,11 @@ export const SCENARIOS = [
     name: "message tool read (the agent reads its channel; actions.messages)",
     phase: "groups",
     expect: "reply",
-    run: ({ post, ids }) => post("alice", ids.townSquare, `@openclaw TOOLCALL:read:${ids.townSquare} ${tag("tool-read")}`),
+    // (the agent reads the post before its own: alice's, not addressed to the bot)
+    run: async ({ post, ids }) => {
+      await post("alice", ids.townSquare, "for the record");
+      await post("alice", ids.townSquare, `@openclaw TOOLCALL:read:${ids.townSquare} ${tag("tool-read")}`);
+    },
   },
   {
     name: "mention pattern: a channel post naming the agent (messages.groupChat.mentionPatterns)",
