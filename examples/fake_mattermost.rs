@@ -21,6 +21,12 @@
 //! | `requests` | — | `requests`: `[{method, path}]` of every REST call so far |
 //! | `dropWebsockets` | — | — |
 //! | `fault` | `method`, `path` (a prefix), `status`, optional `times` (default 1) | — (the next matching REST requests get that status as the server's JSON error) |
+//! | `commands` | — | `commands`: every slash command stored (Command JSON, tokens and deleted ones included) |
+//! | `addCommand` | `creatorId`, `teamId`, `trigger`, `url` | `command` |
+//! | `commandsEnabled` | `enabled` | — (`false`: the `/commands` routes answer 501) |
+//! | `commandsAllowed` | `teamId`, `allowed` | — (`false`: 403 in that team) |
+//! | `runCommand` | `userId`, `channelId`, `text` (`/trigger args`), optional `teamId` (DMs) | `status`, `response` (the callback's answer), `postId` for `in_channel`; an error when the command is unknown or the callback failed |
+//! | `ephemerals` | — | `ephemerals`: `[{user_id, channel_id, message}]` |
 //!
 //! stdin EOF stops the server.
 
@@ -169,6 +175,35 @@ fn run(server: &FakeMattermost, command: &Value) -> Result<Value, String> {
             );
             Ok(ok(json!({})))
         }
+        "commands" => Ok(ok(json!({"commands": server.commands()}))),
+        "addCommand" => {
+            let command = server.add_command(
+                field(command, "creatorId")?,
+                field(command, "teamId")?,
+                field(command, "trigger")?,
+                field(command, "url")?,
+            );
+            Ok(ok(json!({ "command": command })))
+        }
+        "commandsEnabled" => {
+            server.set_commands_enabled(command["enabled"].as_bool() != Some(false));
+            Ok(ok(json!({})))
+        }
+        "commandsAllowed" => {
+            let allowed = command["allowed"].as_bool() != Some(false);
+            server.set_commands_allowed(field(command, "teamId")?, allowed);
+            Ok(ok(json!({})))
+        }
+        "runCommand" => {
+            let answer = server.run_command(
+                field(command, "userId")?,
+                field(command, "channelId")?,
+                field(command, "text")?,
+                command["teamId"].as_str(),
+            )?;
+            Ok(ok(answer))
+        }
+        "ephemerals" => Ok(ok(json!({"ephemerals": server.ephemerals()}))),
         other => Err(format!("unknown cmd {other}")),
     }
 }

@@ -18,6 +18,7 @@ mod fsutil;
 mod history;
 mod json5;
 mod keepalive;
+mod logging;
 pub mod mattermost;
 mod media;
 mod mention;
@@ -104,7 +105,7 @@ pub fn main() {
         } => (config, *config_fd, account),
     };
     let print_only = matches!(command, cli::Command::PrintConfig { .. });
-    redact::init_logging();
+    logging::init();
     let loaded = cli::load_config(
         config_path.0.as_deref(),
         config_path.1,

@@ -220,43 +220,58 @@ impl Policy {
         self.allow_everyone || lock(&self.allow_from).contains(user_id)
     }
 
-    /// Decides whether a post reaches the host.
+    /// Decides whether a post reaches the host: the sender rules (`decide_sender`), then the
+    /// mention gate outside DMs.
     pub fn decide<'a>(&self, post: &Incoming<'a>) -> Verdict<'a> {
-        if post.user_id == self.bot_id {
-            return Verdict::Drop(DropReason::OwnPost);
-        }
-        if !post.post_type.is_empty() {
+        if post.user_id != self.bot_id && !post.post_type.is_empty() {
             return Verdict::Drop(DropReason::SystemPost);
         }
-        if (post.from_bot || post.from_webhook) && !self.allow_bots {
-            return Verdict::Drop(DropReason::BotPost);
-        }
+        let authorized = match self.decide_sender(post) {
+            Ok(authorized) => authorized,
+            Err(reason) => return Verdict::Drop(reason),
+        };
         let mentioned =
             post.server_mentioned || mention::mentions(post.message, &self.bot_username);
         match post.channel_type {
-            ChannelType::Direct => self.decide_dm(post, mentioned),
+            ChannelType::Direct => Verdict::Accept {
+                text: post.message,
+                mentioned,
+                authorized,
+                implicit: None,
+                onchar: false,
+            },
             _ => self.decide_channel(post, mentioned),
         }
     }
 
-    fn decide_dm<'a>(&self, post: &Incoming<'a>, mentioned: bool) -> Verdict<'a> {
+    /// The sender rules every inbound event shares (posts, reactions, slash commands): not the
+    /// bot itself, other bots and webhooks only with `allowBots`, then `dmPolicy`/`allowFrom`
+    /// in DMs, `groupPolicy`/`groupAllowFrom`, `teamId` and `allowChannels` elsewhere. No
+    /// mention gate. `Ok(false)`: a DM sender waiting for a pairing approval.
+    pub fn decide_sender(&self, who: &Incoming) -> Result<bool, DropReason> {
+        if who.user_id == self.bot_id {
+            return Err(DropReason::OwnPost);
+        }
+        if (who.from_bot || who.from_webhook) && !self.allow_bots {
+            return Err(DropReason::BotPost);
+        }
+        match who.channel_type {
+            ChannelType::Direct => self.decide_dm(who),
+            _ => self.channel_sender(who).map(|()| true),
+        }
+    }
+
+    fn decide_dm(&self, post: &Incoming) -> Result<bool, DropReason> {
         if !self.respond_to_dms || self.dm_policy == DmPolicy::Disabled {
-            return Verdict::Drop(DropReason::DmsDisabled);
+            return Err(DropReason::DmsDisabled);
         }
         let allowed =
             self.is_allowed(post.user_id) || named_in(&self.allow_names, post.sender_name);
-        let authorized = match self.dm_policy {
-            DmPolicy::Open => true,
-            DmPolicy::Pairing => allowed,
-            _ if allowed => true,
-            _ => return Verdict::Drop(DropReason::SenderNotAllowed),
-        };
-        Verdict::Accept {
-            text: post.message,
-            mentioned,
-            authorized,
-            implicit: None,
-            onchar: false,
+        match self.dm_policy {
+            DmPolicy::Open => Ok(true),
+            DmPolicy::Pairing => Ok(allowed),
+            _ if allowed => Ok(true),
+            _ => Err(DropReason::SenderNotAllowed),
         }
     }
 
@@ -311,21 +326,9 @@ impl Policy {
     /// pairing for reactions: under `pairing` a sender not approved yet is dropped. `message`
     /// and `post_type` of `reaction` are not looked at.
     pub fn decide_reaction(&self, reaction: &Incoming) -> Result<(), DropReason> {
-        if reaction.user_id == self.bot_id {
-            return Err(DropReason::OwnPost);
-        }
-        if reaction.from_bot && !self.allow_bots {
-            return Err(DropReason::BotPost);
-        }
-        match reaction.channel_type {
-            ChannelType::Direct => match self.decide_dm(reaction, false) {
-                Verdict::Accept {
-                    authorized: true, ..
-                } => Ok(()),
-                Verdict::Accept { .. } => Err(DropReason::SenderNotAllowed),
-                Verdict::Drop(reason) => Err(reason),
-            },
-            _ => self.channel_sender(reaction),
+        match self.decide_sender(reaction)? {
+            true => Ok(()),
+            false => Err(DropReason::SenderNotAllowed),
         }
     }
 
@@ -342,12 +345,9 @@ impl Policy {
             return Err(DropReason::BotPost);
         }
         match post.channel_type {
-            ChannelType::Direct => match self.decide_dm(post, false) {
-                Verdict::Accept {
-                    authorized: true, ..
-                } => Ok(()),
-                Verdict::Accept { .. } => Err(DropReason::SenderNotAllowed),
-                Verdict::Drop(reason) => Err(reason),
+            ChannelType::Direct => match self.decide_dm(post)? {
+                true => Ok(()),
+                false => Err(DropReason::SenderNotAllowed),
             },
             _ => self.channel_sender(post),
         }
@@ -368,10 +368,8 @@ impl Policy {
         Ok(())
     }
 
+    /// The mention gate of a channel post whose sender passed `decide_sender`.
     fn decide_channel<'a>(&self, post: &Incoming<'a>, mentioned: bool) -> Verdict<'a> {
-        if let Err(reason) = self.channel_sender(post) {
-            return Verdict::Drop(reason);
-        }
         let implicit = self.implicit(post.implicit);
         let addressed = (mentioned || implicit.is_some()) && self.respond_to_mentions;
         let stripped = (self.chatmode == ChatMode::Prefix)

@@ -3,7 +3,10 @@
 // fake Mattermost each time; diff.mjs records what the agent received and what was posted.
 //
 // A scenario: `name`; `phase` (the channel config it runs under, PHASES below; one gateway
-// start per phase and plugin, each from a clean start: fresh fake, stores and bridge state); `expect` ("reply": wait for something to happen, "none": watch
+// start per phase and plugin, each from a clean start: fresh fake, stores and bridge state;
+// phases run one after another, and the rows of a phase one after another
+// in this file's order: a row may rely on an earlier row of its phase, e.g. the pairing
+// approval on the pairing request, and a row that restarts the gateway comes last); `expect` ("reply": wait for something to happen, "none": watch
 // for a while, nothing should); `run(ctx)` (posts as users through the fake, or sends with
 // the `openclaw message send` CLI; diff.mjs `runPlugin` lists what `ctx` offers).
 //
@@ -46,12 +49,11 @@ export const PHASES = {
     implicitMentions: { threadParticipation: false },
   }),
   dms: { groupPolicy: "disabled", actions: { reactions: true } },
+  // The history keys' fallbacks (set outside channels.mattermost, PHASE_OPENCLAW).
+  fallbacks: {},
+  // The agent named by OpenClaw's mention patterns (set outside channels.mattermost, PHASE_OPENCLAW).
+  mention: {},
 };
-// (phases appended below the table's first five keep their own lines: helpers add them at once)
-// The history keys' fallbacks (set outside channels.mattermost, PHASE_OPENCLAW).
-PHASES.fallbacks = {};
-// The agent named by OpenClaw's mention patterns (set outside channels.mattermost, PHASE_OPENCLAW).
-PHASES.mention = {};
 
 /** OpenClaw's own keys of a phase, beside `channels.mattermost` (both sides get the same). */
 export const PHASE_OPENCLAW = {

@@ -19,6 +19,18 @@ import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThro
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
 import { channelBase } from "./base.js";
 import { doctor, setupContract, setupWizard } from "./setup.js";
+import {
+  buildCommandSpecs,
+  cleanupCommands,
+  commandContext,
+  createSlashAccount,
+  isSlashEnabled,
+  listSkills,
+  registerCommands,
+  resolveCallbackUrl,
+  resolveGatewayPort,
+  resolveSlashConfig,
+} from "./slash.js";
 
 const APPROVED_TEXT = "OpenClaw access approved. Send a message to start chatting.";
 
@@ -26,6 +38,9 @@ const APPROVED_TEXT = "OpenClaw access approved. Send a message to start chattin
 export const runningAccounts = new Map();
 
 const pendingPairingByAccount = new Map();
+
+/** Slash command state by account id (`createSlashAccount`): what the callback route serves. */
+export const slashAccounts = new Map();
 
 export { runtimeStore };
 
@@ -99,6 +114,14 @@ export async function startAccount(ctx, options = {}) {
   // `handed`: conversations whose history went out with an unaddressed post (see inbound.js).
   const deps = { cfg: ctx.cfg, accountId, account, rt, system, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing, handed: new Map() };
 
+  // Native slash commands (`commands.native: true`): registered once the bridge is ready,
+  // callbacks refused (503) until then; the commands this run created are deleted at stop.
+  const slashConfig = resolveSlashConfig(account.config.commands);
+  const slash = isSlashEnabled(slashConfig)
+    ? Object.assign(createSlashAccount({ accountId, bridge: replyBridge, log: (m) => log.warn(m) }), { deps, config: slashConfig })
+    : null;
+  if (slash) slashAccounts.set(accountId, slash);
+
   // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
   bridge.on("log", ({ level, text }) =>
     level !== "debug" || /\b(WARN|ERROR)\b/.test(text) ? log.warn(text) : log.debug(text),
@@ -108,6 +131,12 @@ export async function startAccount(ctx, options = {}) {
     deps.botUsername = entry.botUsername;
     setStatus({ connected: true, lastConnectedAt: Date.now(), lastError: null, reconnectAttempts: bridge.restarts });
     log.info(`mattermost: bridge ready as @${entry.botUsername} (${info.transport}, server ${info.serverVersion})`);
+    if (slash && !slash.started) {
+      slash.started = true;
+      startSlash(slash, { cfg: ctx.cfg, log, botId: info.bot?.id ?? "", env }).catch((err) =>
+        log.warn(`mattermost: slash command registration failed: ${err.message}`),
+      );
+    }
     // Approvals persisted in OpenClaw's pairing store survive bridge restarts.
     if (account.dmPolicy === "pairing") {
       try {
@@ -205,7 +234,13 @@ export async function startAccount(ctx, options = {}) {
   bridge.start();
   setStatus({ running: true });
   const signal = ctx.abortSignal;
-  const onAbort = () => bridge.stop();
+  const onAbort = async () => {
+    if (slash) {
+      if (slashAccounts.get(accountId) === slash) slashAccounts.delete(accountId);
+      await cleanupCommands({ bridge, registered: slash.deactivate(), log: (m) => log.warn(m) });
+    }
+    bridge.stop();
+  };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -217,6 +252,87 @@ export async function startAccount(ctx, options = {}) {
     if (runningAccounts.get(accountId) === entry) runningAccounts.delete(accountId);
     setStatus({ running: false, connected: false });
   }
+}
+
+/** Registers the account's commands in every team of the bot and activates the callbacks. */
+async function startSlash(slash, { cfg, log, botId, env }) {
+  const specs = buildCommandSpecs({
+    nativeSkills: slash.config.nativeSkills,
+    skills: slash.config.nativeSkills === true ? await listSkills(cfg, (m) => log.warn(m)) : [],
+  });
+  const callbackUrl = resolveCallbackUrl({
+    config: slash.config,
+    gatewayHost: cfg?.gateway?.customBindHost,
+    gatewayPort: resolveGatewayPort(cfg, env),
+  });
+  const { registered, failedTeams, teams } = await registerCommands({
+    bridge: slash.bridge,
+    botId,
+    callbackUrl,
+    specs,
+    log: (m) => log.info(m),
+  });
+  if (registered.length === 0) {
+    log.warn("mattermost: native slash commands enabled but no commands could be registered; keeping slash callbacks inactive");
+    return;
+  }
+  if (failedTeams > 0) log.warn(`mattermost: slash command registration completed with ${failedTeams} team error(s)`);
+  const triggerMap = new Map(specs.filter((s) => s.originalName).map((s) => [s.trigger, s.originalName]));
+  slash.activate(registered, triggerMap);
+  log.info(`mattermost: slash commands registered (${registered.length} commands across ${teams} teams, callback=${callbackUrl})`);
+}
+
+/** The pairing reply for a command from a DM sender not approved yet. */
+export async function slashPairingReply(slash, call) {
+  const { rt, accountId, pendingPairing } = slash.deps;
+  pendingPairing?.set(call.user_id, call.channel_id);
+  const { code } = await rt.pairing.upsertPairingRequest({
+    channel: CHANNEL_ID,
+    accountId,
+    id: call.user_id,
+    meta: { name: call.auth.sender?.username || call.user_name || call.user_id },
+  });
+  return rt.pairing.buildPairingReply({ channel: CHANNEL_ID, idLine: `Your Mattermost user id: ${call.user_id}`, code });
+}
+
+/** Runs an accepted command as a native OpenClaw command; replies go to the channel at the
+ * top level (a callback carries no thread). */
+export async function dispatchSlash(slash, call) {
+  const { cfg, accountId, account, rt, bridge, log } = slash.deps;
+  const kind = call.auth.channelType === "direct" ? "direct" : call.auth.channelType === "open" ? "channel" : "group";
+  const route = rt.routing.resolveAgentRoute({
+    cfg,
+    channel: CHANNEL_ID,
+    accountId,
+    teamId: call.team_id,
+    peer: { kind, id: kind === "direct" ? call.user_id : call.channel_id },
+  });
+  const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
+  const ctxPayload = finalize(commandContext({ accountId, route, call }));
+  const plan = textPlan(rt, cfg, account);
+  const target = { channelId: call.channel_id };
+  const deliver = async (payload) => {
+    const text = typeof payload?.text === "string" ? payload.text : "";
+    const messageIds = [];
+    for (const chunk of plan.chunks(text)) {
+      const res = await sendThroughBridge(bridge, { target, text: chunk });
+      messageIds.push(...(res.postIds ?? []));
+    }
+    return { messageIds, visibleReplySent: messageIds.length > 0, content: text };
+  };
+  const onError = (err, info) => log?.(`mattermost slash ${info?.kind ?? "reply"} reply failed: ${String(err)}`);
+  if (typeof rt.inbound?.dispatch === "function") {
+    return rt.inbound.dispatch({
+      cfg,
+      channel: CHANNEL_ID,
+      accountId: route.accountId ?? accountId,
+      route: { agentId: route.agentId, dmScope: route.dmScope, sessionKey: route.sessionKey },
+      ctxPayload,
+      delivery: { observeMessageSent: true, deliver, onError },
+      replyPipeline: { typing: { start: () => bridge.request("typing", { channelId: call.channel_id }), onStartError: () => {} } },
+    });
+  }
+  return rt.reply.dispatchReplyWithBufferedBlockDispatcher({ ctx: ctxPayload, cfg, dispatcherOptions: { deliver, onError } });
 }
 
 /** Pairing: a sender approved since (in OpenClaw's store) is allowed now, then dispatched. */

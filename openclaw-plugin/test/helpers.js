@@ -81,10 +81,19 @@ export async function startFake() {
   };
 }
 
-/**
- * A stand-in for OpenClaw's channel runtime that records what the plugin asks of it.
- * `reply(call)` plays the agent: it gets each dispatch call and may deliver through it.
- */
+/** A bridge stand-in that records requests and answers `send` with post ids. */
+export function recordingBridge() {
+  const requests = [];
+  let n = 0;
+  return {
+    requests,
+    request: async (method, params) => {
+      requests.push([method, params]);
+      return method === "send" ? { channelId: params.channelId, postIds: [`post${++n}`] } : { ok: true };
+    },
+  };
+}
+
 /**
  * A stand-in for OpenClaw's text helpers (`runtime.channel.text`) that records each call. It
  * reads the settings where OpenClaw does (the channel's top-level keys; `defaultTableMode` is
@@ -127,6 +136,10 @@ export function recordingText({ defaultTableMode }) {
   };
 }
 
+/**
+ * A stand-in for OpenClaw's channel runtime that records what the plugin asks of it.
+ * `reply(call)` plays the agent: it gets each dispatch call and may deliver through it.
+ */
 export function recordingRuntime({ reply } = {}) {
   const dispatches = [];
   const systemEvents = [];

@@ -6,7 +6,7 @@ import { buildToolContext, mattermostPlugin, outbound, resolveAutoThreadId, reso
 import { resolveAccount, resolveReplyToMode } from "../src/config.js";
 import { handleInboundMessage, previewPrefix, previewText, resolveThread } from "../src/inbound.js";
 import { textPlan } from "../src/text.js";
-import { eventually, recordingRuntime, recordingText, startFake, startRunningAccount } from "./helpers.js";
+import { eventually, recordingBridge, recordingRuntime, recordingText, startFake, startRunningAccount } from "./helpers.js";
 
 const DEFAULT_TABLE_MODE = mattermostPlugin.messaging.defaultMarkdownTableMode;
 
@@ -131,19 +131,6 @@ test("the preview shows at most 4000 characters, cut with ...; the prefix only w
   assert.equal(previewPrefix(rt, { messages: { responsePrefix: "[{model}]" } }, "main", "default"), undefined);
   assert.equal(previewPrefix({}, { messages: { responsePrefix: "[all]" } }, "main", "default"), undefined);
 });
-
-/** A bridge stand-in that records requests and answers `send` with post ids. */
-function recordingBridge() {
-  const requests = [];
-  let n = 0;
-  return {
-    requests,
-    request: async (method, params) => {
-      requests.push([method, params]);
-      return method === "send" ? { channelId: params.channelId, postIds: [`post${++n}`] } : { ok: true };
-    },
-  };
-}
 
 test("preview modes: progress posts no partial text, partial is throttled, off with block.enabled lets OpenClaw send blocks", async () => {
   const msg = { id: "P", channelId: "D", channelType: "direct", sender: { id: "U", username: "u" }, text: "hi" };

@@ -12,26 +12,13 @@ import { test } from "node:test";
 import { resolveAccount } from "../src/config.js";
 import { handleInboundMessage } from "../src/inbound.js";
 import { createDraftStream, loadOutboundSdk } from "../src/streaming.js";
-import { eventually, recordingRuntime, recordingText } from "./helpers.js";
+import { eventually, recordingBridge, recordingRuntime, recordingText } from "./helpers.js";
 
 /** The recording runtime with OpenClaw's text helpers (chunking by length at the limit). */
 function runtimeWithText() {
   const recorder = recordingRuntime();
   recorder.rt.text = recordingText({ defaultTableMode: "off" }).text;
   return recorder;
-}
-
-/** A bridge stand-in that records requests and answers `send` with post ids. */
-function recordingBridge() {
-  const requests = [];
-  let n = 0;
-  return {
-    requests,
-    request: async (method, params) => {
-      requests.push([method, params]);
-      return method === "send" ? { channelId: params.channelId, postIds: [`post${++n}`] } : { ok: true };
-    },
-  };
 }
 
 /** OpenClaw's channel-outbound helpers, reduced to what the streaming code calls. */

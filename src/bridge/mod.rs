@@ -15,6 +15,7 @@ mod announce;
 mod attachments;
 mod catch_up;
 mod caught_up;
+mod commands;
 mod deliver;
 mod dispatch;
 mod events;

@@ -3,14 +3,17 @@
 //! and maps failures to the protocol's error codes (`api_error` for Mattermost's).
 
 use super::attachments;
+use super::commands;
 use super::shares::StdinShare;
 use crate::chunk;
 use crate::mattermost::api::ApiError;
 use crate::mattermost::model::{Channel, NewPost};
 use crate::mattermost::{is_valid_emoji_name, is_valid_id, is_valid_name};
 use crate::media::{DownloadError, Outgoing};
-use crate::policy::{ChannelType, Target};
-use crate::protocol::{code, Answer, Edited, Fetched, Listing, Request, RpcError, Sent};
+use crate::policy::{ChannelType, DropReason, Incoming, Target};
+use crate::protocol::{
+    code, Answer, Authorized, AuthorizedSender, Edited, Fetched, Listing, Request, RpcError, Sent,
+};
 use crate::random;
 use crate::session::{Session, MAX_TEAMS};
 use crate::sync::lock;
@@ -51,6 +54,9 @@ impl Requests {
             "read" => self.read(session, request),
             "allow" => self.allow(session, request),
             "fetchFile" => self.fetch_file(request),
+            "authorize" => self.authorize(session, request),
+            "teams" | "listCommands" | "getCommand" | "createCommand" | "updateCommand"
+            | "deleteCommand" => commands::handle(&self.shared.api, session, request),
             other => Err(RpcError::new(
                 code::METHOD_NOT_FOUND,
                 format!("unknown method {other}"),
@@ -273,6 +279,58 @@ impl Requests {
         Ok(Answer::done())
     }
 
+    /// Whether `userId` may run a command in `channelId`: the sender rules of posts
+    /// (`Policy::decide_sender`, no mention gate), with the reason a refusal gets in
+    /// @openclaw/mattermost's answers and the channel's facts.
+    fn authorize(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
+        let user_id = required_id(request, "userId")?;
+        let channel_id = required_id(request, "channelId")?;
+        let channel = self.channel(channel_id)?;
+        let Some(channel_type) = ChannelType::from_code(&channel.kind) else {
+            return Err(RpcError::new(
+                code::MATTERMOST_REFUSED,
+                format!("channel {channel_id} has unknown type {}", channel.kind),
+                None,
+            ));
+        };
+        let user = self.shared.api.user(user_id).map_err(|e| api_error(&e))?;
+        let sender_name = format!("@{}", user.username);
+        let who = Incoming {
+            channel_type,
+            channel_id,
+            team_id: &channel.team_id,
+            user_id,
+            sender_name: &sender_name,
+            post_type: "",
+            from_bot: user.is_bot,
+            from_webhook: false,
+            message: "",
+            server_mentioned: false,
+            implicit: Default::default(),
+        };
+        let direct = channel_type == ChannelType::Direct;
+        let reason = match session.policy.decide_sender(&who) {
+            Ok(true) => None,
+            Ok(false) => Some("dm-pairing"),
+            Err(DropReason::DmsDisabled) => Some("dm-disabled"),
+            Err(DropReason::GroupsDisabled) if !direct => Some("channels-disabled"),
+            Err(DropReason::NoGroupAllowlist) if !direct => Some("channel-no-allowlist"),
+            Err(_) => Some("unauthorized"),
+        };
+        Ok(Answer::Authorized(Authorized {
+            authorized: reason.is_none(),
+            reason,
+            channel_type: channel_type.as_str(),
+            channel_name: channel.name,
+            channel_display_name: channel.display_name,
+            team_id: channel.team_id,
+            sender: AuthorizedSender {
+                id: user_id.to_string(),
+                username: user.username,
+            },
+        }))
+    }
+
     /// The channel a `send` (or `read`) goes to, if the policy allows: `channelId`, or the
     /// channel called `channelName` in `teamId`, else in the bot's teams; the DM with
     /// `userId`, or with the user called `username`; or `peerId`, an id that may be either, as
@@ -444,7 +502,7 @@ fn optional_id<'r>(request: &'r Request, field: &str) -> Result<Option<&'r str>,
     }
 }
 
-fn required_id<'r>(request: &'r Request, field: &str) -> Result<&'r str, RpcError> {
+pub(super) fn required_id<'r>(request: &'r Request, field: &str) -> Result<&'r str, RpcError> {
     optional_id(request, field)?
         .ok_or_else(|| RpcError::invalid_params(field, format!("{field} is required")))
 }
@@ -464,7 +522,7 @@ fn emoji_name(raw: &str) -> Result<&str, RpcError> {
 
 /// A REST failure as the host sees it: a refusal (-32000, with the server's status, error id,
 /// message and request id) or, for transient ones (already retried), unreachable (-32003).
-fn api_error(error: &ApiError) -> RpcError {
+pub(super) fn api_error(error: &ApiError) -> RpcError {
     match error {
         ApiError::Status {
             status,

@@ -84,8 +84,8 @@ impl Key {
     }
 }
 
-/// The issue slash commands and buttons wait on.
-const COMMANDS: Status = Status::Waits(16);
+/// The issue buttons wait on.
+const ISSUE_16: Status = Status::Waits(16);
 
 /// A `Kind::Choice` without a default.
 pub const NO_DEFAULT: u8 = u8::MAX;
@@ -302,9 +302,9 @@ keys! {
         "allowed", "read by OpenClaw itself: `false` refuses config writes requested from this channel";
     DANGEROUSLY_ALLOW_NAME_MATCHING "dangerouslyAllowNameMatching": FLAG, None, Bridge, Status::Active,
         "`false`", "`true`: an `allowFrom`/`groupAllowFrom` entry also admits a sender whose name, as the server shows it in the post's event (`@username`, or the full name or nickname under the server's display setting), is the entry (case-insensitive, without a leading `@`, `user:` or `mattermost:`), checked at every post as OpenClaw's own plugin does. Names can change and be chosen by users: ids are safer (`@username` entries work without this, resolved to ids at start)";
-    COMMANDS_KEY "commands": Kind::Object(&[("native", AUTO_OR_FLAG), ("nativeSkills", AUTO_OR_FLAG), ("callbackPath", Kind::Text), ("callbackUrl", Kind::Text)]), None, Plugin, COMMANDS,
-        "", "Mattermost slash commands for OpenClaw's commands";
-    INTERACTIONS "interactions": Kind::Object(&[("callbackBaseUrl", Kind::Text), ("allowedSourceIps", Kind::List)]), None, Plugin, COMMANDS,
+    COMMANDS_KEY "commands": Kind::Object(&[("native", AUTO_OR_FLAG), ("nativeSkills", AUTO_OR_FLAG), ("callbackPath", Kind::Text), ("callbackUrl", Kind::Text)]), None, Plugin, Status::Active,
+        "off", "slash commands: `native: true` registers `/oc_status` and the others in the bot's teams (`nativeSkills: true`: one per skill too); Mattermost calls `callbackUrl`, else the gateway at `callbackPath`";
+    INTERACTIONS "interactions": Kind::Object(&[("callbackBaseUrl", Kind::Text), ("allowedSourceIps", Kind::List)]), None, Plugin, ISSUE_16,
         "", "interactive buttons: `{ callbackBaseUrl, allowedSourceIps }`";
 }
 

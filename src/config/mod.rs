@@ -1039,9 +1039,10 @@ mod tests {
         assert!(main.warnings[0].contains(r#"allowFrom entry "12345" is not a user id"#));
         assert_eq!(
             main.warnings[1],
-            "channels.mattermost: accepted but not active yet: commands, interactions (issue 16)"
+            "channels.mattermost: accepted but not active yet: interactions (issue 16)"
         );
-        assert!(main.not_active.contains(&("commands", 16)));
+        assert!(!main.not_active.contains(&("commands", 16)));
+        assert!(main.not_active.contains(&("interactions", 16)));
         assert_eq!(
             main.groups_require_mention,
             vec![

@@ -60,12 +60,13 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// Worth trying again: the server may answer differently in a moment.
+    /// Worth trying again: the server may answer differently in a moment. Not a 501: that is
+    /// a feature the server has switched off (`api.command.disabled.app_error`).
     pub fn is_transient(&self) -> bool {
         match self {
             ApiError::Connect(_) | ApiError::Network(_) => true,
             ApiError::Local(_) | ApiError::TooLarge(_) => false,
-            ApiError::Status { status, .. } => *status == 429 || *status >= 500,
+            ApiError::Status { status, .. } => *status == 429 || (*status >= 500 && *status != 501),
         }
     }
 
@@ -258,6 +259,25 @@ impl Api {
 
     pub fn my_teams(&self) -> Result<Vec<Team>, ApiError> {
         self.with_retries(|| self.get("/users/me/teams"))
+    }
+
+    /// Slash command REST, `/commands<rest>`: one attempt (a retried POST could create a
+    /// second command), within `deadline` for a GET; the answer as JSON, of which the bridge
+    /// keeps allow-listed fields (`bridge::commands`).
+    #[inline(never)]
+    pub fn commands(
+        &self,
+        method: &str,
+        rest: &str,
+        body: &Value,
+        deadline: Option<Duration>,
+    ) -> Result<Value, ApiError> {
+        let path = format!("/commands{rest}");
+        match method {
+            "GET" => decode(self.call_get(&path, deadline)),
+            "DELETE" => self.delete(&path).map(|()| Value::Null),
+            _ => self.send(method, &path, body),
+        }
     }
 
     /// The client config map (`MaxPostSize`, `MaxFileSize`, `Version`, …), values as strings.

@@ -20,6 +20,10 @@ pub enum Answer {
     Read(Listing),
     /// `{}`: `typing`, `react`, `allow`, `shutdown`.
     Done(Done),
+    /// `authorize`.
+    Authorized(Authorized),
+    /// Built as JSON from allow-listed fields: `teams` and the command requests.
+    Value(serde_json::Value),
 }
 
 impl Answer {
@@ -145,4 +149,25 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"result":{"bot":null,"connectedSince":null,"delivered":2,"lastEventAt":7,"reconnects":1,"sent":3,"state":"connecting","transport":"websocket"}}"#
         );
     }
+}
+
+/// An `authorize` result: may this sender run a command in this channel, and the channel.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorized {
+    pub authorized: bool,
+    /// Why not: `dm-pairing`, `dm-disabled`, `channels-disabled`, `channel-no-allowlist` or
+    /// `unauthorized`; `null` when authorized.
+    pub reason: Option<&'static str>,
+    pub channel_type: &'static str,
+    pub channel_name: String,
+    pub channel_display_name: String,
+    pub team_id: String,
+    pub sender: AuthorizedSender,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthorizedSender {
+    pub id: String,
+    pub username: String,
 }

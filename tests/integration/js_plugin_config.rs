@@ -63,11 +63,12 @@ fn a_config_for_openclaws_own_plugin_passes_the_check() {
         "groupAllowFrom",
         "groups",
         "implicitMentions",
+        "commands",
     ] {
         assert!(!not_active.contains(key), "{key} is active: {not_active}");
     }
     assert!(
-        not_active.ends_with("accepted but not active yet: commands, interactions (issue 16)"),
+        not_active.ends_with("accepted but not active yet: interactions (issue 16)"),
         "{not_active}"
     );
     // Active (OpenClaw's own capabilities, name matching) or without effect on purpose

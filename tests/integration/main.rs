@@ -16,6 +16,7 @@ mod catch_up;
 mod chaos;
 mod check;
 mod check_callbacks;
+mod commands;
 mod config_fd;
 mod config_numbers;
 mod container_wrapper;

@@ -29,6 +29,7 @@ mod routes;
 mod server;
 mod setup;
 mod shared;
+mod slash;
 mod state;
 mod util;
 mod ws;

@@ -1110,3 +1110,253 @@ fn a_full_send_queue_closes_the_socket_and_forgets_the_connection() {
     }
     assert_eq!(fake.ws_send_queue_closes(), 1);
 }
+
+fn new_command(trigger: &str) -> Value {
+    json!({"team_id": TEAM_ID, "trigger": trigger, "method": "P",
+           "url": "http://127.0.0.1:9/cmd", "description": "d", "auto_complete": true})
+}
+
+#[test]
+fn slash_commands_follow_the_real_rules() {
+    let fake = FakeMattermost::start();
+    let created = send(&fake, "POST", "/api/v4/commands", new_command("OC_Status"));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let created = created.json();
+    assert_eq!(created["trigger"], "oc_status", "lower-cased");
+    assert_eq!(created["creator_id"], BOT_ID);
+    let (id, token) = (
+        created["id"].as_str().unwrap(),
+        created["token"].as_str().unwrap(),
+    );
+    assert_eq!((id.len(), token.len()), (26, 26));
+    // The same trigger again, a built-in one, broken fields.
+    let again = send(&fake, "POST", "/api/v4/commands", new_command("oc_status"));
+    assert_eq!(again.status, 400);
+    assert_eq!(
+        again.json()["id"],
+        "api.command.duplicate_trigger.app_error"
+    );
+    let builtin = send(&fake, "POST", "/api/v4/commands", new_command("echo"));
+    assert_eq!(
+        builtin.json()["id"],
+        "api.command.duplicate_trigger.app_error"
+    );
+    for (key, value, error) in [
+        (
+            "trigger",
+            json!("/x"),
+            "model.command.is_valid.trigger.app_error",
+        ),
+        (
+            "trigger",
+            json!("a b"),
+            "model.command.is_valid.trigger.app_error",
+        ),
+        (
+            "url",
+            json!("ftp://x"),
+            "model.command.is_valid.url.app_error",
+        ),
+        (
+            "method",
+            json!("X"),
+            "model.command.is_valid.method.app_error",
+        ),
+        (
+            "description",
+            json!("d".repeat(129)),
+            "model.command.is_valid.description.app_error",
+        ),
+        (
+            "team_id",
+            json!("nope"),
+            "model.command.is_valid.team_id.app_error",
+        ),
+    ] {
+        let mut body = new_command("oc_x");
+        body[key] = value;
+        let answer = send(&fake, "POST", "/api/v4/commands", body);
+        assert_eq!(
+            (answer.status, answer.json()["id"].as_str()),
+            (400, Some(error)),
+            "{key}"
+        );
+    }
+    // Listing, getting, updating (token kept, team fixed), deleting (soft).
+    let listing = get(
+        &fake,
+        &format!("/api/v4/commands?team_id={TEAM_ID}&custom_only=true"),
+        TOKEN,
+    );
+    assert_eq!(listing.json().as_array().unwrap().len(), 1);
+    let missing_team = get(&fake, "/api/v4/commands?custom_only=true", TOKEN);
+    assert_eq!(missing_team.status, 400);
+    let mut update = created.clone();
+    update["url"] = json!("http://127.0.0.1:10/new");
+    update["token"] = json!("ignored");
+    let updated = send(
+        &fake,
+        "PUT",
+        &format!("/api/v4/commands/{id}"),
+        update.clone(),
+    );
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.json()["token"], token, "PUT keeps the token");
+    assert_eq!(updated.json()["url"], "http://127.0.0.1:10/new");
+    update["team_id"] = json!(OTHER_TEAM_ID);
+    let moved = send(
+        &fake,
+        "PUT",
+        &format!("/api/v4/commands/{id}"),
+        update.clone(),
+    );
+    assert_eq!(moved.json()["id"], "api.command.team_mismatch.app_error");
+    update["id"] = json!("someotherid000000000000001");
+    let other = send(&fake, "PUT", &format!("/api/v4/commands/{id}"), update);
+    assert_eq!(other.status, 400);
+    assert_eq!(
+        get(&fake, &format!("/api/v4/commands/{id}"), TOKEN).status,
+        200
+    );
+    let deleted = send(
+        &fake,
+        "DELETE",
+        &format!("/api/v4/commands/{id}"),
+        json!(null),
+    );
+    assert_eq!(deleted.json(), json!({"status": "OK"}));
+    assert_eq!(
+        get(&fake, &format!("/api/v4/commands/{id}"), TOKEN).status,
+        404
+    );
+    assert!(
+        fake.commands()[0]["delete_at"].as_i64().unwrap() > 0,
+        "soft delete"
+    );
+    let listing = get(
+        &fake,
+        &format!("/api/v4/commands?team_id={TEAM_ID}&custom_only=true"),
+        TOKEN,
+    );
+    assert_eq!(listing.json(), json!([]));
+    // Knobs.
+    fake.set_commands_allowed(OTHER_TEAM_ID, false);
+    let mut elsewhere = new_command("oc_y");
+    elsewhere["team_id"] = json!(OTHER_TEAM_ID);
+    assert_eq!(
+        send(&fake, "POST", "/api/v4/commands", elsewhere).status,
+        403
+    );
+    fake.set_commands_enabled(false);
+    let off = send(&fake, "POST", "/api/v4/commands", new_command("oc_z"));
+    assert_eq!(
+        (off.status, off.json()["id"].as_str()),
+        (501, Some("api.command.disabled.app_error"))
+    );
+}
+
+/// A one-shot HTTP server: the request it got, and `answer` as its reply.
+fn callback_server(answer: &'static str) -> (String, std::thread::JoinHandle<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).unwrap();
+            seen.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&seen).to_string();
+            if let Some(split) = text.find("\r\n\r\n") {
+                let length: usize = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                if seen.len() >= split + 4 + length {
+                    break;
+                }
+            }
+        }
+        stream.write_all(answer.as_bytes()).unwrap();
+        String::from_utf8_lossy(&seen).to_string()
+    });
+    (url, handle)
+}
+
+#[test]
+fn run_command_posts_the_form_and_handles_the_answer() {
+    let fake = FakeMattermost::start();
+    let ephemeral =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+                     2D\r\n{\"response_type\":\"ephemeral\",\"text\":\"Hi you\"}\r\n0\r\n\r\n";
+    let (url, server) = callback_server(ephemeral);
+    let command = fake.add_command(BOT_ID, TEAM_ID, "oc_status", &url);
+    let answer = fake
+        .run_command(ALICE_ID, TOWN_SQUARE, "/oc_status all of it", None)
+        .unwrap();
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["response"]["text"], "Hi you");
+    let request = server.join().unwrap();
+    assert!(request.starts_with("POST /hook HTTP/1.1\r\n"), "{request}");
+    let token = command["token"].as_str().unwrap();
+    assert!(request.contains(&format!("Authorization: Token {token}\r\n")));
+    assert!(request.contains("Content-Type: application/x-www-form-urlencoded\r\n"));
+    assert!(request.contains("User-Agent: Mattermost-Bot/1.1\r\n"));
+    let form = request.split("\r\n\r\n").nth(1).unwrap();
+    for field in [
+        format!("token={token}"),
+        format!("team_id={TEAM_ID}"),
+        "team_domain=acme".into(),
+        format!("channel_id={TOWN_SQUARE}"),
+        "channel_name=town-square".into(),
+        format!("user_id={ALICE_ID}"),
+        "user_name=alice".into(),
+        "command=%2Foc_status".into(),
+        "text=all+of+it".into(),
+    ] {
+        assert!(form.split('&').any(|f| f == field), "{field} in {form}");
+    }
+    assert_eq!(
+        fake.ephemerals(),
+        vec![json!({"user_id": ALICE_ID, "channel_id": TOWN_SQUARE, "message": "Hi you"})]
+    );
+    // in_channel: a post as the user, from_webhook.
+    let (url, _server) = callback_server(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 43\r\n\r\n{\"response_type\":\"in_channel\",\"text\":\"All\"}",
+    );
+    fake.add_command(BOT_ID, TEAM_ID, "oc_all", &url);
+    let answer = fake
+        .run_command(ALICE_ID, TOWN_SQUARE, "/oc_all", None)
+        .unwrap();
+    let post_id = answer["postId"].as_str().unwrap();
+    let post = fake
+        .posts()
+        .into_iter()
+        .find(|p| p["id"] == post_id)
+        .unwrap();
+    assert_eq!(
+        (post["user_id"].as_str(), post["message"].as_str()),
+        (Some(ALICE_ID), Some("All"))
+    );
+    assert_eq!(post["props"]["from_webhook"], "true");
+    // Failures reach the caller: a non-200, an unknown trigger, a DM without a team.
+    let (url, _server) = callback_server("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+    fake.add_command(BOT_ID, TEAM_ID, "oc_denied", &url);
+    let error = fake
+        .run_command(ALICE_ID, TOWN_SQUARE, "/oc_denied", None)
+        .unwrap_err();
+    assert!(
+        error.contains("Command with a trigger of '/oc_denied' failed"),
+        "{error}"
+    );
+    let error = fake
+        .run_command(ALICE_ID, TOWN_SQUARE, "/nothing", None)
+        .unwrap_err();
+    assert!(
+        error.contains("api.command.execute_command.not_found.app_error"),
+        "{error}"
+    );
+    assert!(fake
+        .run_command(ALICE_ID, DM_ALICE, "/oc_status", None)
+        .is_err());
+}

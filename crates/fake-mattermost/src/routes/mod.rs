@@ -2,6 +2,7 @@
 //! token is checked (only `GET /system/ping` is public); unknown routes get the real 404.
 
 mod channels;
+mod commands;
 mod files;
 mod multipart;
 mod posts;
@@ -14,6 +15,9 @@ use crate::http::reply::Reply;
 use crate::request::Request;
 use crate::routes::channels::{
     channel_by_name, channel_posts, create_direct, get_channel, my_channel_member, my_team_channels,
+};
+use crate::routes::commands::{
+    create_command, delete_command, get_command, list_commands, regen_token, update_command,
 };
 use crate::routes::files::{get_file, get_file_info, upload_files};
 use crate::routes::posts::{create_post, delete_post, get_post, patch_post, typing, update_post};
@@ -73,6 +77,12 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Reply {
         ("GET", ["posts", id, "reactions"]) => post_reactions(shared, id),
         ("GET", ["posts", id, "thread"]) => post_thread(shared, req, id),
         ("POST", ["reactions"]) => add_reaction(shared, req),
+        ("POST", ["commands"]) => create_command(shared, req),
+        ("GET", ["commands"]) => list_commands(shared, req),
+        ("GET", ["commands", id]) => get_command(shared, id),
+        ("PUT", ["commands", id]) => update_command(shared, req, id),
+        ("DELETE", ["commands", id]) => delete_command(shared, id),
+        ("PUT", ["commands", id, "regen_token"]) => regen_token(shared, id),
         ("POST", ["files"]) => upload_files(shared, req),
         ("GET", ["files", id]) => get_file(shared, id),
         ("GET", ["files", id, "info"]) => get_file_info(shared, id),

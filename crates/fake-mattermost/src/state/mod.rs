@@ -46,6 +46,16 @@ pub(crate) struct State {
     pub(crate) send_queue_limit: usize,
     /// What the `channel_user` role may do (POST /roles/names).
     pub(crate) channel_user_permissions: Vec<String>,
+    /// Custom slash commands (Command JSON; a deleted one keeps its `delete_at`).
+    pub(crate) commands: Vec<Value>,
+    /// `ServiceSettings.EnableCommands` (false: every command route answers 501).
+    pub(crate) commands_enabled: bool,
+    /// Teams where the bot lacks `manage_own_slash_commands` (403).
+    pub(crate) commands_forbidden: Vec<String>,
+    /// A listing served instead of the stored commands (a hostile server's).
+    pub(crate) commands_listing: Option<Value>,
+    /// Ephemeral posts made for users (slash command answers): never sent to the bot.
+    pub(crate) ephemerals: Vec<Value>,
     /// The last timestamp handed out, so post times strictly increase.
     last_ms: i64,
 }

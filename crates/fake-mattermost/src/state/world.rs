@@ -100,6 +100,11 @@ impl State {
             ]
             .map(String::from)
             .to_vec(),
+            commands: Vec::new(),
+            commands_enabled: true,
+            commands_forbidden: Vec::new(),
+            commands_listing: None,
+            ephemerals: Vec::new(),
             last_ms: 0,
         }
     }
