@@ -40,6 +40,20 @@ pub fn new_id() -> String {
     id
 }
 
+/// A random UUID (version 4) in its usual text form, `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`.
+pub fn uuid() -> String {
+    let high = (next_u64() & !0xf000) | 0x4000;
+    let low = (next_u64() >> 2) | (1 << 63);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0xffff,
+        low >> 48,
+        low & 0xffff_ffff_ffff
+    )
+}
+
 /// xorshift64 for tests that generate inputs: deterministic (same seed, same inputs) and
 /// dependency-free, unlike `next_u64`.
 #[cfg(test)]
@@ -119,6 +133,29 @@ impl XorShift {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn uuids_are_version_4_and_distinct() {
+        let all: HashSet<String> = (0..1000).map(|_| uuid()).collect();
+        assert_eq!(all.len(), 1000);
+        for u in &all {
+            let groups: Vec<&str> = u.split('-').collect();
+            assert_eq!(
+                groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12]
+            );
+            assert!(
+                u.chars()
+                    .all(|c| c == '-' || matches!(c, '0'..='9' | 'a'..='f')),
+                "{u}"
+            );
+            assert!(groups[2].starts_with('4'), "{u}");
+            assert!(
+                matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
+                "{u}"
+            );
+        }
+    }
 
     #[test]
     fn ids_are_distinct_and_well_formed() {

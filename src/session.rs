@@ -26,6 +26,8 @@ pub struct Session {
     pub teams: Vec<String>,
     /// Outgoing text is split above this many characters.
     pub chunk_limit: usize,
+    /// The server's `MaxPostSize`: the longest text one post (an edit) may hold.
+    pub max_post: usize,
     pub policy: Policy,
 }
 
@@ -48,7 +50,10 @@ pub fn establish(config: &Config, api: &Api) -> Result<Session, LoginError> {
     );
     let [allow_from, group_allow_from] =
         resolve_names([&config.allow_from, &config.group_allow_from], api)?;
-    let chunk_limit = chunk_limit(config, api);
+    let max_post = max_post(api);
+    let chunk_limit = config
+        .text_chunk_limit
+        .map_or(max_post, |limit| limit.min(max_post));
     let policy = Policy::new(
         config,
         &bot.id,
@@ -62,6 +67,7 @@ pub fn establish(config: &Config, api: &Api) -> Result<Session, LoginError> {
         team_id: config.team_id.clone(),
         teams,
         chunk_limit,
+        max_post,
         policy,
     })
 }
@@ -142,9 +148,9 @@ fn resolve_names(lists: [&[String]; 2], api: &Api) -> Result<[Vec<String>; 2], L
     ])
 }
 
-/// `textChunkLimit`, never above the server's `MaxPostSize`.
-fn chunk_limit(config: &Config, api: &Api) -> usize {
-    let server_max = match api.client_config() {
+/// The server's `MaxPostSize` (`textChunkLimit` never goes above it).
+fn max_post(api: &Api) -> usize {
+    match api.client_config() {
         Ok(map) => map
             .get("MaxPostSize")
             .and_then(|v| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64()))
@@ -155,10 +161,7 @@ fn chunk_limit(config: &Config, api: &Api) -> usize {
             );
             FALLBACK_MAX_POST
         }
-    };
-    config
-        .text_chunk_limit
-        .map_or(server_max, |limit| limit.min(server_max))
+    }
 }
 
 /// The session once login succeeded; request workers wait on it.

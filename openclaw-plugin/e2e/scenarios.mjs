@@ -286,6 +286,12 @@ export const SCENARIOS = [
     phase: "fallbacks",
     expect: "reply",
     run: async ({ post, ids, settle }) => {
+      // A first turn: the JS plugin handles posts made in the first seconds after its start
+      // unreliably (the first post only in two runs, none in a third); once it has answered,
+      // it keeps the last one as ours does (runs of 2026-12-01 12:20).
+      await post("alice", ids.townSquare, `@openclaw awake? ${tag("fallbacks-first")}`);
+      // (the first turn after a start is slow)
+      await settle("firstReply");
       await post("alice", ids.townSquare, "one");
       await post("alice", ids.townSquare, "two");
       await post("bob", ids.townSquare, "three, from a stranger");
@@ -401,7 +407,9 @@ export const SCENARIOS = [
     name: "message tool react (the agent reacts to a DM post)",
     phase: "dms",
     expect: "reply",
-    run: ({ post, ids }) => post("alice", ids.dmAlice, `TOOLCALL:react:${ids.dmAlice} ${tag("tool-react")}`),
+    // (the DM's own target, as OpenClaw names the conversation: user:<id>; a channel:<DM id>
+    // target is refused by OpenClaw for both plugins, not the current conversation)
+    run: ({ post, ids }) => post("alice", ids.dmAlice, `TOOLCALL:react:user:${ids.aliceId} ${tag("tool-react")}`),
   },
   {
     name: "dmChannelRetry: DM channel creation fails once",
@@ -427,7 +435,11 @@ export const SCENARIOS = [
     name: "message tool read (the agent reads its channel; actions.messages)",
     phase: "groups",
     expect: "reply",
-    run: ({ post, ids }) => post("alice", ids.townSquare, `@openclaw TOOLCALL:read:${ids.townSquare} ${tag("tool-read")}`),
+    // (the agent reads the post before its own: alice's, not addressed to the bot)
+    run: async ({ post, ids }) => {
+      await post("alice", ids.townSquare, "for the record");
+      await post("alice", ids.townSquare, `@openclaw TOOLCALL:read:${ids.townSquare} ${tag("tool-read")}`);
+    },
   },
   {
     name: "mention pattern: a channel post naming the agent (messages.groupChat.mentionPatterns)",
@@ -459,17 +471,6 @@ export const CONFIG_DIFFERENCES = [];
 
 /** Rows where ours may differ, with the reason (see the top of this file). */
 export const DIFFERENCES = {
-  // Seen in the run of 2026-12-01 10:30 (the schema default removed): both leave the stranger's
-  // post out now; they keep different entries under historyLimit 1.
-  "history: messages.groupChat.historyLimit and channels.defaults.contextVisibility (allowlist_quote)": {
-    until:
-      "with messages.groupChat.historyLimit 1 the JS plugin hands the first recorded post (\"@alice: one\"), ours the last (\"@alice: two\"); why the JS keeps the first is not read yet",
-  },
-  "long reply (textChunkLimit 1500)": {
-    until:
-      "the preview post, deleted once the answer needs several posts, last showed 3333 characters in ours and 1500 cut with \"...\" in the JS plugin (its preview is capped at textChunkLimit); the posts that stay are the same",
-  },
-
   // Seen in the run of 2026-12-01 09:10: the JS plugin answered each post in its own turn.
   "inbound debounce: two quick DMs are one turn": {
     deliberate:
@@ -484,19 +485,5 @@ export const DIFFERENCES = {
   },
   "catch-up: a DM while the gateway is down": {
     deliberate: "ours catches up posts made while the gateway was down; the JS plugin has no catch-up",
-  },
-  "media: a DM with a file": {
-    until:
-      "OpenClaw stages the file under the name our plugin hands it (input-notes.txt); the JS plugin's is input-<uuid>.txt (the same file, type and text reach the agent)",
-  },
-
-  // (these two re-run at 10:00 with the echo model's tool loop fixed)
-  "message tool react (the agent reacts to a DM post)": {
-    until:
-      "the error text of a refused react is the JS plugin's without our \"Error: \" prefix (both are refused by OpenClaw: target channel:<DM id> is not the current conversation user:<id>; the row should then target user:<id>)",
-  },
-  "message tool read (the agent reads its channel; actions.messages)": {
-    until:
-      "read answers with Mattermost's whole post objects in the server's field order, as the JS plugin's do; ours has the core fields in another order (docs/switching.md, read)",
   },
 };

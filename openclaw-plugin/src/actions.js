@@ -125,25 +125,70 @@ function isConfiguredReadChannel(cfg, account, channelId) {
   return groups?.[channelId] !== undefined || groups?.["*"] !== undefined;
 }
 
-/** A bridge `read` entry as Mattermost's Post (what the JS plugin returns), with timestamps. */
-function asMattermostPost(m, channelId) {
-  const post = {
-    id: m.id,
-    create_at: m.createAt,
-    update_at: m.updateAt,
-    edit_at: m.editAt,
-    user_id: m.userId,
-    channel_id: channelId,
-    root_id: m.rootId,
-    type: m.type,
-    message: m.message,
-    file_ids: m.fileIds,
-  };
-  if (Number.isSafeInteger(m.createAt) && m.createAt >= 0) {
-    post.timestampMs = m.createAt;
-    post.timestampUtc = new Date(m.createAt).toISOString();
+/** The Post fields the JS plugin checks (its zod schema), in the order its tool result lists them. */
+const POST_FIELDS = ["id", "user_id", "channel_id", "message", "file_ids", "type", "root_id", "create_at", "props"];
+
+const nullableString = (v) => v == null || typeof v === "string";
+const isPlainObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Whether the server's post has the shape the JS plugin accepts (else it fails the read). */
+function isMattermostPost(p) {
+  return (
+    isPlainObject(p) &&
+    typeof p.id === "string" &&
+    ["user_id", "channel_id", "message", "type", "root_id"].every((k) => nullableString(p[k])) &&
+    (p.file_ids == null || (Array.isArray(p.file_ids) && p.file_ids.every((f) => typeof f === "string"))) &&
+    (p.create_at == null || (typeof p.create_at === "number" && Number.isFinite(p.create_at))) &&
+    (p.props == null || isPlainObject(p.props))
+  );
+}
+
+/** OpenClaw's normalizeTimestamp for a post's `create_at` (ms; seconds below 10^12), or undefined. */
+function normalizedTimestamp(raw) {
+  if (typeof raw !== "number" || !Number.isFinite(raw)) return undefined;
+  const ms = raw < 1e12 ? Math.round(raw * 1000) : Math.round(raw);
+  if (!Number.isSafeInteger(ms)) return undefined;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? undefined : { timestampMs: ms, timestampUtc: date.toISOString() };
+}
+
+/**
+ * The posts of a bridge `read` answer: those of `postIds`, taken whole from the server's answer
+ * it carries (`listing`), so that their fields keep the server's order.
+ */
+function postsRead(result) {
+  let listing;
+  try {
+    listing = JSON.parse(result.listing);
+  } catch {
+    listing = undefined;
   }
-  return post;
+  const posts = isPlainObject(listing?.posts) ? listing.posts : {};
+  const ids = Array.isArray(result.postIds) ? result.postIds : [];
+  if (!ids.every((id) => typeof id === "string" && Object.hasOwn(posts, id))) {
+    throw new Error("Unexpected Mattermost channel posts response.");
+  }
+  return ids.map((id) => posts[id]);
+}
+
+/**
+ * A post of the bridge's `read` (the server's object as it wrote it) as the JS plugin's tool
+ * result shows it: the checked fields first, in its schema's order, then the server's others in
+ * the server's order, then OpenClaw's `timestampMs`/`timestampUtc` (withNormalizedTimestamp).
+ */
+function asMattermostPost(raw) {
+  if (!isMattermostPost(raw)) throw new Error("Unexpected Mattermost channel posts response.");
+  const post = Object.fromEntries([
+    ...POST_FIELDS.filter((k) => Object.hasOwn(raw, k)).map((k) => [k, raw[k]]),
+    ...Object.entries(raw).filter(([k]) => !POST_FIELDS.includes(k)),
+  ]);
+  const normalized = normalizedTimestamp(raw.create_at);
+  if (!normalized) return post;
+  return {
+    ...post,
+    timestampMs: typeof post.timestampMs === "number" && Number.isFinite(post.timestampMs) ? post.timestampMs : normalized.timestampMs,
+    timestampUtc: typeof post.timestampUtc === "string" && post.timestampUtc.trim() ? post.timestampUtc : normalized.timestampUtc,
+  };
 }
 
 function jsonResult(payload) {
@@ -156,8 +201,11 @@ function usableAccounts(cfg, accountId) {
   return ids.map((id) => resolveAccount(cfg, id)).filter((a) => a.enabled && a.configured);
 }
 
-/** The `actions` adapter; `bridgeOf(accountId)` is the account's running bridge. */
-export function createActions(bridgeOf) {
+/**
+ * The `actions` adapter; `bridgeOf(accountId)` is the account's running bridge, `bridgesHere()`
+ * whether this process runs any (the gateway does; the `openclaw message` CLI does not).
+ */
+export function createActions(bridgeOf, bridgesHere = () => true) {
   async function react({ params, cfg, accountId, conversationReadOrigin }) {
     const account = resolveAccount(cfg, accountId);
     if (!account.enabled) throw new Error(`Mattermost account "${account.accountId}" is disabled`);
@@ -210,11 +258,10 @@ export function createActions(bridgeOf) {
     if (!directOperator && !current && !["open", "private"].includes(result.channelType)) {
       throw new Error("Mattermost read target channel is not allowed.");
     }
-    const messages = Array.isArray(result.messages) ? result.messages : [];
     return jsonResult({
       ok: true,
       channelId: result.channelId,
-      messages: messages.map((m) => asMattermostPost(m, result.channelId)),
+      messages: postsRead(result).map(asMattermostPost),
       hasMore: result.hasMore === true,
     });
   }
@@ -231,8 +278,10 @@ export function createActions(bridgeOf) {
       return { actions };
     },
     supportsAction: ({ action }) => action === "react" || action === "read",
-    // The bridge runs in the gateway: CLI invocations must be forwarded there.
-    resolveExecutionMode: () => "gateway",
+    // Where the bridge runs (the gateway), in place, as the JS plugin runs its actions: a
+    // round trip through the gateway's `message.action` would hand the agent an error as
+    // "Error: <text>". Elsewhere (the CLI) they are forwarded to the gateway, which runs it.
+    resolveExecutionMode: () => (bridgesHere() ? "local" : "gateway"),
     async handleAction(ctx) {
       if (ctx.action === "react") return react(ctx);
       if (ctx.action === "read") return read(ctx);

@@ -455,7 +455,10 @@ export const outbound = {
   },
 };
 
-export const actions = createActions((accountId) => runningBridge(accountId).bridge);
+export const actions = createActions(
+  (accountId) => runningBridge(accountId).bridge,
+  () => runningAccounts.size > 0,
+);
 
 export const mattermostPlugin = {
   ...channelBase,

@@ -11,7 +11,9 @@ import { CHANNEL_ID } from "./config.js";
 /** The least time between two updates of a preview post (OpenClaw's Mattermost plugin's). */
 export const PREVIEW_THROTTLE_MS = 1200;
 
-/** The most a preview post shows (OpenClaw's Mattermost plugin's draft limit). */
+/** The most a preview post shows (OpenClaw's Mattermost plugin's draft limit), whatever
+ * `textChunkLimit` says: that limit splits the answer, the preview is one post edited in place
+ * (the bridge lets an edit hold what the server takes in one post). */
 export const PREVIEW_MAX_CHARS = 4000;
 
 /** The SDK module whose progress helpers the JS plugin uses. */
@@ -43,9 +45,7 @@ export function loadOutboundSdk() {
   return sdkLoad;
 }
 
-/** A preview's text: trimmed, and cut with `...` above `max` characters (`PREVIEW_MAX_CHARS`;
- * less when `textChunkLimit` is lower, since the bridge splits a longer post and refuses a
- * longer edit). */
+/** A preview's text: trimmed, and cut with `...` above `max` characters (`PREVIEW_MAX_CHARS`). */
 export function previewText(text, max = PREVIEW_MAX_CHARS) {
   const trimmed = text.trim();
   if (trimmed.length <= max) return trimmed;
@@ -81,7 +81,7 @@ export function previewPrefix(rt, cfg, agentId, accountId) {
  * went out on its own); `deleteCurrentMessage()` deletes it and lets the next update post anew.
  */
 export function createDraftStream({ bridge, target, rootId, plan, log, throttleMs = PREVIEW_THROTTLE_MS }) {
-  const maxChars = Math.min(PREVIEW_MAX_CHARS, plan.limit);
+  const maxChars = PREVIEW_MAX_CHARS;
   const generation = () => ({ postId: null, shown: "", source: "", assistant: undefined });
   let current = generation();
   let wanted = "";
@@ -129,10 +129,14 @@ export function createDraftStream({ bridge, target, rootId, plan, log, throttleM
       if (!text || text === gen.shown || dead || stopped) return;
       if (Date.now() - lastSentAt < throttleMs) return schedule(); // an update just went out
       try {
-        if (!gen.postId) gen.postId = await post(text);
+        // The bridge splits a `send` above `textChunkLimit`: a longer first preview is posted
+        // cut to it, and the next update edits it to the whole text.
+        const shown = !gen.postId && text.length > plan.limit ? previewText(text, plan.limit) : text;
+        if (!gen.postId) gen.postId = await post(shown);
         else await bridge.request("edit", { postId: gen.postId, text });
-        gen.shown = text;
+        gen.shown = shown;
         lastSentAt = Date.now();
+        if (shown !== text) schedule();
       } catch (err) {
         dead = true;
         log?.(`mattermost: preview update failed: ${err.message}`);
@@ -242,6 +246,11 @@ export function createDraftStream({ bridge, target, rootId, plan, log, throttleM
       }
       gen.shown = text;
       return true;
+    },
+    /** Stops updates (an update waiting for its turn is dropped); the post stays until `clear`. */
+    stop() {
+      stopTimer();
+      stopped = true;
     },
     /** Stops updates and removes the current post (the answer went out on its own), once. */
     async clear() {
@@ -399,6 +408,10 @@ export function createStreamingTurn({ mode, entry, sdk, draft, plan, prefix, see
       if (!isError && !hasMedia && only && !shorter && (await draft.finish(only))) {
         return { edited: true, messageIds: [...draft.publishedIds, draft.postId] };
       }
+      // As the JS plugin's: the answer goes out in posts of its own; the preview takes no more
+      // updates meanwhile (one waiting for the throttle would otherwise land while they post)
+      // and is removed once they are out.
+      draft.stop();
       return { edited: false, text: isError ? text : rest, publishedIds: draft.publishedIds, alreadyDelivered: resolution.kind === "already-delivered" };
     },
     finalDelivered() {

@@ -47,6 +47,23 @@ test("a reaction's text carries no characters a hostile server could smuggle in"
   assert.equal(handleReaction({ ...deps, system: undefined }, r).queued, false);
 });
 
+test("actions run in the process that runs the bridge (as the JS plugin's, no gateway round trip); elsewhere through the gateway", async () => {
+  // (a round trip through the gateway's message.action turns an error into "Error: <text>",
+  // where the JS plugin's agent sees the text alone)
+  assert.equal(actions.resolveExecutionMode({ action: "react" }), "gateway", "no bridge here: the CLI forwards to the gateway");
+  const fake = await startFake();
+  const recorder = recordingRuntime();
+  const account = await startRunningAccount(fake, { rt: recorder.rt, system: recorder.system });
+  try {
+    assert.equal(actions.resolveExecutionMode({ action: "react" }), "local");
+    assert.equal(actions.resolveExecutionMode({ action: "read" }), "local");
+  } finally {
+    await account.stop();
+    await fake.stop();
+  }
+  assert.equal(actions.resolveExecutionMode({ action: "read" }), "gateway");
+});
+
 describe("reaction events", () => {
   const world = runningAccount();
 
@@ -163,6 +180,18 @@ describe("message tool actions", () => {
     assert.equal(newest.channel_id, info.townSquare);
     assert.equal(newest.timestampMs, newest.create_at);
     assert.equal(newest.timestampUtc, new Date(newest.create_at).toISOString());
+    // The server's whole post, as the JS plugin lists it: its schema's fields first, then the
+    // server's others in the server's order, then OpenClaw's timestamps.
+    const served = (await world.fake.cmd({ cmd: "posts" })).posts.find((p) => p.id === second);
+    const checked = ["id", "user_id", "channel_id", "message", "file_ids", "type", "root_id", "create_at", "props"];
+    assert.deepEqual(Object.keys(newest), [
+      ...checked.filter((k) => k in served),
+      ...Object.keys(served).filter((k) => !checked.includes(k)),
+      "timestampMs",
+      "timestampUtc",
+    ]);
+    assert.ok(Object.keys(served).length > checked.length, "the server's other fields are there");
+    for (const [k, v] of Object.entries(served)) assert.deepEqual(newest[k], v, k);
     assert.equal(result.content[0].text, JSON.stringify(details, null, 2));
     const older = await read({ channelId: info.townSquare, before: second });
     assert.ok(older.details.messages.every((m) => m.id !== second));

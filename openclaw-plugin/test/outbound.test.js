@@ -124,7 +124,7 @@ test("the preview shows at most 4000 characters, cut with ...; the prefix only w
   const cut = previewText("x".repeat(5000));
   assert.equal(cut.length, 4000);
   assert.ok(cut.endsWith("x..."));
-  assert.equal(previewText("x".repeat(100), 50), `${"x".repeat(47)}...`, "a lower textChunkLimit caps the preview");
+  assert.equal(previewText("x".repeat(100), 50), `${"x".repeat(47)}...`, "a lower maximum cuts sooner (the first post of a preview, at textChunkLimit)");
   const rt = { reply: { resolveEffectiveMessagesConfig } };
   assert.equal(previewPrefix(rt, { channels: { mattermost: { responsePrefix: "[bot]" } } }, "main", "default"), "[bot]");
   assert.equal(previewPrefix(rt, { messages: { responsePrefix: "[all]" } }, "main", "default"), "[all]");

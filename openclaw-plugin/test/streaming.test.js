@@ -119,11 +119,13 @@ test("block: a long sealed block is split into posts at textChunkLimit", async (
   await (await handleInboundMessage(deps, DM)).done;
   const o = dispatches[0].replyOptions;
   o.onPartialReply({ text: "aaaabbbbcccc" });
-  await eventually(() => bridge.requests.length === 1, { what: "the preview" });
+  await eventually(() => bridge.requests.length === 2, { what: "the preview, then its edit" });
   await o.onToolStart({ name: "read" });
-  // the preview shows at most textChunkLimit characters; sealed, the block is split
+  // the preview's first post is cut at textChunkLimit (a send is split there), then edited to
+  // the whole text; sealed, the block is split into posts
   assert.deepEqual(texts(bridge), [
     ["send", null, "aaaabbb..."],
+    ["edit", "post1", "aaaabbbbcccc"],
     ["edit", "post1", "aaaabbbbcc"],
     ["send", null, "cc"],
     ["send", null, "tool read"],
@@ -190,6 +192,35 @@ test("progress: an answer longer than one post is sent in parts and the status p
   ]);
 });
 
+test("once the final answer goes out in posts of its own, the preview takes no more updates (as the JS plugin's)", async () => {
+  const { rt, dispatches } = runtimeWithText();
+  const requests = [];
+  let n = 0;
+  // (a slow server: the answer's posts take longer than the preview's throttle)
+  const bridge = {
+    request: async (method, params) => {
+      requests.push([method, params.postId ?? null, params.text ?? null]);
+      if (method === "send" && n > 0) await new Promise((r) => setTimeout(r, 150));
+      return method === "send" ? { channelId: params.channelId, postIds: [`post${++n}`] } : {};
+    },
+  };
+  const cfg = { channels: { mattermost: { streaming: { mode: "partial" }, textChunkLimit: 12 } } };
+  const deps = { cfg, accountId: "default", account: resolveAccount(cfg), rt, bridge, log: () => {}, previewThrottleMs: 100, outboundSdk: null };
+  await (await handleInboundMessage(deps, DM)).done;
+  const o = dispatches[0].replyOptions;
+  o.onPartialReply({ text: "one two" });
+  await eventually(() => requests.length === 1, { what: "the preview" });
+  o.onPartialReply({ text: "one two three four" });
+  await dispatches[0].delivery.deliver({ text: "one two three four five six" }, { kind: "final" });
+  await new Promise((r) => setTimeout(r, 250));
+  assert.deepEqual(
+    requests.filter(([m]) => m === "edit"),
+    [],
+    "the preview is not edited while the answer's posts go out",
+  );
+  assert.deepEqual(requests.at(-1), ["delete", "post1", null]);
+});
+
 test("no preview when another plugin hooks message_sending (as the JS plugin)", async () => {
   const { call } = await turn({ mode: "partial" }, standInSdk({ hooked: true }));
   assert.deepEqual(call.replyOptions, {});
@@ -209,6 +240,25 @@ test("the draft stream removes a retracted status post and posts the next update
     ["delete", { postId: "post1" }],
     ["send", { channelId: "C", rootId: "R", text: "again" }],
   ]);
+});
+
+test("the preview is capped at 4000 characters, not textChunkLimit (as the JS plugin's); its first post fits one part", async () => {
+  const bridge = recordingBridge();
+  const plan = { limit: 20, chunks: (s) => (s ? [s] : []) };
+  const draft = createDraftStream({ bridge, target: { channelId: "C" }, plan, throttleMs: 0 });
+  const long = "word ".repeat(12).trim();
+  draft.updateAssistantText(long);
+  await eventually(() => bridge.requests.length === 2, { what: "the first post and its edit" });
+  await draft.settle();
+  // (a send above textChunkLimit would be split by the bridge: the first post is cut to it,
+  // then edited to the whole preview, which the bridge lets an edit hold)
+  assert.deepEqual(bridge.requests, [
+    ["send", { channelId: "C", text: "word word word wo..." }],
+    ["edit", { postId: "post1", text: long }],
+  ]);
+  draft.updateAssistantText("x".repeat(5000));
+  await eventually(() => bridge.requests.length === 3, { what: "the capped edit" });
+  assert.equal(bridge.requests[2][1].text, `${"x".repeat(3997)}...`);
 });
 
 test("without OpenClaw's SDK the plugin still loads: no compositor, partial text only", async () => {

@@ -12,8 +12,7 @@ use crate::mattermost::{is_valid_emoji_name, is_valid_id, is_valid_name};
 use crate::media::{DownloadError, Outgoing};
 use crate::policy::{ChannelType, DropReason, Incoming, Target};
 use crate::protocol::{
-    code, Answer, Authorized, AuthorizedSender, Edited, Fetched, Listing, ReadPost, Request,
-    RpcError, Sent,
+    code, Answer, Authorized, AuthorizedSender, Edited, Fetched, Listing, Request, RpcError, Sent,
 };
 use crate::random;
 use crate::session::{Session, MAX_TEAMS};
@@ -153,13 +152,15 @@ impl Requests {
     fn edit(&self, session: &Session, request: &Request) -> Result<Answer, RpcError> {
         let post_id = required_id(request, "postId")?;
         let text = request.required_str("text")?;
+        // (`textChunkLimit` splits what is sent; a streamed preview may be longer, as in
+        // OpenClaw's Mattermost plugin, up to what the server takes in one post)
         let length = text.chars().count();
-        if length > session.chunk_limit {
+        if length > session.max_post {
             return Err(RpcError::invalid_params(
                 "text",
                 format!(
                     "text is {length} characters; an edit must fit in one post ({} characters)",
-                    session.chunk_limit
+                    session.max_post
                 ),
             ));
         }
@@ -241,13 +242,10 @@ impl Requests {
         let channel_id = self.target_channel(session, request)?;
         let channel = self.channel(&channel_id)?;
         let api = &self.shared.api;
-        let list = match (before, after) {
-            (Some(post), _) => api.posts_before(&channel_id, post, 0, limit),
-            (_, Some(post)) => api.posts_after(&channel_id, post, 0, limit),
-            _ => api.posts_page(&channel_id, 0, limit),
-        }
-        .map_err(|e| api_error(&e))?;
-        let mut messages = Vec::with_capacity(list.order.len().min(limit));
+        let (list, listing) = api
+            .posts_with_text(&channel_id, before, after, limit)
+            .map_err(|e| api_error(&e))?;
+        let mut post_ids = Vec::with_capacity(list.order.len().min(limit));
         for id in list.order.iter().take(limit) {
             let Some(post) = list.posts.get(id) else {
                 return Err(RpcError::new(
@@ -257,17 +255,7 @@ impl Requests {
                 ));
             };
             if post.channel_id == channel_id {
-                messages.push(ReadPost {
-                    create_at: post.create_at,
-                    edit_at: post.edit_at,
-                    file_ids: post.file_ids.clone(),
-                    id: post.id.clone(),
-                    message: post.message.clone(),
-                    root_id: post.root_id.clone(),
-                    kind: post.kind.clone(),
-                    update_at: post.update_at,
-                    user_id: post.user_id.clone(),
-                });
+                post_ids.push(id.clone());
             }
         }
         let more = if after.is_some() {
@@ -279,7 +267,8 @@ impl Requests {
             channel_id: channel_id.to_string(),
             channel_type: ChannelType::from_code(&channel.kind).map_or("", ChannelType::as_str),
             has_more: !more.is_empty(),
-            messages,
+            listing,
+            post_ids,
         }))
     }
 

@@ -414,6 +414,28 @@ impl Api {
         self.with_retries(|| self.get(&path))
     }
 
+    /// One page of a channel's posts for `read`: the newest, or those `before` or `after` a
+    /// post (as `posts_page`, `posts_before`, `posts_after`), with the answer's text as the
+    /// server wrote it (its post objects whole, their fields in its order).
+    pub fn posts_with_text(
+        &self,
+        channel_id: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+        per_page: usize,
+    ) -> Result<(PostList, String), ApiError> {
+        let anchor = match (before, after) {
+            (Some(post), _) => format!("before={post}&"),
+            (_, Some(post)) => format!("after={post}&"),
+            _ => String::new(),
+        };
+        let path = format!("/channels/{channel_id}/posts?{anchor}page=0&per_page={per_page}");
+        self.with_retries(|| {
+            let text = body_text(self.call_get(&path, None))?;
+            Ok((parse(&text)?, text))
+        })
+    }
+
     /// `GET /posts/{root}/thread?{query}` once, within `deadline`: a thread's posts for
     /// history, which must not hold up the turn (no retries). The ids must be checked
     /// (`is_valid_id`) first; `query` is `history::thread_query`'s.
@@ -602,19 +624,25 @@ impl Api {
 
 /// Turns a ureq result into the body as `T`, or an `ApiError` carrying the server's words.
 fn decode<T: DeserializeOwned>(result: Result<Response<Body>, ureq::Error>) -> Result<T, ApiError> {
+    parse(&body_text(result)?)
+}
+
+/// The body of a successful answer, as the server wrote it (not generic: one copy for every
+/// `decode`).
+#[inline(never)]
+fn body_text(result: Result<Response<Body>, ureq::Error>) -> Result<String, ApiError> {
     let mut response = successful(result)?;
-    let body = response.body_mut().read_to_string().map_err(|e| match e {
+    response.body_mut().read_to_string().map_err(|e| match e {
         ureq::Error::BodyExceedsLimit(limit) => {
             ApiError::TooLarge(format!("the answer is larger than {limit} bytes"))
         }
         e => ApiError::Network(format!("reading the response failed: {e}")),
-    })?;
-    // Some endpoints answer with an empty body; treat it as JSON null.
-    let text = if body.trim().is_empty() {
-        "null"
-    } else {
-        &body
-    };
+    })
+}
+
+/// A body's JSON as `T`; an empty body is JSON null (some endpoints answer with nothing).
+fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
+    let text = if body.trim().is_empty() { "null" } else { body };
     serde_json::from_str(text)
         .map_err(|e| ApiError::Network(format!("unexpected response from the server: {e}")))
 }

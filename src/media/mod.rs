@@ -1,5 +1,5 @@
 //! Files on the bridge's side: downloading attachments into `mediaDir` (streamed, size-capped
-//! per file and in total, under a safe name, never visible under the final name until
+//! per file and in total, under a random name (`names`), never visible under the final name until
 //! complete, created only through a verified folder handle), checking files the host wants to
 //! send, and removing old downloads.
 
@@ -129,7 +129,7 @@ impl Media {
         ))
     }
 
-    /// Downloads one attachment to `mediaDir/<file id>/<safe name>`.
+    /// Downloads one attachment to `mediaDir/<file id>/<uuid>.<extension>` (`names`).
     pub fn download(&self, api: &Api, info: &FileInfo) -> Result<Saved, DownloadError> {
         if !is_valid_id(&info.id) {
             return Err(DownloadError::Local("not a Mattermost file id".into()));
@@ -148,7 +148,7 @@ impl Media {
         result
     }
 
-    /// Downloads into `<file id>/.<random>.part`, then renames it to the safe name; every step
+    /// Downloads into `<file id>/.<random>.part`, then renames it to its stored name; every step
     /// relative to the verified `<file id>` folder.
     fn save(
         &self,
@@ -161,7 +161,7 @@ impl Media {
         let local =
             |e: io::Error| DownloadError::Local(format!("cannot write {}: {e}", path.display()));
         let folder = self.dir.subdir(&info.id, true).map_err(local)?;
-        let name = names::safe_name(&info.name, &info.id);
+        let name = names::stored_name(&info.name);
         let temp = format!(".{:016x}.part", random::next_u64());
         let out = folder.create(&temp).map_err(local)?;
         let result = self

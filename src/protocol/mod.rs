@@ -21,7 +21,7 @@ pub use notification::{
 pub use request::{parse_request, Rejected, Request};
 pub use response::{error_response, response};
 pub use results::{
-    Answer, Authorized, AuthorizedSender, Done, Edited, Fetched, Listing, ReadPost, Report, Sent,
+    Answer, Authorized, AuthorizedSender, Done, Edited, Fetched, Listing, Report, Sent,
 };
 
 use serde::Serialize;

@@ -69,23 +69,11 @@ pub struct Listing {
     pub channel_type: &'static str,
     /// More posts lie beyond these, in the direction read.
     pub has_more: bool,
-    pub messages: Vec<ReadPost>,
-}
-
-/// One post of a `read` result, with Mattermost's own field names and timestamps (ms).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReadPost {
-    pub create_at: i64,
-    pub edit_at: i64,
-    pub file_ids: Vec<String>,
-    pub id: String,
-    pub message: String,
-    pub root_id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub update_at: i64,
-    pub user_id: String,
+    /// The server's answer as it wrote it (`order`, `posts`…): the plugin takes the posts of
+    /// `post_ids` from it, whole, their fields in the server's order.
+    pub listing: String,
+    /// The posts read, newest first: those of the channel, at most `limit`, each checked.
+    pub post_ids: Vec<String>,
 }
 
 /// The `status` result: the connection's state and the bridge's counters.

@@ -10,11 +10,15 @@ const REFUSED: i64 = -32000;
 const NOT_ALLOWED: i64 = -32001;
 
 fn ids(result: &Value) -> Vec<String> {
-    result["messages"]
-        .as_array()
-        .unwrap()
+    serde_json::from_value(result["postIds"].clone()).unwrap()
+}
+
+/// The posts of a `read` result, taken from the server's answer it carries.
+fn posts_read(result: &Value) -> Vec<Value> {
+    let listing: Value = serde_json::from_str(result["listing"].as_str().unwrap()).unwrap();
+    ids(result)
         .iter()
-        .map(|m| m["id"].as_str().unwrap().to_string())
+        .map(|id| listing["posts"][id].clone())
         .collect()
 }
 
@@ -33,13 +37,15 @@ fn read_lists_a_channels_posts_newest_first_with_before_after_and_limit() {
     let mut expected: Vec<String> = posts.iter().rev().cloned().collect();
     expected.insert(0, reply.clone());
     assert_eq!(ids(&newest), expected);
-    let first = &newest["messages"][0];
+    let first = &posts_read(&newest)[0];
+    // The server's post object, with its field names.
     assert_eq!(first["message"], "in a thread");
-    assert_eq!(first["userId"], BOB_ID);
-    assert_eq!(first["rootId"], posts[0].as_str());
+    assert_eq!(first["user_id"], BOB_ID);
+    assert_eq!(first["root_id"], posts[0].as_str());
+    assert_eq!(first["channel_id"], TOWN_SQUARE);
     assert_eq!(first["type"], "");
-    assert_eq!(first["fileIds"], json!([]));
-    assert!(first["createAt"].as_i64().unwrap() > 0);
+    assert_eq!(first["file_ids"], json!([]));
+    assert!(first["create_at"].as_i64().unwrap() > 0);
     let limited = bridge.call("read", json!({"channelId": TOWN_SQUARE, "limit": 2}));
     assert_eq!(ids(&limited), vec![reply.clone(), posts[4].clone()]);
     let before = bridge.call(
@@ -142,6 +148,42 @@ fn read_survives_a_hostile_listing() {
     fake.inject("GET", &path, Fault::raw(200, "application/json", "[1,2,3]"));
     let result = bridge.call("read", json!({"channelId": TOWN_SQUARE}));
     assert_eq!(ids(&result), vec![real]);
+}
+
+/// `read` hands over the server's answer as it wrote it (the JS plugin's tool result shows
+/// the agent the server's whole post objects, fields in the server's order), with the ids of
+/// the posts read: the plugin takes those from it.
+#[test]
+fn read_passes_the_servers_answer_through() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "");
+    let path = format!("/api/v4/channels/{TOWN_SQUARE}/posts");
+    let listing = format!(
+        "{{\"order\": [\"p1\", \"p2\"],\n \"posts\": {{\"p1\": {{\n  \"id\": \"p1\",\r\n  \"create_at\": 1732400000000,\n  \"is_pinned\": false,\n  \"user_id\": \"{ALICE_ID}\",\n  \"channel_id\": \"{TOWN_SQUARE}\",\n  \"message\": \"two\\nlines\",\n  \"props\": {{\"x\": [1, {{\"y\": null}}]}},\n  \"hashtags\": \"\"\n}}, \"p2\": {{\"id\": \"p2\", \"channel_id\": \"{OFFTOPIC}\"}}}}, \"next_post_id\": \"\", \"prev_post_id\": \"\"}}"
+    );
+    fake.inject("GET", &path, Fault::raw(200, "application/json", &listing));
+    let result = bridge.call("read", json!({"channelId": TOWN_SQUARE}));
+    assert_eq!(
+        result["listing"],
+        listing.as_str(),
+        "the server's text as it came"
+    );
+    assert_eq!(
+        ids(&result),
+        vec!["p1"],
+        "another channel's post is not read"
+    );
+    assert_eq!(
+        posts_read(&result)[0]["props"],
+        json!({"x": [1, {"y": null}]})
+    );
+    // One line all the same.
+    let line = bridge
+        .stdout_lines()
+        .into_iter()
+        .find(|l| l.contains("is_pinned"))
+        .expect("the read answer");
+    assert!(line.contains("\\r\\n  \\\"create_at"), "{line}");
 }
 
 #[test]

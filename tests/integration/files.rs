@@ -69,11 +69,63 @@ fn image_and_pdf_in_a_dm_arrive_with_paths_and_their_bytes() {
         assert!(file.get("error").is_none(), "{file}");
         let path = PathBuf::from(file["path"].as_str().unwrap());
         assert!(path.starts_with(&media.0), "{path:?} outside {:?}", media.0);
-        assert_eq!(path.file_name().unwrap(), name);
+        // Stored as OpenClaw's Mattermost plugin has OpenClaw store it: a random UUID with the
+        // extension (the name travels in `name`).
+        let extension = name.rsplit_once('.').unwrap().1;
+        assert_stored_name(&path, Some(extension));
         assert_eq!(&fs::read(&path).unwrap(), bytes);
     }
     // Nothing but the two files: no temporary leftovers.
     assert_eq!(files_under(&media.0).len(), 2);
+}
+
+/// A stored file's name is `<uuid>[.<extension>]`, nothing of the sender's name but a short
+/// ASCII extension.
+fn assert_stored_name(path: &Path, extension: Option<&str>) {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let (uuid, rest) = name.split_at(36.min(name.len()));
+    let groups: Vec<usize> = uuid.split('-').map(str::len).collect();
+    assert_eq!(groups, [8, 4, 4, 4, 12], "{name}");
+    assert!(
+        uuid.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+        "{name}"
+    );
+    match extension {
+        Some(ext) => assert_eq!(rest, format!(".{ext}"), "{name}"),
+        None => assert_eq!(rest, "", "{name}"),
+    }
+}
+
+/// A name that would do harm in a shell (where an agent may paste the path OpenClaw shows
+/// it) or on screen reaches neither the disk nor the path; it arrives as `name` only.
+#[test]
+fn sender_file_names_stay_out_of_the_stored_path() {
+    let fake = FakeMattermost::start();
+    let names = [
+        ("$(rm -rf ~) `id`; echo.txt", Some("txt")),
+        ("invoice\u{202e}fdp.exe", Some("exe")),
+        ("archive.tar.GZ", Some("gz")),
+        ("no extension", None),
+        ("odd.ext with space", None),
+        ("long.extensionistoolong", None),
+    ];
+    let ids: Vec<String> = (0..names.len()).map(file_id).collect();
+    for (i, (id, (name, _))) in ids.iter().zip(names).enumerate() {
+        fake.add_file(id, name, format!("content {i}").as_bytes());
+    }
+    let media = TempDir::new();
+    let mut bridge = bridge_with_media(&fake, &media.0, "");
+    fake.post(NewPost::new(ALICE_ID, DM_ALICE, "names").file_ids(ids.clone()));
+    let m = bridge.next_message();
+    let files = m["files"].as_array().unwrap();
+    assert_eq!(files.len(), names.len());
+    for (i, (file, (name, extension))) in files.iter().zip(names).enumerate() {
+        assert_eq!(file["name"], name);
+        let path = PathBuf::from(file["path"].as_str().unwrap_or_else(|| panic!("{file}")));
+        assert!(path.starts_with(&media.0), "{path:?}");
+        assert_stored_name(&path, extension);
+        assert_eq!(fs::read_to_string(&path).unwrap(), format!("content {i}"));
+    }
 }
 
 #[test]

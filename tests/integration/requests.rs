@@ -248,6 +248,35 @@ fn text_chunk_limit_lowers_the_part_size() {
     assert_eq!(words, 100);
 }
 
+/// `textChunkLimit` splits what is sent, not what an edit may hold: a streamed preview (as
+/// OpenClaw's Mattermost plugin draws it, up to 4000 characters whatever the limit) is edited
+/// in one post up to the server's `MaxPostSize`, and refused beyond it.
+#[test]
+fn an_edit_may_pass_text_chunk_limit_up_to_the_server_limit() {
+    let fake = FakeMattermost::start();
+    fake.set_max_post_size(4000);
+    let mut bridge = start_bridge(&fake, "textChunkLimit: 100");
+    let sent = bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": "draft"}));
+    let post_id = sent["postIds"][0].as_str().unwrap().to_string();
+    let long = "é".repeat(4000);
+    assert_eq!(
+        bridge.call("edit", json!({"postId": post_id, "text": long})),
+        json!({"postId": post_id})
+    );
+    let post = fake
+        .posts()
+        .into_iter()
+        .find(|p| p["id"] == post_id.as_str())
+        .unwrap();
+    assert_eq!(post["message"], long.as_str());
+    let e = bridge.call_err("edit", json!({"postId": post_id, "text": "é".repeat(4001)}));
+    assert_eq!(
+        (e["code"].as_i64(), &e["data"]),
+        (Some(-32602), &json!({"field": "text"})),
+        "{e}"
+    );
+}
+
 /// `delete` removes one of the bot's posts (a streamed preview); the server's refusal of another
 /// user's post comes back as an error.
 #[test]

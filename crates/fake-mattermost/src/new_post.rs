@@ -16,7 +16,6 @@ pub struct NewPost {
     pub(crate) mentions: Option<Option<Vec<String>>>,
     pub(crate) file_ids: Vec<String>,
     pub(crate) create_at: Option<i64>,
-    pub(crate) pending_post_id: String,
 }
 
 impl NewPost {
@@ -31,7 +30,6 @@ impl NewPost {
             mentions: None,
             file_ids: Vec::new(),
             create_at: None,
-            pending_post_id: String::new(),
         }
     }
 

@@ -354,6 +354,17 @@ fn create_post_dedupes_and_validates() {
         (201, post["id"].clone())
     );
     assert_eq!(fake.posts().len(), 1);
+    // The answers echo the key; the stored post does not keep it (the real server's
+    // Post.PendingPostId is not stored), so reading it back shows it empty.
+    assert_eq!(post["pending_post_id"], "p1");
+    assert_eq!(again.json()["pending_post_id"], "p1");
+    assert_eq!(fake.posts()[0]["pending_post_id"], "");
+    let read = get(
+        &fake,
+        &format!("/api/v4/posts/{}", post["id"].as_str().unwrap()),
+        TOKEN,
+    );
+    assert_eq!(read.json()["pending_post_id"], "");
 
     let reply = create_post(
         &fake,

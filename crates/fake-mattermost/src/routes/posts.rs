@@ -43,13 +43,18 @@ pub(crate) fn create_post(shared: &Shared, req: &Request) -> Reply {
     let mut draft = NewPost::new(BOT_ID, channel_id, message)
         .root(root_id)
         .file_ids(file_ids);
-    draft.pending_post_id = pending_post_id.to_string();
     if let Value::Object(props) = &body["props"] {
         draft.props = props.clone();
     }
-    let post = st.store_post(&draft);
+    let mut post = st.store_post(&draft);
     let mentions = st.mentions_for(&draft);
     st.broadcast_posted(&post, mentions);
+    // (the answer carries the key, the stored post does not, as on the real server)
+    if !pending_post_id.is_empty() {
+        let id = post["id"].as_str().unwrap_or_default().to_string();
+        st.pending_posts.push((pending_post_id.to_string(), id));
+        post["pending_post_id"] = pending_post_id.into();
+    }
     Reply::json(201, &post)
 }
 
@@ -59,14 +64,21 @@ fn find_pending(st: &State, pending_post_id: &str) -> Option<Value> {
         return None;
     }
     let recent = now_ms() - DEDUPE_WINDOW_MS;
-    st.posts
+    let (_, post_id) = st
+        .pending_posts
+        .iter()
+        .find(|(key, _)| key == pending_post_id)?;
+    let mut post = st
+        .posts
         .iter()
         .find(|p| {
-            p["pending_post_id"] == pending_post_id
+            p["id"] == post_id.as_str()
                 && p["user_id"] == BOT_ID
                 && p["create_at"].as_i64().unwrap_or_default() >= recent
         })
-        .cloned()
+        .cloned()?;
+    post["pending_post_id"] = pending_post_id.into();
+    Some(post)
 }
 
 /// The AppError the real server gives for an invalid new post, if it is invalid.

@@ -25,6 +25,9 @@ pub(crate) struct State {
     pub(crate) teams: Vec<Team>,
     pub(crate) channels: Vec<Channel>,
     pub(crate) posts: Vec<Value>,
+    /// `pending_post_id` → post id of the bot's posts: the real server keeps the key only for
+    /// deduplication (`Post.PendingPostId` is not stored), so stored posts show it empty.
+    pub(crate) pending_posts: Vec<(String, String)>,
     pub(crate) reactions: Vec<Value>,
     pub(crate) files: Vec<StoredFile>,
     pub(crate) faults: Vec<PendingFault>,

@@ -40,7 +40,7 @@ impl State {
             "is_pinned": false, "user_id": draft.user_id, "channel_id": draft.channel_id,
             "root_id": draft.root_id, "original_id": "", "message": draft.message,
             "type": draft.kind, "props": props, "hashtags": "", "file_ids": draft.file_ids,
-            "pending_post_id": draft.pending_post_id, "reply_count": 0, "metadata": metadata,
+            "pending_post_id": "", "reply_count": 0, "metadata": metadata,
         });
         if let Some(channel) = self.channel_mut(&draft.channel_id) {
             channel.last_post_at = now;

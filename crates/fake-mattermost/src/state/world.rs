@@ -77,6 +77,7 @@ impl State {
                 ),
             ],
             posts: Vec::new(),
+            pending_posts: Vec::new(),
             reactions: Vec::new(),
             files: Vec::new(),
             faults: Vec::new(),
