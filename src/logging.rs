@@ -53,14 +53,17 @@ impl Filter {
                     continue;
                 }
             };
-            // A target named twice: the later directive replaces the earlier.
+            // A target named twice: the later directive replaces the earlier. Kept shortest
+            // first by inserting in place (no sort: a sort routine costs kilobytes).
             directives.retain(|(target, _)| *target != directive.0);
-            directives.push(directive);
+            let at = directives
+                .iter()
+                .position(|(t, _)| t.len() > directive.0.len());
+            directives.insert(at.unwrap_or(directives.len()), directive);
         }
         if directives.is_empty() {
             directives = Filter::errors_only().directives;
         }
-        directives.sort_by_key(|(target, _)| target.len());
         (
             Filter {
                 directives,
