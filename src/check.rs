@@ -377,7 +377,10 @@ fn check_token(report: &mut Report, api: &Api) -> bool {
 /// 4. Member of the team, and of every `allowChannels` channel; returns the channels found.
 fn check_team_and_channels(report: &mut Report, config: &Config, api: &Api) -> Vec<Channel> {
     match api.my_teams() {
-        Ok(teams) => check_team(report, config, &teams),
+        Ok(teams) => {
+            check_team(report, config, &teams);
+            callbacks::permission(report, config, api, &teams);
+        }
         Err(e) => report.add(
             "team",
             Status::Fail,

@@ -59,19 +59,33 @@ export const isSlashEnabled = (config) => config.native === true;
 
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "::0", "0:0:0:0:0:0:0:0"]);
 
-/** The gateway's port as OpenClaw resolves it (without the `OPENCLAW_PROFILE` hash). */
+/** The gateway's port as OpenClaw resolves it (`resolveGatewayPort`), the same rule as the
+ * bridge's `--check` (src/config/callbacks.rs): `OPENCLAW_GATEWAY_PORT` (`port`, `host:port` or
+ * `[v6]:port`), else `gateway.port`, else a named `OPENCLAW_PROFILE`'s port, else 18789. */
 export function resolveGatewayPort(cfg, env = process.env) {
-  const fromEnv = Number.parseInt(env.OPENCLAW_GATEWAY_PORT ?? "", 10);
-  if (Number.isFinite(fromEnv) && fromEnv > 0) return fromEnv;
-  const configured = Number(cfg?.gateway?.port);
-  return Number.isInteger(configured) && configured > 0 ? configured : 18789;
+  const fromEnv = String(env.OPENCLAW_GATEWAY_PORT ?? "").trim().split(":").pop();
+  if (/^\+?\d+$/.test(fromEnv) && Number(fromEnv) <= 65535) return Number(fromEnv);
+  const configured = cfg?.gateway?.port;
+  if (Number.isInteger(configured) && configured > 0) return configured;
+  return profilePort(env.OPENCLAW_PROFILE) ?? 18789;
+}
+
+/** A named profile's port: 20000 plus its FNV-1a hash modulo 40000 (not for `default`). */
+export function profilePort(profile) {
+  const name = String(profile ?? "").trim();
+  if (name === "" || name.toLowerCase() === "default") return undefined;
+  let hash = 2166136261;
+  for (const byte of Buffer.from(name, "utf8")) hash = Math.imul(hash ^ byte, 16777619) >>> 0;
+  return 20000 + (hash % 40000);
 }
 
 /** `callbackUrl`, else `http://<bind host or localhost>:<gateway port><callbackPath>`. */
 export function resolveCallbackUrl({ config, gatewayHost, gatewayPort }) {
   if (config.callbackUrl) return config.callbackUrl;
-  let host = gatewayHost && !WILDCARD_HOSTS.has(gatewayHost) ? gatewayHost : "localhost";
-  if (host.includes(":") && !(host.startsWith("[") && host.endsWith("]"))) host = `[${host}]`;
+  const bound = typeof gatewayHost === "string" ? gatewayHost.trim() : "";
+  const bare = bound.replace(/^\[+/, "").replace(/\]+$/, "");
+  let host = bound && !WILDCARD_HOSTS.has(bare) ? bound : "localhost";
+  if (host.includes(":") && !host.startsWith("[")) host = `[${host}]`;
   return `http://${host}:${gatewayPort}${normalizeCallbackPath(config.callbackPath)}`;
 }
 

@@ -56,7 +56,7 @@ pub fn handle(api: &Api, session: &Session, request: &Request) -> Result<Answer,
     let by_team = matches!(method, "listCommands" | "createCommand");
     let id = required_id(request, if by_team { "teamId" } else { "commandId" })?;
     let (verb, rest, deadline) = match method {
-        "listCommands" => ("GET", format!("?team_id={id}&custom_only=true"), None),
+        "listCommands" => ("GET", listing(id), None),
         "getCommand" => ("GET", format!("/{id}"), LOOKUP),
         "createCommand" => ("POST", String::new(), None),
         "updateCommand" => ("PUT", format!("/{id}"), None),
@@ -81,6 +81,12 @@ pub fn handle(api: &Api, session: &Session, request: &Request) -> Result<Answer,
         (_, one) => command(&one, bot)?,
     };
     Ok(Answer::Value(value))
+}
+
+/// The `/commands` query listing a team's custom commands (`listCommands`, and `--check`'s
+/// probe of the bot's permission, which creates nothing); `team_id` must be a checked id.
+pub fn listing(team_id: &str) -> String {
+    format!("?team_id={team_id}&custom_only=true")
 }
 
 /// Mattermost's body for a `P` command from the params; the server checks the values.

@@ -15,7 +15,7 @@ mod announce;
 mod attachments;
 mod catch_up;
 mod caught_up;
-mod commands;
+pub(crate) mod commands;
 mod deliver;
 mod dispatch;
 mod events;

@@ -4,10 +4,16 @@
 //! POST into a GET).
 
 use super::{Report, Status};
+use crate::bridge::commands::listing;
 use crate::config::Config;
+use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::connector;
+use crate::mattermost::is_valid_id;
+use crate::mattermost::model::Team;
 use crate::mattermost::net::Link;
 use crate::server_url::ServerUrl;
+use crate::session::MAX_TEAMS;
+use serde_json::Value;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -49,6 +55,52 @@ pub(super) fn check(report: &mut Report, config: &Config, link: &Link) {
 
 const SOURCE_IPS_FIX: &str =
     "list Mattermost's address (or CIDR) in channels.mattermost.interactions.allowedSourceIps";
+
+/// With `commands.native`, whether the bot may register slash commands: lists its custom
+/// commands in each of its teams, as the plugin does before registering (creates nothing).
+pub(super) fn permission(report: &mut Report, config: &Config, api: &Api, teams: &[Team]) {
+    if config.callbacks.command_url.is_none() {
+        return;
+    }
+    let teams = teams.iter().filter(|t| is_valid_id(&t.id)).take(MAX_TEAMS);
+    let mut allowed = 0;
+    for team in teams {
+        let (message, fix) = match api.commands("GET", &listing(&team.id), &Value::Null, None) {
+            Ok(_) => {
+                allowed += 1;
+                continue;
+            }
+            Err(ApiError::Status { status: 501, .. }) => {
+                let fix = "System Console › Integrations › Integration Management › Enable Custom Slash Commands";
+                report.add(
+                    "commands",
+                    Status::Warn,
+                    "the server has custom slash commands off".into(),
+                    Some(fix),
+                );
+                return;
+            }
+            Err(ApiError::Status { status: 403, .. }) => (
+                format!(
+                    "the bot may not manage slash commands in team {}",
+                    team.name
+                ),
+                Some("make the bot a team admin, or give All Members 'Manage Own Slash Commands'"),
+            ),
+            Err(e) => (
+                format!("cannot list the slash commands of team {}: {e}", team.name),
+                None,
+            ),
+        };
+        report.add("commands", Status::Warn, message, fix);
+    }
+    if allowed > 0 {
+        report.ok(
+            "commands",
+            format!("the bot may manage slash commands in {allowed} team(s)"),
+        );
+    }
+}
 
 /// Checks one callback URL, set by `<check>.<key>` or derived from the gateway's address;
 /// returns where its host is, when known.

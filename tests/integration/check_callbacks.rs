@@ -290,3 +290,67 @@ fn button_callbacks_and_their_source_addresses_are_checked() {
         "{list:#?}"
     );
 }
+
+#[test]
+fn the_bots_permission_to_register_slash_commands_is_probed_without_creating_any() {
+    let fake = FakeMattermost::start();
+    let section = "commands: { native: true, callbackUrl: 'http://127.0.0.1:1/cmd' }";
+    let list = findings(&fake.url(), "", section, &[], "commands");
+    find(
+        &list,
+        "ok",
+        "the bot may manage slash commands in 2 team(s)",
+    );
+    // A team where the bot may not manage commands (403) names the team and the fix.
+    fake.set_commands_allowed(OTHER_TEAM_ID, false);
+    let list = findings(&fake.url(), "", section, &[], "commands");
+    find(
+        &list,
+        "ok",
+        "the bot may manage slash commands in 1 team(s)",
+    );
+    let forbidden = find(
+        &list,
+        "warn",
+        "the bot may not manage slash commands in team ",
+    );
+    assert_eq!(
+        forbidden["fix"],
+        "make the bot a team admin, or give All Members 'Manage Own Slash Commands'"
+    );
+    // The server's commands switched off (501): one finding, not one per team.
+    fake.set_commands_enabled(false);
+    let list = findings(&fake.url(), "", section, &[], "commands");
+    let off = find(&list, "warn", "the server has custom slash commands off");
+    assert_eq!(
+        off["fix"],
+        "System Console › Integrations › Integration Management › Enable Custom Slash Commands"
+    );
+    let offs = list
+        .iter()
+        .filter(|c| c["message"] == off["message"])
+        .count();
+    assert_eq!(offs, 1, "{list:#?}");
+    assert!(!list
+        .iter()
+        .any(|c| c["message"].as_str().unwrap().contains("may manage")));
+    // Without native commands, nothing is listed.
+    fake.set_commands_enabled(true);
+    let list = findings(
+        &fake.url(),
+        "",
+        "commands: { native: 'auto' }",
+        &[],
+        "commands",
+    );
+    assert!(list.is_empty(), "{list:#?}");
+    assert!(fake.commands().is_empty(), "the check created a command");
+    let commands = |r: &fake_mattermost::Request| r.path.starts_with("/api/v4/commands");
+    let calls: Vec<_> = fake.requests().into_iter().filter(commands).collect();
+    // Two teams listed, then two, then the first answers 501 and ends the probe.
+    assert_eq!(calls.len(), 2 + 2 + 1, "{calls:#?}");
+    for call in calls {
+        assert_eq!(call.method, "GET");
+        assert!(call.path.ends_with("&custom_only=true"), "{}", call.path);
+    }
+}
