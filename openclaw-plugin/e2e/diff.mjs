@@ -126,7 +126,17 @@ function describePost(p, names, { edits = false } = {}) {
     edits && p.edit_at ? "edited" : "",
     p.file_ids?.length ? `${p.file_ids.length} file(s)` : "",
   ].filter(Boolean);
-  return { where, message: names.text(p.message), flags };
+  return { where, message: names.text(p.delete_at ? deletedText(p.message) : p.message), flags };
+}
+
+/**
+ * A deleted post's text: a long one was a preview, whose last edit before the deletion depends
+ * on timing on both sides (how many throttled edits landed before the answer's own posts), so
+ * only its start and whether it kept to OpenClaw's 4000-character preview cap are compared.
+ */
+function deletedText(text) {
+  if (text.length <= 300) return text;
+  return `${text.slice(0, 120)}\n  […]\n  [${text.length <= 4000 ? "at most 4000" : `${text.length}, over 4000`} characters]`;
 }
 
 /** A fresh fake Mattermost with the suite's fixture (bob's DM with the bot). */

@@ -48,7 +48,9 @@ export function gatewayConfig({ port, echoUrl }) {
         },
       },
     },
-    agents: { defaults: { model: { primary: "echo/echo-1" } } },
+    // No heartbeat turns: one that runs between a row's steps takes up the system events queued
+    // for the next turn (a reaction's), whichever plugin runs (seen 2026-12-01 13:37).
+    agents: { defaults: { model: { primary: "echo/echo-1" }, heartbeat: { every: "0m" } } },
   };
 }
 

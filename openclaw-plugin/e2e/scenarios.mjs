@@ -286,9 +286,8 @@ export const SCENARIOS = [
     phase: "fallbacks",
     expect: "reply",
     run: async ({ post, ids, settle }) => {
-      // A first turn: the JS plugin handles posts made in the first seconds after its start
-      // unreliably (the first post only in two runs, none in a third); once it has answered,
-      // it keeps the last one as ours does (runs of 2026-12-01 12:20).
+      // A first turn first (the JS plugin's history right after its start varied between runs);
+      // which entry the JS keeps under historyLimit 1 still varies: see DIFFERENCES.
       await post("alice", ids.townSquare, `@openclaw awake? ${tag("fallbacks-first")}`);
       // (the first turn after a start is slow)
       await settle("firstReply");
@@ -471,6 +470,12 @@ export const CONFIG_DIFFERENCES = [];
 
 /** Rows where ours may differ, with the reason (see the top of this file). */
 export const DIFFERENCES = {
+  // Seen in the full run of 2026-12-01 13:25 and a run of the row alone at 13:50 (both with
+  // the warm-up turn): the JS kept "one"; some runs of the row alone at 12:20-13:00 gave "two".
+  "history: messages.groupChat.historyLimit and channels.defaults.contextVisibility (allowlist_quote)": {
+    until:
+      "with messages.groupChat.historyLimit 1 the JS plugin handed \"@alice: one\" in most runs and \"@alice: two\" in some; ours always the last recorded post (\"two\", as OpenClaw's history helper keeps the last entries); what makes the JS keep the earlier entry is not found yet",
+  },
   // Seen in the run of 2026-12-01 09:10: the JS plugin answered each post in its own turn.
   "inbound debounce: two quick DMs are one turn": {
     deliberate:
