@@ -79,13 +79,15 @@ done
 (cd "$plugin" && npm pack --silent --pack-destination "$OUT" >/dev/null)
 tgz=$OUT/openclaw-mattermost-plugin-$version.tgz
 [ -f "$tgz" ] || die "npm pack made no $tgz"
-# What npm packed: every binary, executable, and the sums.
+# What npm packed: every binary, executable, and the sums. (A here-string, not `echo | grep -q`:
+# grep -q stops at its match, and under pipefail echo's SIGPIPE then failed the check: CI of
+# 2026-12-01 13:57, with a listing that does hold the binary.)
 listing=$(tar -tvzf "$tgz")
 for pair in "${TARGETS[@]}"; do
-    echo "$listing" | grep -qE "^-rwxr-xr-x .* package/bin/${pair#*:}/openclaw-mattermost$" ||
+    grep -qE "^-rwxr-xr-x .* package/bin/${pair#*:}/openclaw-mattermost$" <<<"$listing" ||
         die "$tgz lacks an executable bin/${pair#*:}/openclaw-mattermost"
 done
-echo "$listing" | grep -q ' package/bin/SHA256SUMS$' || die "$tgz lacks bin/SHA256SUMS"
+grep -q ' package/bin/SHA256SUMS$' <<<"$listing" || die "$tgz lacks bin/SHA256SUMS"
 log "$(basename "$tgz") ($(stat -c %s "$tgz") bytes)"
 
 cross/oci-image.sh "$OUT/openclaw-mattermost-$version-oci.tar"
