@@ -125,7 +125,7 @@ EOF
 for blob in "$layout"/blobs/sha256/*; do
     if gzip -t "$blob" 2>/dev/null; then
         listing=$(tar -tvzf "$blob")
-        echo "$listing" | grep -qE '^-rwxr-xr-x 0/0 .* openclaw-mattermost$' &&
+        grep -qE '^-rwxr-xr-x 0/0 .* openclaw-mattermost$' <<<"$listing" &&
             [ "$(echo "$listing" | grep -vc '^d.* \.$')" = 1 ] ||
             die "unexpected layer $(basename "$blob"): $listing"
     fi
