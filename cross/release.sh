@@ -68,9 +68,11 @@ done
 
 # The npm package: the plugin's published files (package.json "files") plus the binaries.
 plugin=$stage/plugin
+# The whole plugin folder: npm pack keeps what package.json "files" names (one list, there).
+cp -R openclaw-plugin/. "$plugin/"
+rm -rf "$plugin/test" "$plugin/e2e" "$plugin/node_modules" "$plugin/bin"
 mkdir -p "$plugin/bin"
-cp -R openclaw-plugin/index.js openclaw-plugin/secret-contract-api.js openclaw-plugin/src openclaw-plugin/openclaw.plugin.json \
-    openclaw-plugin/package.json openclaw-plugin/README.md LICENSE "$plugin/"
+cp LICENSE "$plugin/"
 for pair in "${TARGETS[@]}"; do
     triple=${pair%%:*} dir=${pair#*:}
     install -D -m 755 "target/$triple/release/openclaw-mattermost" "$plugin/bin/$dir/openclaw-mattermost"
@@ -88,6 +90,12 @@ for pair in "${TARGETS[@]}"; do
         die "$tgz lacks an executable bin/${pair#*:}/openclaw-mattermost"
 done
 grep -q ' package/bin/SHA256SUMS$' <<<"$listing" || die "$tgz lacks bin/SHA256SUMS"
+# Every file package.json "files" names (not its globs) is in the package: npm pack skips a
+# missing one silently (the setup entry was missing from the package of 2026-12-01 14:03).
+for file in $(node -e 'for (const f of require(process.argv[1]).files) if (!/[*]/.test(f)) console.log(f)' \
+    "$PWD/openclaw-plugin/package.json"); do
+    grep -q " package/$file\$" <<<"$listing" || die "$tgz lacks $file, which package.json \"files\" names"
+done
 log "$(basename "$tgz") ($(stat -c %s "$tgz") bytes)"
 
 cross/oci-image.sh "$OUT/openclaw-mattermost-$version-oci.tar"
