@@ -162,7 +162,7 @@ fn command(raw: &Value, bot_id: &str) -> Result<Value, RpcError> {
         return Err(malformed("a command's token is malformed".into()));
     }
     if text("creatorId") == bot_id {
-        redact::register_secret(text("token"));
+        redact::register_server_secret(text("token"));
     } else {
         out.remove("token");
     }
