@@ -1129,6 +1129,11 @@ fn slash_commands_follow_the_real_rules() {
         created["token"].as_str().unwrap(),
     );
     assert_eq!((id.len(), token.len()), (26, 26));
+    // Decoded as the server's struct: a field the body left out is there, empty.
+    assert_eq!(
+        (&created["auto_complete_hint"], &created["display_name"]),
+        (&json!(""), &json!(""))
+    );
     // The same trigger again, a built-in one, broken fields.
     let again = send(&fake, "POST", "/api/v4/commands", new_command("oc_status"));
     assert_eq!(again.status, 400);
@@ -1203,6 +1208,17 @@ fn slash_commands_follow_the_real_rules() {
     assert_eq!(updated.status, 200, "{}", updated.body);
     assert_eq!(updated.json()["token"], token, "PUT keeps the token");
     assert_eq!(updated.json()["url"], "http://127.0.0.1:10/new");
+    // The body replaces the command: a field it leaves out is emptied, not kept.
+    let mut partial = update.clone();
+    partial.as_object_mut().unwrap().remove("description");
+    let partial = send(&fake, "PUT", &format!("/api/v4/commands/{id}"), partial);
+    assert_eq!(
+        (
+            partial.json()["description"].as_str(),
+            partial.json()["token"].as_str()
+        ),
+        (Some(""), Some(token))
+    );
     update["team_id"] = json!(OTHER_TEAM_ID);
     let moved = send(
         &fake,

@@ -1,6 +1,8 @@
 //! Custom slash commands as the real server keeps them (`api4/command.go`, `app/command.go`,
 //! `model/command.go`): create with validation and the duplicate-trigger rule, list a team's
-//! custom ones, get, update (the token is kept), soft delete; 501 while commands are disabled,
+//! custom ones, get, update (the body replaces the command but for its identity and token),
+//! soft delete; bodies decoded as the server's struct (unknown fields dropped, missing ones
+//! zero); 501 while commands are disabled,
 //! 403 in a team where the bot may not manage them.
 
 use crate::http::reply::Reply;
@@ -99,6 +101,36 @@ fn invalid(command: &Value) -> Option<&'static str> {
     }
 }
 
+/// A request body as the server decodes it into its `Command` struct: the struct's fields only,
+/// each missing one at its zero value (`""`, `false`, `0`), so an answer always has them all.
+fn decoded(body: &Value) -> Value {
+    const TEXT: &[&str] = &[
+        "id",
+        "token",
+        "creator_id",
+        "team_id",
+        "trigger",
+        "method",
+        "username",
+        "icon_url",
+        "auto_complete_desc",
+        "auto_complete_hint",
+        "display_name",
+        "description",
+        "url",
+        "plugin_id",
+    ];
+    let mut command = json!({});
+    for key in TEXT {
+        command[*key] = json!(body[*key].as_str().unwrap_or(""));
+    }
+    for key in ["create_at", "update_at", "delete_at"] {
+        command[key] = json!(body[key].as_i64().unwrap_or(0));
+    }
+    command["auto_complete"] = json!(body["auto_complete"].as_bool().unwrap_or(false));
+    command
+}
+
 fn bad(id: &str) -> Reply {
     Reply::error(400, id, "Invalid command.")
 }
@@ -108,10 +140,11 @@ pub(crate) fn create_command(shared: &Shared, req: &Request) -> Reply {
     if let Some(reply) = disabled(&st) {
         return reply;
     }
-    let mut command = req.json();
-    if !command.is_object() {
+    let body = req.json();
+    if !body.is_object() {
         return Reply::bad_body("command");
     }
+    let mut command = decoded(&body);
     let team = command["team_id"].as_str().unwrap_or("").to_string();
     if st.commands_forbidden.contains(&team) {
         return forbidden();
@@ -208,22 +241,18 @@ pub(crate) fn update_command(shared: &Shared, req: &Request, id: &str) -> Reply 
     if update["team_id"] != st.commands[i]["team_id"] {
         return bad("api.command.team_mismatch.app_error");
     }
-    let mut command = st.commands[i].clone();
+    // The body replaces the command, but for what the server keeps of the stored one.
+    let mut command = decoded(&update);
     for key in [
-        "trigger",
-        "method",
-        "url",
-        "description",
-        "display_name",
-        "username",
-        "icon_url",
-        "auto_complete",
-        "auto_complete_desc",
-        "auto_complete_hint",
+        "id",
+        "token",
+        "create_at",
+        "delete_at",
+        "creator_id",
+        "plugin_id",
+        "team_id",
     ] {
-        if let Some(value) = update.get(key) {
-            command[key] = value.clone();
-        }
+        command[key] = st.commands[i][key].clone();
     }
     command["trigger"] = json!(command["trigger"].as_str().unwrap_or("").to_lowercase());
     if let Some(id) = invalid(&command) {
