@@ -8,7 +8,7 @@
 // (the server applies it in the same step) instead of a REST PUT.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { BlockList, isIP } from "node:net";
-import { readBody } from "./slash.js";
+import { readBody, resolveCallbackUrl } from "./slash.js";
 
 export const INTERACTIONS_PATH = "/mattermost/interactions";
 export const SIGNED_CHANNEL_ID_KEY = "__openclaw_channel_id";
@@ -269,7 +269,7 @@ export function createInteractionRoute({ account: accountOf, log }) {
     if (question) {
       if (typeof account.resolveQuestion !== "function") return sendJson(res, 200, { ephemeral_text: "Could not submit this answer." });
       try {
-        const result = await account.resolveQuestion({ ...question, senderId: payload.user_id });
+        const result = await account.resolveQuestion({ ...question, senderId: payload.user_id, channelId: payload.channel_id });
         if (result?.status === "denied") return sendJson(res, 200, { ephemeral_text: `OpenClaw ignored this action for ${roomLabel}.` });
         if (result?.status !== "answered") return sendJson(res, 200, { ephemeral_text: "This question was already answered." });
       } catch (err) {
@@ -292,4 +292,77 @@ export function createInteractionRoute({ account: accountOf, log }) {
     }
     return true;
   };
+}
+
+/** @openclaw/mattermost's presentation capabilities: buttons (with context), no selects. */
+export const PRESENTATION_CAPABILITIES = {
+  supported: true,
+  buttons: true,
+  selects: false,
+  context: true,
+  divider: false,
+  limits: { text: { markdownDialect: "markdown" } },
+};
+
+/** OpenClaw's presentation helpers (its SDK, next to the gateway), or `null` without it. */
+export async function loadPresentationSdk() {
+  try {
+    const [interactive, reply] = await Promise.all([import("openclaw/plugin-sdk/interactive-runtime"), import("openclaw/plugin-sdk/reply-payload")]);
+    return { ...interactive, ...reply };
+  } catch {
+    return null;
+  }
+}
+
+/** The text and button rows of a presentation, as `resolveMattermostPresentation`: `ask_user`
+ * question options and legacy value buttons become buttons; other typed actions do not (they
+ * stay in the fallback text). */
+export function resolvePresentation(sdk, { text, presentation: raw, channelData, presentationTextMode }) {
+  const presentation = sdk.normalizeMessagePresentation(raw);
+  const rendered =
+    !presentation || (presentationTextMode === "fallback" && text !== undefined)
+      ? text ?? ""
+      : sdk.renderMessagePresentationFallbackText({ text, presentation });
+  const indices = sdk.resolveAskUserQuestionOptionIndices({ channelData });
+  const rows = !presentation
+    ? []
+    : presentation.blocks
+        .filter((block) => block.type === "buttons")
+        .map((block) =>
+          block.buttons.flatMap((button) => {
+            const action = button.action;
+            if (action?.type === "question") {
+              if ("intent" in action) return [];
+              const optionIndex = sdk.resolveAskUserQuestionOptionIndex({ questionOptionIndices: indices, questionId: action.questionId, optionValue: action.optionValue });
+              return optionIndex === undefined
+                ? []
+                : [{ id: `question-${optionIndex}`, text: button.label, context: { oc_question: true, question_id: action.questionId, option_index: optionIndex }, style: button.style }];
+            }
+            if (action) return [];
+            const value = sdk.resolveMessagePresentationControlValue(button);
+            return value ? [{ id: value, text: button.label, callback_data: value, context: { callback_data: value }, style: button.style }] : [];
+          }),
+        )
+        .filter((row) => row.length > 0);
+  return { text: rendered, buttons: rows };
+}
+
+/** Whether a presentation has url or web-app buttons (rendered as links in the text). */
+export function hasNavigation(sdk, presentation) {
+  return (presentation?.blocks ?? []).some(
+    (block) =>
+      block.type === "buttons" &&
+      block.buttons.some((button) => {
+        const action = sdk.resolveMessagePresentationButtonAction(button);
+        return action?.type === "url" || (action?.type === "web-app" && Boolean(action.url));
+      }),
+  );
+}
+
+/** Where an account's buttons call back: `interactions.callbackBaseUrl` plus the route's path,
+ * else the gateway's bind host (or localhost) and port (`computeInteractionCallbackUrl`). */
+export function interactionCallbackUrl({ accountId, callbackBaseUrl, gatewayHost, gatewayPort }) {
+  const path = interactionPath(accountId);
+  const base = typeof callbackBaseUrl === "string" ? callbackBaseUrl.trim().replace(/\/+$/, "") : "";
+  return resolveCallbackUrl({ config: { callbackUrl: base ? `${base}${path}` : undefined, callbackPath: path }, gatewayHost, gatewayPort });
 }

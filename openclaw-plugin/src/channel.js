@@ -14,7 +14,15 @@ import {
 } from "./config.js";
 import { createInboundDebounce } from "./debounce.js";
 import { admitUnaddressed, chatKind, handleInboundMessage, handleReaction, judgesUnaddressed, resolveThread } from "./inbound.js";
-import { createInteractionAccount } from "./buttons.js";
+import {
+  buildButtonProps,
+  createInteractionAccount,
+  hasNavigation,
+  interactionCallbackUrl,
+  loadPresentationSdk,
+  PRESENTATION_CAPABILITIES,
+  resolvePresentation,
+} from "./buttons.js";
 import { DEFAULT_TABLE_MODE, textPlan } from "./text.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
@@ -135,7 +143,22 @@ export async function startAccount(ctx, options = {}) {
       allowRealIpFallback: ctx.cfg?.gateway?.allowRealIpFallback,
       log: (m) => log.warn(m),
     }),
-    { systemEvent: (click) => clickSystemEvent(deps, click), dispatch: (click) => dispatchClick(deps, click) },
+    {
+      systemEvent: (click) => clickSystemEvent(deps, click),
+      dispatch: (click) => dispatchClick(deps, click),
+      // An `ask_user` option: answered through OpenClaw's question runtime (its SDK).
+      async resolveQuestion({ questionId, optionIndex, senderId, channelId }) {
+        const { questionGatewayRuntime } = await import("openclaw/plugin-sdk/question-gateway-runtime");
+        return questionGatewayRuntime.resolveOption({
+          cfg: ctx.cfg,
+          questionId,
+          optionIndex,
+          senderId,
+          clientDisplayName: `Mattermost question (${accountId})`,
+          authorize: async () => (await replyBridge.request("authorize", { userId: senderId, channelId })).authorized === true,
+        });
+      },
+    },
   );
   interactionAccounts.set(accountId, interactions);
 
@@ -558,6 +581,58 @@ export const outbound = {
       maxBytes: (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024,
       readFile,
       roots,
+    });
+    return sendResult(res);
+  },
+  // Buttons, as @openclaw/mattermost renders them: question options and value buttons become
+  // signed Mattermost buttons on the first post; other actions stay in the text.
+  presentationCapabilities: PRESENTATION_CAPABILITIES,
+  async renderPresentation({ payload, presentation }) {
+    if (payload.mediaUrls && payload.mediaUrls.length > 1) return null;
+    const sdk = await loadPresentationSdk();
+    if (!sdk) return null;
+    const { text, buttons } = resolvePresentation(sdk, { text: payload.text, presentation, channelData: payload.channelData });
+    if (!buttons.length && !hasNavigation(sdk, presentation)) return null;
+    if (!buttons.length) return { ...payload, text };
+    const mattermost = { ...payload.channelData?.mattermost, presentationButtons: buttons };
+    return { ...payload, text, channelData: { ...payload.channelData, mattermost } };
+  },
+  async sendPayload(ctx) {
+    const data = ctx.payload?.channelData?.mattermost;
+    const buttons = Array.isArray(data?.presentationButtons) ? data.presentationButtons : undefined;
+    const attachmentText = typeof data?.attachmentText === "string" ? data.attachmentText : undefined;
+    const text = ctx.payload?.text ?? ctx.text ?? "";
+    const mediaUrls = [...(ctx.payload?.mediaUrls ?? []), ctx.payload?.mediaUrl ?? ctx.mediaUrl].map((u) => (typeof u === "string" ? u.trim() : "")).filter(Boolean);
+    if (!buttons?.length && attachmentText === undefined) {
+      // Anything else: the text with the first file, then the other files.
+      if (mediaUrls.length === 0) return outbound.sendText({ ...ctx, text });
+      let result;
+      for (const [i, mediaUrl] of [...new Set(mediaUrls)].entries()) result = await outbound.sendMedia({ ...ctx, text: i === 0 ? text : "", mediaUrl });
+      return result;
+    }
+    const { bridge, account, accountId } = runningBridge(ctx.accountId);
+    const interactions = interactionAccounts.get(accountId);
+    if (!interactions?.key) throw new Error("mattermost: buttons cannot be signed before the bridge is ready");
+    const target = parseTarget(ctx.to);
+    // The channel is signed into each button: a user's DM is looked up first.
+    const channelId = target.channelId ?? (await bridge.request("read", { ...target, limit: 1 })).channelId;
+    const callbackUrl = interactionCallbackUrl({
+      accountId,
+      callbackBaseUrl: account.config.interactions?.callbackBaseUrl,
+      gatewayHost: ctx.cfg?.gateway?.customBindHost,
+      gatewayPort: resolveGatewayPort(ctx.cfg),
+    });
+    const props = buildButtonProps({ buttons: buttons ?? [], channelId, callbackUrl, key: interactions.key, text: attachmentText });
+    const { format } = textPlan({ text: hostText() }, ctx.cfg, account);
+    const res = await sendThroughBridge(bridge, {
+      target: { channelId },
+      text: format(text),
+      media: payloadMedia({ mediaUrl: mediaUrls[0] }),
+      rootId: ctx.replyToId ?? ctx.threadId,
+      attachments: props?.attachments,
+      maxBytes: (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024,
+      readFile: ctx.mediaReadFile ?? ctx.mediaAccess?.readFile,
+      roots: ctx.mediaLocalRoots ?? ctx.mediaAccess?.localRoots ?? defaultMediaRoots(ctx.cfg),
     });
     return sendResult(res);
   },

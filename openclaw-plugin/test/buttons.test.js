@@ -12,6 +12,7 @@ import {
   createInteractionAccount,
   createInteractionRoute,
   resolveClientIp,
+  resolvePresentation,
   signContext,
 } from "../src/buttons.js";
 
@@ -196,7 +197,7 @@ test("a question click resolves the option and answers with the update and 'Answ
       update: { message: "Pick one", props: { attachments: [{ text: "✓ **Yes** selected by @alice" }] } },
       ephemeral_text: "Answer submitted.",
     });
-    assert.deepEqual(asked, [{ questionId: "q_1", optionIndex: 0, senderId: "alice00000000000000000000a" }]);
+    assert.deepEqual(asked, [{ questionId: "q_1", optionIndex: 0, senderId: "alice00000000000000000000a", channelId: TOWN }]);
     assert.equal(s.account.clicks.length, 0, "a question click is not dispatched");
   } finally {
     s.close();
@@ -221,6 +222,35 @@ test("sources outside allowedSourceIps are refused, directly and through proxies
   } finally {
     direct.close();
   }
+});
+
+// OpenClaw's presentation helpers, reduced to what the rules below read.
+const SDK = {
+  normalizeMessagePresentation: (p) => p ?? null,
+  renderMessagePresentationFallbackText: ({ text, presentation }) => [text, ...presentation.blocks.flatMap((b) => b.buttons ?? []).map((b) => `- ${b.label}`)].join("\n"),
+  resolveAskUserQuestionOptionIndices: ({ channelData }) => channelData?.indices,
+  resolveAskUserQuestionOptionIndex: ({ questionOptionIndices, questionId, optionValue }) => questionOptionIndices?.[questionId]?.[optionValue],
+  resolveMessagePresentationControlValue: (b) => b.value,
+  resolveMessagePresentationButtonAction: (b) => b.action,
+};
+
+test("a presentation's question options and value buttons become buttons; approvals stay text", () => {
+  const presentation = {
+    blocks: [
+      { type: "text", text: "Choose" },
+      { type: "buttons", buttons: [{ label: "Yes", action: { type: "question", questionId: "q1", optionValue: "y" } }, { label: "Later", value: "later", style: "primary" }] },
+      { type: "buttons", buttons: [{ label: "Approve", action: { type: "approval", decision: "allow" } }] },
+      { type: "buttons", buttons: [{ label: "Unknown option", action: { type: "question", questionId: "q1", optionValue: "zzz" } }] },
+    ],
+  };
+  const { text, buttons } = resolvePresentation(SDK, { text: "Pick", presentation, channelData: { indices: { q1: { y: 0 } } } });
+  assert.equal(text, "Pick\n- Yes\n- Later\n- Approve\n- Unknown option");
+  assert.deepEqual(buttons, [
+    [
+      { id: "question-0", text: "Yes", context: { oc_question: true, question_id: "q1", option_index: 0 }, style: undefined },
+      { id: "later", text: "Later", callback_data: "later", context: { callback_data: "later" }, style: "primary" },
+    ],
+  ]);
 });
 
 describe("end to end: buttons posted through the bridge, clicked in the fake", () => {
@@ -274,5 +304,22 @@ describe("end to end: buttons posted through the bridge, clicked in the fake", (
     const again = await account.bridge.request("send", { channelId: fake.info.townSquare, text: "Again?", attachments: props.attachments });
     const bob = await fake.cmd({ cmd: "clickButton", userId: fake.info.bobId, postId: again.postIds[0], actionId: "goon" });
     assert.equal(bob.response.ephemeral_text, "OpenClaw ignored this action for #town-square.");
+  });
+
+  test("outbound.sendPayload posts rendered buttons, signed for the DM it resolves, on the first post", async () => {
+    const { mattermostPlugin } = await import("../src/channel.js");
+    const payload = { text: "Which one?", channelData: { mattermost: { presentationButtons: [[{ id: "pick_a", text: "A", callback_data: "pick_a", context: { callback_data: "pick_a" } }]] } } };
+    const cfg = { ...account.cfg, gateway: { port: Number(new URL(callbackUrl).port), customBindHost: "127.0.0.1" } };
+    const result = await mattermostPlugin.outbound.sendPayload({ cfg, to: `user:${fake.info.aliceId}`, text: payload.text, payload, accountId: "default" });
+    const postId = result.messageId;
+    const post = (await fake.posts()).find((p) => p.id === postId);
+    assert.equal(post.channel_id, fake.info.dmAlice);
+    assert.equal(post.message, "Which one?");
+    assert.deepEqual(post.props.attachments[0].actions.map((a) => [a.id, a.name]), [["picka", "A"]]);
+    const { integration } = await fake.cmd({ cmd: "integration", postId, actionId: "picka" });
+    assert.equal(integration.url, callbackUrl);
+    assert.equal(integration.context.__openclaw_channel_id, fake.info.dmAlice);
+    const click = await fake.cmd({ cmd: "clickButton", userId: fake.info.aliceId, postId, actionId: "picka" });
+    assert.deepEqual(click.response.update.props, { attachments: [{ text: "✓ **A** selected by @alice" }] });
   });
 });
