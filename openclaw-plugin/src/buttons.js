@@ -366,3 +366,27 @@ export function interactionCallbackUrl({ accountId, callbackBaseUrl, gatewayHost
   const base = typeof callbackBaseUrl === "string" ? callbackBaseUrl.trim().replace(/\/+$/, "") : "";
   return resolveCallbackUrl({ config: { callbackUrl: base ? `${base}${path}` : undefined, callbackPath: path }, gatewayHost, gatewayPort });
 }
+
+const isLoopbackHost = (host) => {
+  const h = String(host ?? "").toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+};
+
+/** The JS plugin's two start-up warnings about where clicks come from. */
+export function interactionWarnings({ callbackUrl, serverUrl, allowedSourceIps }) {
+  const warnings = [];
+  try {
+    const callbackHost = new URL(callbackUrl).hostname;
+    if (isLoopbackHost(callbackHost) && !isLoopbackHost(new URL(serverUrl).hostname)) {
+      warnings.push(
+        `mattermost: interactions callbackUrl resolved to ${callbackUrl} (loopback) while baseUrl is ${serverUrl}. This MAY be unreachable depending on your deployment. If button clicks don't work, set channels.mattermost.interactions.callbackBaseUrl to a URL reachable from the Mattermost server (e.g. your public reverse proxy URL).`,
+      );
+    }
+    if (!isLoopbackHost(callbackHost) && !(allowedSourceIps ?? []).some((ip) => String(ip).trim())) {
+      warnings.push(
+        `mattermost: interactions callbackUrl resolved to ${callbackUrl} without channels.mattermost.interactions.allowedSourceIps. For safety, non-loopback callback sources will be rejected until you allowlist the Mattermost server or trusted ingress IPs.`,
+      );
+    }
+  } catch {}
+  return warnings;
+}

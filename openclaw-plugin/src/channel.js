@@ -19,6 +19,7 @@ import {
   createInteractionAccount,
   hasNavigation,
   interactionCallbackUrl,
+  interactionWarnings,
   loadPresentationSdk,
   PRESENTATION_CAPABILITIES,
   resolvePresentation,
@@ -161,6 +162,13 @@ export async function startAccount(ctx, options = {}) {
     },
   );
   interactionAccounts.set(accountId, interactions);
+  const clickUrl = interactionCallbackUrl({
+    accountId,
+    callbackBaseUrl: account.config.interactions?.callbackBaseUrl,
+    gatewayHost: ctx.cfg?.gateway?.customBindHost,
+    gatewayPort: resolveGatewayPort(ctx.cfg, env),
+  });
+  for (const warning of interactionWarnings({ callbackUrl: clickUrl, serverUrl: account.serverUrl, allowedSourceIps: account.config.interactions?.allowedSourceIps })) log.warn(warning);
 
   // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
   bridge.on("log", ({ level, text }) =>

@@ -11,6 +11,7 @@ import {
   canonical,
   createInteractionAccount,
   createInteractionRoute,
+  interactionWarnings,
   resolveClientIp,
   resolvePresentation,
   signContext,
@@ -67,6 +68,15 @@ test("source addresses: lists and CIDRs, IPv4-mapped IPv6, proxies only when tru
   assert.equal(via("192.168.1.1", "127.0.0.1, 192.168.1.1"), "127.0.0.1", "trusted hops are skipped");
   assert.equal(via("192.168.1.1", undefined, "127.0.0.1"), undefined, "X-Real-IP only with allowRealIpFallback");
   assert.equal(via("192.168.1.1", undefined, "127.0.0.1", true), "127.0.0.1");
+});
+
+test("the JS plugin's start-up warnings: a loopback callback for a remote server, an open callback without a source list", () => {
+  const [loopback] = interactionWarnings({ callbackUrl: "http://localhost:18789/mattermost/interactions/default", serverUrl: "https://chat.example.com" });
+  assert.match(loopback, /\(loopback\) while baseUrl is https:\/\/chat\.example\.com\. This MAY be unreachable/);
+  assert.deepEqual(interactionWarnings({ callbackUrl: "http://127.0.0.1:1/mattermost/interactions/a", serverUrl: "http://localhost:8065" }), []);
+  const [open] = interactionWarnings({ callbackUrl: "https://gw.example.com/mattermost/interactions/a", serverUrl: "https://chat.example.com", allowedSourceIps: [] });
+  assert.match(open, /without channels\.mattermost\.interactions\.allowedSourceIps/);
+  assert.deepEqual(interactionWarnings({ callbackUrl: "https://gw.example.com/x", serverUrl: "https://chat.example.com", allowedSourceIps: ["10.0.0.1"] }), []);
 });
 
 /** A click route on a local server, with a bridge stand-in answering getPost and authorize. */
