@@ -61,6 +61,33 @@ pub struct Incoming<'a> {
     pub implicit: Implicit,
 }
 
+impl<'a> Incoming<'a> {
+    /// A sender acting without a post of their own (a reaction, a slash command, a button
+    /// click): no text, no mention, not a webhook. Judged by who they are and where.
+    pub fn sender(
+        channel_type: ChannelType,
+        channel_id: &'a str,
+        team_id: &'a str,
+        user_id: &'a str,
+        sender_name: &'a str,
+        from_bot: bool,
+    ) -> Self {
+        Incoming {
+            channel_type,
+            channel_id,
+            team_id,
+            user_id,
+            sender_name,
+            post_type: "",
+            from_bot,
+            from_webhook: false,
+            message: "",
+            server_mentioned: false,
+            implicit: Implicit::default(),
+        }
+    }
+}
+
 /// Facts that count as a mention (`implicitMentions`), each found by the caller.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Implicit {

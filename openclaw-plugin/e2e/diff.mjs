@@ -38,6 +38,22 @@ const SETTLED_MS = 2_000;
 const BOB_DM = "dmbob000000000000000000001";
 /** Another bot user of the fake's world (crates/fake-mattermost state/world.rs). */
 const OTHER_BOT = "helperbot00000000000000001";
+/**
+ * OpenClaw's switches for the gateway's side services no row uses (its own test setups set
+ * them): the mail watcher, cron, the canvas and browser-control servers, mDNS, the model
+ * catalog's warm-up and the update check. Both plugins run with them; a gateway start takes
+ * about 18 s instead of 30 here (measured 2026-12-01 with one row of phase dms), and there are
+ * twenty of them in a run. run.mjs, the install test, runs the gateway as users do.
+ */
+const QUIET_GATEWAY = {
+  OPENCLAW_SKIP_GMAIL_WATCHER: "1",
+  OPENCLAW_SKIP_CRON: "1",
+  OPENCLAW_SKIP_CANVAS_HOST: "1",
+  OPENCLAW_SKIP_BROWSER_CONTROL_SERVER: "1",
+  OPENCLAW_DISABLE_BONJOUR: "1",
+  OPENCLAW_SKIP_STARTUP_MODEL_PREWARM: "1",
+  OPENCLAW_NO_AUTO_UPDATE: "1",
+};
 /** What OpenClaw's state folder holds per conversation: removed before each phase. */
 const PER_RUN_STATE = ["agents", "state", "credentials", "media", "mattermost-state.json"];
 
@@ -166,7 +182,7 @@ async function runPlugin(kind, scenarios) {
     "dm-alice": "dmalice0000000000000000001",
     "dm-bob": BOB_DM,
   };
-  const env = { ...process.env, HOME: home, RUST_LOG: process.env.RUST_LOG ?? "info" };
+  const env = { ...process.env, HOME: home, RUST_LOG: process.env.RUST_LOG ?? "info", ...QUIET_GATEWAY };
   for (const name of ["OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME", "OPENCLAW_PROFILE"]) delete env[name];
   // npm's download cache (run.sh's), for `openclaw plugins install`
   if (process.env.E2E_NPM_CACHE) env.npm_config_cache = process.env.E2E_NPM_CACHE;

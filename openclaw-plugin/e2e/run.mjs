@@ -279,6 +279,26 @@ async function main() {
     if (answers.length !== 1) throw new Error(`the missed post was answered ${answers.length} times`);
     log(`a DM posted while the gateway was stopped reached the agent once after the restart (state: ${stateFile})`);
 
+    // A config edit while the gateway runs: OpenClaw's reload restarts the channel (the plugin
+    // declares `channels.mattermost` as its reload prefix, as @openclaw/mattermost does), and
+    // the new bridge runs with the new block: chatmode onmessage answers an unmentioned post.
+    const oldBridge = descendants(gateway.child.pid).filter((pid) => isBridge(commandOf(pid)[0]));
+    const reloadConnections = await bridgeConnections();
+    const edited = JSON.parse(readFileSync(configPath, "utf8"));
+    edited.channels.mattermost.chatmode = "onmessage";
+    writeFileSync(configPath, JSON.stringify(edited, null, 2));
+    await eventually(async () => (await bridgeConnections()) > reloadConnections && oldBridge.every((pid) => !isAlive(pid)), {
+      ...deadline,
+      what: "the channel restarted by OpenClaw's config reload (a new bridge connected, the old one gone)",
+    });
+    const tag7 = `E2E-reload-${Date.now().toString(36)}`;
+    await fake.post(info.aliceId, info.offTopic, `no mention here ${tag7}`);
+    await eventually(
+      async () => (await fake.botPosts()).find((p) => p.channel_id === info.offTopic && p.message.includes(`echo: ${tag7}`)),
+      { ...deadline, what: "the answer to an unmentioned post after chatmode onmessage was written to openclaw.json" },
+    );
+    log("openclaw.json edited while running: the channel restarted with the new block (chatmode onmessage answered)");
+
     bridgePids = await stopGateway();
     log(`gateway stopped; bridge ${bridgePids.join(",")} gone`);
 

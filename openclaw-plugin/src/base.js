@@ -22,6 +22,10 @@ export const channelBase = {
     threads: true,
     media: true,
   },
+  // OpenClaw's config reload: an edit under channels.mattermost restarts this channel only (the
+  // changed account alone), as for @openclaw/mattermost. `messages.inbound` is not a no-op here
+  // as it is there: the debounce time is read when the account starts, so an edit restarts it.
+  reload: { configPrefixes: ["channels.mattermost"], accountScopedRestart: true },
   config: {
     listAccountIds,
     resolveAccount,

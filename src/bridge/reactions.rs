@@ -88,20 +88,15 @@ impl Worker {
         let channel = self.channel(&r.channel_id)?;
         let channel_type = ChannelType::from_code(&channel.kind)?;
         let user = self.user(&r.user_id);
-        let facts = Incoming {
+        let facts = Incoming::sender(
             channel_type,
-            channel_id: &r.channel_id,
-            team_id: &channel.team_id,
-            user_id: &r.user_id,
+            &r.channel_id,
+            &channel.team_id,
+            &r.user_id,
             // As OpenClaw's plugin names a reacting user: the username.
-            sender_name: &user.username,
-            post_type: "",
-            from_bot: user.is_bot,
-            from_webhook: false,
-            message: "",
-            server_mentioned: false,
-            implicit: Default::default(),
-        };
+            &user.username,
+            user.is_bot,
+        );
         if let Err(reason) = self.session.policy.decide_reaction(&facts) {
             log::debug!("dropped a reaction on post {} ({reason:?})", r.post_id);
             return None;

@@ -300,19 +300,14 @@ impl Requests {
         };
         let user = self.shared.api.user(user_id).map_err(|e| api_error(&e))?;
         let sender_name = format!("@{}", user.username);
-        let who = Incoming {
+        let who = Incoming::sender(
             channel_type,
             channel_id,
-            team_id: &channel.team_id,
+            &channel.team_id,
             user_id,
-            sender_name: &sender_name,
-            post_type: "",
-            from_bot: user.is_bot,
-            from_webhook: false,
-            message: "",
-            server_mentioned: false,
-            implicit: Default::default(),
-        };
+            &sender_name,
+            user.is_bot,
+        );
         let direct = channel_type == ChannelType::Direct;
         let reason = match session.policy.decide_sender(&who) {
             Ok(true) => None,

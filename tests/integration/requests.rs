@@ -248,6 +248,17 @@ fn text_chunk_limit_lowers_the_part_size() {
     assert_eq!(words, 100);
 }
 
+/// Sends `text` to town-square through the bridge; the new post's id.
+fn send_to_town_square(bridge: &mut Bridge, text: &str) -> String {
+    let sent = bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": text}));
+    sent["postIds"][0].as_str().unwrap().to_string()
+}
+
+/// The post `id` as the fake stores it, if it has it.
+fn stored_post(fake: &FakeMattermost, id: &str) -> Option<Value> {
+    fake.posts().into_iter().find(|p| p["id"] == id)
+}
+
 /// `textChunkLimit` splits what is sent, not what an edit may hold: a streamed preview (as
 /// OpenClaw's Mattermost plugin draws it, up to 4000 characters whatever the limit) is edited
 /// in one post up to the server's `MaxPostSize`, and refused beyond it.
@@ -256,18 +267,13 @@ fn an_edit_may_pass_text_chunk_limit_up_to_the_server_limit() {
     let fake = FakeMattermost::start();
     fake.set_max_post_size(4000);
     let mut bridge = start_bridge(&fake, "textChunkLimit: 100");
-    let sent = bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": "draft"}));
-    let post_id = sent["postIds"][0].as_str().unwrap().to_string();
+    let post_id = send_to_town_square(&mut bridge, "draft");
     let long = "é".repeat(4000);
     assert_eq!(
         bridge.call("edit", json!({"postId": post_id, "text": long})),
         json!({"postId": post_id})
     );
-    let post = fake
-        .posts()
-        .into_iter()
-        .find(|p| p["id"] == post_id.as_str())
-        .unwrap();
+    let post = stored_post(&fake, &post_id).unwrap();
     assert_eq!(post["message"], long.as_str());
     let e = bridge.call_err("edit", json!({"postId": post_id, "text": "é".repeat(4001)}));
     assert_eq!(
@@ -283,13 +289,9 @@ fn an_edit_may_pass_text_chunk_limit_up_to_the_server_limit() {
 fn delete_removes_a_bot_post() {
     let fake = FakeMattermost::start();
     let mut bridge = start_bridge(&fake, "");
-    let sent = bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": "preview"}));
-    let post_id = sent["postIds"][0].as_str().unwrap().to_string();
+    let post_id = send_to_town_square(&mut bridge, "preview");
     assert_eq!(bridge.call("delete", json!({"postId": post_id})), json!({}));
-    let gone = fake
-        .posts()
-        .into_iter()
-        .find(|p| p["id"] == post_id.as_str());
+    let gone = stored_post(&fake, &post_id);
     assert!(gone.is_some_and(|p| p["delete_at"].as_i64() > Some(0)));
     let theirs = fake.post(NewPost::new(ALICE_ID, TOWN_SQUARE, "mine"));
     let e = bridge.call_err("delete", json!({"postId": theirs}));
@@ -302,18 +304,13 @@ fn delete_removes_a_bot_post() {
 fn edit_typing_and_react() {
     let fake = FakeMattermost::start();
     let mut bridge = start_bridge(&fake, "");
-    let sent = bridge.call("send", json!({"channelId": TOWN_SQUARE, "text": "draft"}));
-    let post_id = sent["postIds"][0].as_str().unwrap().to_string();
+    let post_id = send_to_town_square(&mut bridge, "draft");
 
     assert_eq!(
         bridge.call("edit", json!({"postId": post_id, "text": "final"})),
         json!({"postId": post_id})
     );
-    let post = fake
-        .posts()
-        .into_iter()
-        .find(|p| p["id"] == post_id.as_str())
-        .unwrap();
+    let post = stored_post(&fake, &post_id).unwrap();
     assert_eq!(post["message"], "final");
 
     assert_eq!(
