@@ -3,6 +3,7 @@
 //! checks (`getPost`), and derives the key the plugin signs with (`interactionKey`), so that
 //! the bot token never leaves the bridge.
 
+use super::commands::object;
 use super::requests::{api_error, required_id};
 use crate::mattermost::api::Api;
 use crate::protocol::{Answer, Request, RpcError};
@@ -30,7 +31,7 @@ pub fn interaction_key(token: &str) -> String {
 
 /// `{"key": "…"}`, the `interactionKey` answer.
 pub fn key_answer(key: &str) -> Answer {
-    Answer::Value(object([("key", Value::String(key.into()))]))
+    Answer::Value(object([("key", key)]))
 }
 
 /// `send`'s `attachments` as the first post's `props`, checked: a list of at most 32 KiB of
@@ -83,7 +84,9 @@ pub fn props(request: &Request) -> Result<Option<Value>, RpcError> {
             }
         }
     }
-    Ok(Some(object([("attachments", attachments.clone())])))
+    let mut props = Map::new();
+    props.insert("attachments".into(), attachments.clone());
+    Ok(Some(Value::Object(props)))
 }
 
 /// `getPost`: `{"post": "…"}`, the post as the server wrote it (a string, as `read`'s
@@ -92,16 +95,7 @@ pub fn props(request: &Request) -> Result<Option<Value>, RpcError> {
 pub fn get_post(api: &Api, request: &Request) -> Result<Answer, RpcError> {
     let post_id = required_id(request, "postId")?;
     let text = api.post_text(post_id).map_err(|e| api_error(&e))?;
-    Ok(Answer::Value(object([("post", Value::String(text))])))
-}
-
-/// A JSON object built by inserts (`json!` costs a serializer per value type).
-fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    let mut map = Map::new();
-    for (key, value) in fields {
-        map.insert(key.to_string(), value);
-    }
-    Value::Object(map)
+    Ok(Answer::Value(object([("post", text)])))
 }
 
 #[cfg(test)]
