@@ -58,6 +58,18 @@ pub mod fuzzing {
     pub fn config_text(text: &str) {
         let _ = crate::config::parse_section(text, "the fuzzed config");
     }
+
+    /// `body` as the server's listing of a team's slash commands (`listCommands`).
+    pub fn command_listing(body: &[u8]) {
+        if let Ok(answer) = serde_json::from_slice(body) {
+            let _ = crate::bridge::commands::listed(&answer, "team", "bot");
+        }
+    }
+
+    /// `spec` as `RUST_LOG`; the filter's invariants are checked (see `logging::check`).
+    pub fn rust_log(spec: &str) {
+        crate::logging::check(spec);
+    }
 }
 
 /// The program: exits with 0 (clean stop), 1 (runtime failure) or 2 (bad config or usage).

@@ -95,6 +95,23 @@ impl Filter {
     }
 }
 
+/// For the fuzz target: parses `spec` and panics if the filter breaks its invariants (targets
+/// unique and shortest first, every target's level within the most verbose, a non-empty list).
+#[doc(hidden)]
+pub fn check(spec: &str) {
+    let (filter, _) = Filter::parse(spec);
+    let targets: Vec<&str> = filter.directives.iter().map(|(t, _)| t.as_str()).collect();
+    assert!(!targets.is_empty(), "{spec:?}: no directive");
+    for pair in targets.windows(2) {
+        assert!(pair[0].len() <= pair[1].len(), "{spec:?}: {targets:?}");
+    }
+    for (i, t) in targets.iter().enumerate() {
+        assert!(!targets[i + 1..].contains(t), "{spec:?}: {t:?} twice");
+        let level = filter.level_for(&format!("{t}::x"));
+        assert!(level <= filter.most_verbose(), "{spec:?}: {t:?}");
+    }
+}
+
 struct Logger(Filter);
 
 impl Log for Logger {

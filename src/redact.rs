@@ -9,22 +9,61 @@
 
 use log::{Level, Metadata};
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::sync::{PoisonError, RwLock};
 
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The config's secrets (kept for the process's life), then the server's slash command tokens
+/// (the newest `MAX_SERVER_SECRETS`).
+static SECRETS: RwLock<Secrets> = RwLock::new(Secrets {
+    config: Vec::new(),
+    server: VecDeque::new(),
+});
 const MASK: &str = "[redacted]";
+/// Slash command tokens masked at once: the bot's own commands in every team it may serve
+/// (9 each, at most 100 teams), with room to spare. A server that hands out new tokens at each
+/// listing cannot grow the set, or the work each log line costs, past it.
+pub const MAX_SERVER_SECRETS: usize = 1024;
 
-/// Registers a secret (registering one twice is harmless). Secrets shorter than 4 characters
-/// are not masked (they would mangle ordinary text; a token that short is rejected by config
-/// validation anyway).
+struct Secrets {
+    config: Vec<String>,
+    server: VecDeque<String>,
+}
+
+impl Secrets {
+    fn iter(&self) -> impl Iterator<Item = &String> {
+        self.config.iter().chain(self.server.iter())
+    }
+}
+
+/// Registers a secret of the config: the bot token, a proxy's password (registering one twice
+/// is harmless). Secrets shorter than 4 characters are not masked (they would mangle ordinary
+/// text; a token that short is rejected by config validation anyway).
 pub fn register_secret(secret: &str) {
+    register(secret, false);
+}
+
+/// Registers a secret the server handed out (a slash command's token): the oldest is forgotten
+/// once `MAX_SERVER_SECRETS` are kept; the config's secrets never are.
+pub fn register_server_secret(secret: &str) {
+    register(secret, true);
+}
+
+fn register(secret: &str, from_server: bool) {
     if secret.len() < 4 {
         return;
     }
     let mut secrets = SECRETS.write().unwrap_or_else(PoisonError::into_inner);
-    if !secrets.iter().any(|s| s == secret) {
-        secrets.push(secret.to_string());
+    if secrets.iter().any(|s| s == secret) {
+        return;
     }
+    if !from_server {
+        secrets.config.push(secret.to_string());
+        return;
+    }
+    if secrets.server.len() == MAX_SERVER_SECRETS {
+        secrets.server.pop_front();
+    }
+    secrets.server.push_back(secret.to_string());
 }
 
 /// The text with every occurrence of every registered secret masked.
@@ -86,6 +125,24 @@ mod tests {
             allowed_at("ureqx", Level::Trace),
             "a crate name, not a prefix"
         );
+    }
+
+    #[test]
+    fn server_secrets_are_bounded_and_never_push_out_the_config_ones() {
+        register_secret("the-bot-token-for-bounds");
+        for n in 0..MAX_SERVER_SECRETS + 10 {
+            register_server_secret(&format!("cmdtoken{n:05}"));
+        }
+        let kept = SECRETS.read().unwrap().server.len();
+        assert_eq!(kept, MAX_SERVER_SECRETS);
+        assert_eq!(
+            redact("cmdtoken00000"),
+            "cmdtoken00000",
+            "the oldest is forgotten"
+        );
+        let newest = format!("cmdtoken{:05}", MAX_SERVER_SECRETS + 9);
+        assert_eq!(redact(&newest), "[redacted]");
+        assert_eq!(redact("the-bot-token-for-bounds"), "[redacted]");
     }
 
     #[test]

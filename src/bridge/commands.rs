@@ -67,20 +67,26 @@ pub fn handle(api: &Api, session: &Session, request: &Request) -> Result<Answer,
         _ => Value::Null,
     };
     let answer = (api.commands(verb, &rest, &body, deadline)).map_err(|e| api_error(&e))?;
-    let value = match (method, answer) {
-        ("deleteCommand", _) => Value::Object(Map::new()),
-        ("listCommands", Value::Array(listed)) if listed.len() <= MAX_COMMANDS => {
-            let commands = listed.iter().map(|c| command(c, bot));
-            wrap("commands", commands.collect::<Result<_, _>>()?)
-        }
-        ("listCommands", _) => {
-            return Err(malformed(format!(
-                "team {id}'s command listing is not a list of at most {MAX_COMMANDS}"
-            )))
-        }
-        (_, one) => command(&one, bot)?,
+    let value = match method {
+        "deleteCommand" => Value::Object(Map::new()),
+        "listCommands" => listed(&answer, id, bot)?,
+        _ => command(&answer, bot)?,
     };
     Ok(Answer::Value(value))
+}
+
+/// `listCommands`' answer from the server's listing of `team_id`: `{commands: [...]}`, each
+/// command checked and shaped by `command`.
+pub(crate) fn listed(answer: &Value, team_id: &str, bot_id: &str) -> Result<Value, RpcError> {
+    match answer {
+        Value::Array(listed) if listed.len() <= MAX_COMMANDS => {
+            let commands = listed.iter().map(|c| command(c, bot_id));
+            Ok(wrap("commands", commands.collect::<Result<_, _>>()?))
+        }
+        _ => Err(malformed(format!(
+            "team {team_id}'s command listing is not a list of at most {MAX_COMMANDS}"
+        ))),
+    }
 }
 
 /// The `/commands` query listing a team's custom commands (`listCommands`, and `--check`'s
@@ -156,7 +162,7 @@ fn command(raw: &Value, bot_id: &str) -> Result<Value, RpcError> {
         return Err(malformed("a command's token is malformed".into()));
     }
     if text("creatorId") == bot_id {
-        redact::register_secret(text("token"));
+        redact::register_server_secret(text("token"));
     } else {
         out.remove("token");
     }
