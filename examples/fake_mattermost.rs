@@ -26,7 +26,9 @@
 //! | `commandsEnabled` | `enabled` | — (`false`: the `/commands` routes answer 501) |
 //! | `commandsAllowed` | `teamId`, `allowed` | — (`false`: 403 in that team) |
 //! | `runCommand` | `userId`, `channelId`, `text` (`/trigger args`), optional `teamId` (DMs) | `status`, `response` (the callback's answer), `postId` for `in_channel`; an error when the command is unknown or the callback failed |
-//! | `ephemerals` | — | `ephemerals`: `[{user_id, channel_id, message}]` |
+//! | `ephemerals` | — | `ephemerals`: `[{user_id, channel_id, message}]` (a click's also `root_id`) |
+//! | `clickButton` | `userId`, `postId`, `actionId` | `status`, `response` (the integration's answer, applied: `update` replaces the post, `ephemeral_text` is an ephemeral); an error with the server's id when the action is unknown (`api.post.do_action.action_id.app_error`) or the integration failed |
+//! | `integration` | `postId`, `actionId` | `integration`: the stored `{url, context}` clients never see, or `null` |
 //!
 //! stdin EOF stops the server.
 
@@ -204,6 +206,18 @@ fn run(server: &FakeMattermost, command: &Value) -> Result<Value, String> {
             Ok(ok(answer))
         }
         "ephemerals" => Ok(ok(json!({"ephemerals": server.ephemerals()}))),
+        "clickButton" => {
+            let answer = server.click_button(
+                field(command, "userId")?,
+                field(command, "postId")?,
+                field(command, "actionId")?,
+            )?;
+            Ok(ok(answer))
+        }
+        "integration" => {
+            let stored = server.integration(field(command, "postId")?, field(command, "actionId")?);
+            Ok(ok(json!({ "integration": stored })))
+        }
         other => Err(format!("unknown cmd {other}")),
     }
 }

@@ -1,7 +1,8 @@
 // OpenClaw plugin entry: registers the `mattermost` channel served by the openclaw-mattermost
 // bridge binary. Plain object (what the SDK's defineChannelPluginEntry builds), so the plugin
 // has no runtime dependency on the openclaw package.
-import { dispatchSlash, mattermostPlugin, runtimeStore, slashAccounts, slashPairingReply } from "./src/channel.js";
+import { dispatchSlash, interactionAccounts, mattermostPlugin, runtimeStore, slashAccounts, slashPairingReply } from "./src/channel.js";
+import { createInteractionRoute, INTERACTIONS_PATH } from "./src/buttons.js";
 import { callbackPaths, createSlashRoute } from "./src/slash.js";
 import { resolveGatewayAuthBypassPaths } from "./gateway-auth-api.js";
 
@@ -28,6 +29,10 @@ export default {
       log,
     });
     for (const path of callbackPaths(api.config)) api.registerHttpRoute({ path, auth: "plugin", handler });
+    // Button clicks: one prefix route, `/mattermost/interactions/<accountId>`; the route checks
+    // the source address and the signed context itself.
+    const clicks = createInteractionRoute({ account: (id) => interactionAccounts.get(id), log });
+    api.registerHttpRoute({ path: INTERACTIONS_PATH, match: "prefix", auth: "plugin", handler: clicks });
   },
 };
 

@@ -275,7 +275,8 @@ export function createActions(bridgeOf, bridgesHere = () => true) {
       if (accounts.length > 0) actions.push("send");
       if (accounts.some((a) => actionGate(cfg, a.accountId, "reactions", true))) actions.push("react");
       if (accounts.some((a) => actionGate(cfg, a.accountId, "messages", false))) actions.push("read");
-      return { actions };
+      // Buttons (outbound.renderPresentation), as the JS plugin advertises them.
+      return { actions, capabilities: accounts.length > 0 ? ["presentation"] : [] };
     },
     supportsAction: ({ action }) => action === "react" || action === "read",
     // Where the bridge runs (the gateway), in place, as the JS plugin runs its actions: a

@@ -13,7 +13,17 @@ import {
   runtimeStore,
 } from "./config.js";
 import { createInboundDebounce } from "./debounce.js";
-import { admitUnaddressed, handleInboundMessage, handleReaction, judgesUnaddressed } from "./inbound.js";
+import { admitUnaddressed, chatKind, handleInboundMessage, handleReaction, judgesUnaddressed, resolveThread } from "./inbound.js";
+import {
+  buildButtonProps,
+  createInteractionAccount,
+  hasNavigation,
+  interactionCallbackUrl,
+  interactionWarnings,
+  loadPresentationSdk,
+  PRESENTATION_CAPABILITIES,
+  resolvePresentation,
+} from "./buttons.js";
 import { DEFAULT_TABLE_MODE, textPlan } from "./text.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
@@ -41,6 +51,8 @@ const pendingPairingByAccount = new Map();
 
 /** Slash command state by account id (`createSlashAccount`): what the callback route serves. */
 export const slashAccounts = new Map();
+/** Button click state by account id (`createInteractionAccount`): what the click route serves. */
+export const interactionAccounts = new Map();
 
 export { runtimeStore };
 
@@ -121,6 +133,42 @@ export async function startAccount(ctx, options = {}) {
     ? Object.assign(createSlashAccount({ accountId, bridge: replyBridge, log: (m) => log.warn(m) }), { deps, config: slashConfig })
     : null;
   if (slash) slashAccounts.set(accountId, slash);
+  // Button clicks: checked with the interaction key the bridge derives from the token (set
+  // once it is ready), from the sources `interactions.allowedSourceIps` allows.
+  const interactions = Object.assign(
+    createInteractionAccount({
+      accountId,
+      bridge: replyBridge,
+      allowedSourceIps: account.config.interactions?.allowedSourceIps,
+      trustedProxies: ctx.cfg?.gateway?.trustedProxies,
+      allowRealIpFallback: ctx.cfg?.gateway?.allowRealIpFallback,
+      log: (m) => log.warn(m),
+    }),
+    {
+      systemEvent: (click) => clickSystemEvent(deps, click),
+      dispatch: (click) => dispatchClick(deps, click),
+      // An `ask_user` option: answered through OpenClaw's question runtime (its SDK).
+      async resolveQuestion({ questionId, optionIndex, senderId, channelId }) {
+        const { questionGatewayRuntime } = await import("openclaw/plugin-sdk/question-gateway-runtime");
+        return questionGatewayRuntime.resolveOption({
+          cfg: ctx.cfg,
+          questionId,
+          optionIndex,
+          senderId,
+          clientDisplayName: `Mattermost question (${accountId})`,
+          authorize: async () => (await replyBridge.request("authorize", { userId: senderId, channelId })).authorized === true,
+        });
+      },
+    },
+  );
+  interactionAccounts.set(accountId, interactions);
+  const clickUrl = interactionCallbackUrl({
+    accountId,
+    callbackBaseUrl: account.config.interactions?.callbackBaseUrl,
+    gatewayHost: ctx.cfg?.gateway?.customBindHost,
+    gatewayPort: resolveGatewayPort(ctx.cfg, env),
+  });
+  for (const warning of interactionWarnings({ callbackUrl: clickUrl, serverUrl: account.serverUrl, allowedSourceIps: account.config.interactions?.allowedSourceIps })) log.warn(warning);
 
   // The bridge's stderr (env_logger lines): its warnings and errors are worth the operator's eye.
   bridge.on("log", ({ level, text }) =>
@@ -131,6 +179,12 @@ export async function startAccount(ctx, options = {}) {
     deps.botUsername = entry.botUsername;
     setStatus({ connected: true, lastConnectedAt: Date.now(), lastError: null, reconnectAttempts: bridge.restarts });
     log.info(`mattermost: bridge ready as @${entry.botUsername} (${info.transport}, server ${info.serverVersion})`);
+    if (!interactions.key) {
+      bridge
+        .request("interactionKey", {})
+        .then(({ key }) => (interactions.key = key))
+        .catch((err) => log.warn(`mattermost: no interaction key from the bridge, button clicks refused: ${err.message}`));
+    }
     if (slash && !slash.started) {
       slash.started = true;
       startSlash(slash, { cfg: ctx.cfg, log, botId: info.bot?.id ?? "", env }).catch((err) =>
@@ -235,6 +289,7 @@ export async function startAccount(ctx, options = {}) {
   setStatus({ running: true });
   const signal = ctx.abortSignal;
   const onAbort = async () => {
+    if (interactionAccounts.get(accountId) === interactions) interactionAccounts.delete(accountId);
     if (slash) {
       if (slashAccounts.get(accountId) === slash) slashAccounts.delete(accountId);
       await cleanupCommands({ bridge, registered: slash.deactivate(), log: (m) => log.warn(m) });
@@ -250,6 +305,7 @@ export async function startAccount(ctx, options = {}) {
     clearInterval(approvalWatch);
     signal?.removeEventListener("abort", onAbort);
     if (runningAccounts.get(accountId) === entry) runningAccounts.delete(accountId);
+    if (interactionAccounts.get(accountId) === interactions) interactionAccounts.delete(accountId);
     setStatus({ running: false, connected: false });
   }
 }
@@ -330,6 +386,89 @@ export async function dispatchSlash(slash, call) {
       ctxPayload,
       delivery: { observeMessageSent: true, deliver, onError },
       replyPipeline: { typing: { start: () => bridge.request("typing", { channelId: call.channel_id }), onStartError: () => {} } },
+    });
+  }
+  return rt.reply.dispatchReplyWithBufferedBlockDispatcher({ ctx: ctxPayload, cfg, dispatcherOptions: { deliver, onError } });
+}
+
+/** A click's conversation: its route and the thread of the clicked post (as a reaction's). */
+function clickPlan({ cfg, accountId, account, rt }, click) {
+  const kind = chatKind(click.auth.channelType);
+  const userId = click.payload.user_id;
+  const route = rt.routing.resolveAgentRoute({
+    cfg,
+    channel: CHANNEL_ID,
+    accountId,
+    teamId: click.auth.teamId || undefined,
+    peer: { kind, id: kind === "direct" ? userId : click.payload.channel_id },
+  });
+  const msg = { id: click.post.id, rootId: click.post.root_id };
+  return { kind, route, thread: resolveThread({ msg, kind, route, replyToMode: resolveReplyToMode(account, kind) }) };
+}
+
+/** The JS plugin's system event for a click, in the clicked post's session. */
+export function clickSystemEvent(deps, click) {
+  const { system } = deps;
+  if (typeof system?.enqueueSystemEvent !== "function") return;
+  const { thread } = clickPlan(deps, click);
+  const { payload, actionId, post } = click;
+  const text = `Mattermost button click: action="${actionId}" by ${payload.user_name ?? payload.user_id} in channel ${payload.channel_id}`;
+  system.enqueueSystemEvent(text, { sessionKey: thread.sessionKey, contextKey: `mattermost:interaction:${post.id}:${actionId}` });
+}
+
+/** A click as the JS plugin hands it to OpenClaw: `[Button click: user @<user> selected
+ * "<label>"]`, not authorized as a command, replies in the clicked post's thread. */
+export async function dispatchClick(deps, click) {
+  const { cfg, accountId, account, rt, bridge, log } = deps;
+  const { kind, route, thread } = clickPlan(deps, click);
+  const { payload, post, actionId, label, userName, auth } = click;
+  const bodyText = `[Button click: user @${userName} selected "${label}"]`;
+  const to = kind === "direct" ? `user:${payload.user_id}` : `channel:${payload.channel_id}`;
+  const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
+  const ctxPayload = finalize({
+    Body: bodyText,
+    BodyForAgent: bodyText,
+    RawBody: bodyText,
+    CommandBody: bodyText,
+    From: kind === "direct" ? `mattermost:${payload.user_id}` : kind === "group" ? `mattermost:group:${payload.channel_id}` : `mattermost:channel:${payload.channel_id}`,
+    To: to,
+    SessionKey: thread.sessionKey,
+    ParentSessionKey: thread.parentSessionKey,
+    AccountId: route.accountId ?? accountId,
+    ChatType: kind,
+    ConversationLabel: `mattermost:${userName}`,
+    GroupSubject: kind !== "direct" ? auth.channelDisplayName || payload.channel_id : undefined,
+    SenderName: userName,
+    SenderId: payload.user_id,
+    Provider: CHANNEL_ID,
+    Surface: CHANNEL_ID,
+    MessageSid: `interaction:${post.id}:${actionId}`,
+    ReplyToId: thread.replyToId,
+    Timestamp: Date.now(),
+    WasMentioned: true,
+    CommandAuthorized: false,
+    OriginatingChannel: CHANNEL_ID,
+    OriginatingTo: to,
+  });
+  const plan = textPlan(rt, cfg, account);
+  const deliver = async (reply) => {
+    const text = typeof reply?.text === "string" ? reply.text : "";
+    const messageIds = [];
+    for (const chunk of plan.chunks(text)) {
+      const res = await sendThroughBridge(bridge, { target: { channelId: payload.channel_id }, text: chunk, rootId: thread.replyToId });
+      messageIds.push(...(res.postIds ?? []));
+    }
+    return { messageIds, visibleReplySent: messageIds.length > 0, content: text };
+  };
+  const onError = (err, info) => log?.(`mattermost button-click ${info?.kind ?? "reply"} reply failed: ${String(err)}`);
+  if (typeof rt.inbound?.dispatch === "function") {
+    return rt.inbound.dispatch({
+      cfg,
+      channel: CHANNEL_ID,
+      accountId: route.accountId ?? accountId,
+      route: { agentId: route.agentId, dmScope: route.dmScope, sessionKey: thread.sessionKey },
+      ctxPayload,
+      delivery: { observeMessageSent: true, deliver, onError },
     });
   }
   return rt.reply.dispatchReplyWithBufferedBlockDispatcher({ ctx: ctxPayload, cfg, dispatcherOptions: { deliver, onError } });
@@ -450,6 +589,58 @@ export const outbound = {
       maxBytes: (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024,
       readFile,
       roots,
+    });
+    return sendResult(res);
+  },
+  // Buttons, as @openclaw/mattermost renders them: question options and value buttons become
+  // signed Mattermost buttons on the first post; other actions stay in the text.
+  presentationCapabilities: PRESENTATION_CAPABILITIES,
+  async renderPresentation({ payload, presentation }) {
+    if (payload.mediaUrls && payload.mediaUrls.length > 1) return null;
+    const sdk = await loadPresentationSdk();
+    if (!sdk) return null;
+    const { text, buttons } = resolvePresentation(sdk, { text: payload.text, presentation, channelData: payload.channelData });
+    if (!buttons.length && !hasNavigation(sdk, presentation)) return null;
+    if (!buttons.length) return { ...payload, text };
+    const mattermost = { ...payload.channelData?.mattermost, presentationButtons: buttons };
+    return { ...payload, text, channelData: { ...payload.channelData, mattermost } };
+  },
+  async sendPayload(ctx) {
+    const data = ctx.payload?.channelData?.mattermost;
+    const buttons = Array.isArray(data?.presentationButtons) ? data.presentationButtons : undefined;
+    const attachmentText = typeof data?.attachmentText === "string" ? data.attachmentText : undefined;
+    const text = ctx.payload?.text ?? ctx.text ?? "";
+    const mediaUrls = [...(ctx.payload?.mediaUrls ?? []), ctx.payload?.mediaUrl ?? ctx.mediaUrl].map((u) => (typeof u === "string" ? u.trim() : "")).filter(Boolean);
+    if (!buttons?.length && attachmentText === undefined) {
+      // Anything else: the text with the first file, then the other files.
+      if (mediaUrls.length === 0) return outbound.sendText({ ...ctx, text });
+      let result;
+      for (const [i, mediaUrl] of [...new Set(mediaUrls)].entries()) result = await outbound.sendMedia({ ...ctx, text: i === 0 ? text : "", mediaUrl });
+      return result;
+    }
+    const { bridge, account, accountId } = runningBridge(ctx.accountId);
+    const interactions = interactionAccounts.get(accountId);
+    if (!interactions?.key) throw new Error("mattermost: buttons cannot be signed before the bridge is ready");
+    const target = parseTarget(ctx.to);
+    // The channel is signed into each button: a user's DM is looked up first.
+    const channelId = target.channelId ?? (await bridge.request("read", { ...target, limit: 1 })).channelId;
+    const callbackUrl = interactionCallbackUrl({
+      accountId,
+      callbackBaseUrl: account.config.interactions?.callbackBaseUrl,
+      gatewayHost: ctx.cfg?.gateway?.customBindHost,
+      gatewayPort: resolveGatewayPort(ctx.cfg),
+    });
+    const props = buildButtonProps({ buttons: buttons ?? [], channelId, callbackUrl, key: interactions.key, text: attachmentText });
+    const { format } = textPlan({ text: hostText() }, ctx.cfg, account);
+    const res = await sendThroughBridge(bridge, {
+      target: { channelId },
+      text: format(text),
+      media: payloadMedia({ mediaUrl: mediaUrls[0] }),
+      rootId: ctx.replyToId ?? ctx.threadId,
+      attachments: props?.attachments,
+      maxBytes: (Number(account.config.mediaMaxMb) || 20) * 1024 * 1024,
+      readFile: ctx.mediaReadFile ?? ctx.mediaAccess?.readFile,
+      roots: ctx.mediaLocalRoots ?? ctx.mediaAccess?.localRoots ?? defaultMediaRoots(ctx.cfg),
     });
     return sendResult(res);
   },

@@ -204,12 +204,13 @@ export async function localizeMedia(sources, { maxBytes = 20 * 1024 * 1024, fetc
  * plugin trims every post it sends (`sendMessageMattermost`): a chunk of a long answer ends
  * without the blank OpenClaw's splitter leaves before its cut.
  */
-export async function sendThroughBridge(bridge, { target, text, media = [], rootId, maxBytes, readFile, roots }) {
+export async function sendThroughBridge(bridge, { target, text, media = [], rootId, attachments, maxBytes, readFile, roots }) {
   const { paths, cleanup } = await localizeMedia(media, { maxBytes, readFile, roots });
   try {
     const params = { ...target, text: typeof text === "string" ? text.trim() : "" };
     if (rootId) params.rootId = String(rootId);
     if (paths.length) params.files = paths;
+    if (attachments?.length) params.attachments = attachments;
     return await bridge.request("send", params);
   } finally {
     await cleanup();

@@ -269,7 +269,7 @@ export function parseSlashPayload(body, contentType) {
 }
 
 /** Reads at most `max` bytes within `timeoutMs`; rejects with `code` "TOO_LARGE" or "TIMEOUT". */
-function readBody(req, max, timeoutMs) {
+export function readBody(req, max, timeoutMs) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;

@@ -285,7 +285,7 @@ test("gateway-auth bypass: only callback paths under /api/channels/mattermost/",
   assert.deepEqual(resolveGatewayAuthBypassPaths({ cfg: {} }), ["/api/channels/mattermost/command"]);
 });
 
-test("the route is registered only in full mode, once per callback path", () => {
+test("the routes are registered only in full mode, once per callback path, and the click route", () => {
   const routes = [];
   const api = (mode) => ({
     registrationMode: mode,
@@ -297,9 +297,10 @@ test("the route is registered only in full mode, once per callback path", () => 
   entry.register(api("setup-runtime"));
   assert.equal(routes.length, 0);
   entry.register(api("full"));
-  assert.deepEqual(routes.map((r) => [r.path, r.auth]), [
-    ["/api/channels/mattermost/command", "plugin"],
-    ["/x/hook", "plugin"],
+  assert.deepEqual(routes.map((r) => [r.path, r.auth, r.match]), [
+    ["/api/channels/mattermost/command", "plugin", undefined],
+    ["/x/hook", "plugin", undefined],
+    ["/mattermost/interactions", "plugin", "prefix"],
   ]);
 });
 

@@ -123,7 +123,7 @@ fn command_body(request: &Request, id: Option<&str>) -> Result<Value, RpcError> 
 
 /// A JSON object of strings, built by inserts: `json!` costs a serializer per value type and
 /// collecting a map a sort.
-fn object<const N: usize>(fields: [(&str, impl Into<String>); N]) -> Value {
+pub(super) fn object<const N: usize>(fields: [(&str, impl Into<String>); N]) -> Value {
     let mut map = Map::new();
     for (key, value) in fields {
         map.insert(key.to_string(), Value::String(value.into()));

@@ -3,6 +3,7 @@
 //! their channel (or user, or post) so requests for the same channel run in the order sent,
 //! while a slow call in one channel does not hold up another.
 
+use super::buttons;
 use super::lines::{Line, LineReader};
 use super::requests::Requests;
 use super::shares::StdinShare;
@@ -73,6 +74,11 @@ fn handle_line(shared: &StdinShare, workers: &[SyncSender<Request>], line: Line)
     };
     match request.method.as_str() {
         "status" => respond(shared, &request, Ok(Answer::Status(shared.stats.report()))),
+        "interactionKey" => respond(
+            shared,
+            &request,
+            Ok(buttons::key_answer(&shared.interaction_key)),
+        ),
         "shutdown" => {
             respond(shared, &request, Ok(Answer::done()));
             shared.stop.trigger(StopReason::Requested);

@@ -13,6 +13,7 @@
 
 mod announce;
 mod attachments;
+mod buttons;
 mod catch_up;
 mod caught_up;
 pub(crate) mod commands;
@@ -126,6 +127,7 @@ fn hand_out(
         inflight: stopping.inflight.clone(),
         media: media.clone(),
         login_wait: config.retry_budget,
+        interaction_key: buttons::interaction_key(&config.token),
     };
     let events = EventsShare {
         config,

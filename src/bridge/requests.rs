@@ -3,6 +3,7 @@
 //! and maps failures to the protocol's error codes (`api_error` for Mattermost's).
 
 use super::attachments;
+use super::buttons;
 use super::commands;
 use super::shares::StdinShare;
 use crate::chunk;
@@ -55,6 +56,7 @@ impl Requests {
             "allow" => self.allow(session, request),
             "fetchFile" => self.fetch_file(request),
             "authorize" => self.authorize(session, request),
+            "getPost" => buttons::get_post(&self.shared.api, request),
             "teams" | "listCommands" | "getCommand" | "createCommand" | "updateCommand"
             | "deleteCommand" => commands::handle(&self.shared.api, session, request),
             other => Err(RpcError::new(
@@ -76,7 +78,8 @@ impl Requests {
             .media
             .check_outgoing(&paths)
             .map_err(|e| RpcError::local_file(&e.path, e.message))?;
-        if text.trim().is_empty() && files.is_empty() {
+        let props = buttons::props(request)?;
+        if text.trim().is_empty() && files.is_empty() && props.is_none() {
             return Err(RpcError::invalid_params("text", "text is empty"));
         }
         let root_id = optional_id(request, "rootId")?.unwrap_or("");
@@ -89,7 +92,8 @@ impl Requests {
         };
         let groups: Vec<&[String]> = file_ids.chunks(FILES_PER_POST).collect();
         let mut post_ids = Vec::new();
-        for i in 0..parts.len().max(groups.len()) {
+        let posts = parts.len().max(groups.len()).max(props.is_some() as usize);
+        for i in 0..posts {
             let pending_post_id = random::new_id();
             let post = NewPost {
                 channel_id: &channel_id,
@@ -97,6 +101,7 @@ impl Requests {
                 root_id,
                 file_ids: groups.get(i).copied().unwrap_or_default(),
                 pending_post_id: &pending_post_id,
+                props: props.as_ref().filter(|_| i == 0),
             };
             match self.shared.api.create_post(&post) {
                 Ok(created) => post_ids.push(created.id),

@@ -51,4 +51,6 @@ pub struct StdinShare {
     pub media: Arc<Media>,
     /// How long a request waits for the first login (`retryBudget`).
     pub login_wait: Duration,
+    /// `interactionKey`'s answer, derived from the token once (`buttons::interaction_key`).
+    pub interaction_key: String,
 }

@@ -61,7 +61,9 @@ pub enum Reader {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Active,
-    /// Accepted and checked, but without effect until this issue lands.
+    /// Accepted and checked, but without effect until this issue lands (no key waits now;
+    /// kept for the next key accepted before its feature).
+    #[allow(dead_code)]
     Waits(u16),
     /// Accepted and checked, and without effect on purpose (its documentation says why).
     Ignored,
@@ -83,9 +85,6 @@ impl Key {
         self.status == Status::Active
     }
 }
-
-/// The issue buttons wait on.
-const ISSUE_16: Status = Status::Waits(16);
 
 /// A `Kind::Choice` without a default.
 pub const NO_DEFAULT: u8 = u8::MAX;
@@ -297,15 +296,15 @@ keys! {
     NETWORK "network": Kind::Object(&[("dangerouslyAllowPrivateNetwork", FLAG)]), None, Bridge, Status::Ignored,
         "", "`{ dangerouslyAllowPrivateNetwork }`: OpenClaw's own plugin needs it for a server on a private or loopback address (its SSRF guard); this bridge connects to the configured server wherever it is and downloads files only from that server, so there is nothing to allow";
     CAPABILITIES "capabilities": Kind::List, None, Plugin, Status::Active,
-        "", "read by OpenClaw itself (an account's list over the section's): capability tags it adds to the agent's system prompt (`capabilities=…`); `inlineButtons` also tells the agent it may send buttons, which this plugin posts only from issue 16 on";
+        "", "read by OpenClaw itself (an account's list over the section's): capability tags it adds to the agent's system prompt (`capabilities=…`); `inlineButtons` also tells the agent it may send buttons (posted as Mattermost interactive buttons)";
     CONFIG_WRITES "configWrites": FLAG, None, Plugin, Status::Active,
         "allowed", "read by OpenClaw itself: `false` refuses config writes requested from this channel";
     DANGEROUSLY_ALLOW_NAME_MATCHING "dangerouslyAllowNameMatching": FLAG, None, Bridge, Status::Active,
         "`false`", "`true`: an `allowFrom`/`groupAllowFrom` entry also admits a sender whose name, as the server shows it in the post's event (`@username`, or the full name or nickname under the server's display setting), is the entry (case-insensitive, without a leading `@`, `user:` or `mattermost:`), checked at every post as OpenClaw's own plugin does. Names can change and be chosen by users: ids are safer (`@username` entries work without this, resolved to ids at start)";
     COMMANDS_KEY "commands": Kind::Object(&[("native", AUTO_OR_FLAG), ("nativeSkills", AUTO_OR_FLAG), ("callbackPath", Kind::Text), ("callbackUrl", Kind::Text)]), None, Plugin, Status::Active,
         "off", "slash commands: `native: true` registers `/oc_status` and the others in the bot's teams (`nativeSkills: true`: one per skill too); Mattermost calls `callbackUrl`, else the gateway at `callbackPath`";
-    INTERACTIONS "interactions": Kind::Object(&[("callbackBaseUrl", Kind::Text), ("allowedSourceIps", Kind::List)]), None, Plugin, ISSUE_16,
-        "", "interactive buttons: `{ callbackBaseUrl, allowedSourceIps }`";
+    INTERACTIONS "interactions": Kind::Object(&[("callbackBaseUrl", Kind::Text), ("allowedSourceIps", Kind::List)]), None, Plugin, Status::Active,
+        "loopback callers", "interactive buttons: Mattermost posts a click to `callbackBaseUrl` (else the gateway's address) plus `/mattermost/interactions/<account>`; only from `allowedSourceIps` (addresses or CIDRs; default `127.0.0.1` and `::1`; behind a proxy listed in `gateway.trustedProxies`, the address it forwards)";
 }
 
 /// The key named `name`, if there is one.

@@ -146,11 +146,7 @@ impl<'a> Section<'a> {
             }
             match key.status {
                 Status::Waits(issue) => not_active.push((key.name, issue)),
-                Status::Active => {
-                    if let Some(issue) = shape::waits_anyway(key.name, value) {
-                        not_active.push((key.name, issue));
-                    }
-                }
+                Status::Active => {}
                 // Shown by --print-config with its value, as a key without effect.
                 Status::Ignored => self.note(key, value.clone()),
             }

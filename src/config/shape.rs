@@ -79,19 +79,6 @@ pub fn check(path: &str, value: &Value, kind: &Kind) -> Result<(), ConfigError> 
     }
 }
 
-/// Values of active keys whose meaning is not implemented yet, with the issue they wait on: the
-/// `inlineButtons` capability, which promises the agent buttons (16).
-pub fn waits_anyway(key: &str, value: &Value) -> Option<u16> {
-    let buttons = |t: &Value| {
-        t.as_str()
-            .is_some_and(|t| t.eq_ignore_ascii_case("inlineButtons"))
-    };
-    match (key, value) {
-        ("capabilities", Value::Array(tags)) => tags.iter().any(buttons).then_some(16),
-        _ => None,
-    }
-}
-
 /// `use one of "a", "b"`: the fix for a word that is not one of `words`.
 pub fn one_of(words: &[&str]) -> String {
     let list: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();

@@ -285,6 +285,12 @@ impl Api {
         self.with_retries(|| self.get("/config/client?format=old"))
     }
 
+    /// A post as the server wrote it, `props` included (`getPost`); the id must be checked.
+    pub fn post_text(&self, post_id: &str) -> Result<String, ApiError> {
+        let path = format!("/posts/{post_id}");
+        self.with_retries(|| body_text(self.call_get(&path, None)))
+    }
+
     pub fn users_by_usernames(&self, names: &[String]) -> Result<Vec<User>, ApiError> {
         self.with_retries(|| self.send("POST", "/users/usernames", &json!(names)))
     }

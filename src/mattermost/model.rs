@@ -160,6 +160,9 @@ pub struct NewPost<'a> {
     pub file_ids: &'a [String],
     /// Reused on every retry so the server never creates the post twice.
     pub pending_post_id: &'a str,
+    /// `{"attachments": […]}` (interactive buttons), on the first post of a `send` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub props: Option<&'a serde_json::Value>,
 }
 
 /// The `data.post.user_id` of each `{"type":"permalink"}` embed.

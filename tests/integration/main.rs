@@ -12,6 +12,7 @@ mod support;
 
 mod actions;
 mod bad_input;
+mod buttons;
 mod catch_up;
 mod chaos;
 mod check;

@@ -17,6 +17,7 @@
 //! A test drives the server through [`FakeMattermost`]: `setup` (the world), `events` (what
 //! users do), `fault` (what goes wrong) and `observe` (what the client did).
 
+mod buttons;
 pub mod conn;
 mod events;
 mod fault;

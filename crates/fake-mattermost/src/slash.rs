@@ -155,28 +155,40 @@ impl FakeMattermost {
     }
 }
 
-/// One POST with `Connection: close`; the status, content type and body (chunked decoded).
+/// The command callback: the form with the command's token, as `DoCommandRequest` sends it.
 fn post_form(
     url: &str,
     token: &str,
     form: &[(&str, String)],
+) -> Result<(u16, String, Vec<u8>), String> {
+    let body: Vec<String> = (form.iter())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    let headers = format!(
+        "Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n\
+         Authorization: Token {token}\r\nUser-Agent: Mattermost-Bot/1.1\r\n"
+    );
+    http_post(url, &headers, &body.join("&"))
+}
+
+/// One POST with `Connection: close` and `headers` (each line ending in CRLF); the status,
+/// content type and body (chunked decoded). Plain `http://` only.
+pub(crate) fn http_post(
+    url: &str,
+    headers: &str,
+    body: &str,
 ) -> Result<(u16, String, Vec<u8>), String> {
     let rest = url
         .strip_prefix("http://")
         .ok_or("the fake calls http:// URLs only")?;
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
-    let body: Vec<String> = (form.iter())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect();
-    let body = body.join("&");
     let mut stream = TcpStream::connect(authority).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(TIMEOUT)).ok();
     stream.set_write_timeout(Some(TIMEOUT)).ok();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Accept: application/json\r\nAuthorization: Token {token}\r\nUser-Agent: Mattermost-Bot/1.1\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\n{headers}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n",
         body.len()
     );
     stream

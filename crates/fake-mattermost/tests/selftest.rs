@@ -1376,3 +1376,51 @@ fn run_command_posts_the_form_and_handles_the_answer() {
         .run_command(ALICE_ID, DM_ALICE, "/oc_status", None)
         .is_err());
 }
+
+#[test]
+fn button_integrations_are_kept_but_never_served() {
+    let fake = FakeMattermost::start();
+    let mut ws = ws_connect(&fake, Some(TOKEN));
+    let hello = next_json(&mut ws);
+    assert_eq!(hello["event"], "hello");
+    let integration =
+        json!({"url": "http://127.0.0.1:9/cb", "context": {"action_id": "yes", "_token": "t"}});
+    let post = create_post(
+        &fake,
+        json!({"channel_id": TOWN_SQUARE, "message": "Pick", "props": {"attachments": [
+            {"text": "", "actions": [{"id": "yes", "name": "Yes", "integration": integration}]}
+        ]}}),
+    );
+    assert_eq!(post.status, 201);
+    let id = post.json()["id"].as_str().unwrap().to_string();
+    // Not in the create answer, a GET, or the `posted` event.
+    assert!(post.json()["props"]["attachments"][0]["actions"][0]
+        .get("integration")
+        .is_none());
+    let got = get(&fake, &format!("/api/v4/posts/{id}"), TOKEN).json();
+    assert_eq!(got["props"]["attachments"][0]["actions"][0]["name"], "Yes");
+    assert!(got["props"]["attachments"][0]["actions"][0]
+        .get("integration")
+        .is_none());
+    let event = next_json(&mut ws);
+    assert_eq!(event["event"], "posted");
+    let served: Value = serde_json::from_str(event["data"]["post"].as_str().unwrap()).unwrap();
+    assert!(!served.to_string().contains("integration"), "{served}");
+    // Kept for clicks; a click on an unknown action is the server's 404 error.
+    assert_eq!(fake.integration(&id, "yes"), Some(integration));
+    let unknown = fake.click_button(ALICE_ID, &id, "no").unwrap_err();
+    assert!(
+        unknown.starts_with("api.post.do_action.action_id.app_error"),
+        "{unknown}"
+    );
+    // A click whose integration cannot be reached is the caller's error; nothing changes.
+    let refused = fake.click_button(ALICE_ID, &id, "yes").unwrap_err();
+    assert!(
+        refused.starts_with("api.post.do_action.action_integration.app_error"),
+        "{refused}"
+    );
+    assert_eq!(
+        fake.integration(&id, "yes").unwrap()["url"],
+        "http://127.0.0.1:9/cb"
+    );
+}

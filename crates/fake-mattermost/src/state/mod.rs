@@ -56,6 +56,9 @@ pub(crate) struct State {
     pub(crate) commands_listing: Option<Value>,
     /// Ephemeral posts made for users (slash command answers): never sent to the bot.
     pub(crate) ephemerals: Vec<Value>,
+    /// Each interactive button's `integration` (url, context) by post and action id: kept here,
+    /// out of the stored post, so no client ever sees it (the server strips it).
+    pub(crate) integrations: Vec<(String, String, Value)>,
     /// The last timestamp handed out, so post times strictly increase.
     last_ms: i64,
 }

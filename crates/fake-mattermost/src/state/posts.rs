@@ -26,6 +26,8 @@ impl State {
             props.insert("from_bot".into(), "true".into());
         }
         let id = new_id();
+        let mut props = Value::Object(props);
+        self.keep_integrations(&id, &mut props);
         let files = self.attach_files(&draft.file_ids, &id, &draft.user_id, &draft.channel_id);
         let mut metadata = Map::new();
         if !files.is_empty() {
@@ -168,18 +170,45 @@ impl State {
         history["delete_at"] = now.into();
         history["update_at"] = now.into();
         self.posts.push(history);
-        let post = &mut self.posts[index];
         if let Some(message) = message {
-            post["message"] = message.into();
+            self.posts[index]["message"] = message.into();
         }
-        if let Some(props) = props {
-            post["props"] = props;
+        if let Some(mut props) = props {
+            self.keep_integrations(id, &mut props);
+            self.posts[index]["props"] = props;
         }
+        let post = &mut self.posts[index];
         post["edit_at"] = now.into();
         post["update_at"] = now.into();
         let post = post.clone();
         self.broadcast_post_change("post_edited", &post, json!({"post": post.to_string()}));
         Some(post)
+    }
+
+    /// Moves the `integration` of each action in `props.attachments` out of the post into
+    /// `integrations` (replacing the post's earlier ones), as the server strips it from
+    /// every post it sends to clients but keeps it for clicks.
+    fn keep_integrations(&mut self, post_id: &str, props: &mut Value) {
+        self.integrations.retain(|(post, _, _)| post != post_id);
+        let Some(attachments) = props.get_mut("attachments").and_then(Value::as_array_mut) else {
+            return;
+        };
+        for attachment in attachments {
+            let Some(actions) = attachment.get_mut("actions").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for action in actions.iter_mut().filter_map(Value::as_object_mut) {
+                let id = action
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                if let Some(integration) = action.remove("integration") {
+                    self.integrations
+                        .push((post_id.to_string(), id, integration));
+                }
+            }
+        }
     }
 
     pub(crate) fn delete_post(&mut self, id: &str) -> Option<Value> {

@@ -105,6 +105,7 @@ impl State {
             commands_forbidden: Vec::new(),
             commands_listing: None,
             ephemerals: Vec::new(),
+            integrations: Vec::new(),
             last_ms: 0,
         }
     }
