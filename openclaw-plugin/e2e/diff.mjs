@@ -176,6 +176,7 @@ async function runPlugin(kind, scenarios) {
     bob: "bob00000000000000000000001",
     helperbot: OTHER_BOT,
     team: "teamacme000000000000000001",
+    "other-team": "teamother00000000000000001",
     "town-square": "townsquare0000000000000001",
     "off-topic": "offtopic000000000000000001",
     "group-dm": "groupchat00000000000000001",
@@ -226,12 +227,17 @@ async function runPlugin(kind, scenarios) {
       const port = await freePortWith([2]);
       const channel = channelConfig(kind, info, phase);
       // OpenClaw's own keys of the phase beside the channel's (scenarios.mjs PHASE_OPENCLAW).
-      const { channels: otherChannels, ...openclaw } = PHASE_OPENCLAW[phase] ?? {};
+      // (a phase's `gateway` keys, e.g. its auth, go over the common ones)
+      const { channels: otherChannels, gateway: gatewayKeys, ...openclaw } = PHASE_OPENCLAW[phase] ?? {};
+      const common = gatewayConfig({ port, echoUrl: echo.url });
+      common.gateway = { ...common.gateway, ...gatewayKeys };
       writeFileSync(
         configPath,
-        JSON.stringify({ ...installed, ...openclaw, ...gatewayConfig({ port, echoUrl: echo.url }), plugins, channels: { ...otherChannels, mattermost: channel } }, null, 2),
+        JSON.stringify({ ...installed, ...openclaw, ...common, plugins, channels: { ...otherChannels, mattermost: channel } }, null, 2),
       );
       const phaseEnv = { ...env, E2E_MM_TOKEN: info.token };
+      // The CLI's credentials for a gateway with token auth.
+      if (common.gateway.auth?.token) phaseEnv.OPENCLAW_GATEWAY_TOKEN = common.gateway.auth.token;
       const phaseOc = { ...oc, env: phaseEnv };
       const echoSeen = async () => (await (await fetch(`${echo.url}/_seen`)).json());
       const botPosts = async () => (await fake.posts()).filter((p) => p.user_id === info.botId);
@@ -260,6 +266,8 @@ async function runPlugin(kind, scenarios) {
         const postsBefore = new Map((await botPosts()).map((p) => [p.id, JSON.stringify(p)]));
         const reactionsBefore = new Set((await botReactions()).map((r) => JSON.stringify(r)));
         const errors = [];
+        // What a row notes beside posts and turns: slash commands' answers and registrations.
+        const noted = [];
         let running = 0;
         const track = async (promise) => {
           running++;
@@ -303,6 +311,34 @@ async function runPlugin(kind, scenarios) {
           fault: (method, path, status, times = 1) => fake.cmd({ cmd: "fault", method, path, status, times }),
           addFile: (id, name, text) => fake.cmd({ cmd: "addFile", id, name, text }),
           botPosts,
+          /**
+           * Runs a slash command as `who` in `channelId` (the fake's ExecuteCommand; `teamId`
+           * for a DM, as a client sends its current team); notes the answer or the error.
+           */
+          command: async (who, channelId, text, teamId) => {
+            const answer = await step(() => fake.cmd({ cmd: "runCommand", userId: ids[who], channelId, text, teamId })).then(
+              (run) => JSON.stringify(run.response),
+              (e) => `failed: ${e.message}`,
+            );
+            noted.push(names.text(`${text} by ${who}: ${answer}`));
+          },
+          /** Waits until the bot's slash commands are registered; notes them, one line each. */
+          registered: async () => {
+            const live = async () => (await fake.cmd({ cmd: "commands" })).commands.filter((c) => !c.delete_at && c.creator_id === info.botId);
+            await eventually(async () => (await live()).length > 0, { timeoutMs: 90_000, what: `the ${kind} plugin's slash commands` });
+            // (registration goes team by team: settled once the count holds for a while)
+            let count = 0;
+            for (let same = 0; same < 4; await sleep(500)) {
+              const now = (await live()).length;
+              same = now === count ? same + 1 : 0;
+              count = now;
+            }
+            const lines = (await live()).map(
+              (c) =>
+                `${names.id(c.team_id)} /${c.trigger} ${c.method} ${c.url.replace(/:\d+\//, ":<port>/")} auto=${c.auto_complete} hint=${JSON.stringify(c.auto_complete_hint)} ${JSON.stringify(c.description)}`,
+            );
+            noted.push(...lines.sort());
+          },
           /** Stops the gateway, runs `meanwhile`, starts it again (same config and stores). */
           restart: async (meanwhile) => {
             await gateway.stop();
@@ -338,7 +374,7 @@ async function runPlugin(kind, scenarios) {
         const reacted = (await botReactions())
           .filter((r) => !reactionsBefore.has(JSON.stringify(r)))
           .map((r) => `:${r.emoji_name}: on ${names.id(r.post_id)}`);
-        results.set(scenario.name, { agent, posted, reacted, errors });
+        results.set(scenario.name, { agent, posted, reacted, errors, noted });
         log(
           `${kind}: ${scenario.name}: ${agent.length} agent turn(s), ${posted.length} post(s)${reacted.length ? `, ${reacted.length} reaction(s)` : ""}${errors.length ? `, ${errors.length} error(s)` : ""} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
         );
@@ -385,6 +421,7 @@ function sideLines(result) {
   }
   for (const r of result.reacted ?? []) lines.push(`reacted: ${r}`);
   for (const e of result.errors) lines.push(`failed: ${e}`);
+  for (const n of result.noted ?? []) lines.push(`noted: ${n}`);
   return lines;
 }
 

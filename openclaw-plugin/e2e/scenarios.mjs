@@ -17,6 +17,13 @@
 
 import { sleep } from "../test/helpers.js";
 
+/**
+ * A pause between two posts whose order matters: the JS plugin's ingress queue orders posts
+ * received in the same millisecond by post id, not by arrival (docs/switching.md, JS bug 10),
+ * which a loaded machine makes likely for posts made back to back.
+ */
+const apart = () => sleep(1000);
+
 /** The channel config of each phase, on top of the base (diff.mjs `channelConfig`). */
 export const PHASES = {
   // The JS plugin's defaults: chatmode oncall, dmPolicy pairing, groupPolicy allowlist (its
@@ -54,6 +61,8 @@ export const PHASES = {
   // OpenClaw's own keys, set outside channels.mattermost (PHASE_OPENCLAW): the history keys'
   // fallbacks and the agent named by mention patterns (one phase: a gateway start less).
   openclaw: {},
+  // Native slash commands (the gateway with token auth: PHASE_OPENCLAW).
+  commands: { commands: { native: true } },
 };
 
 /** OpenClaw's own keys of a phase, beside `channels.mattermost` (both sides get the same). */
@@ -64,6 +73,9 @@ export const PHASE_OPENCLAW = {
     messages: { groupChat: { historyLimit: 1, mentionPatterns: ["\\bclawbot\\b"] } },
     channels: { defaults: { contextVisibility: "allowlist_quote" } },
   },
+  // Token auth on the gateway: Mattermost's callbacks carry no gateway token, so they reach the
+  // plugin's route only through the auth bypass each plugin declares (gateway-auth-api.js).
+  commands: { gateway: { auth: { mode: "token", token: "e2e-gateway-token-0123456789abcdef" } } },
 };
 
 const tag = (name) => `E2E-${name}`;
@@ -93,6 +105,7 @@ export const SCENARIOS = [
     expect: "reply",
     run: async ({ post, ids }) => {
       const root = await post("alice", ids.townSquare, "a thread root");
+      await apart();
       await post("alice", ids.townSquare, `@openclaw in the thread ${tag("thread")}`, { rootId: root });
     },
   },
@@ -180,6 +193,7 @@ export const SCENARIOS = [
     expect: "reply",
     run: async ({ post, ids, settle }) => {
       const root = await post("alice", ids.townSquare, "a new topic");
+      await apart();
       await post("alice", ids.townSquare, `@openclaw your view? ${tag("participation-1")}`, { rootId: root });
       await settle();
       await post("alice", ids.townSquare, `and one more thing ${tag("participation-2")}`, { rootId: root });
@@ -191,6 +205,7 @@ export const SCENARIOS = [
     expect: "reply",
     run: async ({ post, ids, settle }) => {
       await post("alice", ids.townSquare, "first, some context nobody answers");
+      await apart();
       await post("bob", ids.townSquare, "and a second voice");
       await settle("none");
       await post("alice", ids.townSquare, `@openclaw what did we say? ${tag("history")}`);
@@ -291,9 +306,8 @@ export const SCENARIOS = [
       // (the first turn after a start is slow)
       await settle("firstReply");
       await post("alice", ids.townSquare, "one");
-      // (a second apart: the JS plugin's ingress queue orders posts received in the same
-      // millisecond by post id, not by arrival, so "one" came last in some runs; JS bug 10)
-      await sleep(1000);
+      // ("one" came last in most runs of the JS plugin before the pause)
+      await apart();
       await post("alice", ids.townSquare, "two");
       await post("bob", ids.townSquare, "three, from a stranger");
       await settle("none");
@@ -359,6 +373,7 @@ export const SCENARIOS = [
     expect: "reply",
     run: async ({ post, ids, settle }) => {
       const root = await post("bob", ids.offTopic, "a topic in off-topic");
+      await apart();
       await post("bob", ids.offTopic, `@openclaw your view? ${tag("no-participation-1")}`, { rootId: root });
       await settle();
       await post("bob", ids.offTopic, `and one more thing ${tag("no-participation-2")}`, { rootId: root });
@@ -439,6 +454,7 @@ export const SCENARIOS = [
     // (the agent reads the post before its own: alice's, not addressed to the bot)
     run: async ({ post, ids }) => {
       await post("alice", ids.townSquare, "for the record");
+      await apart();
       await post("alice", ids.townSquare, `@openclaw TOOLCALL:read:${ids.townSquare} ${tag("tool-read")}`);
     },
   },
@@ -461,6 +477,32 @@ export const SCENARIOS = [
     phase: "openclaw",
     expect: "reply",
     run: ({ post, ids }) => post("alice", ids.offTopic, "/whoami"),
+  },
+  // Native slash commands: what is registered, and what a callback answers (/oc_help's and
+  // /oc_think's answers are the same at every run; /oc_status shows times).
+  {
+    name: "slash commands: registered in each team at start (commands.native true)",
+    phase: "commands",
+    expect: "none",
+    run: ({ registered }) => registered(),
+  },
+  {
+    name: "slash command: /oc_think from alice in a channel",
+    phase: "commands",
+    expect: "reply",
+    run: ({ command, ids }) => command("alice", ids.townSquare, "/oc_think"),
+  },
+  {
+    name: "slash command: a stranger's /oc_status in a channel is refused",
+    phase: "commands",
+    expect: "none",
+    run: ({ command, ids }) => command("bob", ids.townSquare, "/oc_status"),
+  },
+  {
+    name: "slash command: /oc_help in alice's DM",
+    phase: "commands",
+    expect: "reply",
+    run: ({ command, ids }) => command("alice", ids.dmAlice, "/oc_help", ids.teamId),
   },
 ];
 
