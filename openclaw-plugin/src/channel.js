@@ -354,7 +354,7 @@ export async function slashPairingReply(slash, call) {
 /** Runs an accepted command as a native OpenClaw command; replies go to the channel at the
  * top level (a callback carries no thread). */
 export async function dispatchSlash(slash, call) {
-  const { cfg, accountId, account, rt, bridge, log } = slash.deps;
+  const { cfg, accountId, account, rt, bridge } = slash.deps;
   const kind = call.auth.channelType === "direct" ? "direct" : call.auth.channelType === "open" ? "channel" : "group";
   const route = rt.routing.resolveAgentRoute({
     cfg,
@@ -376,16 +376,26 @@ export async function dispatchSlash(slash, call) {
     }
     return { messageIds, visibleReplySent: messageIds.length > 0, content: text };
   };
-  const onError = (err, info) => log?.(`mattermost slash ${info?.kind ?? "reply"} reply failed: ${String(err)}`);
+  const typing = { start: () => bridge.request("typing", { channelId: call.channel_id }), onStartError: () => {} };
+  return dispatchOwnTurn(slash.deps, { what: "slash", route, sessionKey: route.sessionKey, ctxPayload, deliver, typing });
+}
+
+/**
+ * Hands OpenClaw a turn the plugin made itself (a slash command, a button click), its replies
+ * going out through `deliver`: OpenClaw's inbound dispatch where the runtime has it, else its
+ * buffered reply dispatcher.
+ */
+function dispatchOwnTurn({ cfg, accountId, rt, log }, { what, route, sessionKey, ctxPayload, deliver, typing }) {
+  const onError = (err, info) => log?.(`mattermost ${what} ${info?.kind ?? "reply"} reply failed: ${String(err)}`);
   if (typeof rt.inbound?.dispatch === "function") {
     return rt.inbound.dispatch({
       cfg,
       channel: CHANNEL_ID,
       accountId: route.accountId ?? accountId,
-      route: { agentId: route.agentId, dmScope: route.dmScope, sessionKey: route.sessionKey },
+      route: { agentId: route.agentId, dmScope: route.dmScope, sessionKey },
       ctxPayload,
       delivery: { observeMessageSent: true, deliver, onError },
-      replyPipeline: { typing: { start: () => bridge.request("typing", { channelId: call.channel_id }), onStartError: () => {} } },
+      ...(typing ? { replyPipeline: { typing } } : {}),
     });
   }
   return rt.reply.dispatchReplyWithBufferedBlockDispatcher({ ctx: ctxPayload, cfg, dispatcherOptions: { deliver, onError } });
@@ -419,7 +429,7 @@ export function clickSystemEvent(deps, click) {
 /** A click as the JS plugin hands it to OpenClaw: `[Button click: user @<user> selected
  * "<label>"]`, not authorized as a command, replies in the clicked post's thread. */
 export async function dispatchClick(deps, click) {
-  const { cfg, accountId, account, rt, bridge, log } = deps;
+  const { cfg, accountId, account, rt, bridge } = deps;
   const { kind, route, thread } = clickPlan(deps, click);
   const { payload, post, actionId, label, userName, auth } = click;
   const bodyText = `[Button click: user @${userName} selected "${label}"]`;
@@ -460,18 +470,7 @@ export async function dispatchClick(deps, click) {
     }
     return { messageIds, visibleReplySent: messageIds.length > 0, content: text };
   };
-  const onError = (err, info) => log?.(`mattermost button-click ${info?.kind ?? "reply"} reply failed: ${String(err)}`);
-  if (typeof rt.inbound?.dispatch === "function") {
-    return rt.inbound.dispatch({
-      cfg,
-      channel: CHANNEL_ID,
-      accountId: route.accountId ?? accountId,
-      route: { agentId: route.agentId, dmScope: route.dmScope, sessionKey: thread.sessionKey },
-      ctxPayload,
-      delivery: { observeMessageSent: true, deliver, onError },
-    });
-  }
-  return rt.reply.dispatchReplyWithBufferedBlockDispatcher({ ctx: ctxPayload, cfg, dispatcherOptions: { deliver, onError } });
+  return dispatchOwnTurn(deps, { what: "button-click", route, sessionKey: thread.sessionKey, ctxPayload, deliver });
 }
 
 /** Pairing: a sender approved since (in OpenClaw's store) is allowed now, then dispatched. */
