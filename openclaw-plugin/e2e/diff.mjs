@@ -135,14 +135,18 @@ function readable(text) {
 }
 
 /** A post as the table shows and compares it (with `edits`, whether it was edited: streaming rows). */
-function describePost(p, names, { edits = false } = {}) {
+function describePost(p, names, { edits = false } = {}, rowPosts = []) {
   const where = names.id(p.channel_id) + (p.root_id ? ` thread ${names.id(p.root_id)}` : "");
   const flags = [
     p.delete_at ? "deleted" : "",
     edits && p.edit_at ? "edited" : "",
     p.file_ids?.length ? `${p.file_ids.length} file(s)` : "",
   ].filter(Boolean);
-  return { where, message: names.text(p.delete_at ? deletedText(p.message) : p.message), flags };
+  // A deleted preview of a post the row made afterwards stopped wherever the answer overtook
+  // it, which is timing on either side: shown as what it was, not by its last text.
+  const previewOf = p.delete_at && p.message && rowPosts.find((q) => !q.delete_at && q.id !== p.id && q.message.startsWith(p.message) && q.message !== p.message);
+  const message = previewOf ? `[a preview of the later post "${abbreviate(previewOf.message).split("\n")[0]}"]` : p.delete_at ? deletedText(p.message) : p.message;
+  return { where, message: names.text(message), flags };
 }
 
 /**
@@ -285,7 +289,13 @@ async function runPlugin(kind, scenarios) {
           const seen = (await echoSeen()).slice(seenBefore);
           if (seen.some((s) => !s.done)) return false;
           const texts = (await botPosts()).map((p) => p.message);
-          return seen.every((s) => s.reply === null || texts.some((t) => t.includes(s.reply.trim().slice(-12))));
+          // (a post ends with the answer's end, or holds it before a line break: an answer
+          // whose end is also inside a longer answer must not count as shown)
+          const shown = (reply) => {
+            const tail = reply.trim().slice(-12);
+            return texts.some((t) => t.trimEnd().endsWith(tail) || t.includes(`${tail}\n`));
+          };
+          return seen.every((s) => s.reply === null || shown(s.reply));
         };
         // The row's last step and the state before it: the row ends once that step's effects
         // settled (a step of a row with several: a post, a send, a CLI call, a reaction).
@@ -321,6 +331,35 @@ async function runPlugin(kind, scenarios) {
               (e) => `failed: ${e.message}`,
             );
             noted.push(names.text(`${text} by ${who}: ${answer}`));
+          },
+          /**
+           * Waits for the bot's post with interactive buttons, notes its buttons (the text, each
+           * action's id, name and style) and has `who` click the one named `label` (the fake's
+           * DoPostAction); notes the answer or the error. Resolves the post's id.
+           */
+          clickButton: async (who, label) => {
+            const withButtons = async () => (await botPosts()).find((p) => p.props?.attachments?.some((a) => a.actions?.length));
+            const post = await eventually(withButtons, { timeoutMs: 60_000, what: `the ${kind} plugin's post with buttons` });
+            for (const a of post.props.attachments) {
+              const actions = (a.actions ?? []).map((x) => `${x.id}:${x.name}:${x.style ?? ""}:${x.type}`);
+              noted.push(names.text(`buttons on ${names.id(post.id)}: text ${JSON.stringify(a.text ?? "")} actions ${actions.join(" ")}`));
+            }
+            const action = post.props.attachments.flatMap((a) => a.actions ?? []).find((x) => x.name === label);
+            const turnsBefore = (await echoSeen()).length;
+            // (the answer itself differs on purpose: the JS plugin answers {} after a REST update
+            // of the post, ours carries the update in the answer; what users see is the post)
+            const answer = await step(() => fake.cmd({ cmd: "clickButton", userId: ids[who], postId: post.id, actionId: action.id })).then(
+              (click) => (click.response?.ephemeral_text ? `ephemeral ${JSON.stringify(click.response.ephemeral_text)}` : "answered"),
+              (e) => `failed: ${e.message}`,
+            );
+            noted.push(names.text(`${who} clicked ${label}: ${answer}`));
+            const after = await eventually(async () => (await botPosts()).find((p) => p.id === post.id && !p.props?.attachments?.some((a) => a.actions?.length)), { timeoutMs: 30_000, what: "the post updated by the click" }).catch(() => null);
+            const texts = (after?.props?.attachments ?? []).map((a) => `${JSON.stringify(a.text ?? "")} (${(a.actions ?? []).length} button(s))`);
+            noted.push(names.text(`after the click ${names.id(post.id)} reads ${JSON.stringify(after?.message ?? "(not updated)")} with ${texts.join(", ") || "no attachments"}`));
+            // (a click is answered before its turn is dispatched: the row waits for the turn to
+            // start, up to 30 s, before it settles; a side with no turn shows none)
+            await eventually(async () => (await echoSeen()).length > turnsBefore, { timeoutMs: 30_000, what: "the click's turn" }).catch(() => null);
+            return post.id;
           },
           /** Waits until the bot's slash commands are registered; notes them, one line each. */
           registered: async () => {
@@ -370,7 +409,8 @@ async function runPlugin(kind, scenarios) {
         const agent = (await echoSeen())
           .slice(seenBefore)
           .map((s) => s.turn.map((text) => names.text(readable(text))).join("\n"));
-        const posted = (await botPosts()).filter((p) => postsBefore.get(p.id) !== JSON.stringify(p)).map((p) => describePost(p, names, scenario));
+        const changed = (await botPosts()).filter((p) => postsBefore.get(p.id) !== JSON.stringify(p));
+        const posted = changed.map((p) => describePost(p, names, scenario, changed));
         const reacted = (await botReactions())
           .filter((r) => !reactionsBefore.has(JSON.stringify(r)))
           .map((r) => `:${r.emoji_name}: on ${names.id(r.post_id)}`);

@@ -8,7 +8,8 @@
 // `TOOLCALL:<action>:[user:]<id>[:<post id>]` makes it call OpenClaw's `message` tool instead
 // of answering, with the target `channel:<id>` (or `user:<id>`): `read` the one post before the
 // asking one (not the bot's status post, which may or may not be there yet), `react` with
-// :thumbsup: on the post, else on the current one; once the tool's result is back it answers
+// :thumbsup: on the post, else on the current one, `buttons` send "Deploy now?" with two
+// value buttons (Yes, No) as a presentation; once the tool's result is back it answers
 // "echo: <tag> (after the message tool)".
 // GET /v1/_seen lists what it was asked, what it answered (`reply`: null for a tool call) and
 // whether that answer is complete (`done`)
@@ -53,14 +54,29 @@ export function messageToolCallFor(messages = [], tools = []) {
   const asking = messages.findLastIndex((m) => m.role === "user" && /TOOLCALL:/.test(contentText(m)));
   if (asking < 0 || messages.slice(asking + 1).some((m) => m.role === "tool" || m.tool_calls?.length)) return null;
   const turn = contentText(messages[asking]);
-  const m = /TOOLCALL:(read|react):(user:)?([a-z0-9]{26})(?::([a-z0-9]{26}))?/.exec(turn);
+  const m = /TOOLCALL:(read|react|buttons):(user:)?([a-z0-9]{26})(?::([a-z0-9]{26}))?/.exec(turn);
   if (!m) return null;
   const args = { action: m[1], channel: "mattermost", target: `${m[2] ?? "channel:"}${m[3]}` };
+  if (m[1] === "buttons") {
+    // A question with two value buttons: OpenClaw's presentation, which each plugin turns into
+    // Mattermost's interactive buttons.
+    Object.assign(args, {
+      action: "send",
+      message: "Deploy now?",
+      presentation: { blocks: [{ type: "buttons", buttons: [{ label: "Yes", value: "deploy_yes" }, { label: "No", value: "deploy_no" }] }] },
+    });
+    return callMessageTool(args, tools);
+  }
   // (OpenClaw may put the conversation info in a later user message than the post's)
   const asked = messages.slice(asking).filter((x) => x.role === "user").map(contentText).join("\n");
   const current = [...asked.matchAll(/\\?"message_id\\?":\s*\\?"([a-z0-9]{26})/g)].at(-1)?.[1];
   if (m[1] === "read") Object.assign(args, { before: current, limit: 1 });
   else Object.assign(args, { messageId: m[4] ?? current, emoji: "thumbsup" });
+  return callMessageTool(args, tools);
+}
+
+/** The call of OpenClaw's `message` tool with `args`: directly or through its Tool Search. */
+function callMessageTool(args, tools) {
   const offered = (name) => tools.some((t) => (t.function?.name ?? t.name) === name);
   if (offered("message")) return { name: "message", arguments: JSON.stringify(args) };
   if (offered("tool_call")) return { name: "tool_call", arguments: JSON.stringify({ id: "message", args }) };

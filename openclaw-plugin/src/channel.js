@@ -24,6 +24,7 @@ import {
   PRESENTATION_CAPABILITIES,
   resolvePresentation,
 } from "./buttons.js";
+import { loadOutboundSdk } from "./streaming.js";
 import { DEFAULT_TABLE_MODE, textPlan } from "./text.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
 import { ensurePrivateDir, privateStateDir } from "./safe-path.js";
@@ -440,13 +441,20 @@ export async function dispatchClick(deps, click) {
     BodyForAgent: bodyText,
     RawBody: bodyText,
     CommandBody: bodyText,
+    // (the fields of the JS plugin's event context, `finalizeContext`: no timestamp; the
+    // channel's name even for a DM)
     From: kind === "direct" ? `mattermost:${payload.user_id}` : kind === "group" ? `mattermost:group:${payload.channel_id}` : `mattermost:channel:${payload.channel_id}`,
     To: to,
     SessionKey: thread.sessionKey,
+    DmScope: route.dmScope,
     ParentSessionKey: thread.parentSessionKey,
     AccountId: route.accountId ?? accountId,
     ChatType: kind,
+    ConversationRouteContextObserved: true,
+    ConversationRoutePeerId: kind === "direct" ? payload.user_id : payload.channel_id,
     ConversationLabel: `mattermost:${userName}`,
+    GroupChannel: auth.channelName ? `#${auth.channelName}` : undefined,
+    GroupSpace: payload.team_id || undefined,
     GroupSubject: kind !== "direct" ? auth.channelDisplayName || payload.channel_id : undefined,
     SenderName: userName,
     SenderId: payload.user_id,
@@ -454,9 +462,11 @@ export async function dispatchClick(deps, click) {
     Surface: CHANNEL_ID,
     MessageSid: `interaction:${post.id}:${actionId}`,
     ReplyToId: thread.replyToId,
-    Timestamp: Date.now(),
+    MessageThreadId: thread.replyToId,
+    NativeChannelId: payload.channel_id,
     WasMentioned: true,
     CommandAuthorized: false,
+    InboundAccessAuthorized: true,
     OriginatingChannel: CHANNEL_ID,
     OriginatingTo: to,
   });
@@ -487,13 +497,21 @@ async function handleUnauthorizedOrDispatch(deps, msg) {
   return handleInboundMessage(deps, msg);
 }
 
-function sendResult(res) {
+/**
+ * What a send answers OpenClaw, as @openclaw/mattermost's: the channel as `target`, OpenClaw's
+ * message receipt (a part a post, of `kind` text, media or card) where the SDK is at hand, the
+ * last post's id. The agent sees it as the message tool's result.
+ */
+async function sendResult(res, { kind = "text", replyToId } = {}) {
   const ids = res.postIds ?? [];
+  const sdk = await loadOutboundSdk();
+  const results = ids.map((messageId) => ({ channel: CHANNEL_ID, messageId, channelId: res.channelId }));
+  const receipt = sdk?.createMessageReceiptFromOutboundResults?.({ kind, ...(replyToId ? { replyToId } : {}), results });
   return {
-    channel: CHANNEL_ID,
-    messageId: ids.at(-1) ?? "",
     target: { kind: "channel", id: res.channelId },
-    meta: { postIds: ids, channelId: res.channelId },
+    ...(receipt ? { receipt } : {}),
+    messageId: ids.at(-1) ?? "",
+    channel: CHANNEL_ID,
   };
 }
 
@@ -561,7 +579,12 @@ export function resolveReplyTransport({ threadId, replyToId, replyToIsExplicit, 
 const hostText = () => runtimeStore.runtime?.channel?.text;
 
 export const outbound = {
-  deliveryMode: "gateway",
+  // Where the bridge runs (the gateway), a send goes straight to it with all its payload
+  // carries (buttons included: the gateway's `send` method takes text and media only);
+  // elsewhere (the CLI) through the gateway, which runs the bridge.
+  get deliveryMode() {
+    return runningAccounts.size > 0 ? "direct" : "gateway";
+  },
   // As OpenClaw's Mattermost plugin: OpenClaw splits a message at `textChunkLimit` (default
   // 4000; `streaming.chunkMode: "newline"` by paragraphs first) before it reaches sendText,
   // with its own splitter; the bridge still splits anything above the server's limit.
@@ -572,7 +595,7 @@ export const outbound = {
     const { bridge, account } = runningBridge(accountId);
     const { format } = textPlan({ text: hostText() }, cfg, account);
     const res = await sendThroughBridge(bridge, { target: parseTarget(to), text: format(text), rootId: replyToId ?? threadId });
-    return sendResult(res);
+    return sendResult(res, { replyToId: replyToId ?? threadId });
   },
   async sendMedia({ cfg, to, text, mediaUrl, mediaAccess, mediaLocalRoots, mediaReadFile, replyToId, threadId, accountId }) {
     const { bridge, account } = runningBridge(accountId);
@@ -589,7 +612,7 @@ export const outbound = {
       readFile,
       roots,
     });
-    return sendResult(res);
+    return sendResult(res, { kind: "media", replyToId: replyToId ?? threadId });
   },
   // Buttons, as @openclaw/mattermost renders them: question options and value buttons become
   // signed Mattermost buttons on the first post; other actions stay in the text.
@@ -641,7 +664,8 @@ export const outbound = {
       readFile: ctx.mediaReadFile ?? ctx.mediaAccess?.readFile,
       roots: ctx.mediaLocalRoots ?? ctx.mediaAccess?.localRoots ?? defaultMediaRoots(ctx.cfg),
     });
-    return sendResult(res);
+    // (as the JS plugin's: a post with files is media, else one with buttons a card)
+    return sendResult(res, { kind: mediaUrls.length ? "media" : "card", replyToId: ctx.replyToId ?? ctx.threadId });
   },
 };
 

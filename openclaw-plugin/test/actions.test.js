@@ -287,7 +287,7 @@ describe("outbound targets", () => {
     for (const [to, channelId] of cases) {
       const text = `to ${to}`;
       const result = await outbound.sendText({ to, text, accountId: "default" });
-      assert.equal(result.meta.channelId, channelId, to);
+      assert.equal(result.target.id, channelId, to);
       const post = await eventually(async () => (await world.fake.botPosts()).find((p) => p.message === text), { what: text });
       assert.equal(post.channel_id, channelId, to);
     }
