@@ -118,6 +118,7 @@ describe("end to end: /oc_model in the fake, the picker's clicks, the switch", (
       reply: async (call) => {
         const m = /^\/model ([^/\s]+)\/(\S+)$/.exec(call.ctxPayload.CommandBody);
         if (!m || call.ctxPayload.CommandSource !== "native") return;
+        if (m[2] === "gpt-0") throw new Error("the switch failed");
         sdk.sessions.set(call.route.sessionKey, { providerOverride: m[1], modelOverride: m[2] });
         await call.delivery.deliver({ text: `Model set to ${m[1]}/${m[2]}.` });
       },
@@ -244,6 +245,18 @@ describe("end to end: /oc_model in the fake, the picker's clicks, the switch", (
     assert.equal((await postById(sent.postIds[0])).message, "bob's picker", "unchanged");
     // The clicked post unchanged too; no turn for either click.
     assert.equal((await postById(picker.id)).message, JS_PROVIDERS.text);
+  });
+
+  test("a switch that fails leaves the picker as it was", async () => {
+    const { aliceId, offTopic } = fake.info;
+    const picker = await openPicker(aliceId, offTopic, "/oc_models openai");
+    const gpt0 = actionsOf(picker).find(([, name]) => name === "gpt-0")[0];
+    const res = await click(aliceId, picker.id, gpt0);
+    assert.deepEqual(res.response, {});
+    assert.ok(recorder.dispatches.some((d) => d.ctxPayload.CommandBody === "/model openai/gpt-0"), "it was tried");
+    const post = await postById(picker.id);
+    assert.equal(post.message, picker.message);
+    assert.deepEqual(actionsOf(post), actionsOf(picker));
   });
 
   test("a model gone from the catalog is refused; an empty catalog says so", async () => {
