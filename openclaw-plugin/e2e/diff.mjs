@@ -333,13 +333,15 @@ async function runPlugin(kind, scenarios) {
             noted.push(names.text(`${text} by ${who}: ${answer}`));
           },
           /**
-           * Waits for the bot's post with interactive buttons, notes its buttons (the text, each
-           * action's id, name and style) and has `who` click the one named `label` (the fake's
-           * DoPostAction); notes the answer or the error. Resolves the post's id.
+           * Waits for the bot's newest post with interactive buttons, notes its buttons (the
+           * text, each action's id, name and style) and has `who` click the one named `label`
+           * (the fake's DoPostAction); notes the answer or the error, and the post once the
+           * click changed it. Resolves the post's id. `turn: false`: a click that starts no
+           * agent turn (the model picker's), not waited for.
            */
-          clickButton: async (who, label) => {
-            const withButtons = async () => (await botPosts()).find((p) => p.props?.attachments?.some((a) => a.actions?.length));
-            const post = await eventually(withButtons, { timeoutMs: 60_000, what: `the ${kind} plugin's post with buttons` });
+          clickButton: async (who, label, { turn = true } = {}) => {
+            const withButtons = async () => (await botPosts()).findLast((p) => !p.delete_at && p.props?.attachments?.some((a) => a.actions?.some((x) => x.name === label)));
+            const post = await eventually(withButtons, { timeoutMs: 60_000, what: `the ${kind} plugin's post with a button ${label}` });
             for (const a of post.props.attachments) {
               const actions = (a.actions ?? []).map((x) => `${x.id}:${x.name}:${x.style ?? ""}:${x.type}`);
               noted.push(names.text(`buttons on ${names.id(post.id)}: text ${JSON.stringify(a.text ?? "")} actions ${actions.join(" ")}`));
@@ -353,12 +355,15 @@ async function runPlugin(kind, scenarios) {
               (e) => `failed: ${e.message}`,
             );
             noted.push(names.text(`${who} clicked ${label}: ${answer}`));
-            const after = await eventually(async () => (await botPosts()).find((p) => p.id === post.id && !p.props?.attachments?.some((a) => a.actions?.length)), { timeoutMs: 30_000, what: "the post updated by the click" }).catch(() => null);
-            const texts = (after?.props?.attachments ?? []).map((a) => `${JSON.stringify(a.text ?? "")} (${(a.actions ?? []).length} button(s))`);
+            // (the JS plugin updates a model picker's post after the model switch, once it
+            // answered the click)
+            const before = JSON.stringify(post);
+            const after = await eventually(async () => (await botPosts()).find((p) => p.id === post.id && JSON.stringify(p) !== before), { timeoutMs: 30_000, what: "the post updated by the click" }).catch(() => null);
+            const texts = (after?.props?.attachments ?? []).map((a) => `${JSON.stringify(a.text ?? "")} (${(a.actions ?? []).length} button(s)${(a.actions ?? []).map((x, i) => `${i ? "," : ":"} ${x.name}`).join("")})`);
             noted.push(names.text(`after the click ${names.id(post.id)} reads ${JSON.stringify(after?.message ?? "(not updated)")} with ${texts.join(", ") || "no attachments"}`));
             // (a click is answered before its turn is dispatched: the row waits for the turn to
             // start, up to 30 s, before it settles; a side with no turn shows none)
-            await eventually(async () => (await echoSeen()).length > turnsBefore, { timeoutMs: 30_000, what: "the click's turn" }).catch(() => null);
+            if (turn) await eventually(async () => (await echoSeen()).length > turnsBefore, { timeoutMs: 30_000, what: "the click's turn" }).catch(() => null);
             return post.id;
           },
           /** Waits until the bot's slash commands are registered; notes them, one line each. */

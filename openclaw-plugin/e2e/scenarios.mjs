@@ -519,6 +519,20 @@ export const SCENARIOS = [
     expect: "reply",
     run: ({ command, ids }) => command("alice", ids.dmAlice, "/oc_help", ids.teamId),
   },
+  {
+    // The model picker: /oc_model answers with buttons; alice browses to the echo provider
+    // (the gateway's only model) and picks its model: the post shows each view, the switch
+    // runs OpenClaw's /model in her DM's session (its answer posted), no agent turn.
+    name: "model picker: /oc_model in alice's DM, browse providers, pick the echo model",
+    phase: "commands",
+    expect: "reply",
+    run: async ({ command, ids, clickButton }) => {
+      await command("alice", ids.dmAlice, "/oc_model", ids.teamId);
+      await clickButton("alice", "Browse providers", { turn: false });
+      await clickButton("alice", "echo (1)", { turn: false });
+      await clickButton("alice", "echo-1 [current]", { turn: false });
+    },
+  },
 ];
 
 /**

@@ -8,6 +8,7 @@
 // (the server applies it in the same step) instead of a REST PUT.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { BlockList, isIP } from "node:net";
+import { parsePickerContext } from "./model-picker.js";
 import { readBody, resolveCallbackUrl } from "./slash.js";
 
 export const INTERACTIONS_PATH = "/mattermost/interactions";
@@ -163,7 +164,8 @@ function questionOf(context) {
 /**
  * One account's click state: the key (set from the bridge's `interactionKey` once ready), the
  * source rule, and what a click runs: `resolveQuestion({questionId, optionIndex, senderId})`
- * (OpenClaw's question runtime, when present), `systemEvent(click)` and `dispatch(click)`.
+ * (OpenClaw's question runtime, when present), `modelPicker(click, state)` (a model picker's
+ * button: resolves the click's answer), `systemEvent(click)` and `dispatch(click)`.
  */
 export function createInteractionAccount({ accountId, bridge, allowedSourceIps, trustedProxies, allowRealIpFallback, log, now = Date.now }) {
   const handled = new Map();
@@ -263,8 +265,19 @@ export function createInteractionRoute({ account: accountOf, log }) {
     }
     const roomLabel = auth.channelName ? `#${auth.channelName}` : auth.channelDisplayName || `#${payload.channel_id}`;
     if (!auth.authorized) return sendJson(res, 200, { ephemeral_text: `OpenClaw ignored this action for ${roomLabel}.` });
-    if (!account.firstClick(post.id, actionId)) return sendJson(res, 200, { ephemeral_text: "This action was already handled." });
     const click = { payload, post, actionId, label, userName, auth, context: unsigned };
+    // The model picker's buttons (model-picker.js) come back with the same ids as a view is
+    // shown again: no repeat check; the picker answers with the next view.
+    const picker = parsePickerContext(unsigned);
+    if (picker && typeof account.modelPicker === "function") {
+      try {
+        return sendJson(res, 200, await account.modelPicker(click, picker));
+      } catch (err) {
+        log?.(`mattermost interaction: custom handler failed: ${String(err?.message ?? err)}`);
+        return sendJson(res, 500, { error: "Interaction handler failed" });
+      }
+    }
+    if (!account.firstClick(post.id, actionId)) return sendJson(res, 200, { ephemeral_text: "This action was already handled." });
     const question = questionOf(unsigned);
     if (question) {
       if (typeof account.resolveQuestion !== "function") return sendJson(res, 200, { ephemeral_text: "Could not submit this answer." });

@@ -24,6 +24,18 @@ import {
   PRESENTATION_CAPABILITIES,
   resolvePresentation,
 } from "./buttons.js";
+import {
+  allowedModelRefs,
+  currentModel,
+  loadModels,
+  loadModelSdk,
+  renderEntryView,
+  renderModelsView,
+  renderProvidersView,
+  resolvePickerEntry,
+  selectMessageSid,
+  withRefreshWarning,
+} from "./model-picker.js";
 import { loadOutboundSdk } from "./streaming.js";
 import { DEFAULT_TABLE_MODE, textPlan } from "./text.js";
 import { defaultMediaRoots, normalizeTarget, parseTarget, payloadMedia, sendThroughBridge } from "./outbound.js";
@@ -83,7 +95,8 @@ function logger(ctx) {
  * Unless the account sets them, its state file and media folder are under OpenClaw's state dir
  * (see `defaultAccountPaths`), checked to be private first.
  * `options` (tests): `supervisor` timings, `binary`, `env`, `stateDir`, `system` (OpenClaw's
- * `runtime.system`, for reaction events).
+ * `runtime.system`, for reaction events), `modelSdk` (OpenClaw's model helpers, for the model
+ * picker: model-picker.js `loadModelSdk`).
  */
 export async function startAccount(ctx, options = {}) {
   const log = logger(ctx);
@@ -125,7 +138,8 @@ export async function startAccount(ctx, options = {}) {
   const replyBridge = { request: (...args) => (runningAccounts.get(accountId)?.bridge ?? bridge).request(...args) };
   const system = options.system ?? runtimeStore.runtime?.system;
   // `handed`: conversations whose history went out with an unaddressed post (see inbound.js).
-  const deps = { cfg: ctx.cfg, accountId, account, rt, system, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing, handed: new Map() };
+  // (`modelSdk`, tests: OpenClaw's model helpers, else loaded from its SDK when needed)
+  const deps = { cfg: ctx.cfg, accountId, account, rt, system, bridge: replyBridge, botUsername: null, log: (m) => log.warn(m), pendingPairing, handed: new Map(), modelSdk: options.modelSdk };
 
   // Native slash commands (`commands.native: true`): registered once the bridge is ready,
   // callbacks refused (503) until then; the commands this run created are deleted at stop.
@@ -148,6 +162,7 @@ export async function startAccount(ctx, options = {}) {
     {
       systemEvent: (click) => clickSystemEvent(deps, click),
       dispatch: (click) => dispatchClick(deps, click),
+      modelPicker: (click, state) => modelPickerClick(deps, click, state),
       // An `ask_user` option: answered through OpenClaw's question runtime (its SDK).
       async resolveQuestion({ questionId, optionIndex, senderId, channelId }) {
         const { questionGatewayRuntime } = await import("openclaw/plugin-sdk/question-gateway-runtime");
@@ -364,6 +379,8 @@ export async function dispatchSlash(slash, call) {
     teamId: call.team_id,
     peer: { kind, id: kind === "direct" ? call.user_id : call.channel_id },
   });
+  const picker = resolvePickerEntry(call.commandText);
+  if (picker && (await sendModelPicker(slash.deps, { call, route, entry: picker }))) return;
   const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
   const ctxPayload = finalize(commandContext({ accountId, route, call }));
   const plan = textPlan(rt, cfg, account);
@@ -379,6 +396,94 @@ export async function dispatchSlash(slash, call) {
   };
   const typing = { start: () => bridge.request("typing", { channelId: call.channel_id }), onStartError: () => {} };
   return dispatchOwnTurn(slash.deps, { what: "slash", route, sessionKey: route.sessionKey, ctxPayload, deliver, typing });
+}
+
+/**
+ * `/oc_model`, `/oc_models [provider]`: the picker's first view, posted with its buttons at the
+ * channel's top level. `false` where OpenClaw offers no model helpers: the command then runs as
+ * a text command.
+ */
+async function sendModelPicker(deps, { call, route, entry }) {
+  const sdk = deps.modelSdk ?? (await loadModelSdk());
+  if (!sdk) return false;
+  const { cfg, accountId, account, bridge } = deps;
+  const session = { agentId: route.agentId, sessionKey: route.sessionKey };
+  const data = await loadModels(sdk, cfg, session);
+  const target = { channelId: call.channel_id };
+  if (data.providers.length === 0) {
+    await sendThroughBridge(bridge, { target, text: withRefreshWarning(data, "No models available.") });
+    return true;
+  }
+  const view = renderEntryView(entry, { ownerUserId: call.user_id, data, currentModel: currentModel(sdk, { cfg, session, data }) });
+  const props = signedButtonProps({ accountId, account, cfg, channelId: call.channel_id, buttons: view.buttons });
+  await sendThroughBridge(bridge, { target, text: withRefreshWarning(data, view.text), attachments: props?.attachments });
+  return true;
+}
+
+/** How long a model's click waits for OpenClaw's `/model` run before it answers without the
+ * refreshed view (Mattermost gives an integration 30 s). */
+const SELECT_WAIT_MS = 20_000;
+
+/**
+ * A click on the model picker (`state`: parsePickerContext's), answered as the JS plugin
+ * answers it: only by whoever opened the picker; a provider, page or back shows that view in
+ * the same post (the click's `update`); a model runs OpenClaw's `/model <provider/model>` in
+ * the clicked post's session, as an authorized native command, and then shows the models view
+ * with the switch. The sender was authorized by the click route.
+ */
+export async function modelPickerClick(deps, click, state) {
+  const { payload, post, userName, auth } = click;
+  if (state.ownerUserId !== payload.user_id) return { ephemeral_text: "Only the person who opened this picker can use it." };
+  const sdk = deps.modelSdk ?? (await loadModelSdk());
+  if (!sdk) throw new Error("OpenClaw's model helpers are not available");
+  const { cfg, accountId, account, log } = deps;
+  const plan = clickPlan(deps, click);
+  const session = { agentId: plan.route.agentId, sessionKey: plan.thread.sessionKey };
+  const data = await loadModels(sdk, cfg, session);
+  const show = (text, buttons = []) => ({
+    update: {
+      message: withRefreshWarning(data, text),
+      props: signedButtonProps({ accountId, account, cfg, channelId: payload.channel_id, buttons }) ?? { attachments: [] },
+    },
+  });
+  const view = (readConsistency) => {
+    const current = currentModel(sdk, { cfg, session, data, readConsistency });
+    const { text, buttons } =
+      state.action === "providers" || state.action === "back"
+        ? renderProvidersView({ ownerUserId: state.ownerUserId, data, currentModel: current })
+        : renderModelsView({ ownerUserId: state.ownerUserId, data, provider: state.provider, page: state.page, currentModel: current });
+    return show(text, buttons);
+  };
+  if (data.providers.length === 0) return show("No models available.");
+  if (state.action !== "select") return view();
+  const ref = `${state.provider}/${state.model}`;
+  if (!allowedModelRefs(data).has(ref)) return { ephemeral_text: `That model is no longer available: ${ref}` };
+  const commandText = `/model ${ref}`;
+  const roomLabel = auth.channelName ? `#${auth.channelName}` : auth.channelDisplayName || `#${payload.channel_id}`;
+  const run = dispatchClickTurn(deps, click, plan, "model picker", {
+    Body: commandText,
+    BodyForAgent: commandText,
+    RawBody: commandText,
+    CommandBody: commandText,
+    ConversationLabel: plan.kind === "direct" ? `Mattermost DM from ${userName}` : `Mattermost message in ${roomLabel} from ${userName}`,
+    GroupSubject: plan.kind !== "direct" ? auth.channelDisplayName || roomLabel : undefined,
+    SenderName: userName,
+    MessageSid: selectMessageSid({ postId: post.id, provider: state.provider, model: state.model }),
+    Timestamp: Date.now(),
+    WasMentioned: true,
+    CommandAuthorized: true,
+    CommandSource: "native",
+  });
+  // (the JS plugin answers at once and updates the post by REST when the run is done; the
+  // bridge edits text only, so the refreshed view goes in this click's answer)
+  let timer;
+  const outcome = await Promise.race([
+    Promise.resolve(run).then(() => "done", (err) => (log?.(`mattermost model picker select failed: ${String(err?.message ?? err)}`), "failed")),
+    new Promise((resolve) => (timer = setTimeout(resolve, SELECT_WAIT_MS, "late"))),
+  ]);
+  clearTimeout(timer);
+  if (outcome === "late") log?.(`mattermost model picker: /model ${ref} still running after ${SELECT_WAIT_MS / 1000} s; the picker shows the earlier view`);
+  return outcome === "done" ? view("latest") : {};
 }
 
 /**
@@ -430,19 +535,35 @@ export function clickSystemEvent(deps, click) {
 /** A click as the JS plugin hands it to OpenClaw: `[Button click: user @<user> selected
  * "<label>"]`, not authorized as a command, replies in the clicked post's thread. */
 export async function dispatchClick(deps, click) {
-  const { cfg, accountId, account, rt, bridge } = deps;
-  const { kind, route, thread } = clickPlan(deps, click);
   const { payload, post, actionId, label, userName, auth } = click;
+  const plan = clickPlan(deps, click);
   const bodyText = `[Button click: user @${userName} selected "${label}"]`;
-  const to = kind === "direct" ? `user:${payload.user_id}` : `channel:${payload.channel_id}`;
-  const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
-  const ctxPayload = finalize({
+  return dispatchClickTurn(deps, click, plan, "button-click", {
     Body: bodyText,
     BodyForAgent: bodyText,
     RawBody: bodyText,
     CommandBody: bodyText,
-    // (the fields of the JS plugin's event context, `finalizeContext`: no timestamp; the
-    // channel's name even for a DM)
+    ConversationLabel: `mattermost:${userName}`,
+    GroupSubject: plan.kind !== "direct" ? auth.channelDisplayName || payload.channel_id : undefined,
+    SenderName: userName,
+    MessageSid: `interaction:${post.id}:${actionId}`,
+    WasMentioned: true,
+    CommandAuthorized: false,
+  });
+}
+
+/**
+ * Hands OpenClaw a turn a click made: `fields` (the turn's own) over the fields of the JS
+ * plugin's event context (`finalizeContext`: no timestamp; the channel's name even for a DM);
+ * replies go to the clicked post's thread.
+ */
+function dispatchClickTurn(deps, click, { kind, route, thread }, what, fields) {
+  const { cfg, accountId, account, rt, bridge } = deps;
+  const { payload, auth } = click;
+  const to = kind === "direct" ? `user:${payload.user_id}` : `channel:${payload.channel_id}`;
+  const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
+  const ctxPayload = finalize({
+    ...fields,
     From: kind === "direct" ? `mattermost:${payload.user_id}` : kind === "group" ? `mattermost:group:${payload.channel_id}` : `mattermost:channel:${payload.channel_id}`,
     To: to,
     SessionKey: thread.sessionKey,
@@ -452,20 +573,14 @@ export async function dispatchClick(deps, click) {
     ChatType: kind,
     ConversationRouteContextObserved: true,
     ConversationRoutePeerId: kind === "direct" ? payload.user_id : payload.channel_id,
-    ConversationLabel: `mattermost:${userName}`,
     GroupChannel: auth.channelName ? `#${auth.channelName}` : undefined,
     GroupSpace: payload.team_id || undefined,
-    GroupSubject: kind !== "direct" ? auth.channelDisplayName || payload.channel_id : undefined,
-    SenderName: userName,
     SenderId: payload.user_id,
     Provider: CHANNEL_ID,
     Surface: CHANNEL_ID,
-    MessageSid: `interaction:${post.id}:${actionId}`,
     ReplyToId: thread.replyToId,
     MessageThreadId: thread.replyToId,
     NativeChannelId: payload.channel_id,
-    WasMentioned: true,
-    CommandAuthorized: false,
     InboundAccessAuthorized: true,
     OriginatingChannel: CHANNEL_ID,
     OriginatingTo: to,
@@ -480,7 +595,7 @@ export async function dispatchClick(deps, click) {
     }
     return { messageIds, visibleReplySent: messageIds.length > 0, content: text };
   };
-  return dispatchOwnTurn(deps, { what: "button-click", route, sessionKey: thread.sessionKey, ctxPayload, deliver });
+  return dispatchOwnTurn(deps, { what, route, sessionKey: thread.sessionKey, ctxPayload, deliver });
 }
 
 /** Pairing: a sender approved since (in OpenClaw's store) is allowed now, then dispatched. */
@@ -575,6 +690,25 @@ export function resolveReplyTransport({ threadId, replyToId, replyToIsExplicit, 
   return { replyToId: isFlatDirect ? null : resolved, threadId: resolved ?? null };
 }
 
+/** The key an account's buttons are signed with; throws before the bridge gave it. */
+function buttonKey(accountId) {
+  const key = interactionAccounts.get(accountId)?.key;
+  if (!key) throw new Error("mattermost: buttons cannot be signed before the bridge is ready");
+  return key;
+}
+
+/** `{attachments}` of an account's buttons for a post in `channelId`, signed, calling back to
+ * the account's click route (`undefined` without buttons). */
+function signedButtonProps({ accountId, account, cfg, channelId, buttons, text }) {
+  const callbackUrl = interactionCallbackUrl({
+    accountId,
+    callbackBaseUrl: account.config.interactions?.callbackBaseUrl,
+    gatewayHost: cfg?.gateway?.customBindHost,
+    gatewayPort: resolveGatewayPort(cfg),
+  });
+  return buildButtonProps({ buttons, channelId, callbackUrl, key: buttonKey(accountId), text });
+}
+
 /** OpenClaw's channel runtime's text helpers, once the plugin is registered. */
 const hostText = () => runtimeStore.runtime?.channel?.text;
 
@@ -641,18 +775,11 @@ export const outbound = {
       return result;
     }
     const { bridge, account, accountId } = runningBridge(ctx.accountId);
-    const interactions = interactionAccounts.get(accountId);
-    if (!interactions?.key) throw new Error("mattermost: buttons cannot be signed before the bridge is ready");
+    buttonKey(accountId);
     const target = parseTarget(ctx.to);
     // The channel is signed into each button: a user's DM is looked up first.
     const channelId = target.channelId ?? (await bridge.request("read", { ...target, limit: 1 })).channelId;
-    const callbackUrl = interactionCallbackUrl({
-      accountId,
-      callbackBaseUrl: account.config.interactions?.callbackBaseUrl,
-      gatewayHost: ctx.cfg?.gateway?.customBindHost,
-      gatewayPort: resolveGatewayPort(ctx.cfg),
-    });
-    const props = buildButtonProps({ buttons: buttons ?? [], channelId, callbackUrl, key: interactions.key, text: attachmentText });
+    const props = signedButtonProps({ accountId, account, cfg: ctx.cfg, channelId, buttons: buttons ?? [], text: attachmentText });
     const { format } = textPlan({ text: hostText() }, ctx.cfg, account);
     const res = await sendThroughBridge(bridge, {
       target: { channelId },

@@ -187,7 +187,7 @@ export function recordingRuntime({ reply } = {}) {
 /** Starts one account of the plugin against the fake, as the gateway would. */
 export async function startRunningAccount(
   fake,
-  { rt, system, extra = {}, root = {}, supervisor = {}, approvalPollMs = 100, stateDir = tempDir("state") } = {},
+  { rt, system, modelSdk, extra = {}, root = {}, supervisor = {}, approvalPollMs = 100, stateDir = tempDir("state") } = {},
 ) {
   const controller = new AbortController();
   const statuses = [];
@@ -223,6 +223,7 @@ export async function startRunningAccount(
     supervisor: { initialBackoffMs: 50, stdinGraceMs: 5000, termGraceMs: 1000, ...supervisor },
     approvalPollMs,
     system,
+    modelSdk,
   });
   running.catch(() => {});
   const { runningAccounts } = await import("../src/channel.js");
