@@ -30,6 +30,7 @@ mod resolve;
 mod server_url;
 mod session;
 mod signals;
+mod stack_guard;
 mod stats;
 mod stop;
 mod sync;
