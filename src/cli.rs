@@ -1,5 +1,5 @@
 //! The command line: `--config PATH`, `--config-fd N`, `--unaddressed`, `--check [--json]`,
-//! `--print-config`, `--help`, `--version`.
+//! `--print-config`, `--directory KIND [--query TEXT]`, `--help`, `--version`.
 
 use crate::config::{self, ConfigError, Loaded};
 use std::ffi::OsString;
@@ -13,7 +13,8 @@ OpenClaw spawns this program and speaks JSON-RPC 2.0 lines with it over stdin/st
 (see README.md). Logs go to stderr; set RUST_LOG=openclaw_mattermost=debug for more.
 
 Usage: openclaw-mattermost [--config PATH | --config-fd N] [--account ID] [--unaddressed]
-                           [--check [--json] | --print-config]
+                           [--check [--json] | --print-config |
+                            --directory groups|peers [--query TEXT]]
 
 Options:
   -c, --config PATH   OpenClaw config file to read channels.mattermost from
@@ -32,6 +33,10 @@ Options:
                       line each with the fix; exit 0 only when the bridge would work
                       (--json: one JSON object instead)
       --print-config  print the effective config as JSON, with where each value came from
+      --directory groups|peers
+                      print the bot's channels (groups) or its first team's people (peers,
+                      those matching --query TEXT when given) as one JSON line, then exit;
+                      OpenClaw's `directory` commands use it where no bridge runs
   -h, --help          print this help
   -V, --version       print the version, target and git commit
 
@@ -59,6 +64,14 @@ pub enum Command {
         config_fd: Option<i32>,
         account: Option<String>,
     },
+    /// `--directory KIND [--query TEXT]`: see `bridge::directory`.
+    Directory {
+        config: Option<PathBuf>,
+        config_fd: Option<i32>,
+        account: Option<String>,
+        kind: String,
+        query: String,
+    },
     Help,
     Version,
 }
@@ -69,6 +82,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
     let mut account = None;
     let (mut check, mut json, mut print_config) = (false, false, false);
     let mut unaddressed = false;
+    let (mut directory, mut query) = (None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
@@ -91,6 +105,17 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 let n = args.next().ok_or("--config-fd needs a descriptor number")?;
                 config_fd = Some(descriptor(&n.to_string_lossy())?);
             }
+            "--directory" => {
+                let kind = args.next().map(|k| k.to_string_lossy().into_owned());
+                match kind.as_deref() {
+                    Some("groups" | "peers") => directory = kind,
+                    _ => return Err("--directory needs groups or peers".into()),
+                }
+            }
+            "--query" => {
+                let text = args.next().ok_or("--query needs a text")?;
+                query = Some(text.to_string_lossy().into_owned());
+            }
             other => match other.strip_prefix("--config=") {
                 Some(path) if !path.is_empty() => config = Some(PathBuf::from(path)),
                 _ => return Err(format!("unknown argument {other}")),
@@ -99,6 +124,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
     }
     if config.is_some() && config_fd.is_some() {
         return Err("--config and --config-fd do not go together".into());
+    }
+    if let Some(kind) = directory {
+        if check || print_config || unaddressed {
+            return Err("--directory goes alone (with the config options and --query)".into());
+        }
+        return Ok(Command::Directory {
+            config,
+            config_fd,
+            account,
+            kind,
+            query: query.unwrap_or_default(),
+        });
+    }
+    if query.is_some() {
+        return Err("--query goes with --directory".into());
     }
     match (check, json, print_config) {
         (true, _, true) => Err("--check and --print-config do not go together".into()),
@@ -275,5 +315,34 @@ mod tests {
         assert!(parse_strs(&["--check", "--print-config"]).is_err());
         assert!(parse_strs(&["--config"]).is_err());
         assert!(parse_strs(&["--bogus"]).is_err());
+    }
+
+    #[test]
+    fn directory() {
+        assert_eq!(
+            parse_strs(&["--config-fd", "3", "--directory", "peers", "--query", "al"]),
+            Ok(Command::Directory {
+                config: None,
+                config_fd: Some(3),
+                account: None,
+                kind: "peers".into(),
+                query: "al".into()
+            })
+        );
+        assert_eq!(
+            parse_strs(&["--directory", "groups", "--account", "work"]),
+            Ok(Command::Directory {
+                config: None,
+                config_fd: None,
+                account: Some("work".into()),
+                kind: "groups".into(),
+                query: String::new()
+            })
+        );
+        assert!(parse_strs(&["--directory"]).is_err());
+        assert!(parse_strs(&["--directory", "users"]).is_err());
+        assert!(parse_strs(&["--directory", "peers", "--check"]).is_err());
+        assert!(parse_strs(&["--directory", "peers", "--query"]).is_err());
+        assert!(parse_strs(&["--query", "al"]).is_err());
     }
 }

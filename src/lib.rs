@@ -110,6 +110,12 @@ pub fn main() {
             config_fd,
             account,
         }
+        | cli::Command::Directory {
+            config,
+            config_fd,
+            account,
+            ..
+        }
         | cli::Command::Run {
             config,
             config_fd,
@@ -155,6 +161,9 @@ pub fn main() {
         eprintln!("config: {error}");
         exit(2)
     });
+    if let cli::Command::Directory { kind, query, .. } = &command {
+        exit(bridge::directory::run_once(&config, &link, kind, query));
+    }
     exit(bridge::run(config, link, signal_set));
 }
 

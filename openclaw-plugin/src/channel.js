@@ -13,6 +13,7 @@ import {
   runtimeStore,
 } from "./config.js";
 import { createInboundDebounce } from "./debounce.js";
+import { createDirectory } from "./directory.js";
 import { admitUnaddressed, chatKind, handleInboundMessage, handleReaction, judgesUnaddressed, resolveThread } from "./inbound.js";
 import {
   buildButtonProps,
@@ -810,6 +811,7 @@ export const mattermostPlugin = {
   setupContract,
   setupWizard,
   doctor,
+  directory: createDirectory((accountId) => runningAccounts.get(accountId)?.bridge),
   security: {
     resolveDmPolicy: ({ account }) => ({
       policy: account.dmPolicy,

@@ -9,21 +9,12 @@
 // - `doctor`: `openclaw doctor` runs `--check` per enabled account, one line per problem.
 // Light on purpose: `setup-entry.js` loads it without the runtime, and nothing here starts a
 // bridge; `--check` runs only when a step asks for it, with the config on descriptor 3.
-import { spawn } from "node:child_process";
-import {
-  bridgeConfig,
-  CHANNEL_ID,
-  DEFAULT_ACCOUNT_ID,
-  listAccountIds,
-  resolveAccount,
-  resolveBinary,
-} from "./config.js";
+import { CHANNEL_ID, DEFAULT_ACCOUNT_ID, listAccountIds, resolveAccount } from "./config.js";
+import { runOnce } from "./once.js";
 
 /** How long one `--check` may take (it waits up to 5 s for the WebSocket's hello, 3 s per
  * callback). */
 export const CHECK_TIMEOUT_MS = 20_000;
-/** The most of `--check`'s output kept (its JSON report is a few KiB). */
-const MAX_OUTPUT = 1 << 20;
 
 const DM_POLICIES = ["pairing", "allowlist", "open", "disabled"];
 const ENV_URL = "MATTERMOST_URL";
@@ -216,61 +207,12 @@ export const setupContract = {
 
 /**
  * Runs `openclaw-mattermost --check --json --config-fd 3` on the account as the plugin would
- * start it (`bridgeConfig`: the token through the child's environment, never the text).
- * Resolves `{ report }` (the bridge's JSON report) or `{ error, missingBinary? }`; never rejects.
- * `binary` and `timeoutMs` for tests.
+ * start it (`runOnce`). Resolves `{ report }` (the bridge's JSON report) or
+ * `{ error, missingBinary? }`; never rejects. `binary` and `timeoutMs` for tests.
  */
 export async function runCheck(account, { cfg, env = process.env, binary, timeoutMs = CHECK_TIMEOUT_MS } = {}) {
-  let bin;
-  let config;
-  try {
-    bin = binary ?? resolveBinary(account.config, env);
-  } catch (err) {
-    return { error: err.message, missingBinary: true };
-  }
-  try {
-    config = bridgeConfig(account, { env, cfg });
-  } catch (err) {
-    return { error: err.message };
-  }
-  return new Promise((resolve) => {
-    let done = false;
-    let out = "";
-    let errText = "";
-    const finish = (result) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(result);
-    };
-    let child;
-    try {
-      child = spawn(bin, ["--check", "--json", "--config-fd", "3"], {
-        env: config.env,
-        stdio: ["ignore", "pipe", "pipe", "pipe"],
-      });
-    } catch (err) {
-      resolve({ error: `cannot run ${bin}: ${err.message}`, missingBinary: err.code === "ENOENT" });
-      return;
-    }
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      finish({ error: `${bin} --check did not finish within ${timeoutMs / 1000} s` });
-    }, timeoutMs);
-    child.stdout.on("data", (d) => (out.length < MAX_OUTPUT ? (out += d) : undefined));
-    child.stderr.on("data", (d) => (errText.length < MAX_OUTPUT ? (errText += d) : undefined));
-    child.on("error", (err) => finish({ error: `cannot run ${bin}: ${err.message}`, missingBinary: err.code === "ENOENT" }));
-    child.on("close", (code) => {
-      try {
-        finish({ report: JSON.parse(out) });
-      } catch {
-        const why = errText.trim().split("\n").at(-1) || `exit code ${code}`;
-        finish({ error: `${bin} --check gave no report: ${why}` });
-      }
-    });
-    child.stdio[3].on("error", () => {});
-    child.stdio[3].end(config.text);
-  });
+  const { output, ...failed } = await runOnce(account, ["--check", "--json"], { cfg, env, binary, timeoutMs });
+  return output === undefined ? failed : { report: output };
 }
 
 /** The findings worth the operator's eye (`warn`, `fail`). */

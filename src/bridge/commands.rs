@@ -170,7 +170,7 @@ fn command(raw: &Value, bot_id: &str) -> Result<Value, RpcError> {
 }
 
 /// `{key: [items]}`, built directly: `json!` would copy the items through a serializer.
-fn wrap(key: &str, items: Vec<Value>) -> Value {
+pub(super) fn wrap(key: &str, items: Vec<Value>) -> Value {
     let mut map = Map::new();
     map.insert(key.to_string(), Value::Array(items));
     Value::Object(map)

@@ -18,6 +18,7 @@ mod catch_up;
 mod caught_up;
 pub(crate) mod commands;
 mod deliver;
+pub(crate) mod directory;
 mod dispatch;
 mod events;
 mod inflight;

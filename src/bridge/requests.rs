@@ -1,10 +1,12 @@
 //! Carries out the host's requests over the REST API: `send`, `edit`, `typing`, `react`,
-//! `read`, `fetchFile` and `allow`. Each method checks its params, applies the policy to its target,
-//! and maps failures to the protocol's error codes (`api_error` for Mattermost's).
+//! `read`, `fetchFile`, `allow`, `authorize`, and hands `getPost`, `directory` and the slash
+//! command ones to their modules. Each method checks its params, applies the policy to its
+//! target, and maps failures to the protocol's error codes (`api_error` for Mattermost's).
 
 use super::attachments;
 use super::buttons;
 use super::commands;
+use super::directory;
 use super::shares::StdinShare;
 use crate::chunk;
 use crate::mattermost::api::ApiError;
@@ -57,6 +59,7 @@ impl Requests {
             "fetchFile" => self.fetch_file(request),
             "authorize" => self.authorize(session, request),
             "getPost" => buttons::get_post(&self.shared.api, request),
+            "directory" => directory::handle(&self.shared.api, session, request),
             "teams" | "listCommands" | "getCommand" | "createCommand" | "updateCommand"
             | "deleteCommand" => commands::handle(&self.shared.api, session, request),
             other => Err(RpcError::new(

@@ -280,6 +280,16 @@ impl Api {
         }
     }
 
+    /// A GET (`body` null) or a POST of `body`, whose JSON answer the caller picks checked
+    /// fields from (`bridge::directory`); ids in `path` must be checked first.
+    #[inline(never)]
+    pub fn value(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.with_retries(|| match body {
+            Value::Null => self.get(path),
+            _ => self.send("POST", path, body),
+        })
+    }
+
     /// The client config map (`MaxPostSize`, `MaxFileSize`, `Version`, …), values as strings.
     pub fn client_config(&self) -> Result<Value, ApiError> {
         self.with_retries(|| self.get("/config/client?format=old"))

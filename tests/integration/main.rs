@@ -21,6 +21,7 @@ mod commands;
 mod config_fd;
 mod config_numbers;
 mod container_wrapper;
+mod directory;
 mod files;
 mod groups;
 mod history;

@@ -16,8 +16,8 @@ pub(crate) fn user_json(user: &User) -> Value {
     let mut value = json!({
         "id": user.id, "create_at": CREATED_AT, "update_at": CREATED_AT, "delete_at": 0,
         "username": user.username, "auth_data": "", "auth_service": "",
-        "email": format!("{}@example.com", user.username), "nickname": "",
-        "first_name": "", "last_name": "", "position": "", "roles": "system_user",
+        "email": format!("{}@example.com", user.username), "nickname": user.nickname,
+        "first_name": user.first_name, "last_name": user.last_name, "position": "", "roles": "system_user",
         "locale": "en", "is_bot": user.is_bot, "props": {},
         "timezone": {"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"},
     });

@@ -28,6 +28,9 @@ impl FakeMattermost {
             id: id.to_string(),
             username: username.to_string(),
             is_bot,
+            first_name: String::new(),
+            last_name: String::new(),
+            nickname: String::new(),
         });
     }
 

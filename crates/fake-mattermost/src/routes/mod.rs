@@ -3,6 +3,7 @@
 
 mod channels;
 mod commands;
+mod directory;
 mod files;
 mod multipart;
 mod posts;
@@ -19,6 +20,7 @@ use crate::routes::channels::{
 use crate::routes::commands::{
     create_command, delete_command, get_command, list_commands, regen_token, update_command,
 };
+use crate::routes::directory::{my_channels, search_users, team_members};
 use crate::routes::files::{get_file, get_file_info, upload_files};
 use crate::routes::posts::{create_post, delete_post, get_post, patch_post, typing, update_post};
 use crate::routes::reactions::{add_reaction, post_reactions, remove_reaction};
@@ -53,6 +55,9 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Reply {
             my_team_channels(shared, team)
         }
         ("GET", ["users", _, "teams", ..]) => Reply::forbidden(),
+        ("GET", ["users", who, "channels"]) if is_me(who) => my_channels(shared),
+        ("POST", ["users", "search"]) => search_users(shared, req),
+        ("GET", ["teams", team, "members"]) => team_members(shared, req, team),
         ("POST", ["users", "me", "typing"]) => typing(shared, req),
         ("POST", ["users", "usernames"]) => {
             users_by(shared, req, |u, names| names.contains(&u.username))

@@ -8,6 +8,10 @@ pub(crate) struct User {
     pub(crate) id: String,
     pub(crate) username: String,
     pub(crate) is_bot: bool,
+    /// The profile's names; "" when unset, as the server answers them.
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) nickname: String,
 }
 
 pub(crate) struct Team {

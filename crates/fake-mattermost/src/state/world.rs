@@ -1,5 +1,6 @@
-//! The fixture's world: a bot, two people and another bot, two teams, public, private, direct
-//! and group channels. Ids are 26 lowercase alphanumerics, like Mattermost's.
+//! The fixture's world: a bot, two people and another bot, two teams (everyone is a member of
+//! both), public, private, direct and group channels. Ids are 26 lowercase alphanumerics, like
+//! Mattermost's.
 
 use crate::state::records::{Channel, Team, User};
 use crate::state::State;
@@ -36,10 +37,13 @@ const DEFAULT_MAX_FILE_SIZE: u64 = 104_857_600;
 impl State {
     /// The fixture described at the top of this file.
     pub(crate) fn seeded() -> State {
-        let user = |id: &str, username: &str, is_bot| User {
+        let user = |id: &str, username: &str, is_bot, names: [&str; 3]| User {
             id: id.into(),
             username: username.into(),
             is_bot,
+            first_name: names[0].into(),
+            last_name: names[1].into(),
+            nickname: names[2].into(),
         };
         let team = |id: &str, name: &str, display_name: &str| Team {
             id: id.into(),
@@ -52,10 +56,10 @@ impl State {
             max_post_size: DEFAULT_MAX_POST_SIZE,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             users: vec![
-                user(BOT_ID, BOT_USERNAME, true),
-                user(ALICE_ID, "alice", false),
-                user(BOB_ID, "bob", false),
-                user(OTHERBOT_ID, "helperbot", true),
+                user(BOT_ID, BOT_USERNAME, true, ["", "", ""]),
+                user(ALICE_ID, "alice", false, ["Alice", "Liddell", ""]),
+                user(BOB_ID, "bob", false, ["", "", "bobby"]),
+                user(OTHERBOT_ID, "helperbot", true, ["", "", ""]),
             ],
             teams: vec![
                 team(TEAM_ID, "acme", "Acme"),
