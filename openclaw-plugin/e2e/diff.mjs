@@ -316,7 +316,10 @@ async function runPlugin(kind, scenarios) {
             cli(["message", "send", "--channel", "mattermost", "--target", target, "--message", message]).catch((e) =>
               errors.push(names.text(cliError(e.message))),
             ),
-          cli: (args) => cli(args).catch((e) => errors.push(names.text(cliError(e.message)))),
+          /** Runs an `openclaw` CLI command; resolves its output (or notes its error). */
+          cli: (args) => cli(args).catch((e) => void errors.push(names.text(cliError(e.message)))),
+          /** Notes a line of what the row saw (compared like the rest). */
+          note: (text) => noted.push(names.text(text)),
           react: (who, postId, emoji) => step(() => fake.cmd({ cmd: "react", userId: ids[who], postId, emoji })),
           fault: (method, path, status, times = 1) => fake.cmd({ cmd: "fault", method, path, status, times }),
           addFile: (id, name, text) => fake.cmd({ cmd: "addFile", id, name, text }),

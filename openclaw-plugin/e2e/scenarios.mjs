@@ -159,6 +159,23 @@ export const SCENARIOS = [
     run: ({ post, ids }) => post("alice", ids.dmAlice, `${tag("long-limit")} LONGREPLY:4000`),
   },
   {
+    // (the CLI, where no bridge runs: ours runs `openclaw-mattermost --directory`)
+    name: "directory: groups, and peers by a query (openclaw directory … --json)",
+    phase: "onmessage",
+    expect: "none",
+    run: async ({ cli, note }) => {
+      for (const args of [["groups", "list"], ["peers", "list", "--query", "b"]]) {
+        const out = await cli(["directory", ...args, "--channel", "mattermost", "--json"]);
+        // (the JSON only: OpenClaw's CLI says other things on stderr, e.g. that a plugin
+        // loaded from a path is not verified)
+        const start = out?.search(/^[[{]/m) ?? -1;
+        const entries = start < 0 ? [] : JSON.parse(out.slice(start));
+        if (entries.length === 0) note(`${args.join(" ")}: nothing`);
+        for (const entry of entries) note(`${args.join(" ")}: ${JSON.stringify(entry)}`);
+      }
+    },
+  },
+  {
     name: "chatmode onchar, > prefix",
     phase: "onchar",
     expect: "reply",

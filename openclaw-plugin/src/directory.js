@@ -9,6 +9,7 @@
 // bridge where there is one (the gateway), else one run of the binary (`--directory`, the CLI).
 // As in the JS plugin, an account that fails is left out of groups, and peers are then empty.
 import { listAccountIds, resolveAccount } from "./config.js";
+import { chatKind } from "./inbound.js";
 import { runOnce } from "./once.js";
 
 /** How long a one-shot listing may take (a team of thousands is a few dozen calls). */
@@ -68,7 +69,8 @@ export function createDirectory(bridgeOf, options = {}) {
         if (seen.has(ch.id)) continue;
         if (q && !lower(ch.name).includes(q) && !lower(ch.displayName).includes(q)) continue;
         seen.add(ch.id);
-        entries.push({ kind: "channel", id: `channel:${ch.id}`, name: ch.name, handle: ch.displayName });
+        // (a private channel is a "group" to OpenClaw, as the JS plugin maps Mattermost's types)
+        entries.push({ kind: chatKind(ch.channelType), id: `channel:${ch.id}`, name: ch.name, handle: ch.displayName });
       }
     }
     return limited(entries, limit);

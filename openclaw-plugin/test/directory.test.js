@@ -23,7 +23,7 @@ function configFor(fake, extra = {}) {
 
 const GROUPS = [
   { kind: "channel", id: "channel:townsquare0000000000000001", name: "town-square", handle: "Town Square" },
-  { kind: "channel", id: "channel:secretplans000000000000001", name: "secret-plans", handle: "Secret Plans" },
+  { kind: "group", id: "channel:secretplans000000000000001", name: "secret-plans", handle: "Secret Plans" },
   { kind: "channel", id: "channel:offtopic000000000000000001", name: "off-topic", handle: "Off-Topic" },
   { kind: "channel", id: "channel:otherlobby0000000000000001", name: "lobby", handle: "Lobby" },
 ];

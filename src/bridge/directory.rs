@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::mattermost::api::{Api, ApiError};
 use crate::mattermost::is_valid_id;
 use crate::mattermost::net::Link;
+use crate::policy::ChannelType;
 use crate::protocol::{Answer, Request, RpcError};
 use crate::session::Session;
 use serde_json::{Map, Value};
@@ -49,8 +50,8 @@ pub fn handle(api: &Api, session: &Session, request: &Request) -> Result<Answer,
         .map_err(|e| api_error(&e))
 }
 
-/// `groups`: `{"channels":[{id, type, name, displayName}]}`, the bot's public and private
-/// channels in every team. `peers`: `{"users":[{id, username, firstName, lastName,
+/// `groups`: `{"channels":[{id, name, displayName, channelType}]}`, the bot's public
+/// (`open`) and private channels in every team. `peers`: `{"users":[{id, username, firstName, lastName,
 /// nickname}]}`, the people of `team` (else the bot's first team) but the bot: all of them,
 /// or those the server's user search finds for `query`.
 pub fn list(
@@ -62,11 +63,21 @@ pub fn list(
 ) -> Result<Value, ApiError> {
     if kind == "groups" {
         let channels = api.value("/users/me/channels", &Value::Null)?;
-        let open = (items(&channels).into_iter())
-            .filter(|c| matches!(field(c, "type").as_str(), "O" | "P"));
-        let fields = [("id", "id"), ("type", "type"), ("name", "name")];
-        let picked = open.map(|c| pick(c, &[&fields, &[("display_name", "displayName")]]));
-        return Ok(wrap("channels", picked.collect()));
+        let mut open = Vec::new();
+        for channel in items(&channels) {
+            let kind = ChannelType::from_code(&field(channel, "type"));
+            if let Some(kind @ (ChannelType::Open | ChannelType::Private)) = kind {
+                let fields = [
+                    ("id", "id"),
+                    ("name", "name"),
+                    ("display_name", "displayName"),
+                ];
+                let mut picked = pick(channel, &fields);
+                picked["channelType"] = kind.as_str().into();
+                open.push(picked);
+            }
+        }
+        return Ok(wrap("channels", open));
     }
     let first;
     let team = match team {
@@ -99,7 +110,7 @@ pub fn list(
         ("last_name", "lastName"),
         ("nickname", "nickname"),
     ];
-    let picked = people.map(|u| pick(u, &[&fields]));
+    let picked = people.map(|u| pick(u, &fields));
     Ok(wrap("users", picked.take(MAX_ENTRIES).collect()))
 }
 
@@ -145,9 +156,9 @@ fn field(value: &Value, name: &str) -> String {
 }
 
 /// The allow-listed fields of `value`, each under the protocol's name: (Mattermost's, ours).
-fn pick(value: &Value, fields: &[&[(&str, &str)]]) -> Value {
+fn pick(value: &Value, fields: &[(&str, &str)]) -> Value {
     let mut out = Map::new();
-    for (from, to) in fields.iter().copied().flatten() {
+    for (from, to) in fields {
         out.insert((*to).into(), Value::String(field(value, from)));
     }
     Value::Object(out)

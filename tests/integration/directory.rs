@@ -27,7 +27,7 @@ fn groups_are_the_bots_open_and_private_channels_of_every_team() {
     let private = channels.iter().find(|c| c["id"] == PRIVATE_CH).unwrap();
     assert_eq!(
         private,
-        &json!({"id": PRIVATE_CH, "type": "P", "name": "secret-plans", "displayName": "Secret Plans"})
+        &json!({"id": PRIVATE_CH, "channelType": "private", "name": "secret-plans", "displayName": "Secret Plans"})
     );
 }
 
