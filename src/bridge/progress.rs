@@ -12,7 +12,7 @@
 use super::threads::Threads;
 use crate::config::Config;
 use crate::fsutil::Dir;
-use crate::mattermost::model::Post;
+use crate::mattermost::model::{Channel, Post};
 use crate::policy::Implicit;
 use crate::stop::Stop;
 use crate::sync::lock;
@@ -93,8 +93,31 @@ impl Snapshot {
         let Some(channel) = self.channels.get(channel_id) else {
             return false;
         };
+        // (a baseline, `post_id` empty: every post up to it came before the first start)
+        let before_start = channel.post_id.is_empty() && create_at <= channel.create_at;
         create_at < channel.create_at - OVERLAP_MS
+            || before_start
             || channel.recent.iter().any(|(id, _)| id == post_id)
+    }
+
+    /// Where the bot's channels stood when a bridge that had seen nothing went live: each
+    /// channel's newest post (`last_post_at`, server time) as a baseline that no post up to it
+    /// gets past, and `seen_until` the newest of those and of the channels' creation. A
+    /// restart before the first post then catches up what came meanwhile, and nothing from
+    /// before the first start. Does nothing once something was seen.
+    pub fn baseline(&mut self, channels: &[Channel]) {
+        if self.seen_until > 0 {
+            return;
+        }
+        for channel in channels.iter().filter(|c| c.last_post_at > 0) {
+            let progress = self.channels.entry(channel.id.clone()).or_default();
+            progress.create_at = progress.create_at.max(channel.last_post_at);
+        }
+        let newest = channels
+            .iter()
+            .map(|c| c.last_post_at.max(c.create_at))
+            .max();
+        self.seen_until = newest.unwrap_or_default();
     }
 
     /// Reads the state file `name` in `dir` (not through a symlink). A missing file is a
@@ -191,6 +214,20 @@ impl Progress {
         self.restored
     }
 
+    /// `Snapshot::baseline`, saved with the next save.
+    pub fn baseline(&self, channels: &[Channel]) {
+        let mut progress = lock(&self.current);
+        if progress.seen_until == 0 {
+            progress.baseline(channels);
+            self.changed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether anything was seen yet (or a baseline taken).
+    pub fn seen_anything(&self) -> bool {
+        lock(&self.current).seen_until > 0
+    }
+
     pub fn seen(&self, create_at: i64) {
         let mut progress = lock(&self.current);
         if create_at > progress.seen_until {
@@ -275,6 +312,43 @@ mod tests {
 
     use std::fs;
     use std::path::Path;
+
+    fn channel(id: &str, create_at: i64, last_post_at: i64) -> Channel {
+        let json = format!(
+            r#"{{"id":"{id}","type":"O","create_at":{create_at},"last_post_at":{last_post_at}}}"#
+        );
+        serde_json::from_str(&json).unwrap()
+    }
+
+    #[test]
+    fn a_baseline_keeps_what_came_before_the_first_start_out() {
+        let mut p = Snapshot::default();
+        p.baseline(&[channel("a", 100, 5_000), channel("quiet", 9_000, 0)]);
+        assert_eq!(p.seen_until, 9_000, "the newest post or channel creation");
+        assert!(
+            p.already_had("a", "old", 5_000),
+            "the newest post before the start"
+        );
+        assert!(
+            p.already_had("a", "older", 4_500),
+            "inside the overlap, still before"
+        );
+        assert!(!p.already_had("a", "new", 5_001));
+        assert!(
+            !p.already_had("quiet", "first", 9_001),
+            "no posts: no baseline"
+        );
+        // Once a post was delivered there, the usual rules.
+        p.delivered("a", "d", 6_000);
+        assert!(
+            !p.already_had("a", "late", 5_500),
+            "in the overlap, not delivered"
+        );
+        // Only a bridge that has seen nothing takes a baseline.
+        let before = p.clone();
+        p.baseline(&[channel("b", 1, 99_999)]);
+        assert_eq!(p, before);
+    }
 
     fn dir_of(path: &Path) -> Dir {
         fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -5,6 +5,7 @@
 use super::announce;
 use super::catch_up::{self, UserNames};
 use super::deliver::Delivery;
+use super::listing;
 use super::output::Batch;
 use super::reactions::Reactions;
 use super::shares::EventsShare;
@@ -217,8 +218,12 @@ impl EventStream {
         }
         if self.live_since.is_none() {
             self.live_since = Some(now_ms() as i64);
-            // A restart: what was posted while we were not running.
-            if self.shared.progress.restored() {
+            if !self.shared.progress.seen_anything() {
+                // Nothing seen yet (a first start, or a state from before baselines): where
+                // each channel stands, so that a restart can catch up from there.
+                self.take_baseline();
+            } else if self.shared.progress.restored() {
+                // A restart: what was posted while we were not running.
                 self.catch_up("the bridge was restarted");
             }
         }
@@ -365,6 +370,18 @@ impl EventStream {
             Frame::Hello(_) | Frame::Reply { .. } => {}
         }
         Ok(())
+    }
+
+    /// `Progress::baseline` from the bot's channels (one listing per team). A failure is
+    /// logged: the bridge works on, and the baseline is taken at the next start.
+    fn take_baseline(&mut self) {
+        if self.shared.config.state_file.is_none() || self.session.teams.is_empty() {
+            return;
+        }
+        match listing::channels(&self.shared.api, &self.session.teams) {
+            Ok(channels) => self.shared.progress.baseline(&channels),
+            Err(e) => log::warn!("cannot note where the channels stand ({e}): posts made while the bridge is stopped before its first post are not caught up"),
+        }
     }
 
     /// Events were lost: fetch what was posted meanwhile over REST. Runs on this thread, so

@@ -221,3 +221,31 @@ fn paging_finds_its_start_near_the_last_delivered_post() {
         "paged from the newest post: {from_the_newest:?}"
     );
 }
+
+#[test]
+fn a_restart_before_the_first_post_catches_up_what_came_meanwhile() {
+    let fake = FakeMattermost::start();
+    let dir = TempDir::new();
+    let state = dir.0.join("state.json");
+    // From before the first start: history, never delivered.
+    fake.post(NewPost::new(
+        ALICE_ID,
+        DM_ALICE,
+        "from before the first start",
+    ));
+    let mut bridge = stateful_bridge(&fake, &state, "");
+    bridge.no_message(SHORT);
+    stop(bridge);
+
+    let missed = fake.post(NewPost::new(
+        ALICE_ID,
+        DM_ALICE,
+        "while the bridge was stopped",
+    ));
+    let mut bridge = stateful_bridge(&fake, &state, "");
+    let message = bridge.next_message();
+    assert_eq!(message["id"], missed.as_str(), "{message}");
+    assert_eq!(message["catchUp"], true);
+    bridge.no_message(SHORT);
+    stop(bridge);
+}
