@@ -59,6 +59,14 @@ pub struct ChannelProgress {
     /// Ids delivered within `OVERLAP_MS` before `create_at` (the last one included).
     #[serde(default)]
     pub recent: Vec<(String, i64)>,
+    /// The channel's newest post when a bridge that had seen nothing went live (`baseline`):
+    /// every post up to it came before the first start. 0: no baseline.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub before_start: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 impl Snapshot {
@@ -93,10 +101,8 @@ impl Snapshot {
         let Some(channel) = self.channels.get(channel_id) else {
             return false;
         };
-        // (a baseline, `post_id` empty: every post up to it came before the first start)
-        let before_start = channel.post_id.is_empty() && create_at <= channel.create_at;
         create_at < channel.create_at - OVERLAP_MS
-            || before_start
+            || create_at <= channel.before_start
             || channel.recent.iter().any(|(id, _)| id == post_id)
     }
 
@@ -111,7 +117,7 @@ impl Snapshot {
         }
         for channel in channels.iter().filter(|c| c.last_post_at > 0) {
             let progress = self.channels.entry(channel.id.clone()).or_default();
-            progress.create_at = progress.create_at.max(channel.last_post_at);
+            progress.before_start = progress.before_start.max(channel.last_post_at);
         }
         let newest = channels
             .iter()
