@@ -165,7 +165,8 @@ function questionOf(context) {
  * One account's click state: the key (set from the bridge's `interactionKey` once ready), the
  * source rule, and what a click runs: `resolveQuestion({questionId, optionIndex, senderId})`
  * (OpenClaw's question runtime, when present), `modelPicker(click, state)` (a model picker's
- * button: resolves the click's answer), `systemEvent(click)` and `dispatch(click)`.
+ * button: resolves `{ answer, after }`, the click's answer and what runs once it is sent),
+ * `systemEvent(click)` and `dispatch(click)`.
  */
 export function createInteractionAccount({ accountId, bridge, allowedSourceIps, trustedProxies, allowRealIpFallback, log, now = Date.now }) {
   const handled = new Map();
@@ -270,12 +271,16 @@ export function createInteractionRoute({ account: accountOf, log }) {
     // shown again: no repeat check; the picker answers with the next view.
     const picker = parsePickerContext(unsigned);
     if (picker && typeof account.modelPicker === "function") {
+      let picked;
       try {
-        return sendJson(res, 200, await account.modelPicker(click, picker));
+        picked = await account.modelPicker(click, picker);
       } catch (err) {
         log?.(`mattermost interaction: custom handler failed: ${String(err?.message ?? err)}`);
         return sendJson(res, 500, { error: "Interaction handler failed" });
       }
+      sendJson(res, 200, picked.answer);
+      await picked.after?.();
+      return true;
     }
     if (!account.firstClick(post.id, actionId)) return sendJson(res, 200, { ephemeral_text: "This action was already handled." });
     const question = questionOf(unsigned);

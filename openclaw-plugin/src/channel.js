@@ -421,20 +421,17 @@ async function sendModelPicker(deps, { call, route, entry }) {
   return true;
 }
 
-/** How long a model's click waits for OpenClaw's `/model` run before it answers without the
- * refreshed view (Mattermost gives an integration 30 s). */
-const SELECT_WAIT_MS = 20_000;
-
 /**
  * A click on the model picker (`state`: parsePickerContext's), answered as the JS plugin
  * answers it: only by whoever opened the picker; a provider, page or back shows that view in
  * the same post (the click's `update`); a model runs OpenClaw's `/model <provider/model>` in
- * the clicked post's session, as an authorized native command, and then shows the models view
- * with the switch. The sender was authorized by the click route.
+ * the clicked post's session, as an authorized native command, answered at once, and shows the
+ * models view with the switch when it ran. The sender was authorized by the click route.
+ * Resolves `{ answer, after }`: the click's answer, and what to run once it is sent.
  */
 export async function modelPickerClick(deps, click, state) {
   const { payload, post, userName, auth } = click;
-  if (state.ownerUserId !== payload.user_id) return { ephemeral_text: "Only the person who opened this picker can use it." };
+  if (state.ownerUserId !== payload.user_id) return { answer: { ephemeral_text: "Only the person who opened this picker can use it." } };
   const sdk = deps.modelSdk ?? (await loadModelSdk());
   if (!sdk) throw new Error("OpenClaw's model helpers are not available");
   const { cfg, accountId, account, log } = deps;
@@ -455,36 +452,39 @@ export async function modelPickerClick(deps, click, state) {
         : renderModelsView({ ownerUserId: state.ownerUserId, data, provider: state.provider, page: state.page, currentModel: current });
     return show(text, buttons);
   };
-  if (data.providers.length === 0) return show("No models available.");
-  if (state.action !== "select") return view();
+  if (data.providers.length === 0) return { answer: show("No models available.") };
+  if (state.action !== "select") return { answer: view() };
   const ref = `${state.provider}/${state.model}`;
-  if (!allowedModelRefs(data).has(ref)) return { ephemeral_text: `That model is no longer available: ${ref}` };
+  if (!allowedModelRefs(data).has(ref)) return { answer: { ephemeral_text: `That model is no longer available: ${ref}` } };
   const commandText = `/model ${ref}`;
   const roomLabel = auth.channelName ? `#${auth.channelName}` : auth.channelDisplayName || `#${payload.channel_id}`;
-  const run = dispatchClickTurn(deps, click, plan, "model picker", {
-    Body: commandText,
-    BodyForAgent: commandText,
-    RawBody: commandText,
-    CommandBody: commandText,
-    ConversationLabel: plan.kind === "direct" ? `Mattermost DM from ${userName}` : `Mattermost message in ${roomLabel} from ${userName}`,
-    GroupSubject: plan.kind !== "direct" ? auth.channelDisplayName || roomLabel : undefined,
-    SenderName: userName,
-    MessageSid: selectMessageSid({ postId: post.id, provider: state.provider, model: state.model }),
-    Timestamp: Date.now(),
-    WasMentioned: true,
-    CommandAuthorized: true,
-    CommandSource: "native",
-  });
-  // (the JS plugin answers at once and updates the post by REST when the run is done; the
-  // bridge edits text only, so the refreshed view goes in this click's answer)
-  let timer;
-  const outcome = await Promise.race([
-    Promise.resolve(run).then(() => "done", (err) => (log?.(`mattermost model picker select failed: ${String(err?.message ?? err)}`), "failed")),
-    new Promise((resolve) => (timer = setTimeout(resolve, SELECT_WAIT_MS, "late"))),
-  ]);
-  clearTimeout(timer);
-  if (outcome === "late") log?.(`mattermost model picker: /model ${ref} still running after ${SELECT_WAIT_MS / 1000} s; the picker shows the earlier view`);
-  return outcome === "done" ? view("latest") : {};
+  // As the JS plugin: the click is answered at once (`{}`); then the switch runs, and once it
+  // ran the post shows the models view with it (the bridge's `edit` with the new buttons). A
+  // failed switch leaves the post as it was. (`after` runs once the answer is sent, inside the
+  // click's request: OpenClaw admits a turn while the request that started it runs.)
+  const after = async () => {
+    try {
+      await dispatchClickTurn(deps, click, plan, "model picker", {
+        Body: commandText,
+        BodyForAgent: commandText,
+        RawBody: commandText,
+        CommandBody: commandText,
+        ConversationLabel: plan.kind === "direct" ? `Mattermost DM from ${userName}` : `Mattermost message in ${roomLabel} from ${userName}`,
+        GroupSubject: plan.kind !== "direct" ? auth.channelDisplayName || roomLabel : undefined,
+        SenderName: userName,
+        MessageSid: selectMessageSid({ postId: post.id, provider: state.provider, model: state.model }),
+        Timestamp: Date.now(),
+        WasMentioned: true,
+        CommandAuthorized: true,
+        CommandSource: "native",
+      });
+      const { update } = view("latest");
+      await deps.bridge.request("edit", { postId: post.id, text: update.message, attachments: update.props.attachments ?? [] });
+    } catch (err) {
+      log?.(`mattermost model picker select failed: ${String(err?.message ?? err)}`);
+    }
+  };
+  return { answer: {}, after };
 }
 
 /**

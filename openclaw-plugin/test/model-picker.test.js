@@ -182,9 +182,12 @@ describe("end to end: /oc_model in the fake, the picker's clicks, the switch", (
 
     const selected = await click(aliceId, picker.id, gpt8);
     assert.equal(selected.status, 200);
+    // As the JS plugin: answered at once, the post updated once the switch ran.
+    assert.deepEqual(selected.response ?? {}, {});
     // OpenClaw's /model ran in alice's DM session as an authorized native command…
-    const call = recorder.dispatches.find((d) => d.ctxPayload.CommandBody === "/model openai/gpt-8");
-    assert.ok(call, "the switch was dispatched");
+    const call = await helpers.eventually(() => recorder.dispatches.find((d) => d.ctxPayload.CommandBody === "/model openai/gpt-8"), {
+      what: "the switch dispatched",
+    });
     assert.equal(call.route.sessionKey, session);
     assert.equal(call.ctxPayload.SessionKey, session);
     assert.equal(call.ctxPayload.CommandSource, "native");
@@ -194,9 +197,9 @@ describe("end to end: /oc_model in the fake, the picker's clicks, the switch", (
     assert.equal(call.ctxPayload.From, `mattermost:${aliceId}`);
     assert.equal(call.ctxPayload.To, `user:${aliceId}`);
     // …its answer went to the DM, and the picker shows the switch.
+    await helpers.eventually(async () => (await postById(picker.id)).message === JS_OPENAI_PAGE_2.text, { what: "the picker updated" });
     assert.ok((await fake.botPosts()).some((p) => p.message === "Model set to openai/gpt-8." && p.channel_id === dmAlice && p.root_id === ""));
     post = await postById(picker.id);
-    assert.equal(post.message, JS_OPENAI_PAGE_2.text);
     assert.deepEqual(actionsOf(post), JS_OPENAI_PAGE_2.buttons.map(([b]) => [b.id, b.text, b.style ?? "default"]));
 
     // Back: the providers, the current one primary; the same buttons again work again.

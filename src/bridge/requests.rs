@@ -172,9 +172,11 @@ impl Requests {
                 ),
             ));
         }
+        // (buttons, checked as `send`'s: an empty list takes them off)
+        let props = buttons::props(request)?;
         self.shared
             .api
-            .patch_post(post_id, text)
+            .patch_post(post_id, text, props)
             .map_err(|e| api_error(&e))?;
         Ok(Answer::Edited(Edited {
             post_id: post_id.to_string(),

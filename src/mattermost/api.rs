@@ -352,8 +352,18 @@ impl Api {
         self.with_retries(|| self.send("POST", "/posts", &body))
     }
 
-    pub fn patch_post(&self, post_id: &str, message: &str) -> Result<Post, ApiError> {
-        let body = json!({ "message": message });
+    /// The post's new text, and with `props` (checked: `bridge::buttons::props`) its new props,
+    /// which replace the old ones whole, as the server patches them.
+    pub fn patch_post(
+        &self,
+        post_id: &str,
+        message: &str,
+        props: Option<Value>,
+    ) -> Result<Post, ApiError> {
+        let mut body = json!({ "message": message });
+        if let Some(props) = props {
+            body["props"] = props;
+        }
         self.with_retries(|| self.send("PUT", &format!("/posts/{post_id}/patch"), &body))
     }
 

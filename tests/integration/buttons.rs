@@ -208,3 +208,61 @@ fn a_click_reaches_the_integration_and_its_update_replaces_the_post() {
         "{unknown}"
     );
 }
+
+#[test]
+fn edit_replaces_or_takes_off_the_buttons() {
+    let fake = FakeMattermost::start();
+    let mut bridge = start_bridge(&fake, "");
+    let url = "http://127.0.0.1:9/mattermost/interactions/default";
+    let sent = bridge.call(
+        "send",
+        json!({"channelId": TOWN_SQUARE, "text": "pick", "attachments": buttons(url)}),
+    );
+    let id = sent["postIds"][0].as_str().unwrap().to_string();
+    let post = |fake: &FakeMattermost| fake.posts().into_iter().find(|p| p["id"] == id).unwrap();
+
+    let other = json!([{"text": "next", "actions": [
+        {"id": "more", "type": "button", "name": "More",
+         "integration": {"url": url, "context": {"action_id": "more"}}}]}]);
+    bridge.call(
+        "edit",
+        json!({"postId": id, "text": "picked", "attachments": other}),
+    );
+    let edited = post(&fake);
+    assert_eq!(edited["message"], "picked");
+    assert_eq!(
+        edited["props"]["attachments"][0]["actions"][0]["name"],
+        "More"
+    );
+    assert_eq!(
+        fake.integration(&id, "more").unwrap()["context"]["action_id"],
+        "more"
+    );
+    assert!(
+        fake.integration(&id, "yes").is_none(),
+        "the old buttons are gone"
+    );
+
+    // Text only: the buttons stay; [] takes them off.
+    bridge.call("edit", json!({"postId": id, "text": "still picked"}));
+    assert_eq!(
+        post(&fake)["props"]["attachments"][0]["actions"][0]["name"],
+        "More"
+    );
+    bridge.call(
+        "edit",
+        json!({"postId": id, "text": "done", "attachments": []}),
+    );
+    assert_eq!(post(&fake)["props"]["attachments"], json!([]));
+
+    let error = bridge.call_err(
+        "edit",
+        json!({"postId": id, "text": "x", "attachments": [{"actions": [{"id": "a-b", "name": "x"}]}]}),
+    );
+    assert_eq!(error["data"]["field"], "attachments", "{error}");
+    assert_eq!(
+        post(&fake)["message"],
+        "done",
+        "a refused edit changes nothing"
+    );
+}
