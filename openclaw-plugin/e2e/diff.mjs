@@ -305,8 +305,38 @@ async function runPlugin(kind, scenarios) {
           return action();
         };
         const cli = (args) => step(() => track(openclawCli(phaseOc, args)));
+        const liveCommands = async () => (await fake.cmd({ cmd: "commands" })).commands.filter((c) => !c.delete_at && c.creator_id === info.botId);
+        // A click on `post`'s action `actionId` (named `label` in the notes): notes the answer,
+        // then the post once the click changed it, and waits for the click's turn (`turn`).
+        const click = async (who, post, actionId, label, { turn }) => {
+          const turnsBefore = (await echoSeen()).length;
+          // (the answer itself differs on purpose: the JS plugin answers {} after a REST update
+          // of the post, ours carries the update in the answer; what users see is the post)
+          const answer = await step(() => fake.cmd({ cmd: "clickButton", userId: ids[who], postId: post.id, actionId })).then(
+            (clicked) => (clicked.response?.ephemeral_text ? `ephemeral ${JSON.stringify(clicked.response.ephemeral_text)}` : "answered"),
+            (e) => `failed: ${e.message}`,
+          );
+          noted.push(names.text(`${who} clicked ${label}: ${answer}`));
+          const shown = (p) => (p?.props?.attachments ?? []).map((a) => `${JSON.stringify(a.text ?? "")} (${(a.actions ?? []).length} button(s)${(a.actions ?? []).map((x, i) => `${i ? "," : ":"} ${x.name}`).join("")})`);
+          const before = JSON.stringify(post);
+          if (answer.startsWith("failed")) {
+            // A refused click changes nothing and starts no turn: nothing to wait for; the
+            // post as it is now shows whether it kept its buttons.
+            const now = (await botPosts()).find((p) => p.id === post.id);
+            const state = JSON.stringify(now) === before ? "unchanged" : "changed";
+            noted.push(names.text(`after the click ${names.id(post.id)} is ${state}: reads ${JSON.stringify(now?.message)} with ${shown(now).join(", ") || "no attachments"}`));
+            return;
+          }
+          // (the JS plugin updates a model picker's post after the model switch, once it
+          // answered the click)
+          const after = await eventually(async () => (await botPosts()).find((p) => p.id === post.id && JSON.stringify(p) !== before), { timeoutMs: 30_000, what: "the post updated by the click" }).catch(() => null);
+          noted.push(names.text(`after the click ${names.id(post.id)} reads ${JSON.stringify(after?.message ?? "(not updated)")} with ${shown(after).join(", ") || "no attachments"}`));
+          // (a click is answered before its turn is dispatched: the row waits for the turn to
+          // start, up to 30 s, before it settles; a side with no turn shows none)
+          if (turn) await eventually(async () => (await echoSeen()).length > turnsBefore, { timeoutMs: 30_000, what: "the click's turn" }).catch(() => null);
+        };
         const ctx = {
-          ids: { ...info, dmBob: BOB_DM, otherBot: OTHER_BOT },
+          ids: { ...info, dmBob: BOB_DM, otherBot: OTHER_BOT, otherTeamId: ids["other-team"] },
           post: async (who, channelId, message, extra = {}) => {
             const id = await step(() => fake.post(ids[who], channelId, message, extra));
             names.id(id);
@@ -350,37 +380,38 @@ async function runPlugin(kind, scenarios) {
               noted.push(names.text(`buttons on ${names.id(post.id)}: text ${JSON.stringify(a.text ?? "")} actions ${actions.join(" ")}`));
             }
             const action = post.props.attachments.flatMap((a) => a.actions ?? []).find((x) => x.name === label);
-            const turnsBefore = (await echoSeen()).length;
-            // (the answer itself differs on purpose: the JS plugin answers {} after a REST update
-            // of the post, ours carries the update in the answer; what users see is the post)
-            const answer = await step(() => fake.cmd({ cmd: "clickButton", userId: ids[who], postId: post.id, actionId: action.id })).then(
-              (click) => (click.response?.ephemeral_text ? `ephemeral ${JSON.stringify(click.response.ephemeral_text)}` : "answered"),
-              (e) => `failed: ${e.message}`,
-            );
-            noted.push(names.text(`${who} clicked ${label}: ${answer}`));
-            // (the JS plugin updates a model picker's post after the model switch, once it
-            // answered the click)
-            const before = JSON.stringify(post);
-            const after = await eventually(async () => (await botPosts()).find((p) => p.id === post.id && JSON.stringify(p) !== before), { timeoutMs: 30_000, what: "the post updated by the click" }).catch(() => null);
-            const texts = (after?.props?.attachments ?? []).map((a) => `${JSON.stringify(a.text ?? "")} (${(a.actions ?? []).length} button(s)${(a.actions ?? []).map((x, i) => `${i ? "," : ":"} ${x.name}`).join("")})`);
-            noted.push(names.text(`after the click ${names.id(post.id)} reads ${JSON.stringify(after?.message ?? "(not updated)")} with ${texts.join(", ") || "no attachments"}`));
-            // (a click is answered before its turn is dispatched: the row waits for the turn to
-            // start, up to 30 s, before it settles; a side with no turn shows none)
-            if (turn) await eventually(async () => (await echoSeen()).length > turnsBefore, { timeoutMs: 30_000, what: "the click's turn" }).catch(() => null);
+            await click(who, post, action.id, label, { turn });
             return post.id;
           },
-          /** Waits until the bot's slash commands are registered; notes them, one line each. */
-          registered: async () => {
-            const live = async () => (await fake.cmd({ cmd: "commands" })).commands.filter((c) => !c.delete_at && c.creator_id === info.botId);
-            await eventually(async () => (await live()).length > 0, { timeoutMs: 90_000, what: `the ${kind} plugin's slash commands` });
+          /**
+           * Has `who` click the action `actionId` of the bot's post `postId` as it is now (e.g.
+           * one an earlier click removed: the server refuses it); notes as clickButton does.
+           */
+          clickAction: async (who, postId, actionId) => {
+            const post = (await botPosts()).find((p) => p.id === postId);
+            await click(who, post, actionId, actionId, { turn: true });
+          },
+          /** The bot's slash commands the fake holds now (not deleted), as it lists them. */
+          liveCommands,
+          /** Every command the fake holds (deleted ones with `delete_at`), anyone's. */
+          allCommands: async () => (await fake.cmd({ cmd: "commands" })).commands,
+          /** A command `who` made in `teamId` (as another integration or a killed run leaves one). */
+          addCommand: async (who, teamId, trigger, url) => (await fake.cmd({ cmd: "addCommand", creatorId: ids[who], teamId, trigger, url })).command,
+          /**
+           * Waits until the bot's slash commands are registered; notes them, one line each
+           * (`note: false`: only waits).
+           */
+          registered: async ({ note = true } = {}) => {
+            await eventually(async () => (await liveCommands()).length > 0, { timeoutMs: 90_000, what: `the ${kind} plugin's slash commands` });
             // (registration goes team by team: settled once the count holds for a while)
             let count = 0;
             for (let same = 0; same < 4; await sleep(500)) {
-              const now = (await live()).length;
+              const now = (await liveCommands()).length;
               same = now === count ? same + 1 : 0;
               count = now;
             }
-            const lines = (await live()).map(
+            if (!note) return;
+            const lines = (await liveCommands()).map(
               (c) =>
                 `${names.id(c.team_id)} /${c.trigger} ${c.method} ${c.url.replace(/:\d+\//, ":<port>/")} auto=${c.auto_complete} hint=${JSON.stringify(c.auto_complete_hint)} ${JSON.stringify(c.description)}`,
             );

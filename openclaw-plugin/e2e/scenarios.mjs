@@ -64,6 +64,8 @@ export const PHASES = {
   // Native slash commands and buttons (the gateway with token auth: PHASE_OPENCLAW); no
   // streaming, whose previews around a tool call depend on timing on both sides.
   commands: { commands: { native: true }, streaming: { mode: "off" } },
+  // Button clicks only from 10.0.0.0/8: the fake's come from 127.0.0.1 (refused).
+  clicksrefused: { interactions: { allowedSourceIps: ["10.0.0.0/8"] }, streaming: { mode: "off" } },
 };
 
 /** OpenClaw's own keys of a phase, beside `channels.mattermost` (both sides get the same). */
@@ -552,6 +554,61 @@ export const SCENARIOS = [
       await clickButton("alice", "Browse providers", { turn: false });
       await clickButton("alice", "echo (1)", { turn: false });
       await clickButton("alice", "echo-1 [current]", { turn: false });
+    },
+  },
+  {
+    // after the buttons row: the post it answered, whose buttons the click's update removed
+    name: "buttons: a second click on the answered post is refused",
+    phase: "commands",
+    expect: "none",
+    run: async ({ botPosts, clickAction }) => {
+      const asked = (await botPosts()).find((p) => p.message.startsWith("Deploy now?"));
+      if (!asked) throw new Error("no buttons post: run the buttons row first");
+      await clickAction("alice", asked.id, "deployno");
+    },
+  },
+  {
+    // last of its phase: it restarts the gateway
+    // The commands a run created are deleted when it stops (the JS plugin's
+    // cleanupSlashCommands); the next start registers them again. Meanwhile a killed run's
+    // /oc_help of the bot with an old callback URL (the start updates it, keeping its id) and
+    // another integration's /oc_status in the other team (left alone, that trigger skipped).
+    name: "slash commands: deleted at stop, registered again at restart",
+    phase: "commands",
+    expect: "none",
+    run: async ({ registered, liveCommands, allCommands, addCommand, restart, note, ids }) => {
+      // (alone, the row waits for the registration first)
+      await registered({ note: false });
+      const before = new Set((await liveCommands()).map((c) => c.id));
+      note(`before the stop: ${before.size} command(s)`);
+      let stale;
+      let foreign;
+      await restart(async () => {
+        const left = await liveCommands();
+        note(`while stopped: ${left.map((c) => `${c.team_id} /${c.trigger}`).sort().join(", ") || "none of the bot's commands"}`);
+        stale = await addCommand("bot", ids.teamId, "oc_help", "http://localhost:9/old-callback");
+        foreign = await addCommand("alice", ids.otherTeamId, "oc_status", "http://localhost:9/someone-else");
+      });
+      await registered();
+      const kept = (await liveCommands()).filter((c) => before.has(c.id)).length;
+      note(`after the restart: ${kept} of them the commands from before the stop`);
+      const all = await allCommands();
+      for (const [what, old] of [["the killed run's /oc_help", stale], ["alice's /oc_status", foreign]]) {
+        const now = all.find((c) => c.id === old.id);
+        note(`${what}: ${now.delete_at ? "deleted" : `kept, url ${now.url.replace(/:\d+\//, ":<port>/")}`}`);
+      }
+    },
+  },
+  {
+    // The click comes from an address interactions.allowedSourceIps leaves out: refused before
+    // anything else, no turn, the post keeps its buttons.
+    name: "buttons: a click from a source address allowedSourceIps leaves out is refused",
+    phase: "clicksrefused",
+    expect: "none",
+    run: async ({ post, ids, settle, clickButton }) => {
+      await post("alice", ids.dmAlice, `TOOLCALL:buttons:user:${ids.aliceId} ${tag("buttons-refused")}`);
+      await settle("firstReply");
+      await clickButton("alice", "Yes");
     },
   },
 ];
