@@ -14,7 +14,7 @@ import {
 } from "./config.js";
 import { createInboundDebounce } from "./debounce.js";
 import { createDirectory } from "./directory.js";
-import { admitUnaddressed, chatKind, handleInboundMessage, handleReaction, judgesUnaddressed, resolveThread } from "./inbound.js";
+import { admitUnaddressed, chatKind, conversationFields, handleInboundMessage, handleReaction, judgesUnaddressed, resolveThread } from "./inbound.js";
 import {
   buildButtonProps,
   createInteractionAccount,
@@ -561,30 +561,19 @@ export async function dispatchClick(deps, click) {
 function dispatchClickTurn(deps, click, { kind, route, thread }, what, fields) {
   const { cfg, accountId, account, rt, bridge } = deps;
   const { payload, auth } = click;
-  const to = kind === "direct" ? `user:${payload.user_id}` : `channel:${payload.channel_id}`;
   const finalize = rt.reply?.finalizeInboundContext ?? ((c) => c);
   const ctxPayload = finalize({
     ...fields,
-    From: kind === "direct" ? `mattermost:${payload.user_id}` : kind === "group" ? `mattermost:group:${payload.channel_id}` : `mattermost:channel:${payload.channel_id}`,
-    To: to,
+    ...conversationFields({ kind, senderId: payload.user_id, channelId: payload.channel_id, accountId, route }),
     SessionKey: thread.sessionKey,
     DmScope: route.dmScope,
     ParentSessionKey: thread.parentSessionKey,
-    AccountId: route.accountId ?? accountId,
-    ChatType: kind,
-    ConversationRouteContextObserved: true,
-    ConversationRoutePeerId: kind === "direct" ? payload.user_id : payload.channel_id,
     GroupChannel: auth.channelName ? `#${auth.channelName}` : undefined,
     GroupSpace: payload.team_id || undefined,
-    SenderId: payload.user_id,
-    Provider: CHANNEL_ID,
-    Surface: CHANNEL_ID,
     ReplyToId: thread.replyToId,
     MessageThreadId: thread.replyToId,
     NativeChannelId: payload.channel_id,
     InboundAccessAuthorized: true,
-    OriginatingChannel: CHANNEL_ID,
-    OriginatingTo: to,
   });
   const plan = textPlan(rt, cfg, account);
   const deliver = async (reply) => {

@@ -151,6 +151,29 @@ export function historyFields({ msg, kind, body, formatEntry = (entry, text) => 
 }
 
 /**
+ * The context fields that name a turn's conversation and sender, as the JS plugin sets them for
+ * a post, a slash command and a click alike: `kind` (chatKind's), the sender's and the
+ * channel's ids, the account and OpenClaw's route.
+ */
+export function conversationFields({ kind, senderId, channelId, accountId, route }) {
+  const to = kind === "direct" ? `user:${senderId}` : `channel:${channelId}`;
+  const from = kind === "direct" ? `${CHANNEL_ID}:${senderId}` : `${CHANNEL_ID}:${kind === "group" ? "group" : "channel"}:${channelId}`;
+  return {
+    From: from,
+    To: to,
+    AccountId: route.accountId ?? accountId,
+    ChatType: kind,
+    ConversationRouteContextObserved: true,
+    ConversationRoutePeerId: kind === "direct" ? senderId : channelId,
+    SenderId: senderId,
+    Provider: CHANNEL_ID,
+    Surface: CHANNEL_ID,
+    OriginatingChannel: CHANNEL_ID,
+    OriginatingTo: to,
+  };
+}
+
+/**
  * The inbound context fields for one `message` (before OpenClaw's finalizeInboundContext), the
  * ones OpenClaw's own Mattermost plugin 2026.9.5 sets, with the same values: its post handler
  * (dist/.setup/channel.runtime-*.mjs `createMattermostPostHandler`) and event plan
@@ -161,13 +184,6 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername,
   const senderId = msg.sender?.id ?? "";
   // The event's sender_name ("@alice"), else the username, else the id (the JS plugin's order).
   const senderName = nonEmpty(msg.senderName) ?? nonEmpty(msg.sender?.username) ?? senderId;
-  const to = kind === "direct" ? `user:${senderId}` : `channel:${msg.channelId}`;
-  const from =
-    kind === "direct"
-      ? `${CHANNEL_ID}:${senderId}`
-      : kind === "group"
-        ? `${CHANNEL_ID}:group:${msg.channelId}`
-        : `${CHANNEL_ID}:channel:${msg.channelId}`;
   // The bridge has already taken an onchar prefix off `text` (the JS plugin's body does the same;
   // its command body keeps the prefix, see docs/switching.md).
   const rawText = typeof msg.text === "string" ? msg.text.trim() : "";
@@ -196,24 +212,16 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername,
     RawBody: commandBody,
     CommandBody: commandBody,
     BodyForCommands: commandBody,
-    From: from,
-    To: to,
+    ...conversationFields({ kind, senderId, channelId: msg.channelId, accountId, route }),
     SessionKey: thread.sessionKey,
     DmScope: route.dmScope,
     ParentSessionKey: thread.parentSessionKey,
-    AccountId: route.accountId ?? accountId,
-    ChatType: kind,
-    ConversationRouteContextObserved: true,
-    ConversationRoutePeerId: kind === "direct" ? senderId : msg.channelId,
     ConversationLabel: label,
     GroupSubject: kind !== "direct" ? channelDisplay || roomLabel : undefined,
     // Set for DMs too (`#<user id>__<user id>`), as the JS plugin does.
     GroupChannel: channelName ? `#${channelName}` : undefined,
     GroupSpace: msg.teamId ?? undefined,
-    SenderId: senderId,
     SenderName: senderName,
-    Provider: CHANNEL_ID,
-    Surface: CHANNEL_ID,
     MessageSid: msg.id,
     // Posts joined by inbound debounce (debounce.js), as the JS plugin lists them.
     MessageSids: merged ? msg.messageIds : undefined,
@@ -231,8 +239,6 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername,
     CommandAuthorized: command ? command.authorized : msg.authorized !== false,
     CommandSource: command?.authorized && command.isControlCommand ? "text" : undefined,
     InboundAccessAuthorized: msg.authorized !== false,
-    OriginatingChannel: CHANNEL_ID,
-    OriginatingTo: to,
   };
   if (saved.length) {
     // `media` is OpenClaw's current form; MediaPaths/MediaTypes the (deprecated) fields its
@@ -250,7 +256,7 @@ export function buildInboundFields({ msg, accountId, route, thread, botUsername,
     fields.MediaType = fields.MediaTypes[0];
   }
   for (const key of Object.keys(fields)) if (fields[key] === undefined) delete fields[key];
-  return { kind, to, fields };
+  return { kind, to: fields.To, fields };
 }
 
 function nonEmpty(value) {

@@ -7,6 +7,7 @@
 // here, in memory, and are never logged.
 import { timingSafeEqual } from "node:crypto";
 import { CHANNEL_ID } from "./config.js";
+import { chatKind, conversationFields } from "./inbound.js";
 
 export const DEFAULT_CALLBACK_PATH = "/api/channels/mattermost/command";
 const DESCRIPTION_MAX_BYTES = 128;
@@ -435,37 +436,26 @@ export function createSlashRoute({ accounts, dispatch, pairing, log }) {
 /** The inbound context of an accepted command, as the JS plugin builds it. */
 export function commandContext({ accountId, route, call, now = Date.now() }) {
   const { auth, commandText } = call;
-  const kind = auth.channelType === "direct" ? "direct" : auth.channelType === "open" ? "channel" : "group";
+  const kind = chatKind(auth.channelType);
   const senderId = call.user_id;
   const senderName = auth.sender?.username || call.user_name || senderId;
   const roomLabel = auth.channelName ? `#${auth.channelName}` : auth.channelDisplayName || `#${call.channel_id}`;
-  const to = kind === "direct" ? `user:${senderId}` : `channel:${call.channel_id}`;
   return {
     Body: commandText,
     BodyForAgent: commandText,
     RawBody: commandText,
     CommandBody: commandText,
-    From: kind === "direct" ? `mattermost:${senderId}` : kind === "group" ? `mattermost:group:${call.channel_id}` : `mattermost:channel:${call.channel_id}`,
-    To: to,
+    ...conversationFields({ kind, senderId, channelId: call.channel_id, accountId, route }),
     SessionKey: route.sessionKey,
-    AccountId: route.accountId ?? accountId,
-    ChatType: kind,
-    ConversationRouteContextObserved: true,
-    ConversationRoutePeerId: kind === "direct" ? senderId : call.channel_id,
     ConversationLabel: kind === "direct" ? `Mattermost DM from ${senderName}` : `Mattermost message in ${roomLabel} from ${senderName}`,
     GroupSpace: call.team_id,
     GroupSubject: kind !== "direct" ? auth.channelDisplayName || roomLabel : undefined,
     SenderName: senderName,
-    SenderId: senderId,
-    Provider: CHANNEL_ID,
-    Surface: CHANNEL_ID,
     MessageSid: call.trigger_id ?? `slash-${now}`,
     Timestamp: now,
     WasMentioned: true,
     CommandAuthorized: true,
     InboundAccessAuthorized: true,
     CommandSource: "native",
-    OriginatingChannel: CHANNEL_ID,
-    OriginatingTo: to,
   };
 }
