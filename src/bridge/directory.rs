@@ -51,9 +51,9 @@ pub fn handle(api: &Api, session: &Session, request: &Request) -> Result<Answer,
 }
 
 /// `groups`: `{"channels":[{id, name, displayName, channelType}]}`, the bot's public
-/// (`open`) and private channels in every team. `peers`: `{"users":[{id, username, firstName, lastName,
-/// nickname}]}`, the people of `team` (else the bot's first team) but the bot: all of them,
-/// or those the server's user search finds for `query`.
+/// (`open`) and private channels in every team. `peers`: `{"users":[{id, username,
+/// firstName, lastName, nickname}]}`, the people of `team` (else the bot's first team) but
+/// the bot: all of them, or those the server's user search finds for `query`.
 pub fn list(
     api: &Api,
     bot_id: &str,

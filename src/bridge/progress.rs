@@ -222,11 +222,8 @@ impl Progress {
 
     /// `Snapshot::baseline`, saved with the next save.
     pub fn baseline(&self, channels: &[Channel]) {
-        let mut progress = lock(&self.current);
-        if progress.seen_until == 0 {
-            progress.baseline(channels);
-            self.changed.store(true, Ordering::Relaxed);
-        }
+        lock(&self.current).baseline(channels);
+        self.changed.store(true, Ordering::Relaxed);
     }
 
     /// Whether anything was seen yet (or a baseline taken).
@@ -344,8 +341,9 @@ mod tests {
             !p.already_had("quiet", "first", 9_001),
             "no posts: no baseline"
         );
-        // Once a post was delivered there, the usual rules.
+        // A post delivered there soon after: what came before the start stays out.
         p.delivered("a", "d", 6_000);
+        assert!(p.already_had("a", "old", 5_000));
         assert!(
             !p.already_had("a", "late", 5_500),
             "in the overlap, not delivered"

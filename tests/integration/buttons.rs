@@ -20,6 +20,18 @@ fn buttons(url: &str) -> Value {
     ]}])
 }
 
+/// A click URL nothing listens on: these tests look at posts, not at callbacks.
+const NOWHERE: &str = "http://127.0.0.1:9/mattermost/interactions/default";
+
+/// Sends `text` with two buttons to town square; the first post's id.
+fn post_with_buttons(bridge: &mut Bridge, text: &str) -> String {
+    let sent = bridge.call(
+        "send",
+        json!({"channelId": TOWN_SQUARE, "text": text, "attachments": buttons(NOWHERE)}),
+    );
+    sent["postIds"][0].as_str().unwrap().to_string()
+}
+
 #[test]
 fn send_puts_attachments_on_first_post_only() {
     let fake = FakeMattermost::start();
@@ -81,12 +93,8 @@ fn send_rejects_bad_attachments() {
 fn get_post_returns_the_post_with_its_props() {
     let fake = FakeMattermost::start();
     let mut bridge = start_bridge(&fake, "");
-    let url = "http://127.0.0.1:9/mattermost/interactions/default";
-    let sent = bridge.call(
-        "send",
-        json!({"channelId": TOWN_SQUARE, "text": "Pick one", "attachments": buttons(url)}),
-    );
-    let id = sent["postIds"][0].as_str().unwrap();
+    let id = post_with_buttons(&mut bridge, "Pick one");
+    let id = id.as_str();
     let answer = bridge.call("getPost", json!({"postId": id}));
     let post: Value = serde_json::from_str(answer["post"].as_str().unwrap()).unwrap();
     assert_eq!(post["id"], id);
@@ -213,12 +221,8 @@ fn a_click_reaches_the_integration_and_its_update_replaces_the_post() {
 fn edit_replaces_or_takes_off_the_buttons() {
     let fake = FakeMattermost::start();
     let mut bridge = start_bridge(&fake, "");
-    let url = "http://127.0.0.1:9/mattermost/interactions/default";
-    let sent = bridge.call(
-        "send",
-        json!({"channelId": TOWN_SQUARE, "text": "pick", "attachments": buttons(url)}),
-    );
-    let id = sent["postIds"][0].as_str().unwrap().to_string();
+    let url = NOWHERE;
+    let id = post_with_buttons(&mut bridge, "pick");
     let post = |fake: &FakeMattermost| fake.posts().into_iter().find(|p| p["id"] == id).unwrap();
 
     let other = json!([{"text": "next", "actions": [
